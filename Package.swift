@@ -1,0 +1,30 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "NetScript",
+    products: [
+        .executable(name: "netscript", targets: ["netscript"]),
+        .library(name: "NetKit", targets: ["NetKit"]),
+        .library(name: "NetScript", targets: ["NetScript"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+    ],
+    targets: [
+        // The protocol library: plain Swift, no knowledge of the language.
+        .target(name: "NetKit", dependencies: []),
+        // The language: lexer, parser, evaluator, builtins.
+        .target(name: "NetScript", dependencies: [
+            "NetKit",
+            .product(name: "OrderedCollections", package: "swift-collections"),
+        ]),
+        // libedit, for the REPL's line editing.
+        .systemLibrary(name: "CEditLine", path: "Sources/CEditLine",
+                       providers: [.apt(["libedit-dev"])]),
+        .executableTarget(name: "netscript", dependencies: ["NetScript", "NetKit", "CEditLine"]),
+        .testTarget(name: "NetKitTests", dependencies: ["NetKit"]),
+        .testTarget(name: "NetScriptTests", dependencies: ["NetScript", "NetKit"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,111 @@
+import Foundation
+
+/// Who sent a protocol step: the client (us), the server (the peer), or neither (a note such as
+/// "connected to 127.0.0.1:25" or "TLS handshake done").
+public enum TranscriptDirection: String, Sendable {
+    case client = "C"
+    case server = "S"
+    case note = "*"
+}
+
+/// One protocol step, as a learner would want to see it: an SMTP command, a server reply,
+/// a DNS message section, an HTTP head, a chunk of socket bytes.
+public struct TranscriptEvent: Sendable {
+    /// The protocol family that reported the step ("smtp", "ftp", "dns", "http", "tcp", …).
+    public var proto: String
+    public var direction: TranscriptDirection
+    /// The text to show; already masked where it carried a secret.
+    public var text: String
+    public var time: Date
+
+    public init(proto: String, direction: TranscriptDirection, text: String, time: Date = Date()) {
+        self.proto = proto
+        self.direction = direction
+        self.text = text
+        self.time = time
+    }
+}
+
+/// The observer every NetKit client reports its steps to. A client never prints: it hands
+/// each step to its transcript, which keeps the most recent steps (for replay) and passes
+/// each one live to a sink while tracing is on.
+public final class Transcript: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [TranscriptEvent] = []
+    private var live: Bool = false
+    private var sink: ((TranscriptEvent) -> Void)?
+    /// How many steps are kept for replay; older ones are dropped first.
+    public let capacity: Int
+
+    public init(capacity: Int = 10_000, sink: ((TranscriptEvent) -> Void)? = nil) {
+        self.capacity = capacity
+        self.sink = sink
+    }
+
+    /// Whether steps are passed to the sink as they happen (`trace on`).
+    public var isLive: Bool {
+        get { lock.lock(); defer { lock.unlock() }; return live }
+        set { lock.lock(); live = newValue; lock.unlock() }
+    }
+
+    public func setSink(_ sink: ((TranscriptEvent) -> Void)?) {
+        lock.lock(); self.sink = sink; lock.unlock()
+    }
+
+    /// Records one step. Secrets must already be masked (see `Transcript.mask`).
+    public func record(_ event: TranscriptEvent) {
+        lock.lock()
+        events.append(event)
+        if events.count > capacity { events.removeFirst(events.count - capacity) }
+        let deliver = live ? sink : nil
+        lock.unlock()
+        deliver?(event)
+    }
+
+    public func record(_ proto: String, _ direction: TranscriptDirection, _ text: String) {
+        record(TranscriptEvent(proto: proto, direction: direction, text: text))
+    }
+
+    /// The steps kept so far, oldest first.
+    public var steps: [TranscriptEvent] {
+        lock.lock(); defer { lock.unlock() }; return events
+    }
+
+    public func clear() {
+        lock.lock(); events.removeAll(); lock.unlock()
+    }
+
+    /// The conventional rendering of a step: `C: EHLO host`, `S: 250 OK`, `* connected`.
+    /// Multi-line text gets the prefix on every line.
+    public static func render(_ event: TranscriptEvent) -> String {
+        let prefix = event.direction.rawValue + ": "
+        return event.text.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { prefix + $0 }.joined(separator: "\n")
+    }
+
+    /// Replaces a secret with asterisks of a fixed length, so the length of a password
+    /// is not revealed either.
+    public static func mask(_ secret: String) -> String { secret.isEmpty ? "" : "********" }
+
+    /// Renders bytes for a trace line: printable ASCII as is, the rest escaped
+    /// (`\r`, `\n`, `\t`, `\xNN`), and the middle elided when longer than `limit` characters.
+    public static func escape(_ bytes: some Collection<UInt8>, limit: Int = 200) -> String {
+        var out = ""
+        for b in bytes {
+            switch b {
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case 0x09: out += "\\t"
+            case 0x5C: out += "\\\\"
+            case 0x22: out += "\\\""
+            case 0x20...0x7E: out.unicodeScalars.append(Unicode.Scalar(b))
+            default:
+                let hex = String(b, radix: 16)
+                out += "\\x" + (hex.count == 1 ? "0" + hex : hex)
+            }
+        }
+        guard out.count > limit, limit >= 10 else { return out }
+        let keep = (limit - 5) / 2
+        return String(out.prefix(keep)) + " … " + String(out.suffix(keep))
+    }
+}
