@@ -1,0 +1,522 @@
+import Foundation
+import NetKit
+
+/// The language's own commands: output, conversion, collections, files, time, JSON, help.
+enum CoreBuiltins {
+    static func register(in interp: Interpreter) {
+        registerBasics(interp)
+        registerCollections(interp)
+        StringBuiltins.register(in: interp)
+        registerSystem(interp)
+        registerData(interp)
+        registerTrace(interp)
+        HelpBuiltins.register(in: interp)
+    }
+
+    static func registerBasics(_ r: Interpreter) {
+        r.register("print", min: 0, max: nil, options: ["sep", "end"], usage: "print VALUE… [sep: \" \"] [end: \"\\n\"]",
+                   summary: "Writes values to standard output, separated by spaces, then a newline.",
+                   example: "print \"x =\" 42          # x = 42") { a in
+            let sep = try a.optionString("sep") ?? " "
+            let end = try a.optionString("end") ?? "\n"
+            a.interp.output.write(a.positional.map { $0.displayString }.joined(separator: sep) + end)
+            return .nil
+        }
+        r.register("len", min: 1, max: 1, usage: "len VALUE", summary: "The number of items in a list, map, range or set, characters in a string, or bytes in bytes.",
+                   example: "len [1, 2, 3]            # 3") { a in
+            switch a[0] {
+            case .string(let s): return .int(s.unicodeScalars.count)
+            case .bytes(let b): return .int(b.count)
+            case .list(let l): return .int(l.items.count)
+            case .map(let m): return .int(m.dict.count)
+            case .native(let n): if let c = n.count { return .int(c) }
+            default: break
+            }
+            throw Diagnostic.type("len: a \(a[0].typeName) has no length")
+        }
+        r.register("type", min: 1, max: 1, usage: "type VALUE", summary: "The name of a value's type: nil, bool, int, float, string, bytes, list, map, function, or a native type such as cidr.",
+                   example: "type 1.5                 # \"float\"") { a in .string(a[0].typeName) }
+        r.register("repr", min: 1, max: 1, usage: "repr VALUE", summary: "The value as it would be written in the language (strings quoted).",
+                   example: "repr \"a\\n\"               # \"\\\"a\\\\n\\\"\"") { a in .string(Value.repr(a[0])) }
+        r.register("str", min: 1, max: 1, usage: "str VALUE", summary: "Converts a value to its text form (the same text print writes).",
+                   example: "str 42 + \"!\"             # \"42!\"") { a in .string(a[0].displayString) }
+        r.register("int", min: 1, max: 1, options: ["base"], usage: "int VALUE [base: N]", summary: "Converts a string, float or bool to an int. Strings may use base: 2–36 (or a 0x/0b/0o prefix).",
+                   example: "int \"ff\" base: 16        # 255") { a in
+            switch a[0] {
+            case .int: return a[0]
+            case .bool(let b): return .int(b ? 1 : 0)
+            case .float(let d):
+                guard d.isFinite, abs(d) < 9.223372036854775e18 else { throw Diagnostic.value("int: \(Value.formatFloat(d)) does not fit in an int") }
+                return .int(Int(d))
+            case .string(let s0):
+                var s = s0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "_", with: "")
+                var base = try a.optionNumber("base").map { Int($0) } ?? 10
+                guard (2...36).contains(base) else { throw Diagnostic.value("int: base must be 2 to 36, not \(base)") }
+                var neg = false
+                if s.hasPrefix("-") { neg = true; s.removeFirst() } else if s.hasPrefix("+") { s.removeFirst() }
+                let lower = s.lowercased()
+                if a.option("base") == nil {
+                    if lower.hasPrefix("0x") { base = 16; s.removeFirst(2) }
+                    else if lower.hasPrefix("0b") { base = 2; s.removeFirst(2) }
+                    else if lower.hasPrefix("0o") { base = 8; s.removeFirst(2) }
+                }
+                guard let v = Int(neg ? "-" + s : s, radix: base) else {
+                    throw Diagnostic.value("int: \(Value.quote(s0)) is not an integer" + (base != 10 ? " in base \(base)" : ""))
+                }
+                return .int(v)
+            default: throw Diagnostic.type("int: cannot convert a \(a[0].typeName) to an int")
+            }
+        }
+        r.register("float", min: 1, max: 1, usage: "float VALUE", summary: "Converts an int or a string to a float.",
+                   example: "float \"2.5\"              # 2.5") { a in
+            switch a[0] {
+            case .float: return a[0]
+            case .int(let i): return .float(Double(i))
+            case .bool(let b): return .float(b ? 1 : 0)
+            case .string(let s):
+                let t = s.trimmingCharacters(in: .whitespaces)
+                if let d = Double(t) { return .float(d) }
+                switch t.lowercased() {
+                case "inf", "+inf", "infinity": return .float(.infinity)
+                case "-inf", "-infinity": return .float(-.infinity)
+                case "nan": return .float(.nan)
+                default: throw Diagnostic.value("float: \(Value.quote(s)) is not a number")
+                }
+            default: throw Diagnostic.type("float: cannot convert a \(a[0].typeName) to a float")
+            }
+        }
+        r.register("bool", min: 1, max: 1, usage: "bool VALUE", summary: "Whether a value is true: nil, false, 0, empty strings and empty collections are false.",
+                   example: "bool []                  # false") { a in .bool(a[0].isTruthy) }
+        r.register("fail", min: 1, max: 1, options: ["kind"], usage: "fail MESSAGE [kind: \"name\"]  |  fail ERROR",
+                   summary: "Raises an error (kind \"fail\" unless given); `fail e` re-raises a caught error.",
+                   example: "try { fail \"boom\" } catch e { print e.message }   # boom") { a in
+            if case .native(let e as ErrorObject) = a[0] { throw e.diagnostic }
+            let kind = try a.optionString("kind") ?? "fail"
+            throw Diagnostic(kind, a[0].displayString)
+        }
+        r.register("assert", min: 1, max: 2, usage: "assert CONDITION [MESSAGE]",
+                   summary: "Raises an error of kind \"assert\" when the condition is false.",
+                   example: "assert (len xs) > 0 \"no items\"") { a in
+            if !a[0].isTruthy {
+                throw Diagnostic("assert", a.count > 1 ? a[1].displayString : "assertion failed")
+            }
+            return .nil
+        }
+        r.register("abs", min: 1, max: 1, usage: "abs NUMBER", summary: "The absolute value.", example: "abs -3                   # 3") { a in
+            switch a[0] {
+            case .int(let i):
+                guard i != Int.min else { throw Diagnostic("overflow", "integer overflow: abs(\(i))") }
+                return .int(abs(i))
+            case .float(let d): return .float(abs(d))
+            default: throw Diagnostic.type("abs: needs a number, not a \(a[0].typeName)")
+            }
+        }
+        r.register("round", min: 1, max: 2, usage: "round NUMBER [DIGITS]", summary: "Rounds half to even; with DIGITS, to that many decimals (a float).",
+                   example: "round 2.675 2            # 2.67") { a in
+            let d = try a.number(0)
+            if a.count > 1 {
+                let p = Foundation.pow(10.0, Double(try a.int(1)))
+                return .float((d * p).rounded(.toNearestOrEven) / p)
+            }
+            let r = d.rounded(.toNearestOrEven)
+            guard r.isFinite, abs(r) < 9.2e18 else { throw Diagnostic.value("round: \(Value.formatFloat(d)) does not fit in an int") }
+            return .int(Int(r))
+        }
+    }
+
+    static func registerCollections(_ r: Interpreter) {
+        r.register("range", min: 1, max: 3, usage: "range [START] STOP [STEP]", summary: "The ints from START (default 0) up to but not including STOP; lazy, so huge ranges cost nothing.",
+                   example: "for i in range 1 4 { print i }   # 1 2 3") { a in
+            let start = a.count > 1 ? try a.int(0) : 0
+            let stop = a.count > 1 ? try a.int(1) : try a.int(0)
+            let step = a.count > 2 ? try a.int(2) : 1
+            guard step != 0 else { throw Diagnostic.value("range: step must not be 0") }
+            return .native(RangeObject(start, stop, step))
+        }
+        r.register("list", min: 0, max: 1, usage: "list [ITERABLE]", summary: "Makes a new list from anything iterable (a range, a string, a map's keys, a set).",
+                   example: "list (range 3)           # [0, 1, 2]") { a in
+            a.count == 0 ? .list([]) : .list(try a.interp.iterateToArray(a[0], what: "list"))
+        }
+        r.register("keys", min: 1, max: 1, usage: "keys MAP", summary: "A map's keys, in insertion order.", example: "keys {a: 1, b: 2}        # [\"a\", \"b\"]") { a in
+            switch a[0] {
+            case .map(let m): return .list(Array(m.dict.keys))
+            case .native(let n): return .list(n.fieldNames.map { .string($0) })
+            default: throw Diagnostic.type("keys: needs a map, not a \(a[0].typeName)")
+            }
+        }
+        r.register("values", min: 1, max: 1, usage: "values MAP", summary: "A map's values, in insertion order.", example: "values {a: 1, b: 2}      # [1, 2]") { a in
+            guard case .map(let m) = a[0] else { throw Diagnostic.type("values: needs a map, not a \(a[0].typeName)") }
+            return .list(Array(m.dict.values))
+        }
+        r.register("items", min: 1, max: 1, usage: "items MAP", summary: "A map's [key, value] pairs, in order.", example: "for k, v in items m { print k v }") { a in
+            guard case .map(let m) = a[0] else { throw Diagnostic.type("items: needs a map, not a \(a[0].typeName)") }
+            return .list(m.dict.map { .list([$0.key, $0.value]) })
+        }
+        r.register("fields", min: 1, max: 1, usage: "fields VALUE", summary: "The field names of a native value (or a map's keys): what you can write after a dot.",
+                   example: "fields (cidr \"10.0.0.0/8\")") { a in
+            switch a[0] {
+            case .native(let n): return .list(n.fieldNames.map { .string($0) })
+            case .map(let m): return .list(Array(m.dict.keys))
+            case .function(let ns as Namespace): return .list(ns.members.keys.map { .string($0) })
+            default: return .list([])
+            }
+        }
+        r.register("sort", min: 1, max: 1, options: ["key", "reverse"], usage: "sort ITEMS [key: FN] [reverse: true]",
+                   summary: "A new sorted list (stable). key: computes the value to compare by.",
+                   example: "sort [\"bb\", \"a\"] key: len   # [\"a\", \"bb\"]") { a in
+            var items = try a.list(0)
+            let reverse = a.optionBool("reverse") ?? false
+            var keys = items
+            if let key = a.option("key") { keys = try items.map { try a.interp.call(key, [$0]) } }
+            var idx = Array(items.indices)
+            var failure: Diagnostic? = nil
+            idx.sort { x, y in
+                if failure != nil { return false }
+                guard let c = Value.compare(keys[x], keys[y]) else {
+                    failure = Diagnostic.type("sort: cannot compare a \(keys[x].typeName) with a \(keys[y].typeName)")
+                    return false
+                }
+                return c != 0 ? (reverse ? c > 0 : c < 0) : x < y
+            }
+            if let failure { throw failure }
+            items = idx.map { items[$0] }
+            return .list(items)
+        }
+        r.register("reverse", min: 1, max: 1, usage: "reverse ITEMS", summary: "A new list (or string) in reverse order.", example: "reverse [1, 2, 3]        # [3, 2, 1]") { a in
+            if case .string(let s) = a[0] { return .string(String(s.reversed())) }
+            return .list(Array(try a.list(0).reversed()))
+        }
+        r.register("map", min: 2, max: 2, usage: "map FN ITEMS", summary: "Applies FN to each item, giving a new list.",
+                   example: "map fn(x) { x * 2 } [1, 2, 3]   # [2, 4, 6]") { a in
+            var out: [Value] = []
+            try a.interp.iterate(a[1], what: "map") { x in out.append(try a.interp.call(a[0], [x])); return true }
+            return .list(out)
+        }
+        r.register("filter", min: 2, max: 2, usage: "filter FN ITEMS", summary: "The items for which FN returns a true value.",
+                   example: "filter fn(x) { x > 1 } [1, 2, 3]   # [2, 3]") { a in
+            var out: [Value] = []
+            try a.interp.iterate(a[1], what: "filter") { x in
+                if try a.interp.call(a[0], [x]).isTruthy { out.append(x) }
+                return true
+            }
+            return .list(out)
+        }
+        r.register("reduce", min: 2, max: 3, usage: "reduce FN ITEMS [INITIAL]", summary: "Folds the items with FN(accumulator, item).",
+                   example: "reduce fn(a, b) { a + b } [1, 2, 3]   # 6") { a in
+            var acc: Value? = a.count > 2 ? a[2] : nil
+            try a.interp.iterate(a[1], what: "reduce") { x in
+                acc = acc == nil ? x : try a.interp.call(a[0], [acc!, x]); return true
+            }
+            guard let acc else { throw Diagnostic.value("reduce: empty list and no initial value") }
+            return acc
+        }
+        r.register("sum", min: 1, max: 1, usage: "sum ITEMS", summary: "The sum of numbers.", example: "sum [1, 2, 3]            # 6") { a in
+            var acc: Value = .int(0)
+            try a.interp.iterate(a[0], what: "sum") { x in acc = try Ops.add(acc, x); return true }
+            return acc
+        }
+        for (name, want) in [("min", -1), ("max", 1)] {
+            r.register(name, min: 1, max: nil, options: ["key"], usage: "\(name) ITEMS  |  \(name) A B…", summary: "The \(name == "min" ? "smallest" : "largest") item.",
+                       example: "\(name) [3, 1, 2]            # \(name == "min" ? 1 : 3)") { a in
+                let items = a.count == 1 ? try a.list(0) : a.positional
+                guard var best = items.first else { throw Diagnostic.value("\(name): no items") }
+                let key = a.option("key")
+                var bestKey = try key.map { try a.interp.call($0, [best]) } ?? best
+                for x in items.dropFirst() {
+                    let k = try key.map { try a.interp.call($0, [x]) } ?? x
+                    guard let c = Value.compare(k, bestKey) else { throw Diagnostic.type("\(name): cannot compare a \(k.typeName) with a \(bestKey.typeName)") }
+                    if c == want { best = x; bestKey = k }
+                }
+                return best
+            }
+        }
+        r.register("any", min: 1, max: 1, usage: "any ITEMS", summary: "Whether any item is true.", example: "any [false, 1]           # true") { a in
+            var r = false
+            try a.interp.iterate(a[0], what: "any") { x in if x.isTruthy { r = true; return false }; return true }
+            return .bool(r)
+        }
+        r.register("all", min: 1, max: 1, usage: "all ITEMS", summary: "Whether every item is true.", example: "all [1, true]            # true") { a in
+            var r = true
+            try a.interp.iterate(a[0], what: "all") { x in if !x.isTruthy { r = false; return false }; return true }
+            return .bool(r)
+        }
+        r.register("enumerate", min: 1, max: 1, options: ["start"], usage: "enumerate ITEMS [start: 0]", summary: "[index, item] pairs.",
+                   example: "for i, x in enumerate [\"a\", \"b\"] { print i x }") { a in
+            var i = try a.optionNumber("start").map { Int($0) } ?? 0
+            var out: [Value] = []
+            try a.interp.iterate(a[0], what: "enumerate") { x in out.append(.list([.int(i), x])); i += 1; return true }
+            return .list(out)
+        }
+        r.register("zip", min: 2, max: nil, usage: "zip A B…", summary: "Lists of items taken in step from each list, as long as the shortest.",
+                   example: "zip [1, 2] [\"a\", \"b\"]     # [[1, \"a\"], [2, \"b\"]]") { a in
+            let lists = try (0..<a.count).map { try a.list($0) }
+            let n = lists.map(\.count).min() ?? 0
+            return .list((0..<n).map { i in .list(lists.map { $0[i] }) })
+        }
+        r.register("append", min: 2, max: 2, usage: "append LIST VALUE", summary: "Adds a value to the end of a list (in place) and returns the list.",
+                   example: "append xs 4") { a in
+            guard case .list(let l) = a[0] else { throw Diagnostic.type("append: needs a list, not a \(a[0].typeName)") }
+            l.items.append(a[1])
+            return a[0]
+        }
+        r.register("pop", min: 1, max: 2, usage: "pop LIST [INDEX]  |  pop MAP KEY", summary: "Removes and returns the last item (or the one at INDEX, or a map's KEY).",
+                   example: "pop xs") { a in
+            switch a[0] {
+            case .list(let l):
+                guard !l.items.isEmpty else { throw Diagnostic("index", "pop: the list is empty") }
+                let i = a.count > 1 ? try Interpreter.normalizeIndex(try a.int(1), l.items.count, "list") : l.items.count - 1
+                return l.items.remove(at: i)
+            case .map(let m):
+                guard a.count > 1 else { throw Diagnostic.type("pop: a map needs a KEY") }
+                guard let v = m.dict.removeValue(forKey: a[1]) else { throw Diagnostic("key", "pop: map has no key \(Value.repr(a[1]))") }
+                return v
+            default: throw Diagnostic.type("pop: needs a list or a map, not a \(a[0].typeName)")
+            }
+        }
+        r.register("remove", min: 2, max: 2, usage: "remove MAP KEY  |  remove LIST VALUE", summary: "Deletes a map key, or the first equal item of a list; true when something was removed.",
+                   example: "remove m \"a\"") { a in
+            switch a[0] {
+            case .map(let m): return .bool(m.dict.removeValue(forKey: a[1]) != nil)
+            case .list(let l):
+                if let i = l.items.firstIndex(of: a[1]) { l.items.remove(at: i); return .bool(true) }
+                return .bool(false)
+            default: throw Diagnostic.type("remove: needs a map or a list, not a \(a[0].typeName)")
+            }
+        }
+        r.register("unique", min: 1, max: 1, usage: "unique ITEMS", summary: "The items without repeats, first occurrence kept.", example: "unique [1, 2, 1]         # [1, 2]") { a in
+            var seen = Set<Value>()
+            var out: [Value] = []
+            try a.interp.iterate(a[0], what: "unique") { x in if seen.insert(x).inserted { out.append(x) }; return true }
+            return .list(out)
+        }
+    }
+
+    static func registerSystem(_ r: Interpreter) {
+        r.register("args", min: 0, max: 0, usage: "args", summary: "The script's command-line arguments (after the script name), as a list of strings.",
+                   example: "for a in args { print a }") { a in .list(a.interp.scriptArgs.map { .string($0) }) }
+        r.register("env", min: 0, max: 2, usage: "env [NAME [DEFAULT]]", summary: "An environment variable (nil or DEFAULT when unset); with no name, all of them as a map.",
+                   example: "env \"HOME\"") { a in
+            let e = ProcessInfo.processInfo.environment
+            if a.count == 0 { return .map(e.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }) }
+            return e[try a.string(0)].map { .string($0) } ?? (a.count > 1 ? a[1] : .nil)
+        }
+        r.register("exit", min: 0, max: 1, usage: "exit [STATUS]", summary: "Ends the script with an exit status (default 0).",
+                   example: "exit 1") { a in
+            let n = a.count > 0 ? try a.int(0) : 0
+            guard (0...255).contains(n) else { throw Diagnostic.value("exit: status must be 0 to 255, not \(n)") }
+            throw ExitSignal(status: Int32(n))
+        }
+        r.register("sleep", min: 1, max: 1, usage: "sleep SECONDS", summary: "Pauses (Ctrl-C interrupts it).", example: "sleep 0.5") { a in
+            let secs = try a.number(0)
+            guard secs >= 0, secs.isFinite else { throw Diagnostic.value("sleep: seconds must be a non-negative number") }
+            a.interp.output.flush()
+            let deadline = Date().addingTimeInterval(secs)
+            while Date() < deadline {
+                if interruptFlag.load(ordering: .relaxed) { throw Interpreter.interrupted() }
+                usleep(UInt32(min(50_000, max(0, deadline.timeIntervalSinceNow) * 1_000_000)))
+            }
+            return .nil
+        }
+        r.register("now", min: 0, max: 0, usage: "now", summary: "The current time in seconds since 1970-01-01 UTC (a float).",
+                   example: "t = now") { _ in .float(Date().timeIntervalSince1970) }
+        r.register("clock", min: 0, max: 0, usage: "clock", summary: "A monotonic clock in seconds, for measuring how long something takes.",
+                   example: "t0 = clock; work; print (clock - t0)") { _ in
+            var ts = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &ts)
+            return .float(Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9)
+        }
+        r.register("lines", min: 1, max: 1, usage: "lines FILE", summary: "The lines of a text file, without their line endings (\"-\" reads standard input).",
+                   example: "for l in lines \"hosts.txt\" { print l }") { a in
+            let text = try readText(try a.string(0))
+            var out: [Value] = []
+            var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            if lines.last == "" { lines.removeLast() }
+            out.reserveCapacity(lines.count)
+            for l in lines { out.append(.string(l.hasSuffix("\r") ? String(l.dropLast()) : String(l))) }
+            return .list(out)
+        }
+        r.register("read", min: 0, max: 1, options: ["bytes"], usage: "read [FILE] [bytes: true]", summary: "A whole file as a string (or bytes); with no file, all of standard input.",
+                   example: "text = read \"notes.txt\"") { a in
+            let path = a.count > 0 ? try a.string(0) : "-"
+            let data = try readData(path)
+            if a.optionBool("bytes") ?? false { return .bytes(Array(data)) }
+            guard let s = String(data: data, encoding: .utf8) else {
+                throw Diagnostic.value("read: \(path) is not UTF-8 text (use bytes: true)")
+            }
+            return .string(s)
+        }
+        r.register("input", min: 0, max: 1, usage: "input [PROMPT]", summary: "Reads one line from standard input (nil at end of input).",
+                   example: "name = input \"name? \"") { a in
+            if a.count > 0 { a.interp.output.write(a[0].displayString) }
+            a.interp.output.flush()
+            guard let line = readLine(strippingNewline: true) else { return .nil }
+            return .string(line)
+        }
+        r.register("write", min: 2, max: 2, options: ["append"], usage: "write FILE DATA [append: true]", summary: "Writes a string or bytes to a file (replacing it unless append:). Returns the byte count.",
+                   example: "write \"out.txt\" \"hello\\n\"") { a in
+            let path = try a.string(0)
+            let data: [UInt8]
+            switch a[1] {
+            case .bytes(let b): data = b
+            default: data = Array(a[1].displayString.utf8)
+            }
+            let append = a.optionBool("append") ?? false
+            let fd = open(path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0o644)
+            guard fd >= 0 else { throw Diagnostic.io("write: cannot open \(path): \(String(cString: strerror(errno)))") }
+            defer { close(fd) }
+            var off = 0
+            while off < data.count {
+                let n = data[off...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+                if n < 0 { if errno == EINTR { continue }; throw Diagnostic.io("write: \(path): \(String(cString: strerror(errno)))") }
+                off += n
+            }
+            return .int(data.count)
+        }
+        r.register("exists", min: 1, max: 1, usage: "exists PATH", summary: "Whether a file or directory exists.", example: "if exists \"out.txt\" { … }") { a in
+            .bool(FileManager.default.fileExists(atPath: try a.string(0)))
+        }
+    }
+
+    static func readData(_ path: String) throws -> Data {
+        if path == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw Diagnostic.io("\(path): no such file") }
+        if isDir.boolValue { throw Diagnostic.io("\(path) is a directory") }
+        guard let d = FileManager.default.contents(atPath: path) else { throw Diagnostic.io("\(path): cannot be read (permission denied?)") }
+        return d
+    }
+
+    static func readText(_ path: String) throws -> String {
+        let d = try readData(path)
+        guard let s = String(data: d, encoding: .utf8) else { throw Diagnostic.value("\(path) is not UTF-8 text") }
+        return s
+    }
+
+    static func registerData(_ r: Interpreter) {
+        r.register("json", min: 1, max: 1, options: ["indent"], usage: "json VALUE [indent: N]", summary: "Encodes a value as JSON text (map keys keep their order).",
+                   example: "json {a: 1, b: [1, 2]}   # {\"a\":1,\"b\":[1,2]}") { a in
+            .string(try JSON.encode(a[0], indent: try a.optionNumber("indent").map { Int($0) }))
+        }
+        let parseJSON: (Args) throws -> Value = { a in
+            switch a[0] {
+            case .string(let s): return try JSON.parse(s)
+            case .bytes(let b): return try JSON.parse(String(decoding: b, as: UTF8.self))
+            default: throw Diagnostic.type("parse json: needs a string, not a \(a[0].typeName)")
+            }
+        }
+        r.register("json.parse", min: 1, max: 1, usage: "json.parse TEXT", summary: "Parses JSON text into lists, maps, strings and numbers.",
+                   example: "(json.parse '{\"a\": [1, 2]}').a   # [1, 2]", parseJSON)
+        r.namespace("parse", summary: "Parsers for text formats: `parse json TEXT`.")
+        r.register("parse.json", min: 1, max: 1, usage: "parse json TEXT", summary: "Parses JSON text (the same as json.parse).",
+                   example: "m = parse json '{\"a\": 1}'", parseJSON)
+        r.register("hex", min: 1, max: 1, usage: "hex VALUE", summary: "Hex text of an int (0x…), or of bytes / a string's UTF-8 (two digits a byte).",
+                   example: "hex 255                  # \"0xff\"") { a in
+            switch a[0] {
+            case .int(let i): return .string((i < 0 ? "-0x" : "0x") + String(i.magnitude, radix: 16))
+            case .bytes(let b): return .string(hexString(b))
+            case .string(let s): return .string(hexString(Array(s.utf8)))
+            default: throw Diagnostic.type("hex: needs an int, bytes or a string, not a \(a[0].typeName)")
+            }
+        }
+        r.register("hex.decode", min: 1, max: 1, usage: "hex.decode TEXT", summary: "The bytes written as hex digits (spaces and colons allowed between bytes).",
+                   example: "hex.decode \"de:ad:be:ef\"   # b\"\\xde\\xad\\xbe\\xef\"") { a in
+            let s = try a.string(0).filter { !" :-\n\t".contains($0) }
+            guard s.count % 2 == 0 else { throw Diagnostic.value("hex.decode: odd number of hex digits") }
+            var out: [UInt8] = []
+            var it = s.makeIterator()
+            while let h = it.next(), let l = it.next() {
+                guard let v = UInt8(String([h, l]), radix: 16) else { throw Diagnostic.value("hex.decode: '\(h)\(l)' is not a hex byte") }
+                out.append(v)
+            }
+            return .bytes(out)
+        }
+        r.register("bytes", min: 1, max: 1, usage: "bytes VALUE", summary: "Bytes from a string (UTF-8) or from a list of ints 0–255.",
+                   example: "bytes \"hi\"               # b\"hi\"") { a in
+            switch a[0] {
+            case .bytes: return a[0]
+            case .string(let s): return .bytes(Array(s.utf8))
+            case .list(let l):
+                return .bytes(try l.items.map { v in
+                    guard case .int(let i) = v, (0...255).contains(i) else { throw Diagnostic.value("bytes: list items must be ints 0 to 255, got \(Value.repr(v))") }
+                    return UInt8(i)
+                })
+            default: throw Diagnostic.type("bytes: needs a string or a list of ints, not a \(a[0].typeName)")
+            }
+        }
+        r.register("decode", min: 1, max: 2, usage: "decode BYTES [\"utf-8\"|\"latin-1\"|\"ascii\"]", summary: "Turns bytes into a string; invalid UTF-8 is an error naming the offset.",
+                   example: "decode b\"hi\"              # \"hi\"") { a in
+            guard case .bytes(let b) = a[0] else { throw Diagnostic.type("decode: needs bytes, not a \(a[0].typeName)") }
+            let enc = a.count > 1 ? try a.string(1).lowercased() : "utf-8"
+            switch enc {
+            case "utf-8", "utf8":
+                if let s = String(validating: b, as: UTF8.self) { return .string(s) }
+                var off = 0
+                var it = b.makeIterator()
+                var dec = UTF8()
+                loop: while true {
+                    switch dec.decode(&it) {
+                    case .scalarValue(let s): off += String(s).utf8.count
+                    case .emptyInput: break loop
+                    case .error: break loop
+                    }
+                }
+                throw Diagnostic.value("decode: invalid UTF-8 at byte \(off)")
+            case "latin-1", "latin1", "iso-8859-1":
+                return .string(String(String.UnicodeScalarView(b.map { UnicodeScalar($0) })))
+            case "ascii":
+                if let i = b.firstIndex(where: { $0 >= 0x80 }) { throw Diagnostic.value("decode: byte \(i) (0x\(String(b[i], radix: 16))) is not ASCII") }
+                return .string(String(decoding: b, as: UTF8.self))
+            default: throw Diagnostic.value("decode: unknown encoding \(enc) (utf-8, latin-1, ascii)")
+            }
+        }
+        r.register("chr", min: 1, max: 1, usage: "chr CODEPOINT", summary: "The one-character string for a Unicode code point.", example: "chr 65                   # \"A\"") { a in
+            guard let u = UnicodeScalar(UInt32(clamping: max(0, try a.int(0)))) else { throw Diagnostic.value("chr: \(try a.int(0)) is not a Unicode scalar value") }
+            return .string(String(u))
+        }
+        r.register("ord", min: 1, max: 1, usage: "ord CHARACTER", summary: "The code point of a one-character string.", example: "ord \"A\"                  # 65") { a in
+            let s = try a.string(0)
+            guard s.unicodeScalars.count == 1 else { throw Diagnostic.value("ord: needs exactly one character, got \(s.unicodeScalars.count)") }
+            return .int(Int(s.unicodeScalars.first!.value))
+        }
+    }
+
+    static func hexString(_ b: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(b.count * 2)
+        for x in b { out.append(digits[Int(x >> 4)]); out.append(digits[Int(x & 15)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func registerTrace(_ r: Interpreter) {
+        r.namespace("trace", summary: "Shows each protocol step as it happens (C:/S: lines, DNS sections, HTTP heads, socket bytes).")
+        r.register("trace", min: 0, max: 0, usage: "trace", summary: "Whether tracing is on. `trace on` / `trace off` switch it.",
+                   example: "trace on") { a in .bool(a.interp.transcript.isLive) }
+        r.register("trace.on", min: 0, max: 0, usage: "trace on", summary: "Shows every protocol step live on standard error, secrets masked.",
+                   example: "trace on") { a in a.interp.transcript.isLive = true; return .nil }
+        r.register("trace.off", min: 0, max: 0, usage: "trace off", summary: "Stops showing protocol steps (they are still recorded).",
+                   example: "trace off") { a in a.interp.transcript.isLive = false; return .nil }
+        r.register("trace.steps", min: 0, max: 1, usage: "trace steps [LAST_N]", summary: "The recorded protocol steps as records (proto, direction, text).",
+                   example: "for s in trace steps 10 { print s.direction s.text }") { a in
+            var steps = a.interp.transcript.steps
+            if a.count > 0 { steps = Array(steps.suffix(max(0, try a.int(0)))) }
+            return .list(steps.map { e in
+                .native(RecordObject("step", ["proto": .string(e.proto), "direction": .string(e.direction.rawValue), "text": .string(e.text)]))
+            })
+        }
+        r.register("trace.show", min: 0, max: 1, usage: "trace show [LAST_N]", summary: "Prints the recorded protocol steps again (C:/S: lines).",
+                   example: "trace show 20") { a in
+            var steps = a.interp.transcript.steps
+            if a.count > 0 { steps = Array(steps.suffix(max(0, try a.int(0)))) }
+            for e in steps { a.interp.output.write(Transcript.render(e) + "\n") }
+            return .nil
+        }
+        r.register("trace.clear", min: 0, max: 0, usage: "trace clear", summary: "Forgets the recorded steps.", example: "trace clear") { a in
+            a.interp.transcript.clear(); return .nil
+        }
+        r.register("trace.note", min: 1, max: 1, usage: "trace note TEXT", summary: "Adds your own line to the transcript (shown as `*: TEXT` while tracing).",
+                   example: "trace note \"now sending the mail\"") { a in
+            a.interp.transcript.record("note", .note, a[0].displayString); return .nil
+        }
+    }
+}

@@ -1,0 +1,276 @@
+import Foundation
+
+/// String commands: the subject comes first (`split s ","`); in a pipeline use `_` to place
+/// the piped value (`line | split _ ","`).
+enum StringBuiltins {
+    static func register(in r: Interpreter) {
+        r.register("split", min: 1, max: 2, options: ["max"], usage: "split STRING [SEP] [max: N]",
+                   summary: "Splits at SEP (default: runs of whitespace, ends trimmed); max: limits the number of splits.",
+                   example: "split \"a,b,c\" \",\"        # [\"a\", \"b\", \"c\"]") { a in
+            let s = try a.string(0)
+            let maxSplits = try a.optionNumber("max").map { Int($0) } ?? Int.max
+            if a.count < 2 || a[1] == .nil {
+                return .list(s.split(maxSplits: maxSplits, omittingEmptySubsequences: true, whereSeparator: { $0.isWhitespace }).map { .string(String($0)) })
+            }
+            let sep = try a.string(1)
+            guard !sep.isEmpty else { throw Diagnostic.value("split: the separator must not be empty") }
+            var parts: [Value] = []
+            var rest = Substring(s)
+            while parts.count < maxSplits, let range = rest.range(of: sep) {
+                parts.append(.string(String(rest[..<range.lowerBound])))
+                rest = rest[range.upperBound...]
+            }
+            parts.append(.string(String(rest)))
+            return .list(parts)
+        }
+        r.register("join", min: 1, max: 2, usage: "join ITEMS [SEP]", summary: "Joins items' text with SEP between them (default \"\").",
+                   example: "join [\"a\", \"b\"] \", \"      # \"a, b\"") { a in
+            let sep = a.count > 1 ? try a.string(1) : ""
+            return .string(try a.list(0).map { $0.displayString }.joined(separator: sep))
+        }
+        r.register("trim", min: 1, max: 2, usage: "trim STRING [CHARS]", summary: "Removes whitespace (or any of CHARS) from both ends.",
+                   example: "trim \"  hi \\n\"            # \"hi\"") { a in
+            let s = try a.string(0)
+            if a.count > 1 {
+                let set = Set(try a.string(1).unicodeScalars)
+                var sc = Substring(s).unicodeScalars
+                while let f = sc.first, set.contains(f) { sc.removeFirst() }
+                while let l = sc.last, set.contains(l) { sc.removeLast() }
+                return .string(String(sc))
+            }
+            return .string(s.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        r.register("upper", min: 1, max: 1, usage: "upper STRING", summary: "Upper-cases.", example: "upper \"ehlo\"             # \"EHLO\"") { a in .string(try a.string(0).uppercased()) }
+        r.register("lower", min: 1, max: 1, usage: "lower STRING", summary: "Lower-cases.", example: "lower \"MX\"               # \"mx\"") { a in .string(try a.string(0).lowercased()) }
+        r.register("replace", min: 3, max: 3, options: ["count"], usage: "replace STRING OLD NEW [count: N]", summary: "Replaces occurrences of OLD with NEW (all, or the first N).",
+                   example: "replace \"a-b-c\" \"-\" \".\"   # \"a.b.c\"") { a in
+            let s = try a.string(0), old = try a.string(1), new = try a.string(2)
+            guard !old.isEmpty else { throw Diagnostic.value("replace: OLD must not be empty") }
+            guard let n = try a.optionNumber("count").map({ Int($0) }) else { return .string(s.replacingOccurrences(of: old, with: new)) }
+            var out = "", rest = Substring(s), done = 0
+            while done < n, let range = rest.range(of: old) {
+                out += rest[..<range.lowerBound] + new
+                rest = rest[range.upperBound...]
+                done += 1
+            }
+            return .string(out + rest)
+        }
+        r.register("startswith", min: 2, max: 2, usage: "startswith STRING PREFIX", summary: "Whether STRING starts with PREFIX (bytes too).",
+                   example: "startswith \"250 OK\" \"250\"  # true") { a in
+            if case .bytes(let b) = a[0], case .bytes(let p) = a[1] { return .bool(b.starts(with: p)) }
+            return .bool(try a.string(0).hasPrefix(try a.string(1)))
+        }
+        r.register("endswith", min: 2, max: 2, usage: "endswith STRING SUFFIX", summary: "Whether STRING ends with SUFFIX (bytes too).",
+                   example: "endswith \"a.net\" \".net\"   # true") { a in
+            if case .bytes(let b) = a[0], case .bytes(let p) = a[1] { return .bool(b.count >= p.count && Array(b.suffix(p.count)) == p) }
+            return .bool(try a.string(0).hasSuffix(try a.string(1)))
+        }
+        r.register("contains", min: 2, max: 2, usage: "contains HAYSTACK NEEDLE", summary: "Whether a string contains a substring, or a list/map/set an item (the same as NEEDLE in HAYSTACK).",
+                   example: "contains \"hello\" \"ell\"    # true") { a in .bool(try Ops.contains(a[0], a[1])) }
+        r.register("find", min: 2, max: 2, usage: "find STRING SUB", summary: "The character index of the first SUB in STRING, or -1.",
+                   example: "find \"a=b\" \"=\"            # 1") { a in
+            let s = try a.string(0), sub = try a.string(1)
+            guard let range = s.range(of: sub) else { return .int(-1) }
+            return .int(s.unicodeScalars[..<range.lowerBound].count)
+        }
+        r.register("pad", min: 2, max: 2, options: ["align", "fill"], usage: "pad VALUE WIDTH [align: \"left\"|\"right\"|\"center\"] [fill: \" \"]",
+                   summary: "The value's text padded to WIDTH characters (left-aligned unless align:).",
+                   example: "pad 42 6 align: \"right\"   # \"    42\"") { a in
+            let s = a[0].displayString
+            let width = try a.int(1)
+            let fill = try a.optionString("fill") ?? " "
+            guard fill.count == 1 else { throw Diagnostic.value("pad: fill: must be one character") }
+            return .string(try align(s, width: width, how: try a.optionString("align") ?? "left", fill: Character(fill)))
+        }
+        r.register("format", min: 1, max: nil, usage: "format TEMPLATE VALUE…",
+                   summary: "Fills {} (or {0}, {1}) in TEMPLATE with values; a spec after a colon sets width, alignment and precision: {:>8} {:<8} {:^8} {:08.3f} {:x}.",
+                   example: "format \"{:<6}|{:>5.1f}\" \"rtt\" 3.14159   # \"rtt   |  3.1\"") { a in
+            try format(try a.string(0), Array(a.positional.dropFirst()))
+        }
+    }
+
+    static func align(_ s: String, width: Int, how: String, fill: Character) throws -> String {
+        let n = s.count
+        guard width > n else { return s }
+        let padding = width - n
+        switch how {
+        case "left", "<": return s + String(repeating: fill, count: padding)
+        case "right", ">": return String(repeating: fill, count: padding) + s
+        case "center", "^":
+            let left = padding / 2
+            return String(repeating: fill, count: left) + s + String(repeating: fill, count: padding - left)
+        default: throw Diagnostic.value("pad: align: must be left, right or center, not \(how)")
+        }
+    }
+
+    static func format(_ template: String, _ values: [Value]) throws -> Value {
+        var out = ""
+        var auto = 0
+        var chars = Array(template)
+        var i = 0
+        chars.append("\0")
+        while i < chars.count - 1 {
+            let c = chars[i]
+            if c == "{" && chars[i + 1] == "{" { out.append("{"); i += 2; continue }
+            if c == "}" && chars[i + 1] == "}" { out.append("}"); i += 2; continue }
+            if c != "{" { out.append(c); i += 1; continue }
+            guard let close = chars[i...].firstIndex(of: "}") else { throw Diagnostic.value("format: unclosed '{' in the template") }
+            let field = String(chars[(i + 1)..<close])
+            i = close + 1
+            let parts = field.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            let indexText = parts.first.map(String.init) ?? ""
+            let spec = parts.count > 1 ? String(parts[1]) : ""
+            let idx: Int
+            if indexText.isEmpty { idx = auto; auto += 1 }
+            else if let n = Int(indexText) { idx = n }
+            else { throw Diagnostic.value("format: {\(field)} — expected {} or {N}") }
+            guard idx >= 0 && idx < values.count else { throw Diagnostic("index", "format: {\(field)} needs value \(idx + 1), only \(values.count) given") }
+            out += try applySpec(values[idx], spec)
+        }
+        return .string(out)
+    }
+
+    /// A small subset of Python's format spec: [[fill]align][0][width][.precision][type].
+    static func applySpec(_ v: Value, _ spec: String) throws -> String {
+        if spec.isEmpty { return v.displayString }
+        var s = Array(spec)
+        var fill: Character = " ", alignChar: Character? = nil
+        if s.count >= 2, "<>^".contains(s[1]) { fill = s[0]; alignChar = s[1]; s.removeFirst(2) }
+        else if let f = s.first, "<>^".contains(f) { alignChar = f; s.removeFirst() }
+        if s.first == "0" && alignChar == nil { fill = "0"; alignChar = "="; s.removeFirst() }
+        var widthText = "", precText = "", type: Character? = nil
+        var inPrec = false
+        for ch in s {
+            if ch == "." { inPrec = true }
+            else if ch.isNumber { if inPrec { precText.append(ch) } else { widthText.append(ch) } }
+            else if type == nil { type = ch }
+            else { throw Diagnostic.value("format: bad spec ':\(spec)'") }
+        }
+        let width = Int(widthText) ?? 0
+        let prec = Int(precText)
+        var body: String
+        switch type {
+        case "f":
+            guard let d = v.asDouble else { throw Diagnostic.type("format: :\(spec) needs a number, not a \(v.typeName)") }
+            body = String(format: "%.\(prec ?? 6)f", d)
+        case "d":
+            guard case .int(let i) = v else { throw Diagnostic.type("format: :\(spec) needs an int, not a \(v.typeName)") }
+            body = String(i)
+        case "x", "X", "o", "b":
+            guard case .int(let i) = v else { throw Diagnostic.type("format: :\(spec) needs an int, not a \(v.typeName)") }
+            let radix = type == "o" ? 8 : type == "b" ? 2 : 16
+            body = (i < 0 ? "-" : "") + String(i.magnitude, radix: radix, uppercase: type == "X")
+        case nil, "s":
+            if let prec, case .float(let d) = v { body = String(format: "%.\(prec)f", d) }
+            else {
+                body = v.displayString
+                if let prec, type == "s" { body = String(body.prefix(prec)) }
+            }
+        default: throw Diagnostic.value("format: unknown type '\(type!)' in ':\(spec)'")
+        }
+        if alignChar == "=" {
+            // Zero padding goes after the sign.
+            let neg = body.hasPrefix("-")
+            let digits = neg ? String(body.dropFirst()) : body
+            let padCount = max(0, width - body.count)
+            return (neg ? "-" : "") + String(repeating: fill, count: padCount) + digits
+        }
+        let how: String
+        switch alignChar {
+        case "<": how = "left"
+        case "^": how = "center"
+        case ">": how = "right"
+        default:
+            switch v { case .int, .float: how = "right"; default: how = "left" }
+        }
+        return try align(body, width: width, how: how, fill: fill)
+    }
+}
+
+enum HelpBuiltins {
+    static func register(in r: Interpreter) {
+        r.register("help", min: 0, max: 1, usage: "help [NAME]", summary: "Lists the commands, or shows one command's usage and an example (namespaces list their subcommands).",
+                   example: "help split") { a in
+            let out = a.interp.output
+            if a.count == 0 {
+                out.write(overview(a.interp))
+                return .nil
+            }
+            let name: String
+            switch a[0] {
+            case .string(let s): name = s
+            case .function(let c): name = c.name
+            default: throw Diagnostic.type("help: needs a command name, e.g. help \"split\"")
+            }
+            out.write(try describe(name, a.interp))
+            return .nil
+        }
+    }
+
+    static func overview(_ interp: Interpreter) -> String {
+        var lines = ["NetScript commands (help NAME for details; help \"grammar\" for the language):", ""]
+        var top: [String] = []
+        var spaces: [String] = []
+        for name in interp.registry.keys where !name.contains(".") {
+            if case .function(let ns as Namespace)? = interp.registry[name], !ns.members.isEmpty { spaces.append(name) } else { top.append(name) }
+        }
+        var line = " "
+        for n in top.sorted() {
+            if line.count + n.count + 1 > 78 { lines.append(line); line = " " }
+            line += " " + n
+        }
+        if line.count > 1 { lines.append(line) }
+        lines.append("")
+        lines.append("Namespaces (help NAME lists their commands):")
+        for n in spaces.sorted() {
+            if case .function(let ns as Namespace)? = interp.registry[n] {
+                lines.append("  " + n.padding(toLength: 10, withPad: " ", startingAt: 0) + " " + ns.summary)
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func describe(_ name: String, _ interp: Interpreter) throws -> String {
+        let key = name.replacingOccurrences(of: " ", with: ".")
+        if key == "grammar" || key == "syntax" { return grammarSummary }
+        guard let entry = interp.registry[key] else {
+            let sugg = interp.suggestion(key, Array(interp.registry.keys))
+            throw Diagnostic.name("help: no command named '\(name)'\(sugg)")
+        }
+        var out = ""
+        switch entry {
+        case .function(let ns as Namespace):
+            out += "\(ns.name): \(ns.summary)\n"
+            if let c = ns.callable { out += "\n  \(c.usage)\n      \(c.summary)\n      e.g. \(c.example)\n" }
+            out += "\nCommands (`\(ns.name) CMD …` or `\(ns.name).CMD …`):\n"
+            for (sub, v) in ns.members {
+                if case .function(let b as BuiltinFunction) = v {
+                    out += "  \(b.usage)\n      \(b.summary)\n      e.g. \(b.example)\n"
+                } else if case .function(let inner as Namespace) = v {
+                    out += "  \(ns.name).\(sub) …  \(inner.summary) (help \(ns.name).\(sub))\n"
+                }
+            }
+        case .function(let b as BuiltinFunction):
+            out += "usage: \(b.usage)\n\n  \(b.summary)\n\nexample:\n  \(b.example)\n"
+            if let opts = b.optionNames, !opts.isEmpty { out += "\noptions: " + opts.map { "\($0):" }.joined(separator: " ") + "\n" }
+        default:
+            out += "\(name)\n"
+        }
+        return out
+    }
+
+    static let grammarSummary = """
+    NetScript in brief (grammar.md has the full grammar):
+      x = 40 + 2                     assignment; += -= *= /= too
+      print "x is {x}"               a command: name, arguments, options (key: value)
+      print (len xs)                 parentheses nest a call; f(a, b) also calls
+      cidr summarize xs              a namespace takes its command with a space or a dot
+      if c { … } else if d { … } else { … }
+      while c { … }    for x in xs { … }    for k, v in m { … }    break  continue
+      fn add(a, b = 1) { return a + b }     fn(x) { x * 2 }       (last expression is returned)
+      try { … } catch "timeout" e { … } catch e { print e.kind e.message e.line } finally { … }
+      fail "message"   assert cond "message"   import "lib.net"   global name
+      xs | sort | join _ ", "        a pipeline passes a value as the last argument (or where _ stands)
+      operators, loosest first: |  or  and  not  == != < <= > >= in  + -  * / // %  unary -  **
+    """
+}

@@ -1,0 +1,399 @@
+import Foundation
+import NetKit
+import Synchronization
+import OrderedCollections
+
+/// Set by the front end's SIGINT handler; loops and calls check it, so Ctrl-C stops a
+/// running command without killing the REPL.
+public let interruptFlag = Atomic<Bool>(false)
+
+/// Runs programs: compiles each into closures over the shared globals and executes them.
+/// The REPL and the script runner drive the same interpreter.
+public final class Interpreter {
+    public let globals = Globals()
+    public let output: Output
+    /// Every protocol step NetKit clients report; `trace on` makes it live.
+    public let transcript: Transcript
+    public var scriptArgs: [String] = []
+    /// The directory `import` resolves relative paths against.
+    var importDirs: [String] = []
+    var imported: Set<String> = []
+    var callDepth = 0
+    /// Deep recursion in a script is an error, not a crash of the interpreter.
+    public var maxCallDepth = 2_000
+    let rootFrame = Frame(count: 0, parent: nil)
+    /// The value of the last expression statement run at top level (the REPL shows it).
+    public var lastValue: Value = .nil
+    public var lastWasExpression = false
+    /// Help entries in registration order: name → builtin or namespace.
+    public internal(set) var registry: OrderedDictionary<String, Value> = [:]
+    public var isInteractive = false
+
+    public init(output: Output = Output.standard, errorSink: @escaping (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }) {
+        self.output = output
+        self.transcript = Transcript()
+        let out = output
+        transcript.setSink { event in
+            out.flush()
+            errorSink(Transcript.render(event))
+        }
+        CoreBuiltins.register(in: self)
+    }
+
+    // MARK: registration
+
+    /// Registers a builtin under a plain or dotted name (`recv.line` adds `line` to the `recv` namespace).
+    @discardableResult
+    public func register(_ name: String, min: Int = 0, max: Int? = nil, options: [String]? = [],
+                         usage: String, summary: String, example: String,
+                         _ impl: @escaping (Args) throws -> Value) -> BuiltinFunction {
+        let b = BuiltinFunction(name: name, min: min, max: max, options: options, usage: usage,
+                                summary: summary, example: example, impl: impl)
+        let parts = name.split(separator: ".").map(String.init)
+        if parts.count == 1 {
+            if let existing = globals[name], case .function(let ns as Namespace) = existing {
+                ns.callable = b
+            } else {
+                globals[name] = .function(b)
+            }
+        } else {
+            let ns = namespace(parts.dropLast().joined(separator: "."))
+            ns.members[parts.last!] = .function(b)
+        }
+        registry[name] = .function(b)
+        return b
+    }
+
+    /// The namespace of that name, created (empty, not callable) when missing.
+    @discardableResult
+    public func namespace(_ name: String, summary: String = "") -> Namespace {
+        let parts = name.split(separator: ".").map(String.init)
+        var container: Namespace? = nil
+        var ns: Namespace! = nil
+        for (i, p) in parts.enumerated() {
+            let full = parts[0...i].joined(separator: ".")
+            let existing: Value? = container == nil ? globals[p] : container!.members[p]
+            if case .function(let n as Namespace)? = existing {
+                ns = n
+            } else {
+                let n = Namespace(name: full, summary: i == parts.count - 1 ? summary : "")
+                if case .function(let b as BuiltinFunction)? = existing { n.callable = b }
+                if let c = container { c.members[p] = .function(n) } else { globals[p] = .function(n) }
+                ns = n
+            }
+            container = ns
+        }
+        if !summary.isEmpty && ns.summary.isEmpty {
+            let n = Namespace(name: ns.name, summary: summary, callable: ns.callable)
+            n.members = ns.members
+            if parts.count == 1 { globals[name] = .function(n) }
+            else if let parent = try? lookupNamespace(parts.dropLast().joined(separator: ".")) { parent.members[parts.last!] = .function(n) }
+            ns = n
+        }
+        registry[name] = .function(ns)
+        return ns
+    }
+
+    func lookupNamespace(_ name: String) throws -> Namespace? {
+        var cur: Value? = nil
+        for (i, p) in name.split(separator: ".").enumerated() {
+            if i == 0 { cur = globals[String(p)] }
+            else if case .function(let n as Namespace)? = cur { cur = n.members[String(p)] }
+            else { return nil }
+        }
+        if case .function(let n as Namespace)? = cur { return n }
+        return nil
+    }
+
+    // MARK: running
+
+    /// Parses, compiles and runs a program at top level. Returns the value of the last
+    /// expression statement.
+    @discardableResult
+    public func run(_ source: Source) throws -> Value {
+        let program = try Parser.parse(source)
+        let compiled = try Compiler(interp: self, source: source).compileTopLevel(program)
+        lastValue = .nil
+        lastWasExpression = false
+        try compiled(rootFrame)
+        return lastValue
+    }
+
+    /// Runs a file at top level, with `import` resolving relative to its directory.
+    public func runFile(path: String, displayName: String? = nil) throws {
+        let text = try readSourceFile(path)
+        let dir = (path as NSString).deletingLastPathComponent
+        importDirs.append(dir.isEmpty ? "." : dir)
+        defer { importDirs.removeLast() }
+        imported.insert(canonicalPath(path))
+        try run(Source(name: displayName ?? path, text: text))
+    }
+
+    func readSourceFile(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+                throw Diagnostic("io", isDir.boolValue ? "\(path) is a directory, not a script" : "cannot read \(path): permission denied")
+            }
+            throw Diagnostic("io", "cannot read \(path): no such file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw Diagnostic("io", "\(path) is not UTF-8 text")
+        }
+        return text
+    }
+
+    func canonicalPath(_ p: String) -> String { (p as NSString).standardizingPath }
+
+    func importFile(_ path: String) throws {
+        let base = importDirs.last ?? FileManager.default.currentDirectoryPath
+        var full = path.hasPrefix("/") ? path : (base as NSString).appendingPathComponent(path)
+        if !FileManager.default.fileExists(atPath: full), !full.hasSuffix(".net"), FileManager.default.fileExists(atPath: full + ".net") {
+            full += ".net"
+        }
+        let key = canonicalPath(full)
+        if imported.contains(key) { return }
+        imported.insert(key)
+        let text = try readSourceFile(full)
+        importDirs.append((full as NSString).deletingLastPathComponent)
+        defer { importDirs.removeLast() }
+        let saved = (lastValue, lastWasExpression)
+        defer { (lastValue, lastWasExpression) = saved }
+        try run(Source(name: path, text: text))
+    }
+
+    // MARK: calling
+
+    /// Calls any callable value with positional arguments (used by `map`, `sort key:`…).
+    public func call(_ f: Value, _ positional: [Value], options: [(String, Value)] = []) throws -> Value {
+        guard case .function(let c) = f else { throw Diagnostic.type("a \(f.typeName) is not callable") }
+        return try c.call(Args(positional, options: options, interp: self, callee: c.name))
+    }
+
+    func callUser(_ fn: UserFunction, _ positional: [Value], _ options: [(String, Value)]) throws -> Value {
+        let code = fn.code
+        let frame = Frame(count: code.slotCount, parent: fn.captured)
+        let np = code.paramNames.count
+        let fixed = code.restIndex ?? np
+        if positional.count > fixed && code.restIndex == nil {
+            throw Diagnostic.type("\(code.name) takes \(np) argument\(np == 1 ? "" : "s"), got \(positional.count)")
+        }
+        var given = [Bool](repeating: false, count: np)
+        for i in 0..<min(positional.count, fixed) { frame.slots[i] = positional[i]; given[i] = true }
+        if let r = code.restIndex {
+            frame.slots[r] = .list(Array(positional.dropFirst(fixed)))
+            given[r] = true
+        }
+        for (k, v) in options {
+            guard let i = code.paramNames.firstIndex(of: k), i != code.restIndex else {
+                throw Diagnostic.type("\(code.name) has no parameter '\(k)'")
+            }
+            if given[i] { throw Diagnostic.type("\(code.name) got '\(k)' twice") }
+            frame.slots[i] = v; given[i] = true
+        }
+        for i in 0..<np where !given[i] {
+            guard let d = code.defaults[i] else {
+                throw Diagnostic.type("\(code.name) is missing argument '\(code.paramNames[i])'")
+            }
+            frame.slots[i] = try d(frame)
+        }
+        return try invoke(code, frame)
+    }
+
+    @inline(__always)
+    func invoke(_ code: CompiledFunction, _ frame: Frame) throws -> Value {
+        callDepth += 1
+        defer { callDepth -= 1 }
+        if callDepth > maxCallDepth {
+            throw Diagnostic("recursion", "calls nested more than \(maxCallDepth) deep (runaway recursion in \(code.name)?)")
+        }
+        if interruptFlag.load(ordering: .relaxed) { throw Interpreter.interrupted() }
+        _ = try code.body(frame)
+        return frame.returnValue
+    }
+
+    public static func interrupted() -> Diagnostic {
+        interruptFlag.store(false, ordering: .relaxed)
+        return Diagnostic("interrupted", "interrupted (Ctrl-C)")
+    }
+
+    // MARK: iteration
+
+    /// Walks anything `for` can walk: lists, maps (keys), strings (characters), bytes (ints),
+    /// ranges and iterable natives. The body returns false to stop early.
+    public func iterate(_ v: Value, what: String = "for", _ body: (Value) throws -> Bool) throws {
+        switch v {
+        case .list(let l):
+            var i = 0
+            while i < l.items.count {
+                if try !body(l.items[i]) { return }
+                i += 1
+            }
+        case .map(let m):
+            for k in Array(m.dict.keys) { if try !body(k) { return } }
+        case .string(let s):
+            for c in s { if try !body(.string(String(c))) { return } }
+        case .bytes(let b):
+            for c in b { if try !body(.int(Int(c))) { return } }
+        case .native(let n):
+            guard let next = n.makeIterator() else { throw Diagnostic.type("\(what): a \(n.typeName) cannot be iterated") }
+            while let x = try next() {
+                if interruptFlag.load(ordering: .relaxed) { throw Interpreter.interrupted() }
+                if try !body(x) { return }
+            }
+        default:
+            throw Diagnostic.type("\(what): a \(v.typeName) cannot be iterated")
+        }
+    }
+
+    public func iterateToArray(_ v: Value, what: String, limit: Int = 100_000_000) throws -> [Value] {
+        if case .list(let l) = v { return l.items }
+        var out: [Value] = []
+        try iterate(v, what: what) { x in
+            if out.count >= limit { throw Diagnostic.value("\(what): more than \(limit) items") }
+            out.append(x); return true
+        }
+        return out
+    }
+
+    // MARK: fields and indexes
+
+    public func field(_ v: Value, _ name: String) throws -> Value {
+        switch v {
+        case .map(let m):
+            if let x = m.dict[.string(name)] { return x }
+            throw Diagnostic("key", "map has no key \"\(name)\"" + suggestion(name, m.dict.keys.compactMap { if case .string(let s) = $0 { return s } else { return nil } }))
+        case .native(let n):
+            if let x = try n.field(name) { return x }
+            throw Diagnostic.name("a \(n.typeName) has no field '\(name)'" + (n.fieldNames.isEmpty ? "" : " (fields: \(n.fieldNames.joined(separator: ", ")))"))
+        case .function(let ns as Namespace):
+            if let x = ns.members[name] { return x }
+            throw Diagnostic.name("\(ns.name) has no command '\(name)'" + suggestion(name, Array(ns.members.keys)))
+        default:
+            throw Diagnostic.type("a \(v.typeName) has no fields (tried .\(name))")
+        }
+    }
+
+    func suggestion(_ name: String, _ candidates: [String]) -> String {
+        guard let best = candidates.map({ ($0, editDistance($0, name)) }).min(by: { $0.1 < $1.1 }),
+              best.1 <= max(1, name.count / 3) else { return "" }
+        return "; did you mean '\(best.0)'?"
+    }
+
+    public func setField(_ target: Value, _ name: String, _ value: Value) throws {
+        switch target {
+        case .map(let m): m.dict[.string(name)] = value
+        case .native(let n): try n.setField(name, value)
+        default: throw Diagnostic.type("cannot set field '\(name)' on a \(target.typeName)")
+        }
+    }
+
+    static func normalizeIndex(_ i: Int, _ count: Int, _ what: String) throws -> Int {
+        let j = i < 0 ? i + count : i
+        guard j >= 0 && j < count else { throw Diagnostic("index", "index \(i) is out of range for a \(what) of length \(count)") }
+        return j
+    }
+
+    public func index(_ v: Value, _ idx: Value) throws -> Value {
+        switch (v, idx) {
+        case (.list(let l), .int(let i)): return l.items[try Interpreter.normalizeIndex(i, l.items.count, "list")]
+        case (.map(let m), _):
+            if let x = m.dict[idx] { return x }
+            throw Diagnostic("key", "map has no key \(Value.repr(idx))")
+        case (.string(let s), .int(let i)):
+            let scalars = Array(s.unicodeScalars)
+            return .string(String(scalars[try Interpreter.normalizeIndex(i, scalars.count, "string")]))
+        case (.bytes(let b), .int(let i)): return .int(Int(b[try Interpreter.normalizeIndex(i, b.count, "bytes value")]))
+        case (.native(let n), _):
+            if let x = try n.index(idx) { return x }
+            throw Diagnostic.type("a \(n.typeName) cannot be indexed by a \(idx.typeName)")
+        default:
+            throw Diagnostic.type("a \(v.typeName) cannot be indexed by a \(idx.typeName)")
+        }
+    }
+
+    public func setIndex(_ target: Value, _ idx: Value, _ value: Value) throws {
+        switch (target, idx) {
+        case (.list(let l), .int(let i)): l.items[try Interpreter.normalizeIndex(i, l.items.count, "list")] = value
+        case (.map(let m), _):
+            guard idx.isHashableKey else { throw Diagnostic.type("a \(idx.typeName) cannot be a map key") }
+            m.dict[idx] = value
+        default: throw Diagnostic.type("cannot assign to an index of a \(target.typeName)")
+        }
+    }
+
+    public func slice(_ v: Value, _ lo: Value, _ hi: Value) throws -> Value {
+        func bounds(_ count: Int) throws -> Range<Int> {
+            func clamp(_ x: Value, _ dflt: Int) throws -> Int {
+                switch x {
+                case .nil: return dflt
+                case .int(let i): return Swift.max(0, Swift.min(count, i < 0 ? i + count : i))
+                default: throw Diagnostic.type("slice bounds must be ints, not \(x.typeName)")
+                }
+            }
+            let a = try clamp(lo, 0), b = try clamp(hi, count)
+            return a..<Swift.max(a, b)
+        }
+        switch v {
+        case .list(let l): return .list(Array(l.items[try bounds(l.items.count)]))
+        case .string(let s):
+            let sc = Array(s.unicodeScalars)
+            var out = String.UnicodeScalarView()
+            out.append(contentsOf: sc[try bounds(sc.count)])
+            return .string(String(out))
+        case .bytes(let b): return .bytes(Array(b[try bounds(b.count)]))
+        default: throw Diagnostic.type("a \(v.typeName) cannot be sliced")
+        }
+    }
+}
+
+func editDistance(_ a: String, _ b: String) -> Int {
+    let x = Array(a), y = Array(b)
+    if x.isEmpty { return y.count }
+    if y.isEmpty { return x.count }
+    var prev = Array(0...y.count)
+    for i in 1...x.count {
+        var cur = [i] + [Int](repeating: 0, count: y.count)
+        for j in 1...y.count {
+            cur[j] = Swift.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
+        }
+        prev = cur
+    }
+    return prev[y.count]
+}
+
+/// Buffered standard output: `print` is cheap, and the buffer is flushed at line ends on a
+/// terminal, before anything goes to stderr, and at exit.
+public final class Output {
+    public static let standard = Output(fd: 1)
+    let fd: Int32
+    var buffer: [UInt8] = []
+    public var lineBuffered: Bool
+    /// When set, output is captured here instead of written (tests).
+    public var capture: ((String) -> Void)?
+
+    public init(fd: Int32) {
+        self.fd = fd
+        self.lineBuffered = isatty(fd) == 1
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    public func write(_ s: String) {
+        if let capture { capture(s); return }
+        buffer.append(contentsOf: s.utf8)
+        if buffer.count >= 1 << 16 || (lineBuffered && s.utf8.last == 0x0A) { flush() }
+    }
+
+    public func flush() {
+        guard !buffer.isEmpty else { return }
+        buffer.withUnsafeBytes { raw in
+            var off = 0
+            while off < raw.count {
+                let n = Foundation.write(fd, raw.baseAddress! + off, raw.count - off)
+                if n <= 0 { if errno == EINTR { continue }; break }
+                off += n
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}

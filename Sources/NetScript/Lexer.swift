@@ -1,0 +1,327 @@
+/// One piece of a double-quoted string: literal text, or `{code}` to interpolate.
+public enum StringPart: Equatable, Sendable {
+    case text(String)
+    /// The byte range of the code between the braces.
+    case code(SourceRange)
+}
+
+public enum TokenKind: Equatable, Sendable {
+    case ident(String)
+    /// `name:` directly followed by a colon: an option in a command, a key in a map.
+    case label(String)
+    case keyword(String)
+    case int(Int)
+    case float(Double)
+    case string([StringPart])
+    case rawString(String)
+    case bytes([UInt8])
+    case punct(String)
+    case newline
+    case eof
+}
+
+public struct Token: Sendable {
+    public var kind: TokenKind
+    public var range: SourceRange
+    /// Whether whitespace (or a line start) comes right before the token: `f(x)` is a call,
+    /// `f (x)` an argument; `xs[0]` an index, `f [0]` an argument; `f -1` a negative argument.
+    public var spaceBefore: Bool
+}
+
+/// Turns source bytes into tokens. Comments (`#` to end of line) are dropped, newlines are
+/// kept as statement separators, and double-quoted strings are split into text and `{code}`.
+public struct Lexer {
+    public static let keywords: Set<String> = [
+        "if", "else", "while", "for", "in", "fn", "return", "break", "continue",
+        "try", "catch", "finally", "import", "global", "true", "false", "nil", "and", "or", "not",
+    ]
+    static let puncts3: [String] = ["**=", "//="]
+    static let puncts2: [String] = ["==", "!=", "<=", ">=", "**", "//", "+=", "-=", "*=", "/=", "%=", "&&", "||", "=>"]
+    static let puncts1: Set<UInt8> = Set("()[]{},:;.+-*/%<>=|!&^~?@".utf8)
+
+    let source: Source
+    let bytes: [UInt8]
+    var pos: Int
+    let end: Int
+
+    public init(source: Source, range: SourceRange? = nil) {
+        self.source = source
+        self.bytes = source.bytes
+        self.pos = range?.start ?? 0
+        self.end = range?.end ?? source.bytes.count
+        // A shebang line at the very start of a file is a comment.
+        if pos == 0, bytes.count >= 2, bytes[0] == UInt8(ascii: "#"), bytes[1] == UInt8(ascii: "!") {
+            while pos < end, bytes[pos] != UInt8(ascii: "\n") { pos += 1 }
+        }
+    }
+
+    func error(_ msg: String, _ start: Int, _ stop: Int? = nil) -> Diagnostic {
+        Diagnostic("syntax", msg, location: SourceLocation(source: source, range: SourceRange(start, stop ?? start + 1)))
+    }
+
+    /// Lexes everything up to the end of the range.
+    public static func tokenize(_ source: Source, range: SourceRange? = nil) throws -> [Token] {
+        var lx = Lexer(source: source, range: range)
+        var out: [Token] = []
+        while true {
+            let t = try lx.next()
+            out.append(t)
+            if t.kind == .eof { return out }
+        }
+    }
+
+    @inline(__always) func peekByte(_ k: Int = 0) -> UInt8 { pos + k < end ? bytes[pos + k] : 0 }
+
+    static func isIdentStart(_ b: UInt8) -> Bool {
+        (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || b == 0x5F || b >= 0x80
+    }
+    static func isIdentChar(_ b: UInt8) -> Bool { isIdentStart(b) || (b >= 0x30 && b <= 0x39) }
+    static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+
+    public mutating func next() throws -> Token {
+        var space = pos == 0
+        while pos < end {
+            let b = bytes[pos]
+            if b == 0x20 || b == 0x09 || b == 0x0D { pos += 1; space = true; continue }
+            if b == UInt8(ascii: "\\"), peekByte(1) == 0x0A { pos += 2; space = true; continue } // line continuation
+            if b == UInt8(ascii: "#") {
+                while pos < end, bytes[pos] != 0x0A { pos += 1 }
+                continue
+            }
+            break
+        }
+        let start = pos
+        guard pos < end else { return Token(kind: .eof, range: SourceRange(end, end), spaceBefore: true) }
+        let b = bytes[pos]
+        if b == 0x0A {
+            pos += 1
+            return Token(kind: .newline, range: SourceRange(start, pos), spaceBefore: true)
+        }
+        func tok(_ k: TokenKind) -> Token { Token(kind: k, range: SourceRange(start, pos), spaceBefore: space) }
+
+        if Lexer.isDigit(b) { return tok(try number()) }
+        if b == UInt8(ascii: "b"), peekByte(1) == UInt8(ascii: "\"") || peekByte(1) == UInt8(ascii: "'") {
+            pos += 1
+            return tok(.bytes(try bytesLiteral()))
+        }
+        if Lexer.isIdentStart(b) {
+            while pos < end, Lexer.isIdentChar(bytes[pos]) { pos += 1 }
+            let name = String(decoding: bytes[start..<pos], as: UTF8.self)
+            if Lexer.keywords.contains(name) { return tok(.keyword(name)) }
+            // `name:` is a label unless the colon starts `::` (reserved) — IPv6-like text lives in strings.
+            if pos < end, bytes[pos] == UInt8(ascii: ":"), peekByte(1) != UInt8(ascii: ":") {
+                pos += 1
+                return tok(.label(name))
+            }
+            return tok(.ident(name))
+        }
+        if b == UInt8(ascii: "\"") { return tok(.string(try doubleQuoted())) }
+        if b == UInt8(ascii: "'") { return tok(.rawString(try singleQuoted())) }
+        for p in Lexer.puncts3 where matches(p) { pos += 3; return tok(.punct(p)) }
+        for p in Lexer.puncts2 where matches(p) { pos += 2; return tok(.punct(p)) }
+        if Lexer.puncts1.contains(b) { pos += 1; return tok(.punct(String(UnicodeScalar(b)))) }
+        throw error("unexpected character \(describeByte(at: start))", start)
+    }
+
+    func describeByte(at i: Int) -> String {
+        let b = bytes[i]
+        if b >= 0x21 && b < 0x7F { return "'\(UnicodeScalar(b))'" }
+        if b >= 0x80 {
+            var j = i + 1
+            while j < end, bytes[j] & 0xC0 == 0x80 { j += 1 }
+            return "'\(String(decoding: bytes[i..<j], as: UTF8.self))'"
+        }
+        return "0x" + String(b, radix: 16)
+    }
+
+    func matches(_ p: String) -> Bool {
+        var i = pos
+        for c in p.utf8 {
+            if i >= end || bytes[i] != c { return false }
+            i += 1
+        }
+        return true
+    }
+
+    mutating func number() throws -> TokenKind {
+        let start = pos
+        var digits = ""
+        var radix = 10
+        if bytes[pos] == UInt8(ascii: "0"), pos + 1 < end,
+           [UInt8(ascii: "x"), UInt8(ascii: "X"), UInt8(ascii: "b"), UInt8(ascii: "B"), UInt8(ascii: "o"), UInt8(ascii: "O")].contains(bytes[pos + 1]) {
+            let c = bytes[pos + 1] | 0x20
+            radix = c == UInt8(ascii: "x") ? 16 : c == UInt8(ascii: "b") ? 2 : 8
+            pos += 2
+            while pos < end, Lexer.isIdentChar(bytes[pos]) {
+                if bytes[pos] != UInt8(ascii: "_") { digits.unicodeScalars.append(UnicodeScalar(bytes[pos])) }
+                pos += 1
+            }
+            guard !digits.isEmpty, let v = Int(digits, radix: radix) else {
+                if let _ = UInt64(digits, radix: radix) { throw error("integer literal is too large for 64 bits", start, pos) }
+                throw error("malformed number '\(String(decoding: bytes[start..<pos], as: UTF8.self))'", start, pos)
+            }
+            return .int(v)
+        }
+        var isFloat = false
+        func eatDigits() {
+            while pos < end, Lexer.isDigit(bytes[pos]) || bytes[pos] == UInt8(ascii: "_") {
+                if bytes[pos] != UInt8(ascii: "_") { digits.unicodeScalars.append(UnicodeScalar(bytes[pos])) }
+                pos += 1
+            }
+        }
+        eatDigits()
+        if pos + 1 < end, bytes[pos] == UInt8(ascii: "."), Lexer.isDigit(bytes[pos + 1]) {
+            isFloat = true
+            digits += "."
+            pos += 1
+            eatDigits()
+        }
+        if pos < end, bytes[pos] | 0x20 == UInt8(ascii: "e") {
+            var k = pos + 1
+            if k < end, bytes[k] == UInt8(ascii: "+") || bytes[k] == UInt8(ascii: "-") { k += 1 }
+            if k < end, Lexer.isDigit(bytes[k]) {
+                isFloat = true
+                digits += String(decoding: bytes[pos..<k], as: UTF8.self)
+                pos = k
+                eatDigits()
+            }
+        }
+        if pos < end, Lexer.isIdentStart(bytes[pos]) {
+            while pos < end, Lexer.isIdentChar(bytes[pos]) { pos += 1 }
+            throw error("malformed number '\(String(decoding: bytes[start..<pos], as: UTF8.self))'", start, pos)
+        }
+        if isFloat {
+            guard let d = Double(digits) else { throw error("malformed number", start, pos) }
+            return .float(d)
+        }
+        guard let v = Int(digits) else { throw error("integer literal \(digits) is too large for 64 bits", start, pos) }
+        return .int(v)
+    }
+
+    /// Reads an escape after a backslash; `pos` is at the character after the backslash.
+    mutating func escape(quote: UInt8, allowBytes: Bool) throws -> [UInt8] {
+        let at = pos - 1
+        guard pos < end else { throw error("unterminated string", at) }
+        let c = bytes[pos]
+        pos += 1
+        switch c {
+        case UInt8(ascii: "n"): return [0x0A]
+        case UInt8(ascii: "r"): return [0x0D]
+        case UInt8(ascii: "t"): return [0x09]
+        case UInt8(ascii: "0"): return [0]
+        case UInt8(ascii: "\\"): return [0x5C]
+        case UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "{"), UInt8(ascii: "}"): return [c]
+        case UInt8(ascii: "x"):
+            guard pos + 2 <= end, let v = UInt8(String(decoding: bytes[pos..<pos + 2], as: UTF8.self), radix: 16) else {
+                throw error("\\x needs two hex digits", at, min(pos + 2, end))
+            }
+            pos += 2
+            if !allowBytes && v >= 0x80 { throw error("\\x\(String(v, radix: 16)) is not ASCII: write \\u{\(String(v, radix: 16))} for a character, or use b\"…\" for bytes", at, pos) }
+            return [v]
+        case UInt8(ascii: "u"):
+            guard pos < end, bytes[pos] == UInt8(ascii: "{") else { throw error("\\u must be followed by {hex digits}", at, pos) }
+            var k = pos + 1
+            while k < end, k - pos <= 8, bytes[k] != UInt8(ascii: "}") { k += 1 }
+            guard k < end, bytes[k] == UInt8(ascii: "}"),
+                  let v = UInt32(String(decoding: bytes[(pos + 1)..<k], as: UTF8.self), radix: 16),
+                  let scalar = UnicodeScalar(v) else {
+                throw error("\\u{…} needs 1 to 6 hex digits naming a Unicode scalar", at, min(k + 1, end))
+            }
+            pos = k + 1
+            return Array(String(Character(scalar)).utf8)
+        default:
+            throw error("unknown escape \\\(String(decoding: [c], as: UTF8.self))", at, pos)
+        }
+    }
+
+    mutating func doubleQuoted() throws -> [StringPart] {
+        let start = pos
+        pos += 1
+        var parts: [StringPart] = []
+        var buf: [UInt8] = []
+        while true {
+            guard pos < end else { throw error("unterminated string (opened here)", start) }
+            let c = bytes[pos]
+            if c == UInt8(ascii: "\"") { pos += 1; break }
+            if c == UInt8(ascii: "\\") {
+                pos += 1
+                buf += try escape(quote: UInt8(ascii: "\""), allowBytes: false)
+                continue
+            }
+            if c == UInt8(ascii: "{") {
+                if !buf.isEmpty { parts.append(.text(String(decoding: buf, as: UTF8.self))); buf = [] }
+                let open = pos
+                pos += 1
+                let codeStart = pos
+                try skipBalanced(open: open)
+                let codeEnd = pos - 1
+                if codeEnd <= codeStart || bytes[codeStart..<codeEnd].allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
+                    throw error("empty {} in a string: write \\{ for a literal brace", open, pos)
+                }
+                parts.append(.code(SourceRange(codeStart, codeEnd)))
+                continue
+            }
+            buf.append(c)
+            pos += 1
+        }
+        if !buf.isEmpty || parts.isEmpty { parts.append(.text(String(decoding: buf, as: UTF8.self))) }
+        return parts
+    }
+
+    /// Skips to just after the `}` that closes the interpolation opened at `open`,
+    /// stepping over nested braces and string literals.
+    mutating func skipBalanced(open: Int) throws {
+        var depth = 1
+        while pos < end {
+            let c = bytes[pos]
+            switch c {
+            case UInt8(ascii: "{"): depth += 1; pos += 1
+            case UInt8(ascii: "}"):
+                depth -= 1; pos += 1
+                if depth == 0 { return }
+            case UInt8(ascii: "\""): _ = try doubleQuoted()
+            case UInt8(ascii: "'"): _ = try singleQuoted()
+            case 0x0A: throw error("unterminated {…} in a string", open, pos)
+            default: pos += 1
+            }
+        }
+        throw error("unterminated {…} in a string", open)
+    }
+
+    /// Single quotes: no interpolation; only `\'` and `\\` are escapes.
+    mutating func singleQuoted() throws -> String {
+        let start = pos
+        pos += 1
+        var buf: [UInt8] = []
+        while true {
+            guard pos < end else { throw error("unterminated string (opened here)", start) }
+            let c = bytes[pos]
+            if c == UInt8(ascii: "'") { pos += 1; break }
+            if c == UInt8(ascii: "\\"), pos + 1 < end, bytes[pos + 1] == UInt8(ascii: "'") || bytes[pos + 1] == UInt8(ascii: "\\") {
+                buf.append(bytes[pos + 1]); pos += 2; continue
+            }
+            buf.append(c); pos += 1
+        }
+        return String(decoding: buf, as: UTF8.self)
+    }
+
+    /// `b"…"`: bytes, with `\xNN` escapes for any byte value.
+    mutating func bytesLiteral() throws -> [UInt8] {
+        let quote = bytes[pos]
+        let start = pos
+        pos += 1
+        var buf: [UInt8] = []
+        while true {
+            guard pos < end else { throw error("unterminated bytes literal", start) }
+            let c = bytes[pos]
+            if c == quote { pos += 1; break }
+            if c == UInt8(ascii: "\\") {
+                pos += 1
+                buf += try escape(quote: quote, allowBytes: true)
+                continue
+            }
+            buf.append(c); pos += 1
+        }
+        return buf
+    }
+}

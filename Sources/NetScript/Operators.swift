@@ -1,0 +1,248 @@
+import Foundation
+
+/// The arithmetic, comparison and membership operators. Ints are 64-bit and overflow is an
+/// error; an int meeting a float becomes a float.
+enum Ops {
+    static func overflow(_ op: String, _ a: Int, _ b: Int) -> Diagnostic {
+        Diagnostic("overflow", "integer overflow: \(a) \(op) \(b) does not fit in 64 bits")
+    }
+
+    static func mismatch(_ op: String, _ a: Value, _ b: Value) -> Diagnostic {
+        Diagnostic.type("cannot apply '\(op)' to a \(a.typeName) and a \(b.typeName)")
+    }
+
+    @inline(__always)
+    static func add(_ a: Value, _ b: Value) throws -> Value {
+        if case .int(let x) = a, case .int(let y) = b {
+            let (r, o) = x.addingReportingOverflow(y)
+            if o { throw overflow("+", x, y) }
+            return .int(r)
+        }
+        return try addSlow(a, b)
+    }
+
+    static func addSlow(_ a: Value, _ b: Value) throws -> Value {
+        switch (a, b) {
+        case (.float(let x), .float(let y)): return .float(x + y)
+        case (.int(let x), .float(let y)): return .float(Double(x) + y)
+        case (.float(let x), .int(let y)): return .float(x + Double(y))
+        case (.string(let x), .string(let y)): return .string(x + y)
+        case (.bytes(let x), .bytes(let y)): return .bytes(x + y)
+        case (.list(let x), .list(let y)): return .list(ListRef(x.items + y.items))
+        case (.map(let x), .map(let y)):
+            let m = MapRef(x.dict)
+            for (k, v) in y.dict { m.dict[k] = v }
+            return .map(m)
+        case (.native(let n), _):
+            if let r = try n.binary("+", b) { return r }
+        case (.string, _), (_, .string):
+            throw Diagnostic.type("cannot add a \(a.typeName) and a \(b.typeName): convert with str, or use \"{…}\" interpolation")
+        default: break
+        }
+        throw mismatch("+", a, b)
+    }
+
+    @inline(__always)
+    static func sub(_ a: Value, _ b: Value) throws -> Value {
+        if case .int(let x) = a, case .int(let y) = b {
+            let (r, o) = x.subtractingReportingOverflow(y)
+            if o { throw overflow("-", x, y) }
+            return .int(r)
+        }
+        switch (a, b) {
+        case (.float(let x), .float(let y)): return .float(x - y)
+        case (.int(let x), .float(let y)): return .float(Double(x) - y)
+        case (.float(let x), .int(let y)): return .float(x - Double(y))
+        case (.native(let n), _): if let r = try n.binary("-", b) { return r }
+        default: break
+        }
+        throw mismatch("-", a, b)
+    }
+
+    static func mul(_ a: Value, _ b: Value) throws -> Value {
+        switch (a, b) {
+        case (.int(let x), .int(let y)):
+            let (r, o) = x.multipliedReportingOverflow(by: y)
+            if o { throw overflow("*", x, y) }
+            return .int(r)
+        case (.float(let x), .float(let y)): return .float(x * y)
+        case (.int(let x), .float(let y)): return .float(Double(x) * y)
+        case (.float(let x), .int(let y)): return .float(x * Double(y))
+        case (.string(let s), .int(let n)), (.int(let n), .string(let s)):
+            guard n >= 0, n.multipliedReportingOverflow(by: s.utf8.count).partialValue <= 1 << 30 else { throw Diagnostic.value("cannot repeat a string \(n) times") }
+            return .string(String(repeating: s, count: n))
+        case (.list(let l), .int(let n)), (.int(let n), .list(let l)):
+            guard n >= 0, n.multipliedReportingOverflow(by: l.items.count).partialValue <= 1 << 27 else { throw Diagnostic.value("cannot repeat a list \(n) times") }
+            var out: [Value] = []
+            for _ in 0..<n { out += l.items }
+            return .list(ListRef(out))
+        case (.bytes(let s), .int(let n)):
+            guard n >= 0, n.multipliedReportingOverflow(by: s.count).partialValue <= 1 << 30 else { throw Diagnostic.value("cannot repeat bytes \(n) times") }
+            var out: [UInt8] = []
+            for _ in 0..<n { out += s }
+            return .bytes(out)
+        case (.native(let n), _): if let r = try n.binary("*", b) { return r }
+        default: break
+        }
+        throw mismatch("*", a, b)
+    }
+
+    static func div(_ a: Value, _ b: Value) throws -> Value {
+        func d(_ x: Double, _ y: Double) throws -> Value {
+            if y == 0 { throw Diagnostic("zero", "division by zero") }
+            return .float(x / y)
+        }
+        switch (a, b) {
+        case (.int(let x), .int(let y)): return try d(Double(x), Double(y))
+        case (.float(let x), .float(let y)): return try d(x, y)
+        case (.int(let x), .float(let y)): return try d(Double(x), y)
+        case (.float(let x), .int(let y)): return try d(x, Double(y))
+        case (.native(let n), _): if let r = try n.binary("/", b) { return r }
+        default: break
+        }
+        throw mismatch("/", a, b)
+    }
+
+    /// Floor division, as in Python: rounds toward negative infinity.
+    static func floorDiv(_ a: Value, _ b: Value) throws -> Value {
+        switch (a, b) {
+        case (.int(let x), .int(let y)):
+            if y == 0 { throw Diagnostic("zero", "division by zero") }
+            if x == Int.min && y == -1 { throw overflow("//", x, y) }
+            var q = x / y
+            if (x % y != 0) && ((x < 0) != (y < 0)) { q -= 1 }
+            return .int(q)
+        case (.int, .float), (.float, .int), (.float, .float):
+            guard case .float(let r) = try div(a, b) else { break }
+            return .float(r.rounded(.down))
+        default: break
+        }
+        throw mismatch("//", a, b)
+    }
+
+    static func mod(_ a: Value, _ b: Value) throws -> Value {
+        switch (a, b) {
+        case (.int(let x), .int(let y)):
+            if y == 0 { throw Diagnostic("zero", "modulo by zero") }
+            if y == -1 { return .int(0) }
+            var r = x % y
+            if r != 0 && ((r < 0) != (y < 0)) { r += y }
+            return .int(r)
+        case (.int, .float), (.float, .int), (.float, .float):
+            let x = a.asDouble!, y = b.asDouble!
+            if y == 0 { throw Diagnostic("zero", "modulo by zero") }
+            var r = fmod(x, y)
+            if r != 0 && ((r < 0) != (y < 0)) { r += y }
+            return .float(r)
+        default: break
+        }
+        throw mismatch("%", a, b)
+    }
+
+    static func pow(_ a: Value, _ b: Value) throws -> Value {
+        switch (a, b) {
+        case (.int(let x), .int(let y)) where y >= 0:
+            var result = 1, base = x, e = y
+            while e > 0 {
+                if e & 1 == 1 {
+                    let (r, o) = result.multipliedReportingOverflow(by: base)
+                    if o { throw overflow("**", x, y) }
+                    result = r
+                }
+                e >>= 1
+                if e > 0 {
+                    let (r, o) = base.multipliedReportingOverflow(by: base)
+                    if o { throw overflow("**", x, y) }
+                    base = r
+                }
+            }
+            return .int(result)
+        case (.int, .int), (.int, .float), (.float, .int), (.float, .float):
+            return .float(Foundation.pow(a.asDouble!, b.asDouble!))
+        default: break
+        }
+        throw mismatch("**", a, b)
+    }
+
+    static func compare(_ op: String, _ a: Value, _ b: Value) throws -> Bool {
+        if case .int(let x) = a, case .int(let y) = b {
+            switch op {
+            case "<": return x < y
+            case "<=": return x <= y
+            case ">": return x > y
+            default: return x >= y
+            }
+        }
+        guard let c = Value.compare(a, b) else {
+            throw Diagnostic.type("cannot compare a \(a.typeName) with a \(b.typeName) using '\(op)'")
+        }
+        switch op {
+        case "<": return c < 0
+        case "<=": return c <= 0
+        case ">": return c > 0
+        default: return c >= 0
+        }
+    }
+
+    static func contains(_ container: Value, _ item: Value) throws -> Bool {
+        switch container {
+        case .list(let l): return l.items.contains(item)
+        case .map(let m): return m.dict[item] != nil
+        case .string(let s):
+            guard case .string(let sub) = item else { throw Diagnostic.type("'in' a string needs a string on the left, not a \(item.typeName)") }
+            return sub.isEmpty || s.contains(sub)
+        case .bytes(let b):
+            switch item {
+            case .int(let i): return b.contains { Int($0) == i }
+            case .bytes(let sub): return sub.isEmpty || b.firstRange(of: sub) != nil
+            default: throw Diagnostic.type("'in' bytes needs an int or bytes on the left")
+            }
+        case .native(let n):
+            if let r = try n.contains(item) { return r }
+            if let next = n.makeIterator() {
+                while let x = try next() { if x == item { return true } }
+                return false
+            }
+        default: break
+        }
+        throw Diagnostic.type("cannot use 'in' with a \(container.typeName) on the right")
+    }
+
+    static func negate(_ v: Value) throws -> Value {
+        switch v {
+        case .int(let x):
+            if x == Int.min { throw Diagnostic("overflow", "integer overflow: -(\(x)) does not fit in 64 bits") }
+            return .int(-x)
+        case .float(let d): return .float(-d)
+        default: throw Diagnostic.type("cannot negate a \(v.typeName)")
+        }
+    }
+
+    static func binary(_ op: String, _ a: Value, _ b: Value) throws -> Value {
+        switch op {
+        case "+": return try add(a, b)
+        case "-": return try sub(a, b)
+        case "*": return try mul(a, b)
+        case "/": return try div(a, b)
+        case "//": return try floorDiv(a, b)
+        case "%": return try mod(a, b)
+        case "**": return try pow(a, b)
+        case "==": return .bool(a == b)
+        case "!=": return .bool(a != b)
+        case "<", "<=", ">", ">=": return .bool(try compare(op, a, b))
+        case "in": return .bool(try contains(b, a))
+        case "not in": return .bool(!(try contains(b, a)))
+        default: throw Diagnostic.type("unknown operator \(op)")
+        }
+    }
+}
+
+extension Value {
+    var asDouble: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .float(let d): return d
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,705 @@
+/// Recursive-descent parser from tokens to the syntax tree. The grammar is in `grammar.md`.
+public struct Parser {
+    /// Nesting deeper than this is a syntax error rather than a stack overflow.
+    public static let maxDepth = 200
+
+    let source: Source
+    var tokens: [Token]
+    var i = 0
+    /// One entry per open bracket: `true` where newlines are insignificant (inside `( [ {map`),
+    /// `false` inside a block, where they separate statements.
+    var newlineIgnored: [Bool] = [false]
+    /// Set while parsing the head of `if`/`while`/`for`, where `{` opens the block, not a map.
+    var noBraceArgs = false
+    var depth = 0
+
+    public init(source: Source, range: SourceRange? = nil) throws {
+        self.source = source
+        self.tokens = try Lexer.tokenize(source, range: range)
+    }
+
+    /// Parses a whole program.
+    public static func parse(_ source: Source) throws -> [Stmt] {
+        var p = try Parser(source: source)
+        return try p.parseProgram()
+    }
+
+    // MARK: tokens
+
+    var ignoringNewlines: Bool { newlineIgnored.last ?? false }
+
+    mutating func skipIgnoredNewlines() {
+        if ignoringNewlines { while tokens[i].kind == .newline { i += 1 } }
+    }
+
+    var peek: Token { mutating get { skipIgnoredNewlines(); return tokens[i] } }
+
+    func peekAhead(_ k: Int) -> Token {
+        var j = i, n = 0
+        while j < tokens.count - 1 {
+            if ignoringNewlines, tokens[j].kind == .newline { j += 1; continue }
+            if n == k { return tokens[j] }
+            n += 1; j += 1
+        }
+        return tokens[tokens.count - 1]
+    }
+
+    @discardableResult
+    mutating func advance() -> Token {
+        skipIgnoredNewlines()
+        let t = tokens[i]
+        if i < tokens.count - 1 { i += 1 }
+        return t
+    }
+
+    mutating func isPunct(_ p: String) -> Bool { peek.kind == .punct(p) }
+    mutating func isKeyword(_ k: String) -> Bool { peek.kind == .keyword(k) }
+
+    func describe(_ t: Token) -> String {
+        switch t.kind {
+        case .ident(let n): return "name '\(n)'"
+        case .label(let n): return "option '\(n):'"
+        case .keyword(let k): return "keyword '\(k)'"
+        case .int, .float: return "number \(source.text(t.range))"
+        case .string, .rawString: return "string"
+        case .bytes: return "bytes literal"
+        case .punct(let p): return "'\(p)'"
+        case .newline: return "end of line"
+        case .eof: return "end of input"
+        }
+    }
+
+    func error(_ message: String, _ range: SourceRange) -> Diagnostic {
+        Diagnostic("syntax", message, location: SourceLocation(source: source, range: range))
+    }
+
+    mutating func expected(_ what: String) -> Diagnostic {
+        let t = peek
+        return error("expected \(what), found \(describe(t))", t.range)
+    }
+
+    mutating func expectPunct(_ p: String, _ what: String? = nil) throws -> Token {
+        guard isPunct(p) else { throw expected(what ?? "'\(p)'") }
+        return advance()
+    }
+
+    mutating func expectIdent(_ what: String) throws -> (String, SourceRange) {
+        let t = peek
+        if case .ident(let n) = t.kind { advance(); return (n, t.range) }
+        throw expected(what)
+    }
+
+    mutating func enter(_ range: SourceRange) throws {
+        depth += 1
+        if depth > Parser.maxDepth { throw error("nesting is too deep (more than \(Parser.maxDepth) levels)", range) }
+    }
+    mutating func leave() { depth -= 1 }
+
+    // MARK: statements
+
+    mutating func skipSeparators() {
+        while true {
+            let k = tokens[i].kind
+            if k == .newline || k == .punct(";") { i += 1 } else { return }
+        }
+    }
+
+    public mutating func parseProgram() throws -> [Stmt] {
+        var out: [Stmt] = []
+        skipSeparators()
+        while peek.kind != .eof {
+            out.append(try parseStatement())
+            try endOfStatement()
+            skipSeparators()
+        }
+        return out
+    }
+
+    mutating func endOfStatement() throws {
+        let k = tokens[i].kind
+        if k == .newline || k == .punct(";") || k == .eof || k == .punct("}") { return }
+        throw error("expected end of statement, found \(describe(tokens[i]))", tokens[i].range)
+    }
+
+    mutating func parseBlock() throws -> [Stmt] {
+        let open = peek
+        guard open.kind == .punct("{") else { throw expected("'{' to open a block") }
+        try enter(open.range)
+        defer { leave() }
+        advance()
+        newlineIgnored.append(false)
+        let saved = noBraceArgs
+        noBraceArgs = false
+        defer { newlineIgnored.removeLast(); noBraceArgs = saved }
+        var out: [Stmt] = []
+        skipSeparators()
+        while !isPunct("}") {
+            if peek.kind == .eof { throw error("unclosed '{' (the block opened here has no '}')", open.range) }
+            out.append(try parseStatement())
+            try endOfStatement()
+            skipSeparators()
+        }
+        advance()
+        return out
+    }
+
+    mutating func parseStatement() throws -> Stmt {
+        let t = peek
+        let start = t.range
+        switch t.kind {
+        case .keyword("if"): return try parseIf()
+        case .keyword("while"):
+            advance()
+            let cond = try parseCondition()
+            let body = try parseBlock()
+            return Stmt(.whileLoop(cond, body), start.to(previousRange))
+        case .keyword("for"):
+            advance()
+            var names = [try expectIdent("a loop variable name after 'for'").0]
+            while isPunct(",") {
+                advance()
+                names.append(try expectIdent("a second loop variable name").0)
+            }
+            guard isKeyword("in") else { throw expected("'in' after the loop variable") }
+            advance()
+            let iter = try parseCondition()
+            let body = try parseBlock()
+            return Stmt(.forLoop(names, iter, body), start.to(previousRange))
+        case .keyword("fn") where peekAhead(1).kind != .punct("("):
+            advance()
+            let (name, _) = try expectIdent("a function name after 'fn'")
+            let decl = try parseFunctionRest(name: name, start: start)
+            return Stmt(.function(decl), decl.range)
+        case .keyword("return"):
+            advance()
+            let k = tokens[i].kind
+            if k == .newline || k == .punct(";") || k == .punct("}") || k == .eof {
+                return Stmt(.returnStmt(nil), start)
+            }
+            let e = try parseExpr(command: true)
+            return Stmt(.returnStmt(e), start.to(e.range))
+        case .keyword("break"): advance(); return Stmt(.breakStmt, start)
+        case .keyword("continue"): advance(); return Stmt(.continueStmt, start)
+        case .keyword("try"): return try parseTry()
+        case .keyword("import"):
+            advance()
+            let e = try parseExpr(command: false)
+            return Stmt(.importFile(e), start.to(e.range))
+        case .keyword("global"):
+            advance()
+            var names = [try expectIdent("a name after 'global'").0]
+            while isPunct(",") { advance(); names.append(try expectIdent("a name after ','").0) }
+            return Stmt(.global(names), start.to(previousRange))
+        case .keyword("else"):
+            throw error("'else' without a matching 'if'", t.range)
+        case .keyword("catch"), .keyword("finally"):
+            throw error("'\(source.text(t.range))' without a matching 'try'", t.range)
+        default:
+            break
+        }
+        let e = try parseExpr(command: true)
+        if case .punct(let p) = peek.kind, ["=", "+=", "-=", "*=", "/=", "%=", "//=", "**="].contains(p) {
+            let opTok = advance()
+            let target = try assignable(e, opTok)
+            let value = try parseExpr(command: true)
+            return Stmt(.assign(target, p, value), e.range.to(value.range))
+        }
+        return Stmt(.expr(e), e.range)
+    }
+
+    var previousRange: SourceRange { tokens[max(0, i - 1)].range }
+
+    func assignable(_ e: Expr, _ op: Token) throws -> Expr {
+        switch e.kind {
+        case .name, .field, .index: return e
+        case .call(let head, let args, bare: true) where args.isEmpty: return try assignable(head, op)
+        default:
+            throw error("cannot assign to this expression (only to a name, a field `a.b` or an index `a[i]`)", e.range)
+        }
+    }
+
+    /// The head of `if`/`while`/`for`: an expression in which `{` starts the block.
+    mutating func parseCondition() throws -> Expr {
+        let saved = noBraceArgs
+        noBraceArgs = true
+        defer { noBraceArgs = saved }
+        return try parseExpr(command: true)
+    }
+
+    mutating func parseIf() throws -> Stmt {
+        let start = advance().range
+        var branches: [(Expr, [Stmt])] = []
+        var elseBody: [Stmt]? = nil
+        let cond = try parseCondition()
+        branches.append((cond, try parseBlock()))
+        while true {
+            // `else` may sit on the line after the closing brace.
+            var j = i
+            while tokens[j].kind == .newline { j += 1 }
+            guard tokens[j].kind == .keyword("else") else { break }
+            i = j
+            advance()
+            if isKeyword("if") {
+                advance()
+                let c = try parseCondition()
+                branches.append((c, try parseBlock()))
+            } else {
+                elseBody = try parseBlock()
+                break
+            }
+        }
+        return Stmt(.ifElse(branches, elseBody), start.to(previousRange))
+    }
+
+    mutating func parseTry() throws -> Stmt {
+        let start = advance().range
+        let body = try parseBlock()
+        var clauses: [CatchClause] = []
+        var finally: [Stmt]? = nil
+        while true {
+            var j = i
+            while tokens[j].kind == .newline { j += 1 }
+            if tokens[j].kind == .keyword("catch") {
+                i = j
+                let cstart = advance().range
+                var kinds: [String] = []
+                var binding: String? = nil
+                // catch ["kind", "kind2"] [name] { … }
+                while true {
+                    let t = peek
+                    if case .string(let parts) = t.kind, parts.count == 1, case .text(let s) = parts[0] {
+                        kinds.append(s); advance()
+                    } else if case .rawString(let s) = t.kind {
+                        kinds.append(s); advance()
+                    } else { break }
+                    if isPunct(",") { advance() } else { break }
+                }
+                if case .ident(let n) = peek.kind { binding = n; advance() }
+                let cbody = try parseBlock()
+                clauses.append(CatchClause(kinds: kinds, binding: binding, body: cbody, range: cstart))
+            } else if tokens[j].kind == .keyword("finally") {
+                i = j
+                advance()
+                finally = try parseBlock()
+                break
+            } else { break }
+        }
+        if clauses.isEmpty && finally == nil {
+            throw error("'try' needs a 'catch' or a 'finally' block", start)
+        }
+        return Stmt(.tryCatch(body, clauses, finally), start.to(previousRange))
+    }
+
+    mutating func parseFunctionRest(name: String?, start: SourceRange) throws -> FunctionDecl {
+        _ = try expectPunct("(", "'(' to open the parameter list")
+        newlineIgnored.append(true)
+        var params: [Parameter] = []
+        var seen = Set<String>()
+        while !isPunct(")") {
+            var isRest = false
+            if isPunct("."), peekAhead(1).kind == .punct("."), peekAhead(2).kind == .punct(".") {
+                advance(); advance(); advance(); isRest = true
+            }
+            let t = peek
+            var pname: String
+            var def: Expr? = nil
+            switch t.kind {
+            case .ident(let n):
+                advance(); pname = n
+                if isPunct("=") { advance(); def = try parseExpr(command: false) }
+            case .label(let n):
+                // `fn f(a, timeout: 5)`: an option with a default.
+                advance(); pname = n
+                def = try parseExpr(command: false)
+            default:
+                newlineIgnored.removeLast()
+                throw expected("a parameter name")
+            }
+            if seen.contains(pname) { newlineIgnored.removeLast(); throw error("parameter '\(pname)' appears twice", t.range) }
+            if let last = params.last, last.isRest { newlineIgnored.removeLast(); throw error("'...\(last.name)' must be the last parameter", t.range) }
+            seen.insert(pname)
+            params.append(Parameter(name: pname, defaultValue: def, isRest: isRest, range: t.range))
+            if isPunct(",") { advance() } else if !isPunct(")") { newlineIgnored.removeLast(); throw expected("',' or ')' in the parameter list") }
+        }
+        newlineIgnored.removeLast()
+        advance()
+        let body = try parseBlock()
+        return FunctionDecl(name: name, params: params, body: body, range: start.to(previousRange))
+    }
+
+    // MARK: expressions
+
+    /// `command` is true at the start of a statement and right after `=`, `(`, `return`,
+    /// `if`, `while` and `in`: there a name alone is run as a command.
+    public mutating func parseExpr(command: Bool) throws -> Expr {
+        try enter(peek.range)
+        defer { leave() }
+        var lhs = try parseOr(command)
+        while true {
+            // A pipeline may continue on the next line when that line starts with `|`.
+            var j = i
+            while tokens[j].kind == .newline { j += 1 }
+            guard tokens[j].kind == .punct("|") else { break }
+            i = j
+            advance()
+            let rhsStart = peek
+            let head = try parsePostfix()
+            let args = try parseArguments()
+            guard isCallableHead(head) else {
+                throw error("the right side of '|' must be a command (a name, optionally with arguments)", rhsStart.range)
+            }
+            lhs = Expr(.pipe(lhs, head, args), lhs.range.to(previousRange))
+        }
+        return lhs
+    }
+
+    func isCallableHead(_ e: Expr) -> Bool {
+        switch e.kind {
+        case .name, .field, .index, .function: return true
+        default: return false
+        }
+    }
+
+    mutating func parseOr(_ command: Bool) throws -> Expr {
+        var lhs = try parseAnd(command)
+        while isKeyword("or") || isPunct("||") {
+            advance()
+            let rhs = try parseAnd(false)
+            lhs = Expr(.or(lhs, rhs), lhs.range.to(rhs.range))
+        }
+        return lhs
+    }
+
+    mutating func parseAnd(_ command: Bool) throws -> Expr {
+        var lhs = try parseNot(command)
+        while isKeyword("and") || isPunct("&&") {
+            advance()
+            let rhs = try parseNot(false)
+            lhs = Expr(.and(lhs, rhs), lhs.range.to(rhs.range))
+        }
+        return lhs
+    }
+
+    mutating func parseNot(_ command: Bool) throws -> Expr {
+        if isKeyword("not") || isPunct("!") {
+            let t = advance()
+            try enter(t.range)
+            defer { leave() }
+            let e = try parseNot(false)
+            return Expr(.unary("not", e), t.range.to(e.range))
+        }
+        return try parseComparison(command)
+    }
+
+    mutating func parseComparison(_ command: Bool) throws -> Expr {
+        let lhs = try parseAdditive(command)
+        var op: String? = nil
+        if case .punct(let p) = peek.kind, ["==", "!=", "<", "<=", ">", ">="].contains(p) { op = p }
+        else if isKeyword("in") { op = "in" }
+        else if isKeyword("not"), peekAhead(1).kind == .keyword("in") { advance(); op = "not in" }
+        guard let op else { return lhs }
+        advance()
+        let rhs = try parseAdditive(false)
+        let e = Expr(.binary(op, lhs, rhs), lhs.range.to(rhs.range))
+        if case .punct(let p) = peek.kind, ["==", "!=", "<", "<=", ">", ">="].contains(p) {
+            throw error("comparisons do not chain: write `a < b and b < c`", peek.range)
+        }
+        return e
+    }
+
+    mutating func parseAdditive(_ command: Bool) throws -> Expr {
+        var lhs = try parseMultiplicative(command)
+        while case .punct(let p) = peek.kind, p == "+" || p == "-" {
+            advance()
+            let rhs = try parseMultiplicative(false)
+            lhs = Expr(.binary(p, lhs, rhs), lhs.range.to(rhs.range))
+        }
+        return lhs
+    }
+
+    mutating func parseMultiplicative(_ command: Bool) throws -> Expr {
+        var lhs = try parseUnary(command)
+        while case .punct(let p) = peek.kind, p == "*" || p == "/" || p == "%" || p == "//" {
+            advance()
+            let rhs = try parseUnary(false)
+            lhs = Expr(.binary(p, lhs, rhs), lhs.range.to(rhs.range))
+        }
+        return lhs
+    }
+
+    mutating func parseUnary(_ command: Bool) throws -> Expr {
+        if isPunct("-") || isPunct("+") {
+            let t = advance()
+            try enter(t.range)
+            defer { leave() }
+            let e = try parseUnary(false)
+            if t.kind == .punct("+") { return e }
+            // Fold `-5` into a literal so `-9223372036854775808` style values stay exact.
+            if case .literal(.int(let v)) = e.kind { return Expr(.literal(.int(0 &- v)), t.range.to(e.range)) }
+            if case .literal(.float(let v)) = e.kind { return Expr(.literal(.float(-v)), t.range.to(e.range)) }
+            return Expr(.unary("-", e), t.range.to(e.range))
+        }
+        return try parsePower(command)
+    }
+
+    mutating func parsePower(_ command: Bool) throws -> Expr {
+        let base = try parseApplication(command)
+        if isPunct("**") {
+            advance()
+            let exp = try parseUnary(false)  // right-associative, and `2 ** -1` works
+            return Expr(.binary("**", base, exp), base.range.to(exp.range))
+        }
+        return base
+    }
+
+    /// Whether the next token can start an argument of a command call.
+    mutating func startsArgument() -> Bool {
+        let t = tokens[i]   // arguments never continue past a significant newline
+        if t.kind == .newline && !ignoringNewlines { return false }
+        let p = peek
+        switch p.kind {
+        case .int, .float, .string, .rawString, .bytes, .ident, .label: return true
+        case .keyword(let k): return k == "true" || k == "false" || k == "nil" || (k == "fn" && peekAhead(1).kind == .punct("("))
+        case .punct("("), .punct("["): return p.spaceBefore
+        case .punct("{"): return p.spaceBefore && !noBraceArgs
+        case .punct("-"):
+            // `f -1`: a negative number argument (space before the minus, none after).
+            let n = peekAhead(1)
+            if p.spaceBefore, !n.spaceBefore {
+                switch n.kind { case .int, .float: return true; default: return false }
+            }
+            return false
+        default: return false
+        }
+    }
+
+    mutating func parseArguments() throws -> [Argument] {
+        var args: [Argument] = []
+        while startsArgument() {
+            let t = peek
+            if case .label(let name) = t.kind {
+                advance()
+                guard startsArgument(), !(peek.kind.isLabel) else {
+                    throw error("option '\(name):' needs a value", t.range)
+                }
+                let v = try parseArgumentValue()
+                args.append(.option(name, v, t.range))
+            } else {
+                args.append(.positional(try parseArgumentValue()))
+            }
+        }
+        return args
+    }
+
+    mutating func parseArgumentValue() throws -> Expr {
+        if isPunct("-") {
+            let m = advance()
+            let n = advance()
+            switch n.kind {
+            case .int(let v): return Expr(.literal(.int(0 &- v)), m.range.to(n.range))
+            case .float(let v): return Expr(.literal(.float(-v)), m.range.to(n.range))
+            default: throw error("expected a number after '-'", n.range)
+            }
+        }
+        return try parsePostfix()
+    }
+
+    mutating func parseApplication(_ command: Bool) throws -> Expr {
+        let head = try parsePostfix()
+        let args = try parseArguments()
+        if args.isEmpty {
+            if command, case .name = head.kind { return Expr(.call(head, [], bare: true), head.range) }
+            if command, case .field = head.kind { return Expr(.call(head, [], bare: true), head.range) }
+            return head
+        }
+        guard isCallableHead(head) else {
+            throw error("\(describeExpr(head)) cannot be called with arguments (missing an operator or a comma?)", head.range.to(previousRange))
+        }
+        return Expr(.call(head, args, bare: false), head.range.to(previousRange))
+    }
+
+    func describeExpr(_ e: Expr) -> String {
+        switch e.kind {
+        case .literal(let v): return "a \(v.typeName) literal"
+        case .interpolated: return "a string"
+        case .list: return "a list"
+        case .map: return "a map"
+        default: return "this expression"
+        }
+    }
+
+    mutating func parsePostfix() throws -> Expr {
+        var e = try parsePrimary()
+        while true {
+            let t = tokens[i]
+            if t.kind == .punct(".") {
+                advance()
+                let n = tokens[i]
+                switch n.kind {
+                case .ident(let name), .keyword(let name):
+                    advance()
+                    e = Expr(.field(e, name), e.range.to(n.range))
+                case .label(let name):
+                    // `a.b:` cannot be a field followed by an option; treat as field then option label.
+                    throw error("unexpected ':' after field '\(name)'", n.range)
+                default:
+                    throw error("expected a field name after '.', found \(describe(n))", n.range)
+                }
+            } else if t.kind == .punct("["), !t.spaceBefore {
+                advance()
+                newlineIgnored.append(true)
+                defer { newlineIgnored.removeLast() }
+                var lo: Expr? = nil, hi: Expr? = nil
+                var isSlice = false
+                if !isPunct(":") {
+                    if case .label(let n) = peek.kind {
+                        // `xs[a:b]` lexes `a:` as a label.
+                        let lt = advance()
+                        lo = Expr(.name(n), SourceRange(lt.range.start, lt.range.end - 1))
+                        isSlice = true
+                    } else {
+                        lo = try parseExpr(command: false)
+                    }
+                }
+                if !isSlice, isPunct(":") { advance(); isSlice = true }
+                if isSlice, !isPunct("]") { hi = try parseExpr(command: false) }
+                let close = try expectPunct("]", "']' to close the index")
+                if isSlice { e = Expr(.slice(e, lo, hi), e.range.to(close.range)) }
+                else { e = Expr(.index(e, lo!), e.range.to(close.range)) }
+            } else if t.kind == .punct("("), !t.spaceBefore {
+                // `f(a, b)`: a call with comma-separated arguments.
+                advance()
+                newlineIgnored.append(true)
+                var args: [Argument] = []
+                while !isPunct(")") {
+                    if case .label(let name) = peek.kind {
+                        let lt = advance()
+                        args.append(.option(name, try parseExpr(command: false), lt.range))
+                    } else {
+                        args.append(.positional(try parseExpr(command: false)))
+                    }
+                    if isPunct(",") { advance() } else if !isPunct(")") {
+                        newlineIgnored.removeLast()
+                        throw expected("',' or ')' in the argument list")
+                    }
+                }
+                newlineIgnored.removeLast()
+                let close = advance()
+                e = Expr(.call(e, args, bare: false), e.range.to(close.range))
+            } else {
+                return e
+            }
+        }
+    }
+
+    mutating func parsePrimary() throws -> Expr {
+        let t = peek
+        switch t.kind {
+        case .int(let v): advance(); return Expr(.literal(.int(v)), t.range)
+        case .float(let v): advance(); return Expr(.literal(.float(v)), t.range)
+        case .rawString(let s): advance(); return Expr(.literal(.string(s)), t.range)
+        case .bytes(let b): advance(); return Expr(.literal(.bytes(b)), t.range)
+        case .string(let parts):
+            advance()
+            return try interpolated(parts, t.range)
+        case .keyword("true"): advance(); return Expr(.literal(.bool(true)), t.range)
+        case .keyword("false"): advance(); return Expr(.literal(.bool(false)), t.range)
+        case .keyword("nil"): advance(); return Expr(.literal(.nil), t.range)
+        case .keyword("fn"):
+            advance()
+            try enter(t.range)
+            defer { leave() }
+            let decl = try parseFunctionRest(name: nil, start: t.range)
+            return Expr(.function(decl), decl.range)
+        case .ident(let n): advance(); return Expr(.name(n), t.range)
+        case .punct("("):
+            advance()
+            try enter(t.range)
+            defer { leave() }
+            newlineIgnored.append(true)
+            let saved = noBraceArgs
+            noBraceArgs = false
+            defer { noBraceArgs = saved }
+            if isPunct(")") { newlineIgnored.removeLast(); throw expected("an expression inside '( )'") }
+            let e = try parseExpr(command: true)
+            guard isPunct(")") else {
+                let err = expected("')' to close the '(' opened at column \(source.lineColumn(of: t.range.start).column)")
+                newlineIgnored.removeLast()
+                throw err
+            }
+            newlineIgnored.removeLast()
+            let close = advance()
+            return Expr(e.kind, t.range.to(close.range))
+        case .punct("["):
+            advance()
+            try enter(t.range)
+            defer { leave() }
+            newlineIgnored.append(true)
+            let saved = noBraceArgs
+            noBraceArgs = false
+            defer { noBraceArgs = saved; newlineIgnored.removeLast() }
+            var items: [Expr] = []
+            while !isPunct("]") {
+                if peek.kind == .eof { throw error("unclosed '[' (the list opened here has no ']')", t.range) }
+                items.append(try parseExpr(command: false))
+                if isPunct(",") { advance() } else if !isPunct("]") { throw expected("',' or ']' in the list") }
+            }
+            let close = advance()
+            return Expr(.list(items), t.range.to(close.range))
+        case .punct("{"):
+            advance()
+            try enter(t.range)
+            defer { leave() }
+            newlineIgnored.append(true)
+            let saved = noBraceArgs
+            noBraceArgs = false
+            defer { noBraceArgs = saved; newlineIgnored.removeLast() }
+            var entries: [(Expr, Expr)] = []
+            while !isPunct("}") {
+                let k = peek
+                var key: Expr
+                switch k.kind {
+                case .label(let n):
+                    advance()
+                    key = Expr(.literal(.string(n)), k.range)
+                case .eof:
+                    throw error("unclosed '{' (the map opened here has no '}')", t.range)
+                default:
+                    key = try parseExpr(command: false)
+                    _ = try expectPunct(":", "':' after the map key")
+                }
+                let v = try parseExpr(command: false)
+                entries.append((key, v))
+                if isPunct(",") { advance() } else if !isPunct("}") { throw expected("',' or '}' in the map") }
+            }
+            let close = advance()
+            return Expr(.map(entries), t.range.to(close.range))
+        case .label(let n):
+            throw error("unexpected option '\(n):' (options follow a command name)", t.range)
+        default:
+            throw expected("an expression")
+        }
+    }
+
+    func interpolated(_ parts: [StringPart], _ range: SourceRange) throws -> Expr {
+        if parts.count == 1, case .text(let s) = parts[0] { return Expr(.literal(.string(s)), range) }
+        var out: [InterpolationPart] = []
+        for p in parts {
+            switch p {
+            case .text(let s): out.append(.text(s))
+            case .code(let r):
+                var sub = try Parser(source: source, range: r)
+                sub.depth = depth + 1
+                sub.newlineIgnored = [true]
+                let e = try sub.parseExpr(command: true)
+                guard sub.peek.kind == .eof else { throw sub.expected("'}' to end the interpolation") }
+                out.append(.expr(e))
+            }
+        }
+        return Expr(.interpolated(out), range)
+    }
+}
+
+extension TokenKind {
+    var isLabel: Bool { if case .label = self { return true } else { return false } }
+}

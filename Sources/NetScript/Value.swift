@@ -1,0 +1,323 @@
+import OrderedCollections
+
+/// A value of the language. Lists and maps are shared references (assigning a list does not
+/// copy it), everything else behaves as a plain value.
+public enum Value {
+    case `nil`
+    case bool(Bool)
+    case int(Int)
+    case float(Double)
+    case string(String)
+    case bytes([UInt8])
+    case list(ListRef)
+    case map(MapRef)
+    case function(Callable)
+    case native(NativeObject)
+
+    public var typeName: String {
+        switch self {
+        case .nil: return "nil"
+        case .bool: return "bool"
+        case .int: return "int"
+        case .float: return "float"
+        case .string: return "string"
+        case .bytes: return "bytes"
+        case .list: return "list"
+        case .map: return "map"
+        case .function(let f): return f is Namespace ? "namespace" : "function"
+        case .native(let n): return n.typeName
+        }
+    }
+
+    public var isTruthy: Bool {
+        switch self {
+        case .nil: return false
+        case .bool(let b): return b
+        case .int(let i): return i != 0
+        case .float(let d): return d != 0
+        case .string(let s): return !s.isEmpty
+        case .bytes(let b): return !b.isEmpty
+        case .list(let l): return !l.items.isEmpty
+        case .map(let m): return !m.dict.isEmpty
+        case .function: return true
+        case .native(let n): return n.isTruthy
+        }
+    }
+
+    public static func list(_ items: [Value]) -> Value { .list(ListRef(items)) }
+    public static func map(_ pairs: [(String, Value)]) -> Value {
+        let m = MapRef()
+        for (k, v) in pairs { m.dict[.string(k)] = v }
+        return .map(m)
+    }
+}
+
+/// A list: shared and mutable.
+public final class ListRef {
+    public var items: [Value]
+    public init(_ items: [Value] = []) { self.items = items }
+}
+
+/// A map: shared, mutable, and ordered by insertion.
+public final class MapRef {
+    public var dict: OrderedDictionary<Value, Value>
+    public init(_ dict: OrderedDictionary<Value, Value> = [:]) { self.dict = dict }
+    public subscript(_ key: String) -> Value? {
+        get { dict[.string(key)] }
+        set { dict[.string(key)] = newValue }
+    }
+}
+
+/// Base class of every value the protocol families add: sockets, sessions, responses,
+/// addresses, DNS records. A native value has a type name, fields, and a readable form.
+open class NativeObject {
+    public init() {}
+    open var typeName: String { "native" }
+    /// The names shown by completion and `fields x`.
+    open var fieldNames: [String] { [] }
+    /// A field's value, or nil when there is no such field.
+    open func field(_ name: String) throws -> Value? { nil }
+    /// Assigns a field; the default refuses.
+    open func setField(_ name: String, _ value: Value) throws {
+        throw Diagnostic.type("cannot set field '\(name)' of a \(typeName)")
+    }
+    open var description: String { "<\(typeName)>" }
+    open var isTruthy: Bool { true }
+    /// An iterator when the value can be walked by `for`, nil otherwise.
+    open func makeIterator() -> (() throws -> Value?)? { nil }
+    /// The number of items, for `len`, when the value has one.
+    open var count: Int? { nil }
+    /// Equality with another native value (identity unless overridden).
+    open func isEqual(to other: NativeObject) -> Bool { self === other }
+    /// Ordering with another native value, for `<` and `sort`; nil when not ordered.
+    open func compare(to other: NativeObject) -> Int? { nil }
+    open func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+    /// `a + b`, `a - b`, `a & b`… where this is the left operand; nil when not supported.
+    open func binary(_ op: String, _ rhs: Value) throws -> Value? { nil }
+    /// `self[key]`; nil when not supported.
+    open func index(_ key: Value) throws -> Value? { nil }
+    /// `x in self`; nil when not supported.
+    open func contains(_ value: Value) throws -> Bool? { nil }
+    /// Rows for the REPL's table view: column names and cell values.
+    open var tableRows: (columns: [String], rows: [[Value]])? { nil }
+    /// The value as JSON-compatible data, for `json`.
+    open var jsonValue: Value? { nil }
+}
+
+/// A lazy integer range, so `for i in range 1 10000001` allocates nothing per step.
+public final class RangeObject: NativeObject {
+    public let start: Int, stop: Int, step: Int
+    public init(_ start: Int, _ stop: Int, _ step: Int) { self.start = start; self.stop = stop; self.step = step }
+    public override var typeName: String { "range" }
+    public override var count: Int? {
+        if step > 0 { return stop > start ? (stop - start - 1) / step + 1 : 0 }
+        return start > stop ? (start - stop - 1) / (-step) + 1 : 0
+    }
+    public override var description: String {
+        step == 1 ? "range(\(start), \(stop))" : "range(\(start), \(stop), \(step))"
+    }
+    public override func makeIterator() -> (() throws -> Value?)? {
+        var i = start
+        let stop = stop, step = step
+        return {
+            if step > 0 ? i >= stop : i <= stop { return nil }
+            defer { let (n, o) = i.addingReportingOverflow(step); i = o ? stop : n }
+            return .int(i)
+        }
+    }
+    public override func contains(_ value: Value) throws -> Bool? {
+        guard case .int(let v) = value else { return false }
+        if step > 0 { return v >= start && v < stop && (v - start) % step == 0 }
+        return v <= start && v > stop && (start - v) % (-step) == 0
+    }
+    public override func isEqual(to other: NativeObject) -> Bool {
+        guard let o = other as? RangeObject else { return false }
+        return o.start == start && o.stop == stop && o.step == step
+    }
+    public override var fieldNames: [String] { ["start", "stop", "step"] }
+    public override func field(_ name: String) throws -> Value? {
+        switch name {
+        case "start": return .int(start)
+        case "stop": return .int(stop)
+        case "step": return .int(step)
+        default: return nil
+        }
+    }
+}
+
+/// A record: a native value that is just named fields, printed as a table in the REPL.
+public final class RecordObject: NativeObject {
+    public let name: String
+    public var fields: OrderedDictionary<String, Value>
+    public init(_ name: String, _ fields: OrderedDictionary<String, Value>) { self.name = name; self.fields = fields }
+    public override var typeName: String { name }
+    public override var fieldNames: [String] { Array(fields.keys) }
+    public override func field(_ name: String) throws -> Value? { fields[name] }
+    public override var description: String {
+        "\(name){" + fields.map { "\($0.key): \(Value.repr($0.value))" }.joined(separator: ", ") + "}"
+    }
+    public override var jsonValue: Value? {
+        let m = MapRef()
+        for (k, v) in fields { m.dict[.string(k)] = v }
+        return .map(m)
+    }
+}
+
+// MARK: equality, hashing, ordering
+
+extension Value: Hashable {
+    public static func == (a: Value, b: Value) -> Bool {
+        switch (a, b) {
+        case (.nil, .nil): return true
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.int(let x), .int(let y)): return x == y
+        case (.float(let x), .float(let y)): return x == y
+        case (.int(let x), .float(let y)), (.float(let y), .int(let x)): return Double(x) == y && Double(exactly: y) != nil && Int(exactly: y) == x
+        case (.string(let x), .string(let y)): return x == y
+        case (.bytes(let x), .bytes(let y)): return x == y
+        case (.list(let x), .list(let y)): return x === y || x.items == y.items
+        case (.map(let x), .map(let y)):
+            if x === y { return true }
+            guard x.dict.count == y.dict.count else { return false }
+            for (k, v) in x.dict { guard let w = y.dict[k], w == v else { return false } }
+            return true
+        case (.function(let x), .function(let y)): return x === y
+        case (.native(let x), .native(let y)): return x.isEqual(to: y)
+        default: return false
+        }
+    }
+
+    public func hash(into h: inout Hasher) {
+        switch self {
+        case .nil: h.combine(0)
+        case .bool(let b): h.combine(b)
+        case .int(let i): h.combine(i)
+        case .float(let d): if let i = Int(exactly: d) { h.combine(i) } else { h.combine(d) }
+        case .string(let s): h.combine(s)
+        case .bytes(let b): h.combine(b)
+        case .list(let l): h.combine(l.items)
+        case .map(let m): h.combine(m.dict.count)
+        case .function(let f): h.combine(ObjectIdentifier(f))
+        case .native(let n): n.hash(into: &h)
+        }
+    }
+
+    /// Whether the value may be a map key (mutable lists and maps may not).
+    public var isHashableKey: Bool {
+        switch self {
+        case .list, .map: return false
+        default: return true
+        }
+    }
+
+    /// Ordering for `<` and `sort`: numbers with numbers, strings with strings, lists
+    /// element-wise, natives by their own rule. Nil when the two cannot be ordered.
+    public static func compare(_ a: Value, _ b: Value) -> Int? {
+        switch (a, b) {
+        case (.int(let x), .int(let y)): return x < y ? -1 : (x > y ? 1 : 0)
+        case (.float(let x), .float(let y)): return x < y ? -1 : (x > y ? 1 : 0)
+        case (.int(let x), .float(let y)): let dx = Double(x); return dx < y ? -1 : (dx > y ? 1 : 0)
+        case (.float(let x), .int(let y)): let dy = Double(y); return x < dy ? -1 : (x > dy ? 1 : 0)
+        case (.string(let x), .string(let y)): return x < y ? -1 : (x > y ? 1 : 0)
+        case (.bytes(let x), .bytes(let y)): return x.lexicographicallyPrecedes(y) ? -1 : (x == y ? 0 : 1)
+        case (.bool(let x), .bool(let y)): return x == y ? 0 : (!x ? -1 : 1)
+        case (.list(let x), .list(let y)):
+            for (p, q) in zip(x.items, y.items) {
+                guard let c = compare(p, q) else { return nil }
+                if c != 0 { return c }
+            }
+            return x.items.count < y.items.count ? -1 : (x.items.count > y.items.count ? 1 : 0)
+        case (.native(let x), .native(let y)): return x.compare(to: y)
+        default: return nil
+        }
+    }
+}
+
+// MARK: text forms
+
+extension Value {
+    /// The form `print` and `str` use: strings as they are, everything else as `repr`.
+    public var displayString: String {
+        switch self {
+        case .string(let s): return s
+        default: return Value.repr(self)
+        }
+    }
+
+    /// The form inside lists and maps and in the REPL: strings quoted and escaped.
+    public static func repr(_ v: Value, depth: Int = 0) -> String {
+        if depth > 50 { return "…" }
+        switch v {
+        case .nil: return "nil"
+        case .bool(let b): return b ? "true" : "false"
+        case .int(let i): return String(i)
+        case .float(let d): return formatFloat(d)
+        case .string(let s): return quote(s)
+        case .bytes(let b): return "b\"" + escapeBytes(b) + "\""
+        case .list(let l):
+            return "[" + l.items.map { repr($0, depth: depth + 1) }.joined(separator: ", ") + "]"
+        case .map(let m):
+            return "{" + m.dict.map { k, val in
+                let key: String
+                if case .string(let s) = k, isPlainKey(s) { key = s } else { key = repr(k, depth: depth + 1) }
+                return key + ": " + repr(val, depth: depth + 1)
+            }.joined(separator: ", ") + "}"
+        case .function(let f): return f.description
+        case .native(let n): return n.description
+        }
+    }
+
+    static func isPlainKey(_ s: String) -> Bool {
+        guard let f = s.utf8.first, Lexer.isIdentStart(f), !Lexer.keywords.contains(s) else { return false }
+        return s.utf8.allSatisfy(Lexer.isIdentChar)
+    }
+
+    public static func formatFloat(_ d: Double) -> String {
+        if d.isNaN { return "nan" }
+        if d.isInfinite { return d < 0 ? "-inf" : "inf" }
+        if d == d.rounded(), abs(d) < 1e16 { return String(format0: d) }
+        return "\(d)"
+    }
+
+    public static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "{": out += "\\{"
+            default:
+                if u.value < 0x20 || u.value == 0x7F { out += "\\u{\(String(u.value, radix: 16))}" }
+                else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+
+    public static func escapeBytes(_ b: [UInt8]) -> String {
+        var out = ""
+        for c in b {
+            switch c {
+            case 0x22: out += "\\\""
+            case 0x5C: out += "\\\\"
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case 0x09: out += "\\t"
+            case 0x20...0x7E: out.unicodeScalars.append(UnicodeScalar(c))
+            default: out += "\\x" + (c < 16 ? "0" : "") + String(c, radix: 16)
+            }
+        }
+        return out
+    }
+}
+
+extension String {
+    /// `3.0` rather than `3` for whole floats, so a float always reads as one.
+    init(format0 d: Double) {
+        let i = Int(d)
+        self = "\(i).0"
+    }
+}
