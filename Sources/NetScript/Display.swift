@@ -1,0 +1,145 @@
+/// How the REPL shows a value: scalars in their written form, records and maps as aligned
+/// key/value tables, lists of records or maps as aligned tables with a column per field.
+public enum Display {
+    public static func show(_ v: Value, maxRows: Int = 200) -> String {
+        switch v {
+        case .list(let l) where !l.items.isEmpty:
+            if let table = tableOfRows(l.items, maxRows: maxRows) { return table }
+            return Value.repr(v)
+        case .map(let m) where !m.dict.isEmpty && m.dict.count <= maxRows:
+            let rows = m.dict.map { (k, x) in [k.displayString, Value.repr(x)] }
+            return aligned(rows, header: nil)
+        case .native(let n):
+            if let t = n.tableRows {
+                return aligned(t.rows.prefix(maxRows).map { $0.map(cell) }, header: t.columns)
+            }
+            if n is RecordObject || n is ErrorObject {
+                let rows = try? n.fieldNames.map { name in [name, Value.repr(try n.field(name) ?? .nil)] }
+                if let rows, !rows.isEmpty { return n.typeName + "\n" + aligned(rows, header: nil) }
+            }
+            return n.description
+        default:
+            return Value.repr(v)
+        }
+    }
+
+    static func cell(_ v: Value) -> String {
+        if case .string(let s) = v { return s }
+        return Value.repr(v)
+    }
+
+    /// A list whose items are all maps or all records becomes a table; nil otherwise.
+    static func tableOfRows(_ items: [Value], maxRows: Int) -> String? {
+        var columns: [String] = []
+        var rows: [[String: Value]] = []
+        for item in items.prefix(maxRows) {
+            var row: [String: Value] = [:]
+            switch item {
+            case .map(let m):
+                for (k, x) in m.dict {
+                    guard case .string(let key) = k else { return nil }
+                    if !columns.contains(key) { columns.append(key) }
+                    row[key] = x
+                }
+            case .native(let n) where n is RecordObject:
+                for name in n.fieldNames {
+                    if !columns.contains(name) { columns.append(name) }
+                    row[name] = (try? n.field(name)) ?? .nil
+                }
+            default: return nil
+            }
+            rows.append(row)
+        }
+        guard !columns.isEmpty else { return nil }
+        var out = aligned(rows.map { r in columns.map { r[$0].map(cell) ?? "" } }, header: columns)
+        if items.count > maxRows { out += "\n… \(items.count - maxRows) more rows" }
+        return out
+    }
+
+    public static func aligned(_ rows: [[String]], header: [String]?) -> String {
+        let all = (header.map { [$0] } ?? []) + rows
+        guard let ncol = all.map(\.count).max() else { return "" }
+        var widths = [Int](repeating: 0, count: ncol)
+        for r in all { for (i, c) in r.enumerated() { widths[i] = max(widths[i], min(c.count, 60)) } }
+        func line(_ r: [String]) -> String {
+            var parts: [String] = []
+            for (i, c) in r.enumerated() {
+                parts.append(i == r.count - 1 ? c : c.padding(toLength: max(widths[i], c.count), withPad: " ", startingAt: 0))
+            }
+            return parts.joined(separator: "  ")
+        }
+        var out: [String] = []
+        if let header {
+            out.append(line(header))
+            out.append(widths.map { String(repeating: "─", count: $0) }.joined(separator: "  "))
+        }
+        out += rows.map(line)
+        return out.joined(separator: "\n")
+    }
+}
+
+extension Interpreter {
+    /// Whether the text is an unfinished statement (an open bracket, block or string), so the
+    /// REPL should read another line before running it.
+    public static func isIncomplete(_ text: String) -> Bool {
+        let source = Source(name: "<repl>", text: text)
+        do {
+            let tokens = try Lexer.tokenize(source)
+            var depth = 0
+            var lastSignificant: TokenKind? = nil
+            for t in tokens {
+                switch t.kind {
+                case .punct("("), .punct("["), .punct("{"): depth += 1
+                case .punct(")"), .punct("]"), .punct("}"): depth -= 1
+                default: break
+                }
+                if t.kind != .newline && t.kind != .eof { lastSignificant = t.kind }
+            }
+            if depth > 0 { return true }
+            if case .punct(let p)? = lastSignificant, ["|", "+", "-", "*", "/", "=", ",", "and", "or", "&&", "||"].contains(p) { return true }
+            if case .keyword(let k)? = lastSignificant, ["and", "or", "else"].contains(k) { return true }
+            return false
+        } catch let d as Diagnostic {
+            return d.message.hasPrefix("unterminated string") || d.message.hasPrefix("unterminated {")
+        } catch {
+            return false
+        }
+    }
+
+    /// Names for completion: globals, namespaces' commands (`ns.cmd`), and a command's options.
+    public func completions(prefix: String, line: String) -> [String] {
+        var out: [String] = []
+        if let dot = prefix.lastIndex(of: ".") {
+            let nsName = String(prefix[..<dot])
+            let rest = String(prefix[prefix.index(after: dot)...])
+            if let ns = try? lookupNamespace(nsName) {
+                out = ns.members.keys.filter { $0.hasPrefix(rest) }.map { nsName + "." + $0 }
+            } else if let v = globals[nsName], case .native(let n) = v {
+                out = n.fieldNames.filter { $0.hasPrefix(rest) }.map { nsName + "." + $0 }
+            } else if let v = globals[nsName], case .map(let m) = v {
+                out = m.dict.keys.compactMap { if case .string(let s) = $0, s.hasPrefix(rest) { return nsName + "." + s } else { return nil } }
+            }
+            return out.sorted()
+        }
+        // Words already on the line: `cidr su` completes a subcommand, `mail fr` an option.
+        let words = line.split(whereSeparator: { $0 == " " || $0 == "(" || $0 == "\t" }).map(String.init)
+        let before = prefix.isEmpty ? words : Array(words.dropLast())
+        if let head = before.last(where: { !$0.hasSuffix(":") }) ?? before.last {
+            if before.count == 1, let ns = try? lookupNamespace(head) {
+                out += ns.members.keys.filter { $0.hasPrefix(prefix) }
+            }
+        }
+        if let cmdName = before.first, let entry = registry[cmdName.replacingOccurrences(of: " ", with: ".")] {
+            var b: BuiltinFunction? = nil
+            if case .function(let x as BuiltinFunction) = entry { b = x }
+            if case .function(let ns as Namespace) = entry {
+                if before.count >= 2, case .function(let x as BuiltinFunction)? = ns.members[before[1]] { b = x } else { b = ns.callable }
+            }
+            if let opts = b?.optionNames { out += opts.filter { $0.hasPrefix(prefix) }.map { $0 + ":" } }
+        }
+        out += globals.definedNames.filter { $0.hasPrefix(prefix) }
+        out += Lexer.keywords.filter { $0.hasPrefix(prefix) }
+        var seen = Set<String>()
+        return out.filter { seen.insert($0).inserted }.sorted()
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import CEditLine
+import NetScript
+
+nonisolated(unsafe) private var completionInterp: Interpreter? = nil
+nonisolated(unsafe) private var completionCandidates: [String] = []
+nonisolated(unsafe) private var completionIndex = 0
+
+/// libedit asks for one candidate at a time; state 0 starts a new round.
+private let completionGenerator: @convention(c) (UnsafePointer<CChar>?, Int32) -> UnsafeMutablePointer<CChar>? = { _, state in
+    if state == 0 { completionIndex = 0 }
+    guard completionIndex < completionCandidates.count else { return nil }
+    defer { completionIndex += 1 }
+    return strdup(completionCandidates[completionIndex])
+}
+
+private let attemptedCompletion: @convention(c) (UnsafePointer<CChar>?, Int32, Int32) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = { text, start, _ in
+    guard let text, let interp = completionInterp else { return nil }
+    let prefix = String(cString: text)
+    var line = ""
+    if let buf = rl_line_buffer { line = String(String(cString: buf).utf8.prefix(Int(start)))! + prefix }
+    completionCandidates = interp.completions(prefix: prefix, line: line)
+    return rl_completion_matches(text, completionGenerator)
+}
+
+/// Reads one character for libedit. A Ctrl-C while waiting makes it report end of input,
+/// which the loop tells from a real Ctrl-D by the interrupt flag. Multi-byte UTF-8 is
+/// decoded here, since libedit takes each value returned as one character.
+private let interruptibleGetc: @convention(c) (UnsafeMutablePointer<FILE>?) -> Int32 = { _ in
+    func byte() -> Int32 {
+        var b: UInt8 = 0
+        while true {
+            let n = read(0, &b, 1)
+            if n == 1 { return Int32(b) }
+            if n < 0 && errno == EINTR {
+                if interruptFlag.load(ordering: .relaxed) { return -1 }
+                continue
+            }
+            return -1
+        }
+    }
+    let first = byte()
+    guard first >= 0xC0 else { return first }
+    let extra = first >= 0xF0 ? 3 : first >= 0xE0 ? 2 : 1
+    var scalar = first & (0x3F >> Int32(extra))
+    for _ in 0..<extra {
+        let next = byte()
+        guard next >= 0 else { return -1 }
+        scalar = (scalar << 6) | (next & 0x3F)
+    }
+    return scalar
+}
+
+/// The interactive loop: libedit line editing, history in ~/.netscript_history, completion
+/// from the builtins registry and the session's names, multi-line input while a block,
+/// bracket or string is open, and the value of each expression shown.
+final class REPL {
+    let interp: Interpreter
+    let color: Bool
+    let historyPath: String
+    var entry = 0
+
+    init(interp: Interpreter, color: Bool) {
+        self.interp = interp
+        self.color = color
+        let env = ProcessInfo.processInfo.environment
+        historyPath = env["NETSCRIPT_HISTORY"] ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.netscript_history")
+    }
+
+    func run() -> Int32 {
+        completionInterp = interp
+        rl_readline_name = UnsafePointer(strdup("netscript"))
+        rl_catch_signals = 0
+        rl_getc_function = interruptibleGetc
+        rl_attempted_completion_function = attemptedCompletion
+        rl_completion_entry_function = completionGenerator
+        using_history()
+        stifle_history(2000)
+        _ = read_history(historyPath)
+        print("NetScript 0.1 — `help` lists commands, `help \"grammar\"` the language, Ctrl-D exits.")
+        defer { _ = write_history(historyPath) }
+
+        var buffer = ""
+        while true {
+            interruptFlag.store(false, ordering: .relaxed)
+            let prompt = buffer.isEmpty ? "ns> " : "... "
+            guard let cline = readline(prompt) else {
+                if interruptFlag.load(ordering: .relaxed) {
+                    // Ctrl-C at the prompt abandons the line (and any unfinished block).
+                    interruptFlag.store(false, ordering: .relaxed)
+                    buffer = ""
+                    print("")
+                    continue
+                }
+                print("")
+                return 0
+            }
+            let line = String(cString: cline)
+            free(cline)
+            if interruptFlag.load(ordering: .relaxed) {
+                interruptFlag.store(false, ordering: .relaxed)
+                buffer = ""
+                continue
+            }
+            buffer += buffer.isEmpty ? line : "\n" + line
+            if buffer.trimmingCharacters(in: .whitespaces).isEmpty { buffer = ""; continue }
+            if Interpreter.isIncomplete(buffer) { continue }
+            add_history(buffer)
+            let code = buffer
+            buffer = ""
+            if let status = evaluate(code) { return status }
+        }
+    }
+
+    /// Runs one entry; returns an exit status when the entry ended the session (`exit`).
+    func evaluate(_ code: String) -> Int32? {
+        entry += 1
+        do {
+            let v = try interp.run(Source(name: "<repl>", text: code))
+            interp.output.flush()
+            if interp.lastWasExpression, v != .nil {
+                print(Display.show(v))
+            }
+        } catch let e as ExitSignal {
+            interp.output.flush()
+            return e.status
+        } catch let d as Diagnostic {
+            interp.output.flush()
+            FileHandle.standardError.write((d.render(color: color) + "\n").data(using: .utf8)!)
+        } catch {
+            interp.output.flush()
+            FileHandle.standardError.write("error: \(error)\n".data(using: .utf8)!)
+        }
+        interruptFlag.store(false, ordering: .relaxed)
+        return nil
+    }
+}
