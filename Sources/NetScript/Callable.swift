@@ -4,7 +4,10 @@ import OrderedCollections
 /// namespace (`cidr`, `recv`) that may also be called itself.
 open class Callable: CustomStringConvertible {
     public let name: String
-    public init(name: String) { self.name = name }
+    /// Set for functions written in the language, so a call can skip the dynamic dispatch.
+    let userCode: CompiledFunction?
+    public init(name: String) { self.name = name; self.userCode = nil }
+    init(name: String, userCode: CompiledFunction) { self.name = name; self.userCode = userCode }
     /// Whether a bare name in command position runs it (`t = now`): true when it needs no arguments.
     open var acceptsNoArguments: Bool { false }
     open func call(_ args: Args) throws -> Value { throw Diagnostic.type("\(name) cannot be called") }
@@ -144,7 +147,7 @@ public final class UserFunction: Callable {
     let captured: Frame
     init(code: CompiledFunction, captured: Frame) {
         self.code = code; self.captured = captured
-        super.init(name: code.name)
+        super.init(name: code.name, userCode: code)
     }
     public override var acceptsNoArguments: Bool { code.requiredCount == 0 }
     public override var description: String { "<fn \(code.name)(\(code.paramNames.joined(separator: ", ")))>" }
@@ -174,22 +177,33 @@ final class CompiledFunction {
     }
 }
 
-/// One activation of a function: its local variables, and the frame it was defined in.
-public final class Frame {
-    var slots: UnsafeMutablePointer<Value>
-    let count: Int
-    let parent: Frame?
-    var returnValue: Value = .nil
+/// One activation of a function: its local variables (stored inline, one allocation per
+/// call), and the frame it was defined in.
+public struct FrameHeader {
+    var count: Int
+    var parent: Frame?
+    var returnValue: Value
+}
 
-    init(count: Int, parent: Frame?) {
-        self.count = count
-        self.parent = parent
-        slots = UnsafeMutablePointer<Value>.allocate(capacity: max(count, 1))
-        slots.initialize(repeating: .nil, count: max(count, 1))
+public final class Frame: ManagedBuffer<FrameHeader, Value> {
+    @inline(__always)
+    static func make(count: Int, parent: Frame?) -> Frame {
+        let n = Swift.max(count, 1)
+        let buf = Frame.create(minimumCapacity: n) { _ in FrameHeader(count: n, parent: parent, returnValue: .nil) }
+        let f = unsafeDowncast(buf, to: Frame.self)
+        f.withUnsafeMutablePointerToElements { $0.initialize(repeating: .nil, count: n) }
+        return f
     }
+
+    @inline(__always) var slots: UnsafeMutablePointer<Value> { withUnsafeMutablePointerToElements { $0 } }
+    @inline(__always) var parent: Frame? { header.parent }
+    @inline(__always) var returnValue: Value {
+        get { header.returnValue }
+        set { header.returnValue = newValue }
+    }
+
     deinit {
-        slots.deinitialize(count: max(count, 1))
-        slots.deallocate()
+        withUnsafeMutablePointers { h, e in _ = e.deinitialize(count: h.pointee.count) }
     }
 }
 

@@ -130,32 +130,32 @@ final class Compiler {
     // MARK: statements
 
     func compileBlock(_ stmts: [Stmt], implicitReturn: Bool = false) throws -> StmtFn {
-        var fns: [StmtFn] = []
-        for (i, s) in stmts.enumerated() {
-            if implicitReturn, i == stmts.count - 1, case .expr(let e) = s.kind {
-                fns.append(try compileStmt(Stmt(.returnStmt(e), s.range)))
-            } else {
-                fns.append(try compileStmt(s))
-            }
+        var list = stmts
+        if implicitReturn, let last = list.last, case .expr(let e) = last.kind {
+            list[list.count - 1] = Stmt(.returnStmt(e), last.range)
         }
-        switch fns.count {
-        case 0: return { _ in .normal }
-        case 1: return fns[0]
-        case 2:
-            let a = fns[0], b = fns[1]
-            return { f in
-                let r = try a(f)
+        if list.isEmpty { return { _ in .normal } }
+        if list.count <= 64 { return try chain(list[...]) }
+        let fns = try list.map { try compileStmt($0) }
+        return { f in
+            for s in fns {
+                let r = try s(f)
                 if r != .normal { return r }
-                return try b(f)
             }
-        default:
-            return { f in
-                for s in fns {
-                    let r = try s(f)
-                    if r != .normal { return r }
-                }
-                return .normal
-            }
+            return .normal
+        }
+    }
+
+    /// Chains statements through captured variables rather than an array of closures: a
+    /// closure taken out of an array is called through a reabstraction thunk.
+    func chain(_ stmts: ArraySlice<Stmt>) throws -> StmtFn {
+        let cur = try compileStmt(stmts.first!)
+        if stmts.count == 1 { return cur }
+        let next = try chain(stmts.dropFirst())
+        return { f in
+            let r = try cur(f)
+            if r != .normal { return r }
+            return try next(f)
         }
     }
 
@@ -170,18 +170,18 @@ final class Compiler {
             return try compileAssign(target, op, valueExpr, range)
 
         case .ifElse(let branches, let elseBody):
-            let conds = try branches.map { try compileCondition($0.0) }
-            let bodies = try branches.map { try compileBlock($0.1) }
-            let elseFn = try elseBody.map { try compileBlock($0) }
-            if conds.count == 1 {
-                let c = conds[0], b = bodies[0]
-                if let e = elseFn { return { f in try c(f) ? try b(f) : try e(f) } }
-                return { f in try c(f) ? try b(f) : .normal }
+            // Built from the last branch backwards: `if a {…} else if b {…} else {…}` is
+            // `if a {…} else { if b {…} else {…} }`.
+            var chain: StmtFn? = try elseBody.map { try compileBlock($0) }
+            for (condExpr, body) in branches.reversed() {
+                let c = try compileCondition(condExpr), b = try compileBlock(body)
+                if let e = chain {
+                    chain = { f in try c(f) ? try b(f) : try e(f) }
+                } else {
+                    chain = { f in try c(f) ? try b(f) : .normal }
+                }
             }
-            return { f in
-                for (i, c) in conds.enumerated() where try c(f) { return try bodies[i](f) }
-                return try elseFn?(f) ?? .normal
-            }
+            return chain!
 
         case .whileLoop(let cond, let body):
             let c = try compileCondition(cond)
@@ -674,6 +674,19 @@ final class Compiler {
         default: headName = "this value"
         }
         let fastArity = optFns.isEmpty ? posFns.count : -1
+        // The first two arguments are compiled again into plain variables: a closure taken
+        // out of an array is called through a reabstraction thunk, which the hot path avoids.
+        var p0: ExprFn? = nil, p1: ExprFn? = nil
+        if trailing == nil {
+            var k = 0
+            for case .positional(let x) in args {
+                if k == 0 { p0 = try compileExpr(x) } else if k == 1 { p1 = try compileExpr(x) } else { break }
+                k += 1
+            }
+        } else {
+            p0 = posFns.count > 0 ? posFns[0] : nil
+            p1 = posFns.count > 1 ? posFns[1] : nil
+        }
         return { f in
             let callee = try headFn(f)
             guard case .function(let c) = callee else {
@@ -685,11 +698,16 @@ final class Compiler {
                 target = m
                 startIndex = 1
             }
-            if startIndex == 0, let uf = target as? UserFunction, uf.code.restIndex == nil, uf.code.paramNames.count == fastArity {
-                let frame = Frame(count: uf.code.slotCount, parent: uf.captured)
-                var i = 0
-                for pf in posFns { frame.slots[i] = try pf(f); i += 1 }
-                do { return try interp.invoke(uf.code, frame) } catch { throw locate(error, source, range) }
+            if startIndex == 0, let code = target.userCode, code.restIndex == nil, code.paramNames.count == fastArity {
+                let frame = Frame.make(count: code.slotCount, parent: unsafeDowncast(target, to: UserFunction.self).captured)
+                let slots = frame.slots
+                if let p0 { slots[0] = try p0(f) }
+                if let p1 { slots[1] = try p1(f) }
+                if fastArity > 2 {
+                    var i = 2
+                    for pf in posFns[2...] { slots[i] = try pf(f); i += 1 }
+                }
+                do { return try interp.invoke(code, frame) } catch { throw locate(error, source, range) }
             }
             var positional: [Value] = []
             positional.reserveCapacity(posFns.count)

@@ -21,7 +21,7 @@ public final class Interpreter {
     var callDepth = 0
     /// Deep recursion in a script is an error, not a crash of the interpreter.
     public var maxCallDepth = 2_000
-    let rootFrame = Frame(count: 0, parent: nil)
+    let rootFrame = Frame.make(count: 0, parent: nil)
     /// The value of the last expression statement run at top level (the REPL shows it).
     public var lastValue: Value = .nil
     public var lastWasExpression = false
@@ -172,7 +172,7 @@ public final class Interpreter {
 
     func callUser(_ fn: UserFunction, _ positional: [Value], _ options: [(String, Value)]) throws -> Value {
         let code = fn.code
-        let frame = Frame(count: code.slotCount, parent: fn.captured)
+        let frame = Frame.make(count: code.slotCount, parent: fn.captured)
         let np = code.paramNames.count
         let fixed = code.restIndex ?? np
         if positional.count > fixed && code.restIndex == nil {
