@@ -166,7 +166,7 @@ public final class Interpreter {
 
     /// Calls any callable value with positional arguments (used by `map`, `sort key:`…).
     public func call(_ f: Value, _ positional: [Value], options: [(String, Value)] = []) throws -> Value {
-        guard case .function(let c) = f else { throw Diagnostic.type("a \(f.typeName) is not callable") }
+        guard case .function(let c) = f else { throw Diagnostic.type("\(f.typeName.withArticle) is not callable") }
         return try c.call(Args(positional, options: options, interp: self, callee: c.name))
     }
 
@@ -236,13 +236,13 @@ public final class Interpreter {
         case .bytes(let b):
             for c in b { if try !body(.int(Int(c))) { return } }
         case .native(let n):
-            guard let next = n.makeIterator() else { throw Diagnostic.type("\(what): a \(n.typeName) cannot be iterated") }
+            guard let next = n.makeIterator() else { throw Diagnostic.type("\(what): \(n.typeName.withArticle) cannot be iterated") }
             while let x = try next() {
                 if interruptFlag.load(ordering: .relaxed) { throw Interpreter.interrupted() }
                 if try !body(x) { return }
             }
         default:
-            throw Diagnostic.type("\(what): a \(v.typeName) cannot be iterated")
+            throw Diagnostic.type("\(what): \(v.typeName.withArticle) cannot be iterated")
         }
     }
 
@@ -265,12 +265,12 @@ public final class Interpreter {
             throw Diagnostic("key", "map has no key \"\(name)\"" + suggestion(name, m.dict.keys.compactMap { if case .string(let s) = $0 { return s } else { return nil } }))
         case .native(let n):
             if let x = try n.field(name) { return x }
-            throw Diagnostic.name("a \(n.typeName) has no field '\(name)'" + (n.fieldNames.isEmpty ? "" : " (fields: \(n.fieldNames.joined(separator: ", ")))"))
+            throw Diagnostic.name("\(n.typeName.withArticle) has no field '\(name)'" + (n.fieldNames.isEmpty ? "" : " (fields: \(n.fieldNames.joined(separator: ", ")))"))
         case .function(let ns as Namespace):
             if let x = ns.members[name] { return x }
             throw Diagnostic.name("\(ns.name) has no command '\(name)'" + suggestion(name, Array(ns.members.keys)))
         default:
-            throw Diagnostic.type("a \(v.typeName) has no fields (tried .\(name))")
+            throw Diagnostic.type("\(v.typeName.withArticle) has no fields (tried .\(name))")
         }
     }
 
@@ -284,7 +284,7 @@ public final class Interpreter {
         switch target {
         case .map(let m): m.dict[.string(name)] = value
         case .native(let n): try n.setField(name, value)
-        default: throw Diagnostic.type("cannot set field '\(name)' on a \(target.typeName)")
+        default: throw Diagnostic.type("cannot set field '\(name)' on \(target.typeName.withArticle)")
         }
     }
 
@@ -306,9 +306,9 @@ public final class Interpreter {
         case (.bytes(let b), .int(let i)): return .int(Int(b[try Interpreter.normalizeIndex(i, b.count, "bytes value")]))
         case (.native(let n), _):
             if let x = try n.index(idx) { return x }
-            throw Diagnostic.type("a \(n.typeName) cannot be indexed by a \(idx.typeName)")
+            throw Diagnostic.type("\(n.typeName.withArticle) cannot be indexed by \(idx.typeName.withArticle)")
         default:
-            throw Diagnostic.type("a \(v.typeName) cannot be indexed by a \(idx.typeName)")
+            throw Diagnostic.type("\(v.typeName.withArticle) cannot be indexed by \(idx.typeName.withArticle)")
         }
     }
 
@@ -316,9 +316,9 @@ public final class Interpreter {
         switch (target, idx) {
         case (.list(let l), .int(let i)): l.items[try Interpreter.normalizeIndex(i, l.items.count, "list")] = value
         case (.map(let m), _):
-            guard idx.isHashableKey else { throw Diagnostic.type("a \(idx.typeName) cannot be a map key") }
+            guard idx.isHashableKey else { throw Diagnostic.type("\(idx.typeName.withArticle) cannot be a map key") }
             m.dict[idx] = value
-        default: throw Diagnostic.type("cannot assign to an index of a \(target.typeName)")
+        default: throw Diagnostic.type("cannot assign to an index of \(target.typeName.withArticle)")
         }
     }
 
@@ -342,7 +342,7 @@ public final class Interpreter {
             out.append(contentsOf: sc[try bounds(sc.count)])
             return .string(String(out))
         case .bytes(let b): return .bytes(Array(b[try bounds(b.count)]))
-        default: throw Diagnostic.type("a \(v.typeName) cannot be sliced")
+        default: throw Diagnostic.type("\(v.typeName.withArticle) cannot be sliced")
         }
     }
 }

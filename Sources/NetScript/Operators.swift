@@ -8,7 +8,7 @@ enum Ops {
     }
 
     static func mismatch(_ op: String, _ a: Value, _ b: Value) -> Diagnostic {
-        Diagnostic.type("cannot apply '\(op)' to a \(a.typeName) and a \(b.typeName)")
+        Diagnostic.type("cannot apply '\(op)' to \(a.typeName.withArticle) and \(b.typeName.withArticle)")
     }
 
     @inline(__always)
@@ -36,7 +36,7 @@ enum Ops {
         case (.native(let n), _):
             if let r = try n.binary("+", b) { return r }
         case (.string, _), (_, .string):
-            throw Diagnostic.type("cannot add a \(a.typeName) and a \(b.typeName): convert with str, or use \"{…}\" interpolation")
+            throw Diagnostic.type("cannot add \(a.typeName.withArticle) and \(b.typeName.withArticle): convert with str, or use \"{…}\" interpolation")
         default: break
         }
         throw mismatch("+", a, b)
@@ -174,7 +174,7 @@ enum Ops {
             }
         }
         guard let c = Value.compare(a, b) else {
-            throw Diagnostic.type("cannot compare a \(a.typeName) with a \(b.typeName) using '\(op)'")
+            throw Diagnostic.type("cannot compare \(a.typeName.withArticle) with \(b.typeName.withArticle) using '\(op)'")
         }
         switch op {
         case "<": return c < 0
@@ -189,7 +189,7 @@ enum Ops {
         case .list(let l): return l.items.contains(item)
         case .map(let m): return m.dict[item] != nil
         case .string(let s):
-            guard case .string(let sub) = item else { throw Diagnostic.type("'in' a string needs a string on the left, not a \(item.typeName)") }
+            guard case .string(let sub) = item else { throw Diagnostic.type("'in' a string needs a string on the left, not \(item.typeName.withArticle)") }
             return sub.isEmpty || s.contains(sub)
         case .bytes(let b):
             switch item {
@@ -205,7 +205,7 @@ enum Ops {
             }
         default: break
         }
-        throw Diagnostic.type("cannot use 'in' with a \(container.typeName) on the right")
+        throw Diagnostic.type("cannot use 'in' with \(container.typeName.withArticle) on the right")
     }
 
     static func negate(_ v: Value) throws -> Value {
@@ -214,7 +214,7 @@ enum Ops {
             if x == Int.min { throw Diagnostic("overflow", "integer overflow: -(\(x)) does not fit in 64 bits") }
             return .int(-x)
         case .float(let d): return .float(-d)
-        default: throw Diagnostic.type("cannot negate a \(v.typeName)")
+        default: throw Diagnostic.type("cannot negate \(v.typeName.withArticle)")
         }
     }
 

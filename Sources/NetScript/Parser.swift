@@ -520,7 +520,7 @@ public struct Parser {
 
     func describeExpr(_ e: Expr) -> String {
         switch e.kind {
-        case .literal(let v): return "a \(v.typeName) literal"
+        case .literal(let v): return "\(v.typeName.withArticle) literal"
         case .interpolated: return "a string"
         case .list: return "a list"
         case .map: return "a map"

@@ -79,7 +79,7 @@ open class NativeObject {
     open func field(_ name: String) throws -> Value? { nil }
     /// Assigns a field; the default refuses.
     open func setField(_ name: String, _ value: Value) throws {
-        throw Diagnostic.type("cannot set field '\(name)' of a \(typeName)")
+        throw Diagnostic.type("cannot set field '\(name)' of \(typeName.withArticle)")
     }
     open var description: String { "<\(typeName)>" }
     open var isTruthy: Bool { true }
@@ -319,5 +319,13 @@ extension String {
     init(format0 d: Double) {
         let i = Int(d)
         self = "\(i).0"
+    }
+}
+
+extension String {
+    /// "an int", "a list": a type name with its indefinite article, for error messages.
+    var withArticle: String {
+        guard let f = first else { return self }
+        return ("aeiou".contains(f) ? "an " : "a ") + self
     }
 }

@@ -32,7 +32,7 @@ enum CoreBuiltins {
             case .native(let n): if let c = n.count { return .int(c) }
             default: break
             }
-            throw Diagnostic.type("len: a \(a[0].typeName) has no length")
+            throw Diagnostic.type("len: \(a[0].typeName.withArticle) has no length")
         }
         r.register("type", min: 1, max: 1, usage: "type VALUE", summary: "The name of a value's type: nil, bool, int, float, string, bytes, list, map, function, or a native type such as cidr.",
                    example: "type 1.5                 # \"float\"") { a in .string(a[0].typeName) }
@@ -64,7 +64,7 @@ enum CoreBuiltins {
                     throw Diagnostic.value("int: \(Value.quote(s0)) is not an integer" + (base != 10 ? " in base \(base)" : ""))
                 }
                 return .int(v)
-            default: throw Diagnostic.type("int: cannot convert a \(a[0].typeName) to an int")
+            default: throw Diagnostic.type("int: cannot convert \(a[0].typeName.withArticle) to an int")
             }
         }
         r.register("float", min: 1, max: 1, usage: "float VALUE", summary: "Converts an int or a string to a float.",
@@ -82,7 +82,7 @@ enum CoreBuiltins {
                 case "nan": return .float(.nan)
                 default: throw Diagnostic.value("float: \(Value.quote(s)) is not a number")
                 }
-            default: throw Diagnostic.type("float: cannot convert a \(a[0].typeName) to a float")
+            default: throw Diagnostic.type("float: cannot convert \(a[0].typeName.withArticle) to a float")
             }
         }
         r.register("bool", min: 1, max: 1, usage: "bool VALUE", summary: "Whether a value is true: nil, false, 0, empty strings and empty collections are false.",
@@ -96,7 +96,7 @@ enum CoreBuiltins {
         }
         r.register("assert", min: 1, max: 2, usage: "assert CONDITION [MESSAGE]",
                    summary: "Raises an error of kind \"assert\" when the condition is false.",
-                   example: "assert (len xs) > 0 \"no items\"") { a in
+                   example: "assert ((len xs) > 0) \"no items\"") { a in
             if !a[0].isTruthy {
                 throw Diagnostic("assert", a.count > 1 ? a[1].displayString : "assertion failed")
             }
@@ -108,7 +108,7 @@ enum CoreBuiltins {
                 guard i != Int.min else { throw Diagnostic("overflow", "integer overflow: abs(\(i))") }
                 return .int(abs(i))
             case .float(let d): return .float(abs(d))
-            default: throw Diagnostic.type("abs: needs a number, not a \(a[0].typeName)")
+            default: throw Diagnostic.type("abs: needs a number, not \(a[0].typeName.withArticle)")
             }
         }
         r.register("round", min: 1, max: 2, usage: "round NUMBER [DIGITS]", summary: "Rounds half to even; with DIGITS, to that many decimals (a float).",
@@ -141,15 +141,15 @@ enum CoreBuiltins {
             switch a[0] {
             case .map(let m): return .list(Array(m.dict.keys))
             case .native(let n): return .list(n.fieldNames.map { .string($0) })
-            default: throw Diagnostic.type("keys: needs a map, not a \(a[0].typeName)")
+            default: throw Diagnostic.type("keys: needs a map, not \(a[0].typeName.withArticle)")
             }
         }
         r.register("values", min: 1, max: 1, usage: "values MAP", summary: "A map's values, in insertion order.", example: "values {a: 1, b: 2}      # [1, 2]") { a in
-            guard case .map(let m) = a[0] else { throw Diagnostic.type("values: needs a map, not a \(a[0].typeName)") }
+            guard case .map(let m) = a[0] else { throw Diagnostic.type("values: needs a map, not \(a[0].typeName.withArticle)") }
             return .list(Array(m.dict.values))
         }
         r.register("items", min: 1, max: 1, usage: "items MAP", summary: "A map's [key, value] pairs, in order.", example: "for k, v in items m { print k v }") { a in
-            guard case .map(let m) = a[0] else { throw Diagnostic.type("items: needs a map, not a \(a[0].typeName)") }
+            guard case .map(let m) = a[0] else { throw Diagnostic.type("items: needs a map, not \(a[0].typeName.withArticle)") }
             return .list(m.dict.map { .list([$0.key, $0.value]) })
         }
         r.register("fields", min: 1, max: 1, usage: "fields VALUE", summary: "The field names of a native value (or a map's keys): what you can write after a dot.",
@@ -173,7 +173,7 @@ enum CoreBuiltins {
             idx.sort { x, y in
                 if failure != nil { return false }
                 guard let c = Value.compare(keys[x], keys[y]) else {
-                    failure = Diagnostic.type("sort: cannot compare a \(keys[x].typeName) with a \(keys[y].typeName)")
+                    failure = Diagnostic.type("sort: cannot compare \(keys[x].typeName.withArticle) with \(keys[y].typeName.withArticle)")
                     return false
                 }
                 return c != 0 ? (reverse ? c > 0 : c < 0) : x < y
@@ -224,7 +224,7 @@ enum CoreBuiltins {
                 var bestKey = try key.map { try a.interp.call($0, [best]) } ?? best
                 for x in items.dropFirst() {
                     let k = try key.map { try a.interp.call($0, [x]) } ?? x
-                    guard let c = Value.compare(k, bestKey) else { throw Diagnostic.type("\(name): cannot compare a \(k.typeName) with a \(bestKey.typeName)") }
+                    guard let c = Value.compare(k, bestKey) else { throw Diagnostic.type("\(name): cannot compare \(k.typeName.withArticle) with \(bestKey.typeName.withArticle)") }
                     if c == want { best = x; bestKey = k }
                 }
                 return best
@@ -255,7 +255,7 @@ enum CoreBuiltins {
         }
         r.register("append", min: 2, max: 2, usage: "append LIST VALUE", summary: "Adds a value to the end of a list (in place) and returns the list.",
                    example: "append xs 4") { a in
-            guard case .list(let l) = a[0] else { throw Diagnostic.type("append: needs a list, not a \(a[0].typeName)") }
+            guard case .list(let l) = a[0] else { throw Diagnostic.type("append: needs a list, not \(a[0].typeName.withArticle)") }
             l.items.append(a[1])
             return a[0]
         }
@@ -270,7 +270,7 @@ enum CoreBuiltins {
                 guard a.count > 1 else { throw Diagnostic.type("pop: a map needs a KEY") }
                 guard let v = m.dict.removeValue(forKey: a[1]) else { throw Diagnostic("key", "pop: map has no key \(Value.repr(a[1]))") }
                 return v
-            default: throw Diagnostic.type("pop: needs a list or a map, not a \(a[0].typeName)")
+            default: throw Diagnostic.type("pop: needs a list or a map, not \(a[0].typeName.withArticle)")
             }
         }
         r.register("remove", min: 2, max: 2, usage: "remove MAP KEY  |  remove LIST VALUE", summary: "Deletes a map key, or the first equal item of a list; true when something was removed.",
@@ -280,7 +280,7 @@ enum CoreBuiltins {
             case .list(let l):
                 if let i = l.items.firstIndex(of: a[1]) { l.items.remove(at: i); return .bool(true) }
                 return .bool(false)
-            default: throw Diagnostic.type("remove: needs a map or a list, not a \(a[0].typeName)")
+            default: throw Diagnostic.type("remove: needs a map or a list, not \(a[0].typeName.withArticle)")
             }
         }
         r.register("unique", min: 1, max: 1, usage: "unique ITEMS", summary: "The items without repeats, first occurrence kept.", example: "unique [1, 2, 1]         # [1, 2]") { a in
@@ -401,7 +401,7 @@ enum CoreBuiltins {
             switch a[0] {
             case .string(let s): return try JSON.parse(s)
             case .bytes(let b): return try JSON.parse(String(decoding: b, as: UTF8.self))
-            default: throw Diagnostic.type("parse json: needs a string, not a \(a[0].typeName)")
+            default: throw Diagnostic.type("parse json: needs a string, not \(a[0].typeName.withArticle)")
             }
         }
         r.register("json.parse", min: 1, max: 1, usage: "json.parse TEXT", summary: "Parses JSON text into lists, maps, strings and numbers.",
@@ -415,7 +415,7 @@ enum CoreBuiltins {
             case .int(let i): return .string((i < 0 ? "-0x" : "0x") + String(i.magnitude, radix: 16))
             case .bytes(let b): return .string(hexString(b))
             case .string(let s): return .string(hexString(Array(s.utf8)))
-            default: throw Diagnostic.type("hex: needs an int, bytes or a string, not a \(a[0].typeName)")
+            default: throw Diagnostic.type("hex: needs an int, bytes or a string, not \(a[0].typeName.withArticle)")
             }
         }
         r.register("hex.decode", min: 1, max: 1, usage: "hex.decode TEXT", summary: "The bytes written as hex digits (spaces and colons allowed between bytes).",
@@ -440,12 +440,12 @@ enum CoreBuiltins {
                     guard case .int(let i) = v, (0...255).contains(i) else { throw Diagnostic.value("bytes: list items must be ints 0 to 255, got \(Value.repr(v))") }
                     return UInt8(i)
                 })
-            default: throw Diagnostic.type("bytes: needs a string or a list of ints, not a \(a[0].typeName)")
+            default: throw Diagnostic.type("bytes: needs a string or a list of ints, not \(a[0].typeName.withArticle)")
             }
         }
         r.register("decode", min: 1, max: 2, usage: "decode BYTES [\"utf-8\"|\"latin-1\"|\"ascii\"]", summary: "Turns bytes into a string; invalid UTF-8 is an error naming the offset.",
                    example: "decode b\"hi\"              # \"hi\"") { a in
-            guard case .bytes(let b) = a[0] else { throw Diagnostic.type("decode: needs bytes, not a \(a[0].typeName)") }
+            guard case .bytes(let b) = a[0] else { throw Diagnostic.type("decode: needs bytes, not \(a[0].typeName.withArticle)") }
             let enc = a.count > 1 ? try a.string(1).lowercased() : "utf-8"
             switch enc {
             case "utf-8", "utf8":

@@ -151,13 +151,13 @@ enum StringBuiltins {
         var body: String
         switch type {
         case "f":
-            guard let d = v.asDouble else { throw Diagnostic.type("format: :\(spec) needs a number, not a \(v.typeName)") }
+            guard let d = v.asDouble else { throw Diagnostic.type("format: :\(spec) needs a number, not \(v.typeName.withArticle)") }
             body = String(format: "%.\(prec ?? 6)f", d)
         case "d":
-            guard case .int(let i) = v else { throw Diagnostic.type("format: :\(spec) needs an int, not a \(v.typeName)") }
+            guard case .int(let i) = v else { throw Diagnostic.type("format: :\(spec) needs an int, not \(v.typeName.withArticle)") }
             body = String(i)
         case "x", "X", "o", "b":
-            guard case .int(let i) = v else { throw Diagnostic.type("format: :\(spec) needs an int, not a \(v.typeName)") }
+            guard case .int(let i) = v else { throw Diagnostic.type("format: :\(spec) needs an int, not \(v.typeName.withArticle)") }
             let radix = type == "o" ? 8 : type == "b" ? 2 : 16
             body = (i < 0 ? "-" : "") + String(i.magnitude, radix: radix, uppercase: type == "X")
         case nil, "s":
