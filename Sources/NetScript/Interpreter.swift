@@ -232,7 +232,8 @@ public final class Interpreter {
         case .map(let m):
             for k in Array(m.dict.keys) { if try !body(k) { return } }
         case .string(let s):
-            for c in s { if try !body(.string(String(c))) { return } }
+            // Unicode scalars, as `len` and `s[i]` count them ("\r\n" is two items, not one).
+            for c in s.unicodeScalars { if try !body(.string(String(c))) { return } }
         case .bytes(let b):
             for c in b { if try !body(.int(Int(c))) { return } }
         case .native(let n):

@@ -183,7 +183,7 @@ enum CoreBuiltins {
             return .list(items)
         }
         r.register("reverse", min: 1, max: 1, usage: "reverse ITEMS", summary: "A new list (or string) in reverse order.", example: "reverse [1, 2, 3]        # [3, 2, 1]") { a in
-            if case .string(let s) = a[0] { return .string(String(s.reversed())) }
+            if case .string(let s) = a[0] { return .string(String(String.UnicodeScalarView(s.unicodeScalars.reversed()))) }
             return .list(Array(try a.list(0).reversed()))
         }
         r.register("map", min: 2, max: 2, usage: "map FN ITEMS", summary: "Applies FN to each item, giving a new list.",
@@ -329,10 +329,11 @@ enum CoreBuiltins {
                    example: "for l in lines \"hosts.txt\" { print l }") { a in
             let text = try readText(try a.string(0))
             var out: [Value] = []
-            var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-            if lines.last == "" { lines.removeLast() }
+            // Split on scalars: as Characters, "\r\n" is one grapheme and never equals "\n".
+            var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
+            if let last = lines.last, last.isEmpty { lines.removeLast() }
             out.reserveCapacity(lines.count)
-            for l in lines { out.append(.string(l.hasSuffix("\r") ? String(l.dropLast()) : String(l))) }
+            for l in lines { out.append(.string(String(l.last == "\r" ? l.dropLast() : l))) }
             return .list(out)
         }
         r.register("read", min: 0, max: 1, options: ["bytes"], usage: "read [FILE] [bytes: true]", summary: "A whole file as a string (or bytes); with no file, all of standard input.",

@@ -58,12 +58,13 @@ enum StringBuiltins {
         r.register("startswith", min: 2, max: 2, usage: "startswith STRING PREFIX", summary: "Whether STRING starts with PREFIX (bytes too).",
                    example: "startswith \"250 OK\" \"250\"  # true") { a in
             if case .bytes(let b) = a[0], case .bytes(let p) = a[1] { return .bool(b.starts(with: p)) }
-            return .bool(try a.string(0).hasPrefix(try a.string(1)))
+            // Compared as bytes: hasPrefix works on graphemes, where "\r\n" does not start with "\r".
+            return .bool(try a.string(0).utf8.starts(with: try a.string(1).utf8))
         }
         r.register("endswith", min: 2, max: 2, usage: "endswith STRING SUFFIX", summary: "Whether STRING ends with SUFFIX (bytes too).",
                    example: "endswith \"a.net\" \".net\"   # true") { a in
             if case .bytes(let b) = a[0], case .bytes(let p) = a[1] { return .bool(b.count >= p.count && Array(b.suffix(p.count)) == p) }
-            return .bool(try a.string(0).hasSuffix(try a.string(1)))
+            return .bool(try a.string(0).utf8.reversed().starts(with: try a.string(1).utf8.reversed()))
         }
         r.register("contains", min: 2, max: 2, usage: "contains HAYSTACK NEEDLE", summary: "Whether a string contains a substring, or a list/map/set an item (the same as NEEDLE in HAYSTACK).",
                    example: "contains \"hello\" \"ell\"    # true") { a in .bool(try Ops.contains(a[0], a[1])) }
