@@ -75,6 +75,10 @@ public struct Parser {
 
     mutating func expected(_ what: String) -> Diagnostic {
         let t = peek
+        // At the end of input, point just past the last real token rather than at an empty last line.
+        if t.kind == .eof, let last = tokens[..<i].last(where: { $0.kind != .newline && $0.kind != .eof }) {
+            return error("expected \(what), found \(describe(t))", SourceRange(last.range.end, last.range.end))
+        }
         return error("expected \(what), found \(describe(t))", t.range)
     }
 
