@@ -1,0 +1,84 @@
+import Foundation
+import XCTest
+
+/// Shared helpers for tests that run the built `netscript` executable.
+enum NetScriptBinary {
+    /// The directory holding `Tests/Scripts`.
+    static let scriptsDir: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Scripts")
+
+    /// The `netscript` executable built next to the test bundle (the test target depends on it).
+    static func path() throws -> String {
+        let fm = FileManager.default
+        var candidates: [URL] = []
+        let bundle = Bundle(for: Marker.self).bundleURL
+        candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("netscript"))
+        candidates.append(bundle.appendingPathComponent("netscript"))
+        if let exe = CommandLine.arguments.first {
+            candidates.append(URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("netscript"))
+        }
+        for c in candidates where fm.isExecutableFile(atPath: c.path) { return c.path }
+        throw XCTSkip("netscript executable not found next to the test bundle (looked in \(candidates.map(\.path)))")
+    }
+    private final class Marker {}
+}
+
+struct RunResult {
+    var stdout: String
+    var stderr: String
+    var status: Int32
+    var timedOut: Bool
+}
+
+/// Runs a program with arguments, optional stdin text, in a directory, with a timeout.
+/// Output goes through temporary files, so large outputs cannot deadlock a pipe.
+func runProcess(_ exe: String, _ args: [String], stdin: String? = nil, cwd: URL? = nil,
+                env: [String: String]? = nil, timeout: TimeInterval = 20) throws -> RunResult {
+    let fm = FileManager.default
+    let tmp = fm.temporaryDirectory.appendingPathComponent("ns-run-\(UUID().uuidString)")
+    try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
+    defer { try? fm.removeItem(at: tmp) }
+    let outURL = tmp.appendingPathComponent("out"), errURL = tmp.appendingPathComponent("err"), inURL = tmp.appendingPathComponent("in")
+    fm.createFile(atPath: outURL.path, contents: nil)
+    fm.createFile(atPath: errURL.path, contents: nil)
+    fm.createFile(atPath: inURL.path, contents: (stdin ?? "").data(using: .utf8))
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: exe)
+    p.arguments = args
+    if let cwd { p.currentDirectoryURL = cwd }
+    var environment = env ?? ProcessInfo.processInfo.environment
+    environment["NO_COLOR"] = "1"
+    p.environment = environment
+    let outH = try FileHandle(forWritingTo: outURL), errH = try FileHandle(forWritingTo: errURL)
+    let inH = try FileHandle(forReadingFrom: inURL)
+    p.standardOutput = outH
+    p.standardError = errH
+    p.standardInput = inH
+    try p.run()
+    let deadline = Date().addingTimeInterval(timeout)
+    var timedOut = false
+    while p.isRunning {
+        if Date() > deadline { timedOut = true; p.terminate(); break }
+        usleep(2_000)
+    }
+    p.waitUntilExit()
+    try? outH.close(); try? errH.close(); try? inH.close()
+    let out = String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self)
+    let err = String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self)
+    return RunResult(stdout: out, stderr: err, status: p.terminationStatus, timedOut: timedOut)
+}
+
+/// A line-by-line diff of expected and actual text, for failure messages.
+func lineDiff(expected: String, actual: String) -> String {
+    let e = expected.components(separatedBy: "\n"), a = actual.components(separatedBy: "\n")
+    var out: [String] = []
+    for i in 0..<max(e.count, a.count) {
+        let x = i < e.count ? e[i] : nil, y = i < a.count ? a[i] : nil
+        if x == y { out.append("   \(x!)") }
+        else {
+            if let x { out.append(" - \(x.debugDescription)") }
+            if let y { out.append(" + \(y.debugDescription)") }
+        }
+    }
+    return "(- expected, + actual)\n" + out.joined(separator: "\n")
+}
