@@ -162,14 +162,17 @@ final class CompiledFunction {
     let paramNames: [String]
     let defaults: [ExprFn?]
     let restIndex: Int?
-    var slotCount: Int = 0
-    var body: StmtFn = { _ in .normal }
-    var requiredCount: Int
+    let slotCount: Int
+    let paramCount: Int
+    let body: StmtFn
+    let requiredCount: Int
     let source: Source
     let range: SourceRange
 
-    init(name: String, paramNames: [String], defaults: [ExprFn?], restIndex: Int?, source: Source, range: SourceRange) {
+    init(name: String, paramNames: [String], defaults: [ExprFn?], restIndex: Int?, slotCount: Int, body: @escaping StmtFn,
+         source: Source, range: SourceRange) {
         self.name = name; self.paramNames = paramNames; self.defaults = defaults; self.restIndex = restIndex
+        self.slotCount = slotCount; self.body = body; self.paramCount = paramNames.count
         self.source = source; self.range = range
         var req = 0
         for (i, d) in defaults.enumerated() where d == nil && i != restIndex { req = i + 1 }
@@ -196,14 +199,16 @@ public final class Frame: ManagedBuffer<FrameHeader, Value> {
     }
 
     @inline(__always) var slots: UnsafeMutablePointer<Value> { withUnsafeMutablePointerToElements { $0 } }
-    @inline(__always) var parent: Frame? { header.parent }
+    @inline(__always) var parent: Frame? { withUnsafeMutablePointerToHeader { $0.pointee.parent } }
     @inline(__always) var returnValue: Value {
-        get { header.returnValue }
-        set { header.returnValue = newValue }
+        get { withUnsafeMutablePointerToHeader { $0.pointee.returnValue } }
+        set { withUnsafeMutablePointerToHeader { $0.pointee.returnValue = newValue } }
     }
 
     deinit {
-        withUnsafeMutablePointers { h, e in _ = e.deinitialize(count: h.pointee.count) }
+        withUnsafeMutablePointers { h, e in
+            for i in 0..<h.pointee.count { _ = (e + i).move() }
+        }
     }
 }
 

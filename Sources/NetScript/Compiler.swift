@@ -83,6 +83,25 @@ final class Compiler {
         return .global(slot: globals.slot(name))
     }
 
+    /// The slot of a name that is a local of the function being compiled, for the fast paths
+    /// that read a local directly instead of through a load closure.
+    func localSlot(_ e: Expr) -> (slot: Int, bare: Bool)? {
+        var e = e, bare = false
+        if case .call(let head, let args, bare: true) = e.kind, args.isEmpty { e = head; bare = true }
+        guard case .name(let n) = e.kind, case .local(0, let slot) = resolve(n) else { return nil }
+        return (slot, bare)
+    }
+
+    /// A name alone in command position: a command that needs no arguments is run, any
+    /// other value is itself.
+    @inline(__always)
+    static func bareValue(_ v: Value, _ interp: Interpreter, _ source: Source, _ range: SourceRange) throws -> Value {
+        if case .function(let c) = v, c.acceptsNoArguments {
+            do { return try c.call(Args([], interp: interp, callee: c.name)) } catch { throw locate(error, source, range) }
+        }
+        return v
+    }
+
     func compileLoad(_ name: String, _ range: SourceRange) -> ExprFn {
         switch resolve(name) {
         case .local(0, let slot):
@@ -436,11 +455,9 @@ final class Compiler {
         defer { scope = savedScope; loopDepth = savedLoop }
         let defaults = try decl.params.map { p in try p.defaultValue.map { try compileExpr($0) } }
         let restIndex = decl.params.firstIndex { $0.isRest }
-        let code = CompiledFunction(name: decl.name ?? "fn", paramNames: decl.params.map(\.name), defaults: defaults,
-                                    restIndex: restIndex, source: source, range: decl.range)
-        code.body = try compileBlock(decl.body, implicitReturn: true)
-        code.slotCount = fs.count
-        return code
+        let body = try compileBlock(decl.body, implicitReturn: true)
+        return CompiledFunction(name: decl.name ?? "fn", paramNames: decl.params.map(\.name), defaults: defaults,
+                                restIndex: restIndex, slotCount: fs.count, body: body, source: source, range: decl.range)
     }
 
     func resolveIn(_ s: FunctionScope?, _ name: String) -> VarRef {
@@ -459,6 +476,19 @@ final class Compiler {
     func compileCondition(_ e: Expr) throws -> (Frame) throws -> Bool {
         let source = self.source, range = e.range
         if case .binary(let op, let l, let r) = e.kind, ["<", "<=", ">", ">="].contains(op) {
+            if case .literal(.int(let c)) = r.kind, let (slot, bare) = localSlot(l) {
+                let interp = self.interp, lrange = l.range
+                let slow: (Value) throws -> Bool = { a0 in
+                    let a = bare ? try Compiler.bareValue(a0, interp, source, lrange) : a0
+                    do { return try Ops.compare(op, a, .int(c)) } catch { throw locate(error, source, range) }
+                }
+                switch op {
+                case "<": return { f in if case .int(let x) = f.slots[slot] { return x < c }; return try slow(f.slots[slot]) }
+                case "<=": return { f in if case .int(let x) = f.slots[slot] { return x <= c }; return try slow(f.slots[slot]) }
+                case ">": return { f in if case .int(let x) = f.slots[slot] { return x > c }; return try slow(f.slots[slot]) }
+                default: return { f in if case .int(let x) = f.slots[slot] { return x >= c }; return try slow(f.slots[slot]) }
+                }
+            }
             let lf = try compileExpr(l)
             if case .literal(.int(let c)) = r.kind {
                 switch op {
@@ -568,6 +598,25 @@ final class Compiler {
 
         case .call(let head, let args, let bare):
             if bare {
+                if case .name(let n) = head.kind {
+                    switch resolve(n) {
+                    case .local(0, let slot):
+                        return { f in
+                            let v = f.slots[slot]
+                            if case .function = v { return try Compiler.bareValue(v, interp, source, range) }
+                            return v
+                        }
+                    case .global(let slot):
+                        let g = globals
+                        let load = compileLoad(n, head.range)
+                        return { f in
+                            let v = g.isSet[slot] ? g.values[slot] : try load(f)
+                            if case .function = v { return try Compiler.bareValue(v, interp, source, range) }
+                            return v
+                        }
+                    default: break
+                    }
+                }
                 let headFn = try compileExpr(head)
                 return { f in
                     let v = try headFn(f)
@@ -590,6 +639,18 @@ final class Compiler {
 
     func compileBinary(_ op: String, _ l: Expr, _ r: Expr, _ range: SourceRange) throws -> ExprFn {
         let source = self.source
+        if (op == "+" || op == "-"), case .literal(.int(let c)) = r.kind, let (slot, bare) = localSlot(l) {
+            let isAdd = op == "+", interp = self.interp, lrange = l.range
+            return { f in
+                var a = f.slots[slot]
+                if case .int(let x) = a {
+                    let (s, o) = isAdd ? x.addingReportingOverflow(c) : x.subtractingReportingOverflow(c)
+                    if !o { return .int(s) }
+                }
+                if bare { a = try Compiler.bareValue(a, interp, source, lrange) }
+                do { return isAdd ? try Ops.add(a, .int(c)) : try Ops.sub(a, .int(c)) } catch { throw locate(error, source, range) }
+            }
+        }
         let lf = try compileExpr(l), rf = try compileExpr(r)
         switch op {
         case "+":
@@ -687,8 +748,12 @@ final class Compiler {
             p0 = posFns.count > 0 ? posFns[0] : nil
             p1 = posFns.count > 1 ? posFns[1] : nil
         }
+        // A global head (the usual case: a builtin or a top-level fn) is read inline.
+        var globalSlot = -1
+        if case .name(let n) = head.kind, case .global(let gs) = resolve(n) { globalSlot = gs }
+        let g = globals
         return { f in
-            let callee = try headFn(f)
+            let callee = globalSlot >= 0 && g.isSet[globalSlot] ? g.values[globalSlot] : try headFn(f)
             guard case .function(let c) = callee else {
                 throw Diagnostic.type("\(headName) is a \(callee.typeName), not a command, so it cannot take arguments").located(source, head.range)
             }
@@ -698,7 +763,7 @@ final class Compiler {
                 target = m
                 startIndex = 1
             }
-            if startIndex == 0, let code = target.userCode, code.restIndex == nil, code.paramNames.count == fastArity {
+            if startIndex == 0, let code = target.userCode, code.restIndex == nil, code.paramCount == fastArity {
                 let frame = Frame.make(count: code.slotCount, parent: unsafeDowncast(target, to: UserFunction.self).captured)
                 let slots = frame.slots
                 if let p0 { slots[0] = try p0(f) }
