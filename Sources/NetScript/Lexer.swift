@@ -43,6 +43,9 @@ public struct Lexer {
     let bytes: [UInt8]
     var pos: Int
     let end: Int
+    /// How many `{…}` interpolations enclose the string being lexed: strings inside them are
+    /// lexed recursively, so the depth is bounded like the parser's.
+    var interpolationDepth = 0
 
     public init(source: Source, range: SourceRange? = nil) {
         self.source = source
@@ -271,6 +274,11 @@ public struct Lexer {
     /// Skips to just after the `}` that closes the interpolation opened at `open`,
     /// stepping over nested braces and string literals.
     mutating func skipBalanced(open: Int) throws {
+        interpolationDepth += 1
+        defer { interpolationDepth -= 1 }
+        if interpolationDepth > Parser.maxDepth {
+            throw error("strings are nested too deep (more than \(Parser.maxDepth) levels of {…})", open)
+        }
         var depth = 1
         while pos < end {
             let c = bytes[pos]

@@ -449,7 +449,9 @@ public struct Parser {
     mutating func parsePower(_ command: Bool) throws -> Expr {
         let base = try parseApplication(command)
         if isPunct("**") {
-            advance()
+            let op = advance()
+            try enter(op.range)   // `a ** b ** c …` recurses once per operator
+            defer { leave() }
             let exp = try parseUnary(false)  // right-associative, and `2 ** -1` works
             return Expr(.binary("**", base, exp), base.range.to(exp.range))
         }
