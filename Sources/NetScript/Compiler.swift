@@ -651,6 +651,23 @@ final class Compiler {
                 do { return isAdd ? try Ops.add(a, .int(c)) : try Ops.sub(a, .int(c)) } catch { throw locate(error, source, range) }
             }
         }
+        if case .call(let head, let args, bare: false) = l.kind, !args.isEmpty {
+            // `print "a" + b` is `(print "a") + b`: say so when that goes wrong.
+            let inner = try compileBinaryPlain(op, l, r, range)
+            let name: String
+            switch head.kind { case .name(let n): name = n; case .field(_, let n): name = n; default: name = "f" }
+            return { f in
+                do { return try inner(f) } catch var d as Diagnostic where d.kind == "type" {
+                    d.message += " (a command takes its arguments before any operator: `\(name) a + b` is `(\(name) a) + b`; write `\(name) (a + b)`)"
+                    throw d
+                }
+            }
+        }
+        return try compileBinaryPlain(op, l, r, range)
+    }
+
+    func compileBinaryPlain(_ op: String, _ l: Expr, _ r: Expr, _ range: SourceRange) throws -> ExprFn {
+        let source = self.source
         let lf = try compileExpr(l), rf = try compileExpr(r)
         switch op {
         case "+":
