@@ -189,6 +189,26 @@ final class Compiler {
             return try compileAssign(target, op, valueExpr, range)
 
         case .ifElse(let branches, let elseBody):
+            // `if cond { return x }`, the usual guard at the top of a function, in one closure.
+            if branches.count == 1, elseBody == nil, branches[0].1.count == 1,
+               case .returnStmt(let rx?) = branches[0].1[0].kind, scope != nil {
+                let c = try compileCondition(branches[0].0)
+                if let (slot, bare) = localSlot(rx) {
+                    let interp = self.interp, rr = rx.range
+                    return { f in
+                        guard try c(f) else { return .normal }
+                        let v = f.slots[slot]
+                        f.returnValue = bare ? try Compiler.bareValue(v, interp, source, rr) : v
+                        return .returned
+                    }
+                }
+                let x = try compileExpr(rx)
+                return { f in
+                    guard try c(f) else { return .normal }
+                    f.returnValue = try x(f)
+                    return .returned
+                }
+            }
             // Built from the last branch backwards: `if a {…} else if b {…} else {…}` is
             // `if a {…} else { if b {…} else {…} }`.
             var chain: StmtFn? = try elseBody.map { try compileBlock($0) }
@@ -651,7 +671,8 @@ final class Compiler {
                 do { return isAdd ? try Ops.add(a, .int(c)) : try Ops.sub(a, .int(c)) } catch { throw locate(error, source, range) }
             }
         }
-        if case .call(let head, let args, bare: false) = l.kind, !args.isEmpty {
+        if case .call(let head, let args, bare: false) = l.kind, !args.isEmpty,
+           head.range.end < source.bytes.count, source.bytes[head.range.end] != UInt8(ascii: "(") {
             // `print "a" + b` is `(print "a") + b`: say so when that goes wrong.
             let inner = try compileBinaryPlain(op, l, r, range)
             let name: String
