@@ -114,7 +114,8 @@ final class AddressIPTests: XCTestCase {
         XCTAssertEqual(net("2001:db8::/32").prefixLength, 32)
         XCTAssertNil(net("10.0.0.0/31").broadcast)
         XCTAssertNil(net("10.0.0.0/32").broadcast)
-        XCTAssertNil(net("2001:db8::/64").broadcast)
+        XCTAssertEqual(net("2001:db8::/64").broadcast?.description, "2001:db8::ffff:ffff:ffff:ffff")
+        XCTAssertNil(net("2001:db8::/127").broadcast)
         XCTAssertEqual(net("::/0").size.description, "340282366920938463463374607431768211456")
         XCTAssertThrowsError(try CIDR("10.0.0.0/33")) { e in
             XCTAssertEqual("\(e)", "10.0.0.0/33: prefix length 33 is out of range (0-32)")

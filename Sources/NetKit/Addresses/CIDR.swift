@@ -115,9 +115,11 @@ public struct CIDR: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var first: IPAddress { network }
     /// The last address of the network.
     public var last: IPAddress { IPAddress(unchecked: lastValue, version) }
-    /// The broadcast address: nil for IPv6 and for IPv4 /31 and /32, as netaddr.
+    /// The broadcast (all-ones host) address, nil when the network has no room for one
+    /// (/31, /32, /127, /128). Like netaddr it is given for IPv6 too, though IPv6 has no
+    /// broadcast: there it is simply the last address.
     public var broadcast: IPAddress? {
-        version == .v4 && prefixLength < 31 ? last : nil
+        version.bitWidth - prefixLength > 1 ? last : nil
     }
     /// The netmask, e.g. 255.255.252.0 for /22.
     public var netmask: IPAddress { IPAddress(unchecked: ~hostmaskBits & version.maxValue, version) }
