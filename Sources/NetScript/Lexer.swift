@@ -15,6 +15,8 @@ public enum TokenKind: Equatable, Sendable {
     case string([StringPart])
     case rawString(String)
     case bytes([UInt8])
+    /// An IPv4 address or network literal: `192.0.2.1`, `10.0.0.0/8`.
+    case address(String)
     case punct(String)
     case newline
     case eof
@@ -102,6 +104,7 @@ public struct Lexer {
         }
         func tok(_ k: TokenKind) -> Token { Token(kind: k, range: SourceRange(start, pos), spaceBefore: space) }
 
+        if Lexer.isDigit(b), let text = addressLiteral() { return tok(.address(text)) }
         if Lexer.isDigit(b) { return tok(try number()) }
         if b == UInt8(ascii: "b"), peekByte(1) == UInt8(ascii: "\"") || peekByte(1) == UInt8(ascii: "'") {
             pos += 1
@@ -144,6 +147,26 @@ public struct Lexer {
             i += 1
         }
         return true
+    }
+
+    /// `digits.digits.digits…` (two dots or more, which no number has) with an optional `/len`
+    /// written without spaces: an IPv4 address or network literal. Validation is the address
+    /// parser's, so `10.0.0.256` gets its precise error.
+    mutating func addressLiteral() -> String? {
+        var i = pos, dots = 0
+        while i < end, Lexer.isDigit(bytes[i]) || (bytes[i] == UInt8(ascii: ".") && i + 1 < end && Lexer.isDigit(bytes[i + 1])) {
+            if bytes[i] == UInt8(ascii: ".") { dots += 1 }
+            i += 1
+        }
+        guard dots >= 2 else { return nil }
+        if i + 1 < end, bytes[i] == UInt8(ascii: "/"), Lexer.isDigit(bytes[i + 1]) {
+            i += 1
+            while i < end, Lexer.isDigit(bytes[i]) || bytes[i] == UInt8(ascii: ".") { i += 1 }
+        }
+        if i < end, Lexer.isIdentChar(bytes[i]) { return nil }
+        let text = String(decoding: bytes[pos..<i], as: UTF8.self)
+        pos = i
+        return text
     }
 
     mutating func number() throws -> TokenKind {

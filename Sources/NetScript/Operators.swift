@@ -227,6 +227,14 @@ enum Ops {
         case "//": return try floorDiv(a, b)
         case "%": return try mod(a, b)
         case "**": return try pow(a, b)
+        case "&", "^":
+            switch (a, b) {
+            case (.int(let x), .int(let y)): return .int(op == "&" ? x & y : x ^ y)
+            case (.bool(let x), .bool(let y)): return .bool(op == "&" ? x && y : x != y)
+            case (.native(let n), _): if let r = try n.binary(op, b) { return r }
+            default: break
+            }
+            throw mismatch(op, a, b)
         case "==": return .bool(a == b)
         case "!=": return .bool(a != b)
         case "<", "<=", ">", ">=": return .bool(try compare(op, a, b))

@@ -61,6 +61,7 @@ public struct Parser {
         case .label(let n): return "option '\(n):'"
         case .keyword(let k): return "keyword '\(k)'"
         case .int, .float: return "number \(source.text(t.range))"
+        case .address(let a): return "address \(a)"
         case .string, .rawString: return "string"
         case .bytes: return "bytes literal"
         case .punct(let p): return "'\(p)'"
@@ -413,7 +414,7 @@ public struct Parser {
 
     mutating func parseAdditive(_ command: Bool) throws -> Expr {
         var lhs = try parseMultiplicative(command)
-        while case .punct(let p) = peek.kind, p == "+" || p == "-" {
+        while case .punct(let p) = peek.kind, p == "+" || p == "-" || p == "&" || p == "^" {
             advance()
             let rhs = try parseMultiplicative(false)
             lhs = Expr(.binary(p, lhs, rhs), lhs.range.to(rhs.range))
@@ -464,7 +465,7 @@ public struct Parser {
         if t.kind == .newline && !ignoringNewlines { return false }
         let p = peek
         switch p.kind {
-        case .int, .float, .string, .rawString, .bytes, .ident, .label: return true
+        case .int, .float, .string, .rawString, .bytes, .address, .ident, .label: return true
         case .keyword(let k): return k == "true" || k == "false" || k == "nil" || (k == "fn" && peekAhead(1).kind == .punct("("))
         case .punct("("), .punct("["): return p.spaceBefore
         case .punct("{"): return p.spaceBefore && !noBraceArgs
@@ -601,6 +602,12 @@ public struct Parser {
     mutating func parsePrimary() throws -> Expr {
         let t = peek
         switch t.kind {
+        case .address(let text):
+            advance()
+            do { return Expr(.literal(try AddressBuiltins.literal(text)), t.range) } catch var d as Diagnostic {
+                d.location = SourceLocation(source: source, range: t.range)
+                throw d
+            }
         case .int(let v): advance(); return Expr(.literal(.int(v)), t.range)
         case .float(let v): advance(); return Expr(.literal(.float(v)), t.range)
         case .rawString(let s): advance(); return Expr(.literal(.string(s)), t.range)

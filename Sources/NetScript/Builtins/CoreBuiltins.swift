@@ -10,6 +10,7 @@ enum CoreBuiltins {
         registerSystem(interp)
         registerData(interp)
         registerTrace(interp)
+        AddressBuiltins.register(in: interp)
         HelpBuiltins.register(in: interp)
     }
 
