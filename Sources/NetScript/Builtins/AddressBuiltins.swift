@@ -227,11 +227,11 @@ enum AddressBuiltins {
         }
         r.register("mac.valid", min: 1, max: 1, usage: "mac.valid TEXT", summary: "Whether the text is a MAC/EUI in any known notation.",
                    example: "mac.valid \"00:1b:77:49:54:fd\"") { a in .bool(EUI.isValid(try a.string(0))) }
-        r.register("mac.format", min: 2, max: 2, usage: "mac.format MAC DIALECT", summary: "The MAC written in a dialect: " + EUIDialect.allCases.map(\.rawValue).joined(separator: ", ") + ".",
+        r.register("mac.format", min: 2, max: 2, usage: "mac.format MAC DIALECT", summary: "The MAC written in a dialect: " + EUIDialect.allCases.map(\.scriptName).joined(separator: ", ") + ".",
                    example: "mac.format \"00:1b:77:49:54:fd\" \"cisco\"   # \"001b.7749.54fd\"") { a in
             let e = try eui(a[0])
-            guard let d = EUIDialect(rawValue: try a.string(1)) else {
-                throw Diagnostic.value("mac.format: unknown dialect \(try a.string(1)) (\(EUIDialect.allCases.map(\.rawValue).joined(separator: ", ")))")
+            guard let d = EUIDialect(scriptName: try a.string(1)) else {
+                throw Diagnostic.value("mac.format: unknown dialect \(try a.string(1)) (\(EUIDialect.allCases.map(\.scriptName).joined(separator: ", ")))")
             }
             return .string(e.format(d))
         }

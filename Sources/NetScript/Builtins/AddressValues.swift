@@ -63,7 +63,10 @@ final class IPValue: NativeObject {
         case "is_ipv4_compat": return .bool(ip.isIPv4Compatible)
         case "is_netmask": return .bool(ip.isNetmask)
         case "is_hostmask": return .bool(ip.isHostmask)
-        case "iana": return ip.ianaAddressSpace.map { .string($0) } ?? .nil
+        case "iana":
+            guard let a = ip.ianaAllocation else { return ip.ianaAddressSpace.map { .string($0) } ?? .nil }
+            return .native(RecordObject("iana", ["prefix": .string(a.prefix), "designation": .string(a.designation),
+                                                 "status": .string(a.status), "date": .string(a.date), "whois": .string(a.whois)]))
         case "special":
             return .list(ip.specialPurposeBlocks.map { b in
                 .native(RecordObject("special_purpose", ["cidr": .native(CIDRValue(b.cidr)), "name": .string(b.name), "rfc": .string(b.rfc),
@@ -248,10 +251,10 @@ final class EUIValue: NativeObject {
     }
     override var fieldNames: [String] {
         ["width", "int", "oui", "ei", "is_iab", "is_universal", "is_local", "is_multicast", "is_unicast",
-         "eui64", "modified_eui64", "ipv6_link_local", "packed", "org", "registration"] + EUIDialect.allCases.map(\.rawValue)
+         "eui64", "modified_eui64", "ipv6_link_local", "packed", "org", "registration"] + EUIDialect.allCases.map(\.scriptName)
     }
     override func field(_ name: String) throws -> Value? {
-        if let d = EUIDialect(rawValue: name) { return .string(eui.format(d)) }
+        if let d = EUIDialect(scriptName: name) { return .string(eui.format(d)) }
         switch name {
         case "width": return .int(eui.width)
         case "int": return .int(Int(eui.value))
@@ -316,5 +319,18 @@ final class SubnetSequence: NativeObject {
     override func makeIterator() -> (() throws -> Value?)? {
         var it = seq.makeIterator()
         return { it.next().map { .native(CIDRValue($0)) } }
+    }
+}
+
+extension EUIDialect {
+    /// The dialect's name in scripts: snake_case (`unix_expanded`).
+    var scriptName: String {
+        rawValue.reduce(into: "") { out, ch in
+            if ch.isUppercase { out += "_" + ch.lowercased() } else { out.append(ch) }
+        }
+    }
+    init?(scriptName: String) {
+        guard let d = EUIDialect.allCases.first(where: { $0.scriptName == scriptName || $0.rawValue == scriptName }) else { return nil }
+        self = d
     }
 }
