@@ -1,0 +1,188 @@
+import Foundation
+import XCTest
+
+/// Drives the real `netscript` REPL inside tmux: line editing, history, completion,
+/// multi-line input, errors, Ctrl-C and Ctrl-D, as a person at a terminal would.
+final class REPLTests: XCTestCase {
+    nonisolated(unsafe) static var counter = 0
+    var tmux = ""
+    var socket = ""
+    var historyPath = ""
+    var tempDir: URL!
+    var lastTmuxError = ""
+
+    override func setUpWithError() throws {
+        guard let t = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/opt/homebrew/bin/tmux"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            XCTFail("tmux is not installed: the REPL tests need it (apt-get install tmux; scripts/test installs it)")
+            throw XCTSkip("tmux missing")
+        }
+        tmux = t
+        REPLTests.counter += 1
+        socket = "nstest\(getpid())_\(REPLTests.counter)"
+        tempDir = FileManager.default.temporaryDirectory.appendingPathComponent("ns-repl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tempDir, withIntermediateDirectories: true)
+        historyPath = tempDir.appendingPathComponent("history").path
+    }
+
+    override func tearDown() {
+        _ = try? tmuxRun(["kill-server"])
+        if let tempDir { try? FileManager.default.removeItem(at: tempDir) }
+    }
+
+    @discardableResult
+    func tmuxRun(_ args: [String]) throws -> String {
+        try spawnAndWait(tmux, ["-L", socket] + args)
+    }
+
+    /// Runs a short command with posix_spawn and waitpid, returning its standard output.
+    /// (The tmux server daemon outlives `new-session`; this waits for the client only.)
+    func spawnAndWait(_ exe: String, _ args: [String]) throws -> String {
+        let outPath = tempDir.appendingPathComponent("tmux-out-\(UUID().uuidString)").path
+        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, outPath + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([exe] + args).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, exe, &actions, nil, argv, environ)
+        guard rc == 0 else { throw NSError(domain: "posix_spawn", code: Int(rc)) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        defer { unlink(outPath); unlink(outPath + ".err") }
+        if let e = try? String(contentsOfFile: outPath + ".err", encoding: .utf8), !e.isEmpty { lastTmuxError = e }
+        return (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+    }
+
+    /// Starts the REPL in a 120x40 pane; when it exits the pane shows its status and stays.
+    func startREPL() throws {
+        let exe = try NetScriptBinary.path()
+        let cmd = "env NETSCRIPT_HISTORY='\(historyPath)' TERM=xterm NO_COLOR=1 '\(exe)'; echo \"EXITED rc=$?\"; sleep 60"
+        try tmuxRun(["new-session", "-d", "-x", "120", "-y", "40", cmd])
+        try waitFor("the prompt") { $0.contains("\nns>") }
+    }
+
+    func type(_ text: String) throws { try tmuxRun(["send-keys", "-l", text]) }
+    func keys(_ names: String...) throws { try tmuxRun(["send-keys"] + names) }
+    func line(_ text: String) throws { try type(text); try keys("Enter") }
+    func screen() throws -> String { try tmuxRun(["capture-pane", "-p"]) }
+
+    /// Polls the screen until the condition holds, failing with the screen after the deadline.
+    @discardableResult
+    func waitFor(_ what: String, timeout: TimeInterval = 10, file: StaticString = #filePath, line: UInt = #line,
+                 _ ok: (String) -> Bool) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var s = ""
+        while Date() < deadline {
+            s = try screen()
+            if ok(s) { return s }
+            usleep(50_000)
+        }
+        XCTFail("timed out waiting for \(what); screen:\n\(s)\n(tmux said: \(lastTmuxError))", file: file, line: line)
+        throw XCTSkip("gave up")
+    }
+
+    /// The text of the last line that starts with the prompt.
+    func lastPromptLine(_ s: String) -> String {
+        s.split(separator: "\n").last { $0.hasPrefix("ns>") }.map(String.init) ?? ""
+    }
+
+    func testHistoryRecallAndHistoryFile() throws {
+        try startREPL()
+        try line("x = 20")
+        try line("print (x + 1)")
+        try waitFor("21") { $0.contains("\n21\n") }
+        try line("print \"other\"")
+        try waitFor("other") { $0.contains("\nother\n") }
+        try keys("Up", "Up")
+        try waitFor("the earlier line recalled") { self.lastPromptLine($0) == "ns> print (x + 1)" }
+        try keys("Enter")
+        try waitFor("21 twice") { $0.components(separatedBy: "\n21\n").count == 3 }
+        try keys("C-d")
+        try waitFor("exit status 0") { $0.contains("EXITED rc=0") }
+        let history = try String(contentsOfFile: historyPath, encoding: .utf8)
+        XCTAssertTrue(history.contains("x\\040=\\04020") || history.contains("x = 20"), history)
+        XCTAssertTrue(history.contains("print"), history)
+
+        // A new session reads the history file.
+        try tmuxRun(["kill-server"])
+        socket += "b"   // a fresh server: the old one may still be shutting down
+        try startREPL()
+        try keys("Up")
+        try waitFor("history from the previous session") { self.lastPromptLine($0) == "ns> print (x + 1)" }
+        try keys("C-u", "C-d")
+        try waitFor("exit status 0") { $0.contains("EXITED rc=0") }
+    }
+
+    func testTabCompletion() throws {
+        try startREPL()
+        try type("json.pa")
+        try keys("Tab")
+        try waitFor("json.parse completed") { self.lastPromptLine($0).hasPrefix("ns> json.parse") }
+        try type(" '[1, 2]'")
+        try keys("Enter")
+        try waitFor("the parsed list") { $0.contains("\n[1, 2]\n") }
+        try type("trace o")
+        try keys("Tab", "Tab")
+        try waitFor("on and off listed") { s in
+            s.split(separator: "\n").contains { l in l.split(separator: " ").contains("on") && l.split(separator: " ").contains("off") }
+        }
+        try keys("C-u", "C-d")
+        try waitFor("exit") { $0.contains("EXITED rc=0") }
+    }
+
+    func testMultiLineFunction() throws {
+        try startREPL()
+        try line("fn f(a) {")
+        try waitFor("continuation prompt") { $0.contains("\n...") }
+        try line("return a * 2")
+        try line("}")
+        try line("f 21")
+        try waitFor("42") { $0.contains("\n42\n") }
+        try keys("C-d")
+        try waitFor("exit") { $0.contains("EXITED rc=0") }
+    }
+
+    func testErrorThenCarryOn() throws {
+        try startREPL()
+        try line("print nope")
+        let s = try waitFor("the diagnostic") { $0.contains("error[name]: 'nope' is not defined") }
+        XCTAssertTrue(s.contains("<repl>:1:7: error[name]"), s)
+        XCTAssertTrue(s.contains("1 | print nope"), s)
+        XCTAssertTrue(s.contains("|       ^^^^"), s)
+        try line("x = (1 +")
+        try line(")")
+        try waitFor("a syntax error") { $0.contains("error[syntax]") }
+        try line("print \"still alive\"")
+        try waitFor("the next line runs") { $0.contains("\nstill alive\n") }
+        try keys("C-d")
+        try waitFor("exit 0 after errors") { $0.contains("EXITED rc=0") }
+    }
+
+    func testCtrlCAbandonsLineAndInterruptsLoop() throws {
+        try startREPL()
+        try type("print \"half typed\"")
+        try keys("C-c")
+        try waitFor("a fresh prompt") { self.lastPromptLine($0) == "ns>" || self.lastPromptLine($0) == "ns> " }
+        try line("print \"fresh\"")
+        try waitFor("fresh") { $0.contains("\nfresh\n") }
+        XCTAssertFalse(try screen().contains("\nhalf typed\n"), "the abandoned line must not run")
+
+        try line("while true { }")
+        usleep(300_000)
+        try keys("C-c")
+        try waitFor("the interrupted diagnostic") { $0.contains("error[interrupted]") }
+        try line("print \"alive\"")
+        try waitFor("the REPL still works") { $0.contains("\nalive\n") }
+        try keys("C-d")
+        try waitFor("exit") { $0.contains("EXITED rc=0") }
+    }
+
+    func testExitCommandStatus() throws {
+        try startREPL()
+        try line("exit 4")
+        try waitFor("exit status 4") { $0.contains("EXITED rc=4") }
+    }
+}
