@@ -36,7 +36,7 @@ public struct Args {
     }
 
     func typeError(_ i: Int, _ want: String) -> Diagnostic {
-        Diagnostic.type("\(callee): argument \(i + 1) must be \(want), not \(self[i].typeName)")
+        Diagnostic.type("\(callee): argument \(i + 1) must be \(want), not \(self[i].typeName.withArticle)")
     }
 
     public func string(_ i: Int) throws -> String {
@@ -65,7 +65,7 @@ public struct Args {
     }
     public func optionString(_ name: String) throws -> String? {
         guard let v = option(name) else { return nil }
-        guard case .string(let s) = v else { throw Diagnostic.type("\(callee): option \(name): must be a string, not \(v.typeName)") }
+        guard case .string(let s) = v else { throw Diagnostic.type("\(callee): option \(name): must be a string, not \(v.typeName.withArticle)") }
         return s
     }
     public func optionNumber(_ name: String) throws -> Double? {
@@ -73,7 +73,7 @@ public struct Args {
         switch v {
         case .int(let i): return Double(i)
         case .float(let d): return d
-        default: throw Diagnostic.type("\(callee): option \(name): must be a number, not \(v.typeName)")
+        default: throw Diagnostic.type("\(callee): option \(name): must be a number, not \(v.typeName.withArticle)")
         }
     }
     public func optionBool(_ name: String) -> Bool? { option(name).map { $0.isTruthy } }

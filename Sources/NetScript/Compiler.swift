@@ -793,7 +793,7 @@ final class Compiler {
         return { f in
             let callee = globalSlot >= 0 && g.isSet[globalSlot] ? g.values[globalSlot] : try headFn(f)
             guard case .function(let c) = callee else {
-                throw Diagnostic.type("\(headName) is a \(callee.typeName), not a command, so it cannot take arguments").located(source, head.range)
+                throw Diagnostic.type("\(headName) is \(callee.typeName.withArticle), not a command, so it cannot take arguments").located(source, head.range)
             }
             var startIndex = 0
             var target = c

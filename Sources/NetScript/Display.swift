@@ -124,10 +124,10 @@ extension Interpreter {
         // Words already on the line: `cidr su` completes a subcommand, `mail fr` an option.
         let words = line.split(whereSeparator: { $0 == " " || $0 == "(" || $0 == "\t" }).map(String.init)
         let before = prefix.isEmpty ? words : Array(words.dropLast())
-        if let head = before.last(where: { !$0.hasSuffix(":") }) ?? before.last {
-            if before.count == 1, let ns = try? lookupNamespace(head) {
-                out += ns.members.keys.filter { $0.hasPrefix(prefix) }
-            }
+        // Right after a namespace (`trace o`, `cidr su`) only its commands make sense.
+        if before.count == 1, let ns = try? lookupNamespace(before[0]) {
+            let subs = ns.members.keys.filter { $0.hasPrefix(prefix) }
+            if !subs.isEmpty { return subs.sorted() }
         }
         if let cmdName = before.first, let entry = registry[cmdName.replacingOccurrences(of: " ", with: ".")] {
             var b: BuiltinFunction? = nil

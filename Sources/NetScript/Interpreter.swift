@@ -277,7 +277,7 @@ public final class Interpreter {
 
     func suggestion(_ name: String, _ candidates: [String]) -> String {
         guard let best = candidates.map({ ($0, editDistance($0, name)) }).min(by: { $0.1 < $1.1 }),
-              best.1 <= max(1, name.count / 3) else { return "" }
+              best.1 <= (name.count <= 2 ? 0 : max(1, name.count / 3)), best.0 != name else { return "" }
         return "; did you mean '\(best.0)'?"
     }
 

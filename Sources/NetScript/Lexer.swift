@@ -220,7 +220,12 @@ public struct Lexer {
             guard let d = Double(digits) else { throw error("malformed number", start, pos) }
             return .float(d)
         }
-        guard let v = Int(digits) else { throw error("integer literal \(digits) is too large for 64 bits", start, pos) }
+        guard let v = Int(digits) else {
+            // -9223372036854775808 is an int: the minus is a separate token, so allow its
+            // magnitude here exactly when a minus comes right before.
+            if digits == "9223372036854775808", start > 0, bytes[start - 1] == UInt8(ascii: "-") { return .int(Int.min) }
+            throw error("integer literal \(digits) is too large for 64 bits", start, pos)
+        }
         return .int(v)
     }
 

@@ -8,7 +8,7 @@ enum AddressBuiltins {
         case .native(let o as IPValue): return o.ip
         case .string(let s): return try addr { try IPAddress(s) }
         case .int(let i) where i >= 0: return i <= Int(UInt32.max) ? IPAddress(v4: UInt32(i)) : IPAddress(v6: UInt128(i))
-        default: throw Diagnostic.type("\(what): needs an address (text or ip), not a \(v.typeName)")
+        default: throw Diagnostic.type("\(what): needs an address (text or ip), not \(v.typeName.withArticle)")
         }
     }
 
@@ -17,7 +17,7 @@ enum AddressBuiltins {
         case .native(let o as CIDRValue): return o.cidr
         case .native(let o as IPValue): return try addr { try CIDR(o.ip.withoutZone, prefixLength: o.ip.version.bitWidth) }
         case .string(let s): return try addr { try CIDR(s) }
-        default: throw Diagnostic.type("\(what): needs a network (text or cidr), not a \(v.typeName)")
+        default: throw Diagnostic.type("\(what): needs a network (text or cidr), not \(v.typeName.withArticle)")
         }
     }
 
@@ -31,7 +31,7 @@ enum AddressBuiltins {
             if s.contains("-"), let r = try? IPRange(s) { return IPSet([r]) }
             return IPSet([try addr { try CIDR(s) }])
         case .list(let l): return try IPSet(l.items.map { try toSetPart($0) }.reduce(into: [CIDR]()) { $0 += $1 })
-        default: throw Diagnostic.type("ipset: cannot make a set from a \(v.typeName)")
+        default: throw Diagnostic.type("ipset: cannot make a set from \(v.typeName.withArticle)")
         }
     }
 
@@ -185,13 +185,13 @@ enum AddressBuiltins {
         }
         r.register("ipset.add", min: 2, max: 2, usage: "ipset.add SET NET", summary: "Adds a network, range or address to the set (in place); returns the set.",
                    example: "ipset.add s \"192.0.2.0/24\"") { a in
-            guard case .native(let s as IPSetValue) = a[0] else { throw Diagnostic.type("ipset.add: needs an ipset, not a \(a[0].typeName)") }
+            guard case .native(let s as IPSetValue) = a[0] else { throw Diagnostic.type("ipset.add: needs an ipset, not \(a[0].typeName.withArticle)") }
             s.ipset = s.ipset.union(try toSet(a[1]))
             return a[0]
         }
         r.register("ipset.remove", min: 2, max: 2, usage: "ipset.remove SET NET", summary: "Removes a network, range or address from the set (in place); returns the set.",
                    example: "ipset.remove s \"192.0.2.128/25\"") { a in
-            guard case .native(let s as IPSetValue) = a[0] else { throw Diagnostic.type("ipset.remove: needs an ipset, not a \(a[0].typeName)") }
+            guard case .native(let s as IPSetValue) = a[0] else { throw Diagnostic.type("ipset.remove: needs an ipset, not \(a[0].typeName.withArticle)") }
             s.ipset = s.ipset.subtracting(try toSet(a[1]))
             return a[0]
         }
@@ -251,7 +251,7 @@ enum AddressBuiltins {
         switch v {
         case .native(let e as EUIValue): return e.eui
         case .string(let s): return try addr { try EUI(s) }
-        default: throw Diagnostic.type("mac: needs a MAC address, not a \(v.typeName)")
+        default: throw Diagnostic.type("mac: needs a MAC address, not \(v.typeName.withArticle)")
         }
     }
 }
