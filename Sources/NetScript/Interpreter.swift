@@ -379,10 +379,11 @@ public final class Output {
         buffer.reserveCapacity(1 << 16)
     }
 
-    public func write(_ s: String) {
-        if let capture { capture(s); return }
+    public func write(_ s: String, newline: Bool = false) {
+        if let capture { capture(newline ? s + "\n" : s); return }
         buffer.append(contentsOf: s.utf8)
-        if buffer.count >= 1 << 16 || (lineBuffered && s.utf8.last == 0x0A) { flush() }
+        if newline { buffer.append(0x0A) }
+        if buffer.count >= 1 << 16 || (lineBuffered && (newline || s.utf8.last == 0x0A)) { flush() }
     }
 
     public func flush() {

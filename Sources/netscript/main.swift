@@ -3,6 +3,9 @@ import NetScript
 import NetKit
 
 /// netscript — the front end: argument parsing, then the REPL or the script runner.
+/// glibc's mallopt, which the Glibc module does not export.
+@_silgen_name("mallopt") func c_mallopt(_ param: Int32, _ value: Int32) -> Int32
+
 let version = "netscript 0.1.0 (NetKit \(NetKitInfo.version))"
 
 let usage = """
@@ -49,6 +52,11 @@ while !argv.isEmpty {
 }
 
 installInterruptHandler()
+// Big arrays (a million prefixes, a large download) grow by doubling; served from the heap
+// rather than fresh mmaps, their pages are reused instead of faulted in again on every growth.
+_ = c_mallopt(-3 /* M_MMAP_THRESHOLD */, 512 << 20)
+_ = c_mallopt(-1 /* M_TRIM_THRESHOLD */, 1 << 30)
+_ = c_mallopt(-2 /* M_TOP_PAD */, 64 << 20)
 // libedit and the terminal need the user's locale for UTF-8 input.
 if setlocale(LC_CTYPE, "") == nil || String(cString: nl_langinfo(nl_item(CODESET))) != "UTF-8" {
     _ = setlocale(LC_CTYPE, "C.UTF-8")

@@ -241,7 +241,19 @@ public struct CIDR: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     /// `address/prefix`, the address as written.
-    public var description: String { "\(ip)/\(prefixLength)" }
+    public var description: String {
+        guard version == .v4, ip.zone == nil else { return "\(ip)/\(prefixLength)" }
+        // The common case, written straight into one buffer: summaries print millions of these.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buf in
+            var n = 0
+            IPAddress.appendIPv4(UInt32(truncatingIfNeeded: address), buf, &n)
+            buf[n] = UInt8(ascii: "/"); n += 1
+            let p = prefixLength
+            if p >= 10 { buf[n] = UInt8(48 + p / 10); n += 1 }
+            buf[n] = UInt8(48 + p % 10); n += 1
+            return String(decoding: UnsafeBufferPointer(rebasing: buf[0..<n]), as: UTF8.self)
+        }
+    }
 }
 
 /// A lazy sequence of IP addresses over an inclusive range of values.

@@ -18,6 +18,10 @@ enum CoreBuiltins {
         r.register("print", min: 0, max: nil, options: ["sep", "end"], usage: "print VALUE… [sep: \" \"] [end: \"\\n\"]",
                    summary: "Writes values to standard output, separated by spaces, then a newline.",
                    example: "print \"x =\" 42          # x = 42") { a in
+            if a.options.isEmpty, a.positional.count == 1 {
+                a.interp.output.write(a.positional[0].displayString, newline: true)
+                return .nil
+            }
             let sep = try a.optionString("sep") ?? " "
             let end = try a.optionString("end") ?? "\n"
             a.interp.output.write(a.positional.map { $0.displayString }.joined(separator: sep) + end)
@@ -328,14 +332,8 @@ enum CoreBuiltins {
         }
         r.register("lines", min: 1, max: 1, usage: "lines FILE", summary: "The lines of a text file, without their line endings (\"-\" reads standard input).",
                    example: "for l in lines \"hosts.txt\" { print l }") { a in
-            let text = try readText(try a.string(0))
-            var out: [Value] = []
-            // Split on scalars: as Characters, "\r\n" is one grapheme and never equals "\n".
-            var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
-            if let last = lines.last, last.isEmpty { lines.removeLast() }
-            out.reserveCapacity(lines.count)
-            for l in lines { out.append(.string(String(l.last == "\r" ? l.dropLast() : l))) }
-            return .list(out)
+            let path = try a.string(0)
+            return .list(try splitLines(try readBytes(path), path))
         }
         r.register("read", min: 0, max: 1, options: ["bytes"], usage: "read [FILE] [bytes: true]", summary: "A whole file as a string (or bytes); with no file, all of standard input.",
                    example: "text = read \"notes.txt\"") { a in
@@ -381,11 +379,71 @@ enum CoreBuiltins {
 
     static func readData(_ path: String) throws -> Data {
         if path == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw Diagnostic.io("\(path): no such file") }
-        if isDir.boolValue { throw Diagnostic.io("\(path) is a directory") }
-        guard let d = FileManager.default.contents(atPath: path) else { throw Diagnostic.io("\(path): cannot be read (permission denied?)") }
-        return d
+        return Data(try readBytes(path))
+    }
+
+    /// A whole file with plain POSIX calls: one fstat, reads straight into the array.
+    static func readBytes(_ path: String) throws -> [UInt8] {
+        if path == "-" { return Array(FileHandle.standardInput.readDataToEndOfFile()) }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let e = errno
+            throw Diagnostic.io(e == ENOENT ? "\(path): no such file" : "cannot read \(path): \(String(cString: strerror(e)))")
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw Diagnostic.io("cannot read \(path): \(String(cString: strerror(errno)))") }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw Diagnostic.io("\(path) is a directory") }
+        var out = [UInt8](repeating: 0, count: max(Int(st.st_size), 0))
+        var filled = 0
+        while true {
+            if filled == out.count { out.append(contentsOf: [UInt8](repeating: 0, count: max(65536, out.count))) }
+            let n = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Diagnostic.io("cannot read \(path): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            filled += n
+        }
+        out.removeSubrange(filled...)
+        return out
+    }
+
+    /// The lines of a file's bytes, without `\n` or `\r\n`, checked as UTF-8 once and cut
+    /// at byte level (a million lines in tens of milliseconds).
+    static func splitLines(_ data: [UInt8], _ path: String) throws -> [Value] {
+        try data.withUnsafeBufferPointer { bytes -> [Value] in
+            guard isASCII(bytes) || String(validating: bytes, as: UTF8.self) != nil else { throw Diagnostic.value("\(path) is not UTF-8 text") }
+            var out: [Value] = []
+            out.reserveCapacity(bytes.count / 16)
+            var start = 0
+            let n = bytes.count
+            while start < n {
+                let base = bytes.baseAddress!
+                let end = memchr(base + start, 0x0A, n - start).map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base } ?? n
+                var stop = end
+                if stop > start, bytes[stop - 1] == 0x0D { stop -= 1 }
+                out.append(.string(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<stop]), as: UTF8.self)))
+                start = end + 1
+            }
+            return out
+        }
+    }
+
+    /// Whether every byte is below 0x80, eight at a time: most data files are, and need no
+    /// further UTF-8 validation.
+    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = UnsafeRawPointer(bytes.baseAddress) else { return true }
+        let n = bytes.count
+        var i = 0
+        var acc: UInt64 = 0
+        while i + 8 <= n {
+            acc |= base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            i += 8
+        }
+        while i < n { acc |= UInt64(bytes[i]); i += 1 }
+        return acc & 0x8080_8080_8080_8080 == 0
     }
 
     static func readText(_ path: String) throws -> String {
