@@ -178,6 +178,10 @@ final class CompiledFunction {
         for (i, d) in defaults.enumerated() where d == nil && i != restIndex { req = i + 1 }
         self.requiredCount = req
     }
+
+    /// Whether no closure can capture this function's frame (its body makes no functions), so
+    /// a call may borrow the interpreter's frame for its depth instead of allocating one.
+    var framesReusable = false
 }
 
 /// One activation of a function: its local variables (stored inline, one allocation per

@@ -476,8 +476,49 @@ final class Compiler {
         let defaults = try decl.params.map { p in try p.defaultValue.map { try compileExpr($0) } }
         let restIndex = decl.params.firstIndex { $0.isRest }
         let body = try compileBlock(decl.body, implicitReturn: true)
-        return CompiledFunction(name: decl.name ?? "fn", paramNames: decl.params.map(\.name), defaults: defaults,
-                                restIndex: restIndex, slotCount: fs.count, body: body, source: source, range: decl.range)
+        let code = CompiledFunction(name: decl.name ?? "fn", paramNames: decl.params.map(\.name), defaults: defaults,
+                                    restIndex: restIndex, slotCount: fs.count, body: body, source: source, range: decl.range)
+        code.framesReusable = !Compiler.makesFunctions(decl.body) && !decl.params.contains { $0.defaultValue.map(Compiler.makesFunctions) ?? false }
+        return code
+    }
+
+    /// Whether any function literal or declaration appears in these statements (which could
+    /// capture the enclosing frame).
+    static func makesFunctions(_ stmts: [Stmt]) -> Bool {
+        stmts.contains { s in
+            switch s.kind {
+            case .expr(let e), .importFile(let e): return makesFunctions(e)
+            case .assign(let t, _, let v): return makesFunctions(t) || makesFunctions(v)
+            case .ifElse(let bs, let e): return bs.contains { makesFunctions($0.0) || makesFunctions($0.1) } || (e.map(makesFunctions) ?? false)
+            case .whileLoop(let c, let b): return makesFunctions(c) || makesFunctions(b)
+            case .forLoop(_, let i, let b): return makesFunctions(i) || makesFunctions(b)
+            case .function: return true
+            case .returnStmt(let e): return e.map(makesFunctions) ?? false
+            case .tryCatch(let b, let cs, let f): return makesFunctions(b) || cs.contains { makesFunctions($0.body) } || (f.map(makesFunctions) ?? false)
+            case .breakStmt, .continueStmt, .global: return false
+            }
+        }
+    }
+
+    static func makesFunctions(_ e: Expr) -> Bool {
+        switch e.kind {
+        case .function: return true
+        case .literal, .name: return false
+        case .interpolated(let parts): return parts.contains { if case .expr(let x) = $0 { return makesFunctions(x) } else { return false } }
+        case .list(let xs): return xs.contains(where: makesFunctions)
+        case .map(let kv): return kv.contains { makesFunctions($0.0) || makesFunctions($0.1) }
+        case .unary(_, let x), .field(let x, _): return makesFunctions(x)
+        case .binary(_, let a, let b), .and(let a, let b), .or(let a, let b), .index(let a, let b): return makesFunctions(a) || makesFunctions(b)
+        case .slice(let a, let b, let c): return makesFunctions(a) || (b.map(makesFunctions) ?? false) || (c.map(makesFunctions) ?? false)
+        case .call(let h, let args, _): return makesFunctions(h) || args.contains(where: makesFunctions)
+        case .pipe(let l, let h, let args): return makesFunctions(l) || makesFunctions(h) || args.contains(where: makesFunctions)
+        }
+    }
+
+    static func makesFunctions(_ a: Argument) -> Bool {
+        switch a {
+        case .positional(let x), .option(_, let x, _): return makesFunctions(x)
+        }
     }
 
     func resolveIn(_ s: FunctionScope?, _ name: String) -> VarRef {
@@ -802,6 +843,17 @@ final class Compiler {
                 startIndex = 1
             }
             if startIndex == 0, let code = target.userCode, code.restIndex == nil, code.paramCount == fastArity {
+                if code.framesReusable && fastArity <= 2 {
+                    // Arguments first: calls inside them run at this same depth and borrow the
+                    // same frame, which is free again once they return.
+                    let a0 = try p0?(f), a1 = try p1?(f)
+                    let frame = interp.borrowFrame(count: code.slotCount, parent: unsafeDowncast(target, to: UserFunction.self).captured)
+                    let slots = frame.slots
+                    if let a0 { slots[0] = a0 }
+                    if let a1 { slots[1] = a1 }
+                    defer { interp.returnFrame(frame, count: code.slotCount) }
+                    do { return try interp.invoke(code, frame) } catch { throw locate(error, source, range) }
+                }
                 let frame = Frame.make(count: code.slotCount, parent: unsafeDowncast(target, to: UserFunction.self).captured)
                 let slots = frame.slots
                 if let p0 { slots[0] = try p0(f) }

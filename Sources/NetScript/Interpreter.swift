@@ -200,6 +200,33 @@ public final class Interpreter {
         return try invoke(code, frame)
     }
 
+    /// One frame per call depth, lent to calls of functions whose frames no closure can
+    /// capture. Slots are cleared when the call returns, so nothing stays alive longer.
+    lazy var depthFrames: UnsafeMutablePointer<Frame?> = {
+        let p = UnsafeMutablePointer<Frame?>.allocate(capacity: maxCallDepth + 2)
+        p.initialize(repeating: nil, count: maxCallDepth + 2)
+        return p
+    }()
+
+    @inline(__always)
+    func borrowFrame(count: Int, parent: Frame) -> Frame {
+        let d = Swift.min(callDepth, maxCallDepth + 1)
+        if let f = depthFrames[d], f.header.count >= count {
+            f.header.parent = parent
+            return f
+        }
+        let f = Frame.make(count: Swift.max(count, 4), parent: parent)
+        depthFrames[d] = f
+        return f
+    }
+
+    @inline(__always)
+    func returnFrame(_ frame: Frame, count: Int) {
+        let s = frame.slots
+        for i in 0..<count { s[i] = .nil }
+        frame.returnValue = .nil
+    }
+
     @inline(__always)
     func invoke(_ code: CompiledFunction, _ frame: Frame) throws -> Value {
         callDepth += 1
