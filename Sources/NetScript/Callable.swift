@@ -6,6 +6,9 @@ open class Callable: CustomStringConvertible {
     public let name: String
     /// Set for functions written in the language, so a call can skip the dynamic dispatch.
     let userCode: CompiledFunction?
+    /// A one-argument entry point for the busiest builtins (`print x`, `len xs`): called with
+    /// the value directly, without building an argument list.
+    public internal(set) var unary: ((Value, Interpreter) throws -> Value)?
     public init(name: String) { self.name = name; self.userCode = nil }
     init(name: String, userCode: CompiledFunction) { self.name = name; self.userCode = userCode }
     /// Whether a bare name in command position runs it (`t = now`): true when it needs no arguments.

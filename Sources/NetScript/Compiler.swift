@@ -864,6 +864,10 @@ final class Compiler {
                 }
                 do { return try interp.invoke(code, frame) } catch { throw locate(error, source, range) }
             }
+            if fastArity == 1, startIndex == 0, let unary = target.unary, let p0 {
+                let v = try p0(f)
+                do { return try unary(v, interp) } catch { throw locate(error, source, range) }
+            }
             var positional: [Value] = []
             positional.reserveCapacity(posFns.count)
             for pf in posFns[startIndex...] { positional.append(try pf(f)) }

@@ -408,7 +408,8 @@ public final class Output {
 
     public func write(_ s: String, newline: Bool = false) {
         if let capture { capture(newline ? s + "\n" : s); return }
-        buffer.append(contentsOf: s.utf8)
+        var s = s
+        s.withUTF8 { buffer.append(contentsOf: $0) }   // a contiguous copy, not byte by byte
         if newline { buffer.append(0x0A) }
         if buffer.count >= 1 << 16 || (lineBuffered && (newline || s.utf8.last == 0x0A)) { flush() }
     }

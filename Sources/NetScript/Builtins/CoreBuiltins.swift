@@ -6,6 +6,7 @@ enum CoreBuiltins {
     static func register(in interp: Interpreter) {
         registerBasics(interp)
         registerCollections(interp)
+        registerUnaryFastPaths(interp)
         StringBuiltins.register(in: interp)
         registerSystem(interp)
         registerData(interp)
@@ -126,6 +127,27 @@ enum CoreBuiltins {
             let r = d.rounded(.toNearestOrEven)
             guard r.isFinite, abs(r) < 9.2e18 else { throw Diagnostic.value("round: \(Value.formatFloat(d)) does not fit in an int") }
             return .int(Int(r))
+        }
+    }
+
+    /// Direct one-argument entries for the commands loops call most.
+    static func registerUnaryFastPaths(_ r: Interpreter) {
+        func set(_ name: String, _ f: @escaping (Value, Interpreter) throws -> Value) {
+            if case .function(let c)? = r.globals[name] { c.unary = f }
+        }
+        set("print") { v, interp in interp.output.write(v.displayString, newline: true); return .nil }
+        set("str") { v, _ in .string(v.displayString) }
+        set("type") { v, _ in .string(v.typeName) }
+        if case .function(let len)? = r.globals["len"] {
+            set("len") { v, interp in
+                switch v {
+                case .string(let s): return .int(s.unicodeScalars.count)
+                case .list(let l): return .int(l.items.count)
+                case .map(let m): return .int(m.dict.count)
+                case .bytes(let b): return .int(b.count)
+                default: return try len.call(Args([v], interp: interp, callee: "len"))
+                }
+            }
         }
     }
 
