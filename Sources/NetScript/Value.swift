@@ -1,3 +1,4 @@
+import NetKit
 import OrderedCollections
 
 /// A value of the language. Lists and maps are shared references (assigning a list does not
@@ -297,21 +298,8 @@ extension Value {
         return out + "\""
     }
 
-    public static func escapeBytes(_ b: [UInt8]) -> String {
-        var out = ""
-        for c in b {
-            switch c {
-            case 0x22: out += "\\\""
-            case 0x5C: out += "\\\\"
-            case 0x0A: out += "\\n"
-            case 0x0D: out += "\\r"
-            case 0x09: out += "\\t"
-            case 0x20...0x7E: out.unicodeScalars.append(UnicodeScalar(c))
-            default: out += "\\x" + (c < 16 ? "0" : "") + String(c, radix: 16)
-            }
-        }
-        return out
-    }
+    /// Bytes as a `b"…"` literal's body: the escaping the transcript uses, never elided.
+    public static func escapeBytes(_ b: [UInt8]) -> String { Transcript.escape(b, limit: .max) }
 }
 
 extension String {

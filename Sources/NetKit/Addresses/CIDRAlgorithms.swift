@@ -98,6 +98,11 @@ enum CIDRAlgorithms {
     /// Sorts and merges ranges into maximal disjoint, non-adjacent ranges.
     static func mergeRanges(_ ranges: inout [ValueRange]) -> [ValueRange] {
         ranges.sort { $0.lo < $1.lo }
+        return coalesceSorted(ranges)
+    }
+
+    /// Joins overlapping and adjacent ranges of a list sorted by `lo`.
+    static func coalesceSorted(_ ranges: [ValueRange]) -> [ValueRange] {
         var out: [ValueRange] = []
         out.reserveCapacity(ranges.count)
         guard var cur = ranges.first else { return out }

@@ -110,18 +110,7 @@ public struct IPSet: Hashable, Sendable, Sequence, CustomStringConvertible {
             if j == b.count || (i < a.count && a[i].lo <= b[j].lo) { all.append(a[i]); i += 1 }
             else { all.append(b[j]); j += 1 }
         }
-        var out: [ValueRange] = []
-        var cur = all[0]
-        for r in all.dropFirst() {
-            if cur.hi == UInt128.max || r.lo <= cur.hi + 1 {
-                if r.hi > cur.hi { cur.hi = r.hi }
-            } else {
-                out.append(cur)
-                cur = r
-            }
-        }
-        out.append(cur)
-        return out
+        return CIDRAlgorithms.coalesceSorted(all)
     }
 
     private static func intersection(_ a: [ValueRange], _ b: [ValueRange]) -> [ValueRange] {
