@@ -69,17 +69,18 @@ let color = isatty(2) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] ==
 /// Runs a program on a thread with a large stack, so deep recursion in a script is an error
 /// the interpreter reports rather than a crash.
 func runOnBigStack(_ body: @escaping () -> Int32) -> Int32 {
-    var status: Int32 = 0
+    final class Status: @unchecked Sendable { var value: Int32 = 0 }
+    let status = Status()
     let done = DispatchSemaphore(value: 0)
     let t = Thread {
         interpreterThread = pthread_self()
-        status = body()
+        status.value = body()
         done.signal()
     }
     t.stackSize = 1 << 29
     t.start()
-    done.wait()
-    return status
+    done.wait()   // the semaphore orders the write above before this read
+    return status.value
 }
 
 func report(_ error: Error) -> Int32 {
