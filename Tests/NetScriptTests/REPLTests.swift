@@ -145,6 +145,20 @@ final class REPLTests: XCTestCase {
         try waitFor("exit") { $0.contains("EXITED rc=0") }
     }
 
+    func testValuesShownAsTables() throws {
+        try startREPL()
+        try line("[{host: \"ns1\", port: 53}, {host: \"mail\", port: 25}]")
+        let s = try waitFor("a table") { $0.contains("mail  25") }
+        XCTAssertTrue(s.contains("host  port"), s)
+        try line("{name: \"x\", size: 1024}")
+        try waitFor("a key/value table") { $0.contains("size  1024") }
+        try line("x = 5")
+        try line("x + 1")
+        try waitFor("6") { $0.contains("\n6\n") }
+        try keys("C-d")
+        try waitFor("exit") { $0.contains("EXITED rc=0") }
+    }
+
     func testErrorThenCarryOn() throws {
         try startREPL()
         try line("print nope")
