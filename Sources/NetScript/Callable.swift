@@ -128,7 +128,7 @@ public final class BuiltinFunction: Callable {
 public final class Namespace: Callable {
     public var members: OrderedDictionary<String, Value> = [:]
     public var callable: BuiltinFunction?
-    public let summary: String
+    public var summary: String
 
     public init(name: String, summary: String, callable: BuiltinFunction? = nil) {
         self.summary = summary; self.callable = callable

@@ -83,13 +83,7 @@ public final class Interpreter {
             }
             container = ns
         }
-        if !summary.isEmpty && ns.summary.isEmpty {
-            let n = Namespace(name: ns.name, summary: summary, callable: ns.callable)
-            n.members = ns.members
-            if parts.count == 1 { globals[name] = .function(n) }
-            else if let parent = try? lookupNamespace(parts.dropLast().joined(separator: ".")) { parent.members[parts.last!] = .function(n) }
-            ns = n
-        }
+        if !summary.isEmpty { ns.summary = summary }
         registry[name] = .function(ns)
         return ns
     }

@@ -486,6 +486,7 @@ enum CoreBuiltins {
             default: throw Diagnostic.type("parse json: needs a string, not \(a[0].typeName.withArticle)")
             }
         }
+        r.namespace("json", summary: "JSON: `json VALUE` encodes (map keys in order), `json.parse TEXT` decodes.")
         r.register("json.parse", min: 1, max: 1, usage: "json.parse TEXT", summary: "Parses JSON text into lists, maps, strings and numbers.",
                    example: "(json.parse '{\"a\": [1, 2]}').a   # [1, 2]", parseJSON)
         r.namespace("parse", summary: "Parsers for text formats: `parse json TEXT`.")
@@ -500,6 +501,7 @@ enum CoreBuiltins {
             default: throw Diagnostic.type("hex: needs an int, bytes or a string, not \(a[0].typeName.withArticle)")
             }
         }
+        r.namespace("hex", summary: "Hex text: `hex VALUE` encodes ints, bytes and strings, `hex.decode TEXT` gives bytes back.")
         r.register("hex.decode", min: 1, max: 1, usage: "hex.decode TEXT", summary: "The bytes written as hex digits (spaces and colons allowed between bytes).",
                    example: "hex.decode \"de:ad:be:ef\"   # b\"\\xde\\xad\\xbe\\xef\"") { a in
             let s = try a.string(0).filter { !" :-\n\t".contains($0) }
