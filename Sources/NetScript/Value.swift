@@ -1,3 +1,4 @@
+import Foundation
 import NetKit
 import OrderedCollections
 
@@ -55,8 +56,75 @@ public enum Value {
 
 /// A list: shared and mutable.
 public final class ListRef {
-    public var items: [Value]
-    public init(_ items: [Value] = []) { self.items = items }
+    private var storage: [Value]
+    /// A file's lines not yet made into strings (`lines FILE`): commands that can read the
+    /// bytes directly (`cidr summarize`) never pay for a million strings; anything else
+    /// that touches `items` turns them into strings first, once.
+    public private(set) var lazyLines: LazyLines?
+
+    public init(_ items: [Value] = []) { storage = items }
+    init(lines: LazyLines) { storage = []; lazyLines = lines }
+
+    public var items: [Value] {
+        _read {
+            if lazyLines != nil { materialize() }
+            yield storage
+        }
+        _modify {
+            if lazyLines != nil { materialize() }
+            yield &storage
+        }
+    }
+
+    /// The number of items, without making lazy lines into strings.
+    public var count: Int { lazyLines?.count ?? storage.count }
+
+    private func materialize() {
+        guard let lines = lazyLines else { return }
+        lazyLines = nil
+        storage = lines.strings()
+    }
+}
+
+/// The bytes of a text file (already checked to be UTF-8) and how many lines they hold; lines
+/// end at `\n`, a `\r` before it is dropped, and a last line needs no newline.
+public final class LazyLines {
+    public let bytes: [UInt8]
+    public let count: Int
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        var n = 0
+        LazyLines.walk(bytes) { _ in n += 1; return true }
+        count = n
+    }
+
+    /// Calls `body` with each line's bytes until it returns false.
+    public func forEachLine(_ body: (UnsafeBufferPointer<UInt8>) -> Bool) {
+        LazyLines.walk(bytes, body)
+    }
+
+    static func walk(_ data: [UInt8], _ body: (UnsafeBufferPointer<UInt8>) -> Bool) {
+        data.withUnsafeBufferPointer { bytes in
+            guard let base = bytes.baseAddress else { return }
+            let n = bytes.count
+            var start = 0
+            while start < n {
+                let end = memchr(base + start, 0x0A, n - start).map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base } ?? n
+                var stop = end
+                if stop > start, bytes[stop - 1] == 0x0D { stop -= 1 }
+                if !body(UnsafeBufferPointer(rebasing: bytes[start..<stop])) { return }
+                start = end + 1
+            }
+        }
+    }
+
+    func strings() -> [Value] {
+        var out: [Value] = []
+        out.reserveCapacity(count)
+        forEachLine { out.append(.string(String(decoding: $0, as: UTF8.self))); return true }
+        return out
+    }
 }
 
 /// A map: shared, mutable, and ordered by insertion.

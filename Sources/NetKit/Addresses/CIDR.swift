@@ -30,6 +30,14 @@ public struct CIDR: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Parses `a.b.c.d/nn`, `a.b.c.d/255.255.0.0` (netmask), `a.b.c.d/0.0.255.255` (hostmask),
     /// `v6::/nn`, or a bare address (a host network, /32 or /128).
+    /// Parses a network from UTF-8 bytes, exactly as `init(_ text:)` parses text.
+    public init(utf8 bytes: UnsafeBufferPointer<UInt8>) throws {
+        switch CIDR.parse(bytes, 0, bytes.count) {
+        case .ok(let c): self = c
+        case .fail(let why): throw AddressError(quoted(String(decoding: bytes, as: UTF8.self)), why)
+        }
+    }
+
     public init(_ text: String) throws {
         let outcome = AddressParser.withBytes(text) { CIDR.parse($0, 0, $0.count) }
         switch outcome {

@@ -46,6 +46,19 @@ enum AddressBuiltins {
 
     /// Many CIDRs from a list (of text or values) — the fast path for big lists of text.
     static func cidrList(_ v: Value, _ what: String, interp: Interpreter) throws -> [CIDR] {
+        // `lines FILE` straight from its bytes; on any bad line the item-by-item path below
+        // reports it exactly.
+        if case .list(let l) = v, let lazy = l.lazyLines {
+            var out: [CIDR] = []
+            out.reserveCapacity(lazy.count)
+            var ok = true
+            lazy.forEachLine { line in
+                guard let c = try? CIDR(utf8: line) else { ok = false; return false }
+                out.append(c)
+                return true
+            }
+            if ok { return out }
+        }
         let items = try interp.iterateToArray(v, what: what)
         var out: [CIDR] = []
         out.reserveCapacity(items.count)

@@ -33,7 +33,7 @@ enum CoreBuiltins {
             switch a[0] {
             case .string(let s): return .int(s.unicodeScalars.count)
             case .bytes(let b): return .int(b.count)
-            case .list(let l): return .int(l.items.count)
+            case .list(let l): return .int(l.count)
             case .map(let m): return .int(m.dict.count)
             case .native(let n): if let c = n.count { return .int(c) }
             default: break
@@ -142,7 +142,7 @@ enum CoreBuiltins {
             set("len") { v, interp in
                 switch v {
                 case .string(let s): return .int(s.unicodeScalars.count)
-                case .list(let l): return .int(l.items.count)
+                case .list(let l): return .int(l.count)
                 case .map(let m): return .int(m.dict.count)
                 case .bytes(let b): return .int(b.count)
                 default: return try len.call(Args([v], interp: interp, callee: "len"))
@@ -434,23 +434,11 @@ enum CoreBuiltins {
 
     /// The lines of a file's bytes, without `\n` or `\r\n`, checked as UTF-8 once and cut
     /// at byte level (a million lines in tens of milliseconds).
-    static func splitLines(_ data: [UInt8], _ path: String) throws -> [Value] {
-        try data.withUnsafeBufferPointer { bytes -> [Value] in
-            guard isASCII(bytes) || String(validating: bytes, as: UTF8.self) != nil else { throw Diagnostic.value("\(path) is not UTF-8 text") }
-            var out: [Value] = []
-            out.reserveCapacity(bytes.count / 16)
-            var start = 0
-            let n = bytes.count
-            while start < n {
-                let base = bytes.baseAddress!
-                let end = memchr(base + start, 0x0A, n - start).map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base } ?? n
-                var stop = end
-                if stop > start, bytes[stop - 1] == 0x0D { stop -= 1 }
-                out.append(.string(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<stop]), as: UTF8.self)))
-                start = end + 1
-            }
-            return out
-        }
+    /// A file's lines as a list whose strings are made on first use (see `LazyLines`).
+    static func splitLines(_ data: [UInt8], _ path: String) throws -> ListRef {
+        let valid = data.withUnsafeBufferPointer { isASCII($0) || String(validating: $0, as: UTF8.self) != nil }
+        guard valid else { throw Diagnostic.value("\(path) is not UTF-8 text") }
+        return ListRef(lines: LazyLines(data))
     }
 
     /// Whether every byte is below 0x80, eight at a time: most data files are, and need no
