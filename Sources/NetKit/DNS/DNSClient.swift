@@ -1,0 +1,264 @@
+import Foundation
+
+/// What a query asks for besides the question.
+public struct DNSQueryOptions: Sendable {
+    public var klass: DNSClass = .IN
+    /// Use TCP from the start (UDP falls back to TCP by itself when the answer is truncated).
+    public var tcp = false
+    /// Seconds to wait for each try.
+    public var timeout: Double = 5
+    /// Extra tries over UDP after the first one times out.
+    public var retries = 2
+    public var recursionDesired = true
+    /// Sets the DO bit (and CD) so DNSSEC records come back.
+    public var dnssec = false
+    public var edns = true
+    public var udpSize: UInt16 = 1232
+    public init() {}
+}
+
+/// A response with where and how it came.
+public struct DNSResponse: Sendable {
+    public var message: DNSMessage
+    public var question: DNSQuestion
+    public var server: DNSServer
+    /// Seconds from sending the query to the answer.
+    public var elapsed: Double
+    public var overTCP: Bool
+    public var size: Int
+}
+
+/// `/etc/resolv.conf`: nameservers, search list, ndots.
+public struct ResolvConf: Sendable {
+    public var nameservers: [DNSServer] = []
+    public var search: [DNSName] = []
+    public var ndots = 1
+    public init() {}
+
+    public init(text: String) {
+        for line in text.split(whereSeparator: \.isNewline) {
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard let key = words.first, !key.hasPrefix("#"), !key.hasPrefix(";") else { continue }
+            switch key {
+            case "nameserver": if words.count > 1, let s = try? DNSServer(words[1]) { nameservers.append(s) }
+            case "search", "domain": search = words.dropFirst().compactMap { try? DNSName($0) }
+            case "options":
+                for o in words.dropFirst() where o.hasPrefix("ndots:") { ndots = min(15, Int(o.dropFirst(6)) ?? 1) }
+            default: break
+            }
+        }
+    }
+
+    public static func system(path: String = "/etc/resolv.conf") -> ResolvConf {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return ResolvConf() }
+        return ResolvConf(text: text)
+    }
+
+    /// The names to try for what the user typed, in order (resolv.conf(5) rules).
+    public func candidates(_ text: String) throws -> [DNSName] {
+        let (name, absolute) = try DNSName.parse(text)
+        if absolute || search.isEmpty { return [name] }
+        let expanded = search.compactMap { try? name.appending($0) }
+        return text.filter({ $0 == "." }).count >= ndots ? [name] + expanded : expanded + [name]
+    }
+}
+
+/// A stub resolver: asks one server a question over UDP (TCP when truncated or asked),
+/// checks the answer belongs to the question, and reports each step to a Transcript.
+public final class DNSClient {
+    public let transcript: Transcript?
+    /// Polled at least every 100 ms while waiting; true aborts with `.interrupted`.
+    public var shouldCancel: () -> Bool
+
+    public init(transcript: Transcript? = nil, shouldCancel: @escaping () -> Bool = { false }) {
+        self.transcript = transcript
+        self.shouldCancel = shouldCancel
+    }
+
+    static func randomID() -> UInt16 {
+        var g = SystemRandomNumberGenerator()
+        return UInt16.random(in: 0...UInt16.max, using: &g)
+    }
+
+    /// Resolves `name` (text as the user typed it). Without a server, uses the nameservers
+    /// and search rules of `/etc/resolv.conf`, trying the next server on timeout.
+    public func query(_ name: String, _ type: DNSType, server: DNSServer? = nil, options: DNSQueryOptions = DNSQueryOptions(),
+                      resolvConf: ResolvConf? = nil) throws -> DNSResponse {
+        if let server { return try query(DNSName(name), type, server: server, options: options) }
+        let conf = resolvConf ?? ResolvConf.system()
+        guard !conf.nameservers.isEmpty else { throw DNSError(.io, "no server given and no nameserver in /etc/resolv.conf") }
+        var last: DNSResponse? = nil
+        for candidate in try conf.candidates(name) {
+            var lastError: Error? = nil
+            for s in conf.nameservers {
+                do {
+                    let r = try query(candidate, type, server: s, options: options)
+                    last = r
+                    lastError = nil
+                    break
+                } catch let e as DNSError where e.kind == .timeout || e.kind == .io { lastError = e }
+            }
+            if let e = lastError { throw e }
+            if let r = last, r.message.rcode != 3 { return r }
+        }
+        return last!
+    }
+
+    /// Asks one server one question.
+    public func query(_ name: DNSName, _ type: DNSType, server: DNSServer, options: DNSQueryOptions = DNSQueryOptions()) throws -> DNSResponse {
+        let q = DNSQuestion(name, type, options.klass)
+        let edns = options.edns || options.dnssec ? DNSEDNS(udpSize: options.udpSize, dnssecOK: options.dnssec) : nil
+        if options.tcp || type == .AXFR || type == .IXFR {
+            return try queryTCP(q, server: server, edns: edns, options: options)
+        }
+        var malformed: DNSError? = nil
+        for attempt in 0...max(0, options.retries) {
+            let msg = DNSMessage.query(q, id: DNSClient.randomID(), rd: options.recursionDesired, edns: edns, ad: options.dnssec)
+            let wire = try msg.encode()
+            report(.client, attempt == 0 ? "; query to \(server) (UDP)\n" + msg.text() : "; retry \(attempt) to \(server) (UDP), id \(msg.id)")
+            let sock = try DNSSocket.udp(server)
+            let start = Date()
+            let deadline = start.addingTimeInterval(options.timeout)
+            try sock.sendDatagram(wire)
+            while let (bytes, from) = try sock.receiveDatagram(deadline: deadline, shouldCancel: shouldCancel) {
+                // Only the server we asked, with our id, may answer: everything else is dropped.
+                guard from == server, bytes.count >= 2, UInt16(bytes[0]) << 8 | UInt16(bytes[1]) == msg.id else {
+                    report(.note, "; dropped a \(bytes.count)-byte datagram from \(from?.description ?? "?") (wrong id or source)")
+                    continue
+                }
+                let reply: DNSMessage
+                do { reply = try DNSMessage(decoding: bytes) } catch let e as DNSError {
+                    report(.note, "; \(e.message) from \(server)")
+                    malformed = DNSError(.malformed, "\(e.message) (answer from \(server) to \(name) \(type))")
+                    continue
+                }
+                guard matches(reply, q) else {
+                    report(.note, "; dropped an answer from \(server) that does not match the question")
+                    continue
+                }
+                let elapsed = Date().timeIntervalSince(start)
+                if reply.flags.tc {
+                    report(.note, "; truncated answer (\(bytes.count) bytes): retrying over TCP")
+                    return try queryTCP(q, server: server, edns: edns, options: options)
+                }
+                report(.server, "; answer from \(server) (UDP) in \(Int(elapsed * 1000)) ms, \(bytes.count) bytes\n" + reply.text())
+                return DNSResponse(message: reply, question: q, server: server, elapsed: elapsed, overTCP: false, size: bytes.count)
+            }
+            if let m = malformed { throw m }
+        }
+        let tries = max(0, options.retries) + 1
+        report(.note, "; no answer from \(server)")
+        throw DNSError(.timeout, "no answer from \(server) for \(name) \(type) after \(tries) tr\(tries == 1 ? "y" : "ies") of \(DNSClient.seconds(options.timeout)) s")
+    }
+
+    static func seconds(_ t: Double) -> String { t == t.rounded() ? String(Int(t)) : String(t) }
+
+    func matches(_ reply: DNSMessage, _ q: DNSQuestion) -> Bool {
+        guard reply.flags.qr else { return false }
+        if reply.questions.isEmpty { return reply.rcode == 1 || reply.rcode == 4 }
+        guard reply.questions.count == 1, let rq = reply.questions.first else { return false }
+        return rq.name == q.name && rq.type == q.type && rq.klass == q.klass
+    }
+
+    func queryTCP(_ q: DNSQuestion, server: DNSServer, edns: DNSEDNS?, options: DNSQueryOptions) throws -> DNSResponse {
+        let msg = DNSMessage.query(q, id: DNSClient.randomID(), rd: options.recursionDesired, edns: edns, ad: options.dnssec)
+        let wire = try msg.encode()
+        let start = Date()
+        let deadline = start.addingTimeInterval(options.timeout)
+        report(.client, "; query to \(server) (TCP)\n" + msg.text())
+        let sock = try timeoutNamed(q, server) { try DNSSocket.tcp(server, deadline: deadline, shouldCancel: shouldCancel) }
+        try timeoutNamed(q, server) {
+            try sock.sendAll([UInt8(wire.count >> 8), UInt8(wire.count & 0xFF)] + wire, deadline: deadline, shouldCancel: shouldCancel)
+        }
+        while true {
+            guard let bytes = try timeoutNamed(q, server, { try sock.readMessage(deadline: deadline, shouldCancel: shouldCancel) }) else {
+                throw DNSError(.io, "\(server) closed the TCP connection without answering \(q.name) \(q.type)")
+            }
+            let reply: DNSMessage
+            do { reply = try DNSMessage(decoding: bytes) } catch let e as DNSError {
+                throw DNSError(.malformed, "\(e.message) (answer from \(server) to \(q.name) \(q.type))")
+            }
+            guard reply.id == msg.id, matches(reply, q) else {
+                report(.note, "; dropped a TCP message from \(server) that does not match the question")
+                continue
+            }
+            let elapsed = Date().timeIntervalSince(start)
+            report(.server, "; answer from \(server) (TCP) in \(Int(elapsed * 1000)) ms, \(bytes.count) bytes\n" + reply.text())
+            return DNSResponse(message: reply, question: q, server: server, elapsed: elapsed, overTCP: true, size: bytes.count)
+        }
+    }
+
+    /// Adds the question and server to a timeout raised deep in the transport.
+    func timeoutNamed<T>(_ q: DNSQuestion, _ server: DNSServer, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as DNSError where e.kind == .timeout {
+            throw DNSError(.timeout, "\(e.message) (\(q.name) \(q.type))")
+        }
+    }
+
+    /// A zone transfer (AXFR over TCP): every record from the opening SOA to the closing
+    /// one. `timeout` bounds each read; `totalTimeout` the whole transfer.
+    public func axfr(_ zone: DNSName, server: DNSServer, timeout: Double = 5, totalTimeout: Double = 300,
+                     klass: DNSClass = .IN) throws -> [DNSRecord] {
+        let q = DNSQuestion(zone, .AXFR, klass)
+        let msg = DNSMessage.query(q, id: DNSClient.randomID(), rd: false, edns: nil)
+        let wire = try msg.encode()
+        let start = Date()
+        let end = start.addingTimeInterval(totalTimeout)
+        func deadline() -> Date { min(end, Date().addingTimeInterval(timeout)) }
+        report(.client, "; AXFR query to \(server) (TCP)\n" + msg.text())
+        let sock = try timeoutNamed(q, server) { try DNSSocket.tcp(server, deadline: deadline(), shouldCancel: shouldCancel) }
+        try timeoutNamed(q, server) {
+            try sock.sendAll([UInt8(wire.count >> 8), UInt8(wire.count & 0xFF)] + wire, deadline: deadline(), shouldCancel: shouldCancel)
+        }
+        var records: [DNSRecord] = []
+        var messages = 0, bytesIn = 0
+        while true {
+            guard let bytes = try timeoutNamed(q, server, { try sock.readMessage(deadline: deadline(), shouldCancel: shouldCancel) }) else {
+                throw DNSError(.transfer, "\(server) closed the connection before the closing SOA of \(zone) (\(records.count) records so far)")
+            }
+            let reply: DNSMessage
+            do { reply = try DNSMessage(decoding: bytes) } catch let e as DNSError {
+                throw DNSError(.malformed, "\(e.message) (AXFR of \(zone) from \(server))")
+            }
+            guard reply.id == msg.id, reply.flags.qr else { continue }
+            messages += 1; bytesIn += bytes.count
+            if let e = DNSClient.rcodeError(reply, q, server) { throw e }
+            if messages == 1 {
+                guard let first = reply.answers.first, first.type == .SOA else {
+                    throw DNSError(.transfer, "AXFR of \(zone) from \(server) did not start with a SOA record")
+                }
+            }
+            for (i, r) in reply.answers.enumerated() {
+                records.append(r)
+                if r.type == .SOA, records.count > 1 {
+                    guard i == reply.answers.count - 1 else { throw DNSError(.transfer, "records after the closing SOA of \(zone)") }
+                    let elapsed = Date().timeIntervalSince(start)
+                    report(.server, "; AXFR of \(zone) from \(server): \(records.count) records in \(messages) message\(messages == 1 ? "" : "s"), \(bytesIn) bytes, \(Int(elapsed * 1000)) ms")
+                    return records
+                }
+            }
+        }
+    }
+
+    /// The error an rcode stands for, naming the question and server; nil for NOERROR and
+    /// rcodes that are not failures of the query itself.
+    public static func rcodeError(_ m: DNSMessage, _ q: DNSQuestion, _ server: DNSServer) -> DNSError? {
+        let what = "\(q.name) \(q.type) at \(server)"
+        switch m.rcode {
+        case 0: return nil
+        case 1: return DNSError(.formerr, "FORMERR: \(server) could not understand the query for \(q.name) \(q.type)")
+        case 2: return DNSError(.servfail, "SERVFAIL: \(server) failed to answer \(q.name) \(q.type)")
+        case 3: return DNSError(.nxdomain, "NXDOMAIN: \(q.name) does not exist (asked \(what))")
+        case 4: return DNSError(.notimp, "NOTIMP: \(server) does not implement the query for \(q.name) \(q.type)")
+        case 5: return DNSError(.refused, "REFUSED: \(server) refused to answer \(q.name) \(q.type)")
+        default: return DNSError(.rcode, "\(DNSRcode.name(m.rcode)) for \(what)")
+        }
+    }
+
+    func report(_ dir: TranscriptDirection, _ text: @autoclosure () -> String) {
+        guard let t = transcript else { return }
+        var s = text()
+        while s.hasSuffix("\n") { s.removeLast() }
+        t.record("dns", dir, s)
+    }
+}

@@ -1,0 +1,46 @@
+# NSD, authoritative for example.test (every record type + 10,000 A records under hosts.)
+# and 2.0.192.in-addr.arpa, with AXFR allowed from loopback. Sourced by scripts/lab;
+# the DNS tests source it too (NSD_PORT and LAB_DIR chosen by the test).
+# shellcheck shell=bash
+lab_port=${NSD_PORT:-5300}
+
+lab_start() {
+    local dir="$LAB_DIR/nsd" zones
+    zones="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/zones"
+    mkdir -p "$dir"
+    cp "$zones/2.0.192.in-addr.arpa.zone" "$dir/"
+    {
+        cat "$zones/example.test.zone"
+        awk 'BEGIN { for (i = 0; i < 10000; i++) printf "h%d.hosts IN A 10.%d.%d.%d\n", i, int(i / 65536) % 256, int(i / 256) % 256, i % 256 }'
+    } >"$dir/example.test.zone"
+    cat >"$dir/nsd.conf" <<CONF
+server:
+    ip-address: 127.0.0.1
+    ip-address: ::1
+    port: $lab_port
+    username: ""
+    chroot: ""
+    database: ""
+    zonesdir: "$dir"
+    pidfile: "$dir/nsd.pid"
+    xfrdfile: "$dir/xfrd.state"
+    zonelistfile: "$dir/zone.list"
+    xfrdir: "$dir/xfr"
+    server-count: 1
+    verbosity: 1
+    hide-version: yes
+    minimal-responses: no
+remote-control:
+    control-enable: no
+zone:
+    name: example.test
+    zonefile: example.test.zone
+    provide-xfr: 127.0.0.0/8 NOKEY
+    provide-xfr: ::1 NOKEY
+zone:
+    name: 2.0.192.in-addr.arpa
+    zonefile: 2.0.192.in-addr.arpa.zone
+    provide-xfr: 127.0.0.0/8 NOKEY
+CONF
+    exec nsd -d -c "$dir/nsd.conf"
+}
