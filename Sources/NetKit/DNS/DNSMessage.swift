@@ -5,7 +5,7 @@ public struct DNSQuestion: Hashable, Sendable, CustomStringConvertible {
     public var klass: DNSClass
     public init(_ name: DNSName, _ type: DNSType, _ klass: DNSClass = .IN) { self.name = name; self.type = type; self.klass = klass }
     /// `;example.test.		IN	MX`, as dig shows the question section.
-    public var description: String { ";\(DNSRecord.pad(name.description, 24))\(klass)\t\(type)" }
+    public var description: String { DNSRecord.columns([";" + name.description, klass.description, type.description], [32, 40]) }
 }
 
 /// A resource record.
@@ -53,14 +53,19 @@ public struct DNSRecord: Hashable, Sendable, CustomStringConvertible {
 
     /// The record as a zone-file line, tab-separated as dig prints it.
     public var description: String {
-        "\(DNSRecord.pad(name.description, 24))\(ttl)\t\(klass)\t\(type)\t\(dataText)"
+        DNSRecord.columns([name.description, String(ttl), klass.description, type.description, dataText], [24, 32, 40, 48])
     }
 
-    /// Pads with tabs to a column, at least one tab (dig's layout).
-    static func pad(_ s: String, _ col: Int) -> String {
-        var out = s + "\t"
-        var width = (s.count / 8 + 1) * 8
-        while width < col { out += "\t"; width += 8 }
+    /// dig's layout: each field starts at a fixed column reached with tabs (8 wide), or
+    /// after one space when the previous field already ran past it.
+    static func columns(_ fields: [String], _ stops: [Int]) -> String {
+        var out = "", col = 0
+        for (i, f) in fields.enumerated() {
+            out += f; col += f.count
+            guard i < stops.count else { continue }
+            if col >= stops[i] { out += " "; col += 1; continue }
+            while col < stops[i] { out += "\t"; col = (col / 8 + 1) * 8 }
+        }
         return out
     }
 

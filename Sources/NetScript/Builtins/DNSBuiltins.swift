@@ -1,0 +1,109 @@
+import Foundation
+import NetKit
+
+/// `dns TYPE NAME`, `dns.reverse`, `dns.axfr`, `dns.parse`: DNS queries as in dig.
+enum DNSBuiltins {
+    static let queryOptions = ["server", "tcp", "timeout", "retries", "rd", "dnssec", "edns", "class"]
+
+    static func client(_ a: Args) -> DNSClient {
+        DNSClient(transcript: a.interp.transcript, shouldCancel: { interruptFlag.load(ordering: .relaxed) })
+    }
+
+    static func server(_ a: Args) throws -> DNSServer? {
+        guard let s = try a.optionString("server") else { return nil }
+        do { return try DNSServer(s) } catch { throw dnsDiagnostic(error) }
+    }
+
+    static func options(_ a: Args) throws -> DNSQueryOptions {
+        var o = DNSQueryOptions()
+        if let t = try a.optionNumber("timeout") {
+            guard t > 0, t <= 3600 else { throw Diagnostic.value("\(a.callee): timeout: must be between 0 and 3600 seconds") }
+            o.timeout = t
+        }
+        if let r = try a.optionNumber("retries") {
+            guard r >= 0, r <= 20 else { throw Diagnostic.value("\(a.callee): retries: must be between 0 and 20") }
+            o.retries = Int(r)
+        }
+        if let v = a.optionBool("tcp") { o.tcp = v }
+        if let v = a.optionBool("rd") { o.recursionDesired = v }
+        if let v = a.optionBool("dnssec") { o.dnssec = v }
+        if let v = a.optionBool("edns") { o.edns = v }
+        if let c = try a.optionString("class") {
+            guard let k = DNSClass(c) else { throw Diagnostic.value("\(a.callee): unknown class '\(c)' (IN, CH, HS, ANY or CLASSn)") }
+            o.klass = k
+        }
+        return o
+    }
+
+    static func type(_ s: String, _ callee: String) throws -> DNSType {
+        guard let t = DNSType(s) else { throw Diagnostic.value("\(callee): unknown record type '\(s)' (A, AAAA, MX, TXT, … or TYPEn)") }
+        return t
+    }
+
+    /// One query, rcode failures raised as `dns.*` errors; NODATA is an empty answer.
+    static func query(_ a: Args, name: String, type: DNSType) throws -> Value {
+        let srv = try server(a)
+        let opts = try options(a)
+        let qtext = "\(name) \(type)"
+        do {
+            let r = try client(a).query(name, type, server: srv, options: opts)
+            if let e = DNSClient.rcodeError(r.message, r.question, r.server) { throw e }
+            return .native(DNSResponseValue(r))
+        } catch {
+            throw dnsDiagnostic(error, question: qtext, server: srv?.description)
+        }
+    }
+
+    static func register(in r: Interpreter) {
+        r.namespace("dns", summary: "DNS queries as dig does them: any record type, zone transfers, reverse lookups; responses and records with typed fields.")
+        r.register("dns", min: 1, max: 2, options: queryOptions,
+                   usage: "dns [TYPE] NAME [server: \"HOST[:PORT]\"] [tcp: false] [timeout: 5] [retries: 2] [rd: true] [dnssec: false] [edns: true] [class: \"IN\"]",
+                   summary: "Asks a DNS server (default: /etc/resolv.conf's) for NAME's records of TYPE (default A). The response iterates as its answer records and has fields rcode flags answer authority additional question server elapsed; records have name ttl type class data and typed fields (address, exchange, preference, target, strings, …). NXDOMAIN, SERVFAIL, REFUSED, … are errors dns.nxdomain, dns.servfail, dns.refused; an empty answer is not.",
+                   example: "for r in dns \"MX\" \"example.test\" server: \"127.0.0.1:5300\" { print r.preference r.exchange }") { a in
+            if a.count == 1 { return try query(a, name: try a.string(0), type: .A) }
+            let t = try type(try a.string(0), "dns")
+            if case .list(let names) = a[1] {
+                // A list of names: one response per name, in order.
+                return .list(try names.items.map { n in
+                    guard case .string(let s) = n else { throw Diagnostic.type("dns: names must be strings, not \(n.typeName.withArticle)") }
+                    return try query(a, name: s, type: t)
+                })
+            }
+            return try query(a, name: try a.string(1), type: t)
+        }
+        r.register("dns.reverse", min: 1, max: 1, options: queryOptions,
+                   usage: "dns.reverse IP [server: \"HOST[:PORT]\"] …",
+                   summary: "The PTR records of an address, asked under its in-addr.arpa / ip6.arpa name; iterate it or read r.target.",
+                   example: "for r in dns.reverse \"192.0.2.25\" server: \"127.0.0.1:5300\" { print r.target }") { a in
+            let ip = try AddressBuiltins.toIP(a[0], "dns.reverse")
+            return try query(a, name: ip.withoutZone.reverseDNS, type: .PTR)
+        }
+        r.register("dns.axfr", min: 1, max: 1, options: ["server", "timeout", "class"],
+                   usage: "dns.axfr ZONE server: \"HOST[:PORT]\" [timeout: 5]",
+                   summary: "Transfers a whole zone over TCP (AXFR) and returns its records, from the opening SOA to the closing one (which is included).",
+                   example: "print (len (dns.axfr \"example.test\" server: \"127.0.0.1:5300\"))") { a in
+            let zoneText = try a.string(0)
+            guard let srv = try server(a) ?? ResolvConf.system().nameservers.first else {
+                throw Diagnostic.value("dns.axfr: needs server: (and /etc/resolv.conf has no nameserver)")
+            }
+            let opts = try options(a)
+            do {
+                let zone = try DNSName(zoneText)
+                let recs = try client(a).axfr(zone, server: srv, timeout: opts.timeout, klass: opts.klass)
+                return DNSResponseValue.records(recs)
+            } catch {
+                throw dnsDiagnostic(error, question: "\(zoneText) AXFR", server: srv.description)
+            }
+        }
+        r.register("dns.parse", min: 1, max: 1, options: ["origin", "ttl"],
+                   usage: "dns.parse \"NAME [TTL] [CLASS] TYPE DATA\" [origin: \"zone.\"] [ttl: 3600]",
+                   summary: "A record from a zone-file line (any type; \\# LEN HEX for unknown ones), with the same fields as an answer record.",
+                   example: "(dns.parse \"example.test. 300 IN MX 10 mail.example.test.\").exchange") { a in
+            do {
+                let origin = try a.optionString("origin").map { try DNSName($0) }
+                let ttl = try a.optionNumber("ttl").map { UInt32(max(0, min($0, 4294967295))) } ?? 3600
+                return .native(DNSRecordValue(try DNSRecord(try a.string(0), origin: origin, defaultTTL: ttl)))
+            } catch { throw dnsDiagnostic(error) }
+        }
+    }
+}
