@@ -1,4 +1,4 @@
-# NSD, authoritative for example.test (every record type + 10,000 A records under hosts.)
+# NSD, authoritative for example.test (every record type, 10,000 A records under hosts., 40 long TXT at big.)
 # and 2.0.192.in-addr.arpa, with AXFR allowed from loopback. Sourced by scripts/lab;
 # the DNS tests source it too (NSD_PORT and LAB_DIR chosen by the test).
 # shellcheck shell=bash
@@ -11,6 +11,8 @@ lab_start() {
     cp "$zones/2.0.192.in-addr.arpa.zone" "$dir/"
     {
         cat "$zones/example.test.zone"
+        # 40 long TXT records at big.example.test: an answer too large for UDP (truncation → TCP).
+        awk 'BEGIN { for (i = 0; i < 40; i++) printf "big IN TXT \"%03d %s\"\n", i, "padding-padding-padding-padding-padding-padding-padding-padding-padding-padding" }'
         awk 'BEGIN { for (i = 0; i < 10000; i++) printf "h%d.hosts IN A 10.%d.%d.%d\n", i, int(i / 65536) % 256, int(i / 256) % 256, i % 256 }'
     } >"$dir/example.test.zone"
     cat >"$dir/nsd.conf" <<CONF

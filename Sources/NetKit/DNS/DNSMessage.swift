@@ -28,7 +28,10 @@ public struct DNSRecord: Hashable, Sendable, CustomStringConvertible {
         var ttl: UInt32? = nil, klass: DNSClass? = nil
         while let t = toks.first, !t.quoted {
             if ttl == nil, let v = UInt32(t.raw) { ttl = v; toks.removeFirst(); continue }
-            if klass == nil, let c = DNSClass(t.raw), DNSType(t.raw) == nil { klass = c; toks.removeFirst(); continue }
+            // A class word, unless it is the type itself (ANY is both): then a type follows.
+            if klass == nil, let c = DNSClass(t.raw), toks.count > 1, !toks[1].quoted, DNSType(toks[1].raw) != nil || UInt32(toks[1].raw) != nil {
+                klass = c; toks.removeFirst(); continue
+            }
             break
         }
         guard let t = toks.first, let ty = DNSType(t.raw) else { throw DNSError.syntax("no record type in '\(line)'") }

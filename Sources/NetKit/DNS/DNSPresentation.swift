@@ -238,54 +238,86 @@ enum DNSSvcKeys {
         throw DNSError.syntax("unknown SVCB parameter '\(s)'")
     }
 
+    /// `key=value` as dig prints it; a value its key's syntax cannot show comes out in the
+    /// generic `keyN="…"` form, which parses back to the same bytes.
     static func text(_ p: DNSSvcParam) -> String {
         let name = self.name(p.key)
+        let generic = "key\(p.key)=" + DNSText.quote(p.value)
         var r = DNSReader(p.value)
         func attempt(_ body: (inout DNSReader) throws -> String) -> String {
             if let s = try? body(&r), r.atEnd { return s }
-            return name + "=" + DNSText.quote(p.value)
+            return generic
         }
         switch p.key {
-        case 0: return attempt { r in var ks: [String] = []; while !r.atEnd { ks.append(self.name(try r.u16())) }; return name + "=" + ks.joined(separator: ",") }
+        case 0: return attempt { r in
+            var ks: [String] = []
+            while !r.atEnd { ks.append(self.name(try r.u16())) }
+            if ks.isEmpty { throw DNSError.malformed("empty") }
+            return name + "=" + ks.joined(separator: ",") }
         case 1:
             return attempt { r in
-                var ids: [String] = []
+                // Value-list escaping (`\,` and `\\`), then character-string quoting.
+                var list: [UInt8] = []
                 while !r.atEnd {
                     let n = Int(try r.u8())
-                    let q = DNSText.quote(try r.take(n))
-                    ids.append(String(q.dropFirst().dropLast()).replacingOccurrences(of: ",", with: "\\\\,"))
+                    if n == 0 { throw DNSError.malformed("empty alpn id") }
+                    if !list.isEmpty { list.append(UInt8(ascii: ",")) }
+                    for c in try r.take(n) {
+                        if c == UInt8(ascii: ",") || c == UInt8(ascii: "\\") { list.append(UInt8(ascii: "\\")) }
+                        list.append(c)
+                    }
                 }
-                return name + "=\"" + ids.joined(separator: ",") + "\""
+                if list.isEmpty { throw DNSError.malformed("empty") }
+                return name + "=" + DNSText.quote(list)
             }
-        case 2: return p.value.isEmpty ? name : name + "=" + DNSText.quote(p.value)
+        case 2: return p.value.isEmpty ? name : generic
         case 3: return attempt { r in name + "=" + String(try r.u16()) }
-        case 4: return attempt { r in var a: [String] = []; while !r.atEnd { a.append(IPAddress(v4: try r.u32()).description) }; return name + "=" + a.joined(separator: ",") }
-        case 5: return name + "=" + DNSText.base64(p.value)
+        case 4: return attempt { r in
+            var a: [String] = []
+            while !r.atEnd { a.append(IPAddress(v4: try r.u32()).description) }
+            if a.isEmpty { throw DNSError.malformed("empty") }
+            return name + "=" + a.joined(separator: ",") }
+        case 5: return p.value.isEmpty ? generic : name + "=" + DNSText.base64(p.value)
         case 6:
             return attempt { r in
                 var a: [String] = []
                 while !r.atEnd { a.append(IPAddress(v6: try r.take(16).reduce(UInt128(0)) { $0 << 8 | UInt128($1) }).description) }
+                if a.isEmpty { throw DNSError.malformed("empty") }
                 return name + "=" + a.joined(separator: ",")
             }
-        default: return name + "=" + DNSText.quote(p.value)
+        default: return generic
         }
     }
 
     static func parse(_ token: String) throws -> DNSSvcParam {
         let parts = token.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-        let key = try key(String(parts[0]))
+        let keyText = String(parts[0])
+        let key = try key(keyText)
+        let isGeneric = keyText.lowercased().hasPrefix("key")
         var raw = parts.count > 1 ? String(parts[1]) : ""
         if raw.hasPrefix("\""), raw.hasSuffix("\""), raw.count >= 2 { raw = String(raw.dropFirst().dropLast()) }
         var w = DNSWriter()
+        if isGeneric {
+            w.append(try DNSText.unescape(raw))
+            return DNSSvcParam(key: key, value: w.bytes)
+        }
         switch key {
         case 0: for k in raw.split(separator: ",") { w.u16(try self.key(String(k))) }
         case 1:
-            // Commas separate ids; `\,` is a literal comma.
+            // Character-string escapes first, then the value list: `,` separates, `\` escapes.
             var ids: [[UInt8]] = [[]]
-            let b = try DNSText.unescape(raw.replacingOccurrences(of: "\\\\,", with: "\u{1}"))
-            for c in b { if c == UInt8(ascii: ",") { ids.append([]) } else { ids[ids.count - 1].append(c == 1 ? UInt8(ascii: ",") : c) } }
-            for id in ids { w.u8(UInt8(id.count)); w.append(id) }
-        case 2: break
+            let b = try DNSText.unescape(raw)
+            var i = 0
+            while i < b.count {
+                if b[i] == UInt8(ascii: "\\"), i + 1 < b.count { ids[ids.count - 1].append(b[i + 1]); i += 2; continue }
+                if b[i] == UInt8(ascii: ",") { ids.append([]) } else { ids[ids.count - 1].append(b[i]) }
+                i += 1
+            }
+            for id in ids {
+                guard !id.isEmpty, id.count <= 255 else { throw DNSError.syntax("bad alpn id in '\(token)'") }
+                w.u8(UInt8(id.count)); w.append(id)
+            }
+        case 2: if !raw.isEmpty { throw DNSError.syntax("no-default-alpn takes no value") }
         case 3: guard let v = UInt16(raw) else { throw DNSError.syntax("bad port '\(raw)'") }; w.u16(v)
         case 4, 6:
             for a in raw.split(separator: ",") {
@@ -309,7 +341,9 @@ extension DNSRData {
         case .opaque(let b):
             return b.isEmpty ? "\\# 0" : "\\# \(b.count) " + DNSText.chunked(DNSText.hex(b))
         case .fields(let fields):
-            guard let schema = DNSRData.schema(type), schema.count == fields.count else { return DNSRData.opaque(wire(type)).text(type) }
+            guard let schema = DNSRData.schema(type), schema.count == fields.count, presentable(type) else {
+                return DNSRData.opaque(wire(type)).text(type)
+            }
             var parts: [String] = []
             for (spec, f) in zip(schema, fields) {
                 switch (spec.kind, f) {
@@ -331,6 +365,13 @@ extension DNSRData {
             }
             return parts.joined(separator: " ")
         }
+    }
+
+    /// Whether the typed text form can show this data faithfully; when not (a CAA tag that is
+    /// not alphanumeric), the generic `\\# LEN HEX` form is used.
+    func presentable(_ type: DNSType) -> Bool {
+        guard type == .CAA, case .fields(let f) = self, f.count == 3, case .text(let tag) = f[1] else { return true }
+        return !tag.isEmpty && tag.allSatisfy { (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }
     }
 
     /// Parses the data part of a zone-file line for a type; relative names are completed

@@ -1,0 +1,176 @@
+import Foundation
+import XCTest
+@testable import NetKit
+
+/// The resolver against a real authoritative server (NSD, started here on loopback) and
+/// against misbehaving fake servers. Answers are compared record for record with dig's.
+final class DNSPeerTests: XCTestCase {
+    nonisolated(unsafe) static var nsd: NSDServer?
+    nonisolated(unsafe) static var startError: Error?
+
+    override class func setUp() {
+        super.setUp()
+        do { nsd = try NSDServer() } catch { startError = error }
+    }
+    override class func tearDown() {
+        nsd?.stop(); nsd = nil
+        super.tearDown()
+    }
+
+    func server() throws -> NSDServer {
+        if let e = Self.startError { throw e }
+        return Self.nsd!
+    }
+
+    func options(tcp: Bool = false, timeout: Double = 3) -> DNSQueryOptions {
+        var o = DNSQueryOptions()
+        o.tcp = tcp; o.timeout = timeout; o.retries = 1; o.recursionDesired = false
+        return o
+    }
+
+    /// The fixed questions, every type in the zone.
+    static let questions: [(String, String)] = [
+        ("MX", "example.test"), ("SOA", "example.test"), ("NS", "example.test"), ("A", "example.test"), ("AAAA", "mail.example.test"),
+        ("A", "www.example.test"), ("TXT", "txt.example.test"), ("TXT", "escaped\\.dot.example.test"), ("PTR", "ptr.example.test"),
+        ("SRV", "_sip._tcp.example.test"), ("CAA", "example.test"), ("NAPTR", "naptr.example.test"), ("DS", "ds.example.test"),
+        ("DNSKEY", "dnskey.example.test"), ("RRSIG", "rrsig.example.test"), ("NSEC", "nsec.example.test"), ("TLSA", "tlsa.example.test"),
+        ("TLSA", "_443._tcp.www.example.test"), ("SVCB", "svcb.example.test"), ("SVCB", "alias.example.test"), ("HTTPS", "https.example.test"),
+        ("SSHFP", "sshfp.example.test"), ("TYPE65280", "generic.example.test"), ("A", "h1234.hosts.example.test"),
+        ("PTR", "25.2.0.192.in-addr.arpa"), ("TXT", "big.example.test"),
+    ]
+
+    func testAnswersEqualDigRecordForRecord() throws {
+        let nsd = try server()
+        let client = DNSClient()
+        for (type, name) in Self.questions {
+            let dig = try runTool("/usr/bin/dig", ["+norec", "+noall", "+answer", "@127.0.0.1", "-p", String(nsd.port), type, name])
+            let digLines = dig.split(separator: "\n").map(String.init)
+            XCTAssertFalse(digLines.isEmpty, "dig gave no answer for \(type) \(name)")
+            let r = try client.query(try DNSName(name), DNSType(type)!, server: nsd.server, options: options())
+            let ours = r.message.answers
+            // Same text as dig prints, line for line…
+            XCTAssertEqual(ours.map(\.description).sorted(), digLines.sorted(), "\(type) \(name)")
+            // …and dig's text parses back into the same records.
+            XCTAssertEqual(Set(try digLines.map { try DNSRecord($0) }), Set(ours), "\(type) \(name)")
+        }
+    }
+
+    func testAXFRMatchesDig() throws {
+        let nsd = try server()
+        let records = try DNSClient().axfr(try DNSName("example.test"), server: nsd.server)
+        XCTAssertEqual(records.count, 38 + 40 + 10_000 + 1)
+        XCTAssertEqual(records.first?.type, .SOA)
+        XCTAssertEqual(records.last?.type, .SOA)
+        let dig = try runTool("/usr/bin/dig", ["+noall", "+answer", "axfr", "example.test", "@127.0.0.1", "-p", String(nsd.port)])
+        XCTAssertEqual(records.map(\.description), dig.split(separator: "\n").map(String.init))
+    }
+
+    func testNXDOMAINAndNODATA() throws {
+        let nsd = try server()
+        let client = DNSClient()
+        let nx = try client.query(try DNSName("nope.example.test"), .A, server: nsd.server, options: options())
+        XCTAssertEqual(nx.message.rcode, 3)
+        XCTAssertEqual(nx.message.authority.first?.type, .SOA)
+        let e = DNSClient.rcodeError(nx.message, nx.question, nx.server)
+        XCTAssertEqual(e?.kind, .nxdomain)
+        XCTAssertTrue(e!.message.contains("nope.example.test.") && e!.message.contains(nsd.server.description), e!.message)
+        let nodata = try client.query(try DNSName("mail.example.test"), .MX, server: nsd.server, options: options())
+        XCTAssertEqual(nodata.message.rcode, 0)
+        XCTAssertTrue(nodata.message.answers.isEmpty)
+        XCTAssertNil(DNSClient.rcodeError(nodata.message, nodata.question, nodata.server))
+        // Names compare case-insensitively: the server may echo any case.
+        let mixed = try client.query(try DNSName("ExAmPlE.TeSt"), .MX, server: nsd.server, options: options())
+        XCTAssertEqual(mixed.message.answers.count, 1)
+        // Not authoritative for this zone: REFUSED.
+        let refused = try client.query(try DNSName("example.org"), .A, server: nsd.server, options: options())
+        XCTAssertEqual(DNSClient.rcodeError(refused.message, refused.question, refused.server)?.kind, .refused)
+    }
+
+    func testTCPAndTruncationFallback() throws {
+        let nsd = try server()
+        let client = DNSClient()
+        let tcp = try client.query(try DNSName("example.test"), .MX, server: nsd.server, options: options(tcp: true))
+        XCTAssertTrue(tcp.overTCP)
+        XCTAssertEqual(tcp.message.answers.first?.dataText, "10 mail.example.test.")
+        let big = try client.query(try DNSName("big.example.test"), .TXT, server: nsd.server, options: options())
+        XCTAssertTrue(big.overTCP, "a truncated UDP answer is asked again over TCP")
+        XCTAssertEqual(big.message.answers.count, 40)
+        XCTAssertFalse(big.message.flags.tc)
+    }
+
+    func testIPv6LoopbackAndTranscript() throws {
+        let nsd = try server()
+        let t = Transcript()
+        let client = DNSClient(transcript: t)
+        let r = try client.query(try DNSName("example.test"), .MX, server: DNSServer(address: try IPAddress("::1"), port: nsd.port), options: options())
+        XCTAssertEqual(r.message.answers.count, 1)
+        let steps = t.steps
+        XCTAssertEqual(steps.first?.direction, .client)
+        XCTAssertTrue(steps.first!.text.contains(";; QUESTION SECTION:\n;example.test.\t\t\tIN\tMX"), steps.first!.text)
+        XCTAssertTrue(steps.last!.text.contains(";; ANSWER SECTION:\nexample.test.\t\t3600\tIN\tMX\t10 mail.example.test."), steps.last!.text)
+    }
+
+    // MARK: fake servers
+
+    /// Builds the answer a fake server sends for a query, with optional changes.
+    static func reply(to query: [UInt8], id: UInt16? = nil, name: String? = nil) -> [UInt8] {
+        guard var m = try? DNSMessage(decoding: query) else { return [] }
+        m.flags.qr = true
+        if let id { m.id = id }
+        if let name { m.questions[0].name = try! DNSName(name) }
+        m.answers = [DNSRecord(name: m.questions[0].name, type: .A, ttl: 60, data: .fields([.address(try! IPAddress("192.0.2.7"))]))]
+        return (try? m.encode()) ?? []
+    }
+
+    func testWrongIDAndWrongQuestionAreDroppedWhileWaiting() throws {
+        let fake = try FakeUDPServer { q in
+            let id = UInt16(q[0]) << 8 | UInt16(q[1])
+            return [Self.reply(to: q, id: id &+ 1), Self.reply(to: q, name: "other.test"), Self.reply(to: q)]
+        }
+        defer { fake.stop() }
+        let t = Transcript()
+        let r = try DNSClient(transcript: t).query(try DNSName("x.test"), .A, server: fake.server, options: options(timeout: 2))
+        XCTAssertEqual(r.message.answers.first?.dataText, "192.0.2.7")
+        XCTAssertEqual(t.steps.filter { $0.text.contains("dropped") }.count, 2)
+    }
+
+    func testSilentServerTimesOutWithinTheBound() throws {
+        let fake = try FakeUDPServer { _ in [] }
+        defer { fake.stop() }
+        var o = options(timeout: 0.3)
+        o.retries = 2
+        let start = Date()
+        XCTAssertThrowsError(try DNSClient().query(try DNSName("x.test"), .A, server: fake.server, options: o)) { e in
+            XCTAssertEqual((e as? DNSError)?.kind, .timeout)
+            XCTAssertTrue("\(e)".contains("x.test.") && "\(e)".contains("3 tries"), "\(e)")
+        }
+        let took = Date().timeIntervalSince(start)
+        XCTAssertGreaterThan(took, 0.85)
+        XCTAssertLessThan(took, 2.0)
+        XCTAssertEqual(fake.queriesSeen, 3)
+    }
+
+    func testCompressionLoopIsMalformedWithinTheTimeout() throws {
+        let fake = try FakeUDPServer { q in
+            // Header echoing the id, one question whose name is a pointer to itself.
+            [[q[0], q[1], 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1]]
+        }
+        defer { fake.stop() }
+        let start = Date()
+        XCTAssertThrowsError(try DNSClient().query(try DNSName("x.test"), .A, server: fake.server, options: options(timeout: 0.5))) { e in
+            XCTAssertEqual((e as? DNSError)?.kind, .malformed, "\(e)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 1.5)
+    }
+
+    func testCancelStopsAWaitPromptly() throws {
+        let fake = try FakeUDPServer { _ in [] }
+        defer { fake.stop() }
+        let start = Date()
+        let client = DNSClient(shouldCancel: { Date().timeIntervalSince(start) > 0.2 })
+        XCTAssertThrowsError(try client.query(try DNSName("x.test"), .A, server: fake.server, options: options(timeout: 10))) { e in
+            XCTAssertEqual((e as? DNSError)?.kind, .interrupted)
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 0.6)
+    }
+}
