@@ -110,6 +110,47 @@ final class DNSPeerTests: XCTestCase {
         XCTAssertTrue(steps.last!.text.contains(";; ANSWER SECTION:\nexample.test.\t\t3600\tIN\tMX\t10 mail.example.test."), steps.last!.text)
     }
 
+    func testManyNamesConcurrently() throws {
+        let nsd = try server()
+        var names = try (0..<2000).map { try DNSName("h\($0).hosts.example.test") }
+        names.append(try DNSName("nope.example.test"))
+        names.append(try DNSName("big.example.test"))
+        let results = try DNSClient().queryMany(names, .A, server: nsd.server, options: options(), concurrency: 50)
+        XCTAssertEqual(results.count, names.count)
+        for i in [0, 1, 255, 256, 1999] {
+            let r = try results[i].get()
+            XCTAssertEqual(r.question.name, names[i])
+            XCTAssertEqual(r.message.answers.first?.dataText, "10.0.\(i / 256).\(i % 256)")
+        }
+        XCTAssertEqual(try results[2000].get().message.rcode, 3)
+        XCTAssertEqual(try results[2001].get().message.answers.count, 0, "big.example.test has TXT, not A: NODATA")
+        let txt = try DNSClient().queryMany([try DNSName("big.example.test")], .TXT, server: nsd.server, options: options())
+        XCTAssertTrue(try txt[0].get().overTCP)
+    }
+
+    func testManyNamesAgainstAFakeServerThatLiesAndDrops() throws {
+        // Answers every other query only, first with a wrong id each time.
+        let fake = try FakeUDPServer(maxQueries: 200) { q in
+            let id = UInt16(q[0]) << 8 | UInt16(q[1])
+            guard let m = try? DNSMessage(decoding: q), m.questions.first?.name.labels.first?.first.map({ $0 % 2 == 0 }) ?? false else { return [] }
+            return [Self.reply(to: q, id: id &+ 7), Self.reply(to: q)]
+        }
+        defer { fake.stop() }
+        let names = try (0..<20).map { try DNSName("\(Character(UnicodeScalar(UInt8(97 + $0)))).test") }
+        var o = options(timeout: 0.3)
+        o.retries = 1
+        let start = Date()
+        let results = try DNSClient().queryMany(names, .A, server: fake.server, options: o, concurrency: 8)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 2.5)
+        for (i, r) in results.enumerated() {
+            if (97 + i) % 2 == 0 {
+                XCTAssertEqual(try r.get().message.answers.first?.name, names[i])
+            } else {
+                XCTAssertThrowsError(try r.get()) { XCTAssertEqual(($0 as? DNSError)?.kind, .timeout) }
+            }
+        }
+    }
+
     // MARK: fake servers
 
     /// Builds the answer a fake server sends for a query, with optional changes.

@@ -171,6 +171,31 @@ public final class DNSSocket {
         return nil
     }
 
+    /// Receives one datagram if one is waiting, without blocking.
+    public func tryReceiveDatagram(into buf: inout [UInt8]) throws -> (Int, DNSServer?)? {
+        while true {
+            var ss = sockaddr_storage()
+            var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let n = buf.withUnsafeMutableBytes { b in
+                withUnsafeMutablePointer(to: &ss) { p in
+                    p.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, b.baseAddress, b.count, 0, $0, &len) }
+                }
+            }
+            if n >= 0 { return (n, DNSSocket.peer(ss)) }
+            if errno == EINTR || errno == ECONNREFUSED { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK { return nil }
+            throw DNSSocket.errno_("receive from \(server)")
+        }
+    }
+
+    /// Sends one datagram; false when the socket buffer is full (the caller retries later).
+    public func trySendDatagram(_ bytes: [UInt8]) throws -> Bool {
+        let n = DNSSocket.withSockaddr(server) { sa, len in bytes.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, 0, sa, len) } }
+        if n == bytes.count { return true }
+        if errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS || errno == ECONNREFUSED { return false }
+        throw DNSSocket.errno_("send to \(server)")
+    }
+
     /// Writes all bytes on a stream socket.
     public func sendAll(_ bytes: [UInt8], deadline: Date, shouldCancel: () -> Bool) throws {
         var off = 0

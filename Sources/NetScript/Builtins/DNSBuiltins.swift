@@ -54,21 +54,47 @@ enum DNSBuiltins {
         }
     }
 
+    /// Many names at once: a list of responses in the same order, with an error value (not
+    /// a raised error) for each name that failed, so one NXDOMAIN does not stop the rest.
+    static func queryList(_ a: Args, _ items: [Value], type: DNSType) throws -> Value {
+        var names: [DNSName] = []
+        for n in items {
+            guard case .string(let s) = n else { throw Diagnostic.type("dns: names must be strings, not \(n.typeName.withArticle)") }
+            do { names.append(try DNSName(s)) } catch { throw dnsDiagnostic(error) }
+        }
+        guard let srv = try server(a) ?? ResolvConf.system().nameservers.first else {
+            throw Diagnostic.value("dns: needs server: (and /etc/resolv.conf has no nameserver)")
+        }
+        let opts = try options(a)
+        let inFlight = try a.optionNumber("concurrency").map { Int($0) } ?? 64
+        guard inFlight >= 1 && inFlight <= 1024 else { throw Diagnostic.value("dns: concurrency: must be between 1 and 1024") }
+        let results: [Result<DNSResponse, DNSError>]
+        do { results = try client(a).queryMany(names, type, server: srv, options: opts, concurrency: inFlight) } catch {
+            throw dnsDiagnostic(error, server: srv.description)
+        }
+        return .list(results.enumerated().map { i, r in
+            let question = "\(names[i]) \(type)"
+            switch r {
+            case .success(let resp):
+                if let e = DNSClient.rcodeError(resp.message, resp.question, resp.server) {
+                    return .native(ErrorObject(dnsDiagnostic(e, question: question, server: srv.description) as! Diagnostic))
+                }
+                return .native(DNSResponseValue(resp))
+            case .failure(let e):
+                return .native(ErrorObject((dnsDiagnostic(e, question: question, server: srv.description) as? Diagnostic) ?? Diagnostic(e.kind.rawValue, e.message)))
+            }
+        })
+    }
+
     static func register(in r: Interpreter) {
         r.namespace("dns", summary: "DNS queries as dig does them: any record type, zone transfers, reverse lookups; responses and records with typed fields.")
-        r.register("dns", min: 1, max: 2, options: queryOptions,
-                   usage: "dns [TYPE] NAME [server: \"HOST[:PORT]\"] [tcp: false] [timeout: 5] [retries: 2] [rd: true] [dnssec: false] [edns: true] [class: \"IN\"]",
-                   summary: "Asks a DNS server (default: /etc/resolv.conf's) for NAME's records of TYPE (default A). The response iterates as its answer records and has fields rcode flags answer authority additional question server elapsed; records have name ttl type class data and typed fields (address, exchange, preference, target, strings, …). NXDOMAIN, SERVFAIL, REFUSED, … are errors dns.nxdomain, dns.servfail, dns.refused; an empty answer is not.",
+        r.register("dns", min: 1, max: 2, options: queryOptions + ["concurrency"],
+                   usage: "dns [TYPE] NAME|[NAMES] [server: \"HOST[:PORT]\"] [tcp: false] [timeout: 5] [retries: 2] [rd: true] [dnssec: false] [edns: true] [class: \"IN\"] [concurrency: 64]",
+                   summary: "Asks a DNS server (default: /etc/resolv.conf's) for NAME's records of TYPE (default A). The response iterates as its answer records and has fields rcode flags answer authority additional question server elapsed; records have name ttl type class data and typed fields (address, exchange, preference, target, strings, …). NXDOMAIN, SERVFAIL, REFUSED, … are errors dns.nxdomain, dns.servfail, dns.refused; an empty answer is not. A list of names is resolved concurrently (concurrency: in flight) into a list of responses, with an error value in place of each failed one.",
                    example: "for r in dns \"MX\" \"example.test\" server: \"127.0.0.1:5300\" { print r.preference r.exchange }") { a in
             if a.count == 1 { return try query(a, name: try a.string(0), type: .A) }
             let t = try type(try a.string(0), "dns")
-            if case .list(let names) = a[1] {
-                // A list of names: one response per name, in order.
-                return .list(try names.items.map { n in
-                    guard case .string(let s) = n else { throw Diagnostic.type("dns: names must be strings, not \(n.typeName.withArticle)") }
-                    return try query(a, name: s, type: t)
-                })
-            }
+            if case .list(let names) = a[1] { return try queryList(a, names.items, type: t) }
             return try query(a, name: try a.string(1), type: t)
         }
         r.register("dns.reverse", min: 1, max: 1, options: queryOptions,
