@@ -1,5 +1,6 @@
 # NSD, authoritative for example.test (every record type, 10,000 A records under hosts., 40 long TXT at big.)
-# and 2.0.192.in-addr.arpa, with AXFR allowed from loopback. Sourced by scripts/lab;
+# and 2.0.192.in-addr.arpa, with AXFR allowed from loopback, unsigned or signed with
+# TSIG key hmac-sha256:xfr-key:eGZyLWtleS1zZWNyZXQtZm9yLXRoZS10ZXN0cw==. Sourced by scripts/lab;
 # the DNS tests source it too (NSD_PORT and LAB_DIR chosen by the test).
 # shellcheck shell=bash
 lab_port=${NSD_PORT:-5300}
@@ -34,11 +35,16 @@ server:
     minimal-responses: no
 remote-control:
     control-enable: no
+key:
+    name: xfr-key
+    algorithm: hmac-sha256
+    secret: "eGZyLWtleS1zZWNyZXQtZm9yLXRoZS10ZXN0cw=="
 zone:
     name: example.test
     zonefile: example.test.zone
     provide-xfr: 127.0.0.0/8 NOKEY
     provide-xfr: ::1 NOKEY
+    provide-xfr: 127.0.0.0/8 xfr-key
 zone:
     name: 2.0.192.in-addr.arpa
     zonefile: 2.0.192.in-addr.arpa.zone

@@ -14,6 +14,8 @@ public struct DNSQueryOptions: Sendable {
     public var dnssec = false
     public var edns = true
     public var udpSize: UInt16 = 1232
+    /// Signs the query and requires a signed answer.
+    public var tsig: DNSTSIGKey? = nil
     public init() {}
 }
 
@@ -114,7 +116,7 @@ public final class DNSClient {
         var malformed: DNSError? = nil
         for attempt in 0...max(0, options.retries) {
             let msg = DNSMessage.query(q, id: DNSClient.randomID(), rd: options.recursionDesired, edns: edns, ad: options.dnssec)
-            let wire = try msg.encode()
+            let (wire, requestMAC) = try signed(msg, options.tsig)
             report(.client, attempt == 0 ? "; query to \(server) (UDP)\n" + msg.text() : "; retry \(attempt) to \(server) (UDP), id \(msg.id)")
             let sock = try DNSSocket.udp(server)
             let start = Date()
@@ -136,6 +138,7 @@ public final class DNSClient {
                     report(.note, "; dropped an answer from \(server) that does not match the question")
                     continue
                 }
+                try checkSignature(bytes, options.tsig, requestMAC, q, server)
                 let elapsed = Date().timeIntervalSince(start)
                 if reply.flags.tc {
                     report(.note, "; truncated answer (\(bytes.count) bytes): retrying over TCP")
@@ -162,10 +165,15 @@ public final class DNSClient {
 
     func queryTCP(_ q: DNSQuestion, server: DNSServer, edns: DNSEDNS?, options: DNSQueryOptions) throws -> DNSResponse {
         let msg = DNSMessage.query(q, id: DNSClient.randomID(), rd: options.recursionDesired, edns: edns, ad: options.dnssec)
-        let wire = try msg.encode()
+        return try exchangeTCP(msg, q, server: server, timeout: options.timeout, tsig: options.tsig)
+    }
+
+    /// Sends one message over TCP and returns the answer that matches it.
+    func exchangeTCP(_ msg: DNSMessage, _ q: DNSQuestion, server: DNSServer, timeout: Double, tsig: DNSTSIGKey?) throws -> DNSResponse {
+        let (wire, requestMAC) = try signed(msg, tsig)
         let start = Date()
-        let deadline = start.addingTimeInterval(options.timeout)
-        report(.client, "; query to \(server) (TCP)\n" + msg.text())
+        let deadline = start.addingTimeInterval(timeout)
+        report(.client, "; \(msg.opcode == 5 ? "update" : "query") to \(server) (TCP)\n" + msg.text())
         let sock = try timeoutNamed(q, server) { try DNSSocket.tcp(server, deadline: deadline, shouldCancel: shouldCancel) }
         try timeoutNamed(q, server) {
             try sock.sendAll([UInt8(wire.count >> 8), UInt8(wire.count & 0xFF)] + wire, deadline: deadline, shouldCancel: shouldCancel)
@@ -182,6 +190,7 @@ public final class DNSClient {
                 report(.note, "; dropped a TCP message from \(server) that does not match the question")
                 continue
             }
+            try checkSignature(bytes, tsig, requestMAC, q, server)
             let elapsed = Date().timeIntervalSince(start)
             report(.server, "; answer from \(server) (TCP) in \(Int(elapsed * 1000)) ms, \(bytes.count) bytes\n" + reply.text())
             return DNSResponse(message: reply, question: q, server: server, elapsed: elapsed, overTCP: true, size: bytes.count)
@@ -195,13 +204,48 @@ public final class DNSClient {
         }
     }
 
+    func signed(_ msg: DNSMessage, _ key: DNSTSIGKey?) throws -> ([UInt8], [UInt8]) {
+        let wire = try msg.encode()
+        guard let key else { return (wire, []) }
+        let s = DNSTSIG.sign(wire, key: key)
+        return (s.wire, s.mac)
+    }
+
+    func checkSignature(_ bytes: [UInt8], _ key: DNSTSIGKey?, _ requestMAC: [UInt8], _ q: DNSQuestion, _ server: DNSServer) throws {
+        guard let key else { return }
+        do {
+            guard try DNSTSIG.verify(bytes, key: key, requestMAC: requestMAC) != nil else {
+                throw DNSError(.tsig, "TSIG: the answer is not signed")
+            }
+        } catch let e as DNSError {
+            report(.note, "; \(e.message)")
+            throw DNSError(e.kind == .tsig ? .tsig : .malformed, "\(e.message) (\(q.name) \(q.type) at \(server))")
+        }
+    }
+
+    /// A dynamic update (RFC 2136) of `zone`: prerequisites, then the changes, over TCP (a
+    /// retried UDP update could be applied twice), signed with `key` when given.
+    public func update(_ zone: DNSName, server: DNSServer, prerequisites: [DNSRecord] = [], updates: [DNSRecord],
+                       key: DNSTSIGKey? = nil, timeout: Double = 5, klass: DNSClass = .IN) throws -> DNSResponse {
+        var m = DNSMessage()
+        m.id = DNSClient.randomID()
+        m.opcode = 5
+        let q = DNSQuestion(zone, .SOA, klass)
+        m.questions = [q]
+        m.answers = prerequisites
+        m.authority = updates
+        m.edns = nil
+        return try exchangeTCP(m, q, server: server, timeout: timeout, tsig: key)
+    }
+
     /// A zone transfer (AXFR over TCP): every record from the opening SOA to the closing
     /// one. `timeout` bounds each read; `totalTimeout` the whole transfer.
     public func axfr(_ zone: DNSName, server: DNSServer, timeout: Double = 5, totalTimeout: Double = 300,
-                     klass: DNSClass = .IN) throws -> [DNSRecord] {
+                     klass: DNSClass = .IN, key: DNSTSIGKey? = nil) throws -> [DNSRecord] {
         let q = DNSQuestion(zone, .AXFR, klass)
         let msg = DNSMessage.query(q, id: DNSClient.randomID(), rd: false, edns: nil)
-        let wire = try msg.encode()
+        var (wire, lastMAC) = try signed(msg, key)
+        var unsignedSince: [UInt8] = []
         let start = Date()
         let end = start.addingTimeInterval(totalTimeout)
         func deadline() -> Date { min(end, Date().addingTimeInterval(timeout)) }
@@ -222,6 +266,20 @@ public final class DNSClient {
             }
             guard reply.id == msg.id, reply.flags.qr else { continue }
             messages += 1; bytesIn += bytes.count
+            if let key {
+                // The first message carries the full TSIG variables; later ones chain on the
+                // previous MAC and may leave up to 99 messages in between unsigned.
+                do {
+                    if let mac = try DNSTSIG.verify(bytes, key: key, requestMAC: lastMAC, unsigned: unsignedSince, timersOnly: messages > 1) {
+                        lastMAC = mac; unsignedSince = []
+                    } else {
+                        guard messages > 1 else { throw DNSError(.tsig, "TSIG: the first message of the transfer is not signed") }
+                        unsignedSince += bytes
+                    }
+                } catch let e as DNSError {
+                    throw DNSError(e.kind == .tsig ? .tsig : .malformed, "\(e.message) (AXFR of \(zone) from \(server))")
+                }
+            }
             if let e = DNSClient.rcodeError(reply, q, server) { throw e }
             if messages == 1 {
                 guard let first = reply.answers.first, first.type == .SOA else {
@@ -231,6 +289,7 @@ public final class DNSClient {
             for (i, r) in reply.answers.enumerated() {
                 records.append(r)
                 if r.type == .SOA, records.count > 1 {
+                    if key != nil, !unsignedSince.isEmpty { throw DNSError(.tsig, "TSIG: the last message of the transfer of \(zone) is not signed") }
                     guard i == reply.answers.count - 1 else { throw DNSError(.transfer, "records after the closing SOA of \(zone)") }
                     let elapsed = Date().timeIntervalSince(start)
                     report(.server, "; AXFR of \(zone) from \(server): \(records.count) records in \(messages) message\(messages == 1 ? "" : "s"), \(bytesIn) bytes, \(Int(elapsed * 1000)) ms")
@@ -251,6 +310,11 @@ public final class DNSClient {
         case 3: return DNSError(.nxdomain, "NXDOMAIN: \(q.name) does not exist (asked \(what))")
         case 4: return DNSError(.notimp, "NOTIMP: \(server) does not implement the query for \(q.name) \(q.type)")
         case 5: return DNSError(.refused, "REFUSED: \(server) refused to answer \(q.name) \(q.type)")
+        case 6: return DNSError(.yxdomain, "YXDOMAIN: a name that must not exist does (update of \(q.name) at \(server))")
+        case 7: return DNSError(.yxrrset, "YXRRSET: an RRset that must not exist does (update of \(q.name) at \(server))")
+        case 8: return DNSError(.nxrrset, "NXRRSET: an RRset that must exist does not (update of \(q.name) at \(server))")
+        case 9: return DNSError(.notauth, "NOTAUTH: \(server) is not authoritative for \(q.name) (or did not accept the key)")
+        case 10: return DNSError(.notzone, "NOTZONE: a name in the update is outside \(q.name) (at \(server))")
         default: return DNSError(.rcode, "\(DNSRcode.name(m.rcode)) for \(what)")
         }
     }

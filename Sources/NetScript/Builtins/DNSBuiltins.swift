@@ -3,7 +3,13 @@ import NetKit
 
 /// `dns TYPE NAME`, `dns.reverse`, `dns.axfr`, `dns.parse`: DNS queries as in dig.
 enum DNSBuiltins {
-    static let queryOptions = ["server", "tcp", "timeout", "retries", "rd", "dnssec", "edns", "class"]
+    static let queryOptions = ["server", "tcp", "timeout", "retries", "rd", "dnssec", "edns", "class", "key"]
+
+    /// `key: "[hmac-sha256|hmac-md5:]NAME:BASE64SECRET"`, as dig's -y.
+    static func tsigKey(_ a: Args) throws -> DNSTSIGKey? {
+        guard let k = try a.optionString("key") else { return nil }
+        do { return try DNSTSIGKey(k) } catch { throw dnsDiagnostic(error) }
+    }
 
     static func client(_ a: Args) -> DNSClient {
         DNSClient(transcript: a.interp.transcript, shouldCancel: { interruptFlag.load(ordering: .relaxed) })
@@ -28,6 +34,7 @@ enum DNSBuiltins {
         if let v = a.optionBool("rd") { o.recursionDesired = v }
         if let v = a.optionBool("dnssec") { o.dnssec = v }
         if let v = a.optionBool("edns") { o.edns = v }
+        o.tsig = try tsigKey(a)
         if let c = try a.optionString("class") {
             guard let k = DNSClass(c) else { throw Diagnostic.value("\(a.callee): unknown class '\(c)' (IN, CH, HS, ANY or CLASSn)") }
             o.klass = k
@@ -104,9 +111,9 @@ enum DNSBuiltins {
             let ip = try AddressBuiltins.toIP(a[0], "dns.reverse")
             return try query(a, name: ip.withoutZone.reverseDNS, type: .PTR)
         }
-        r.register("dns.axfr", min: 1, max: 1, options: ["server", "timeout", "class"],
-                   usage: "dns.axfr ZONE server: \"HOST[:PORT]\" [timeout: 5]",
-                   summary: "Transfers a whole zone over TCP (AXFR) and returns its records, from the opening SOA to the closing one (which is included).",
+        r.register("dns.axfr", min: 1, max: 1, options: ["server", "timeout", "class", "key"],
+                   usage: "dns.axfr ZONE server: \"HOST[:PORT]\" [timeout: 5] [key: \"hmac-sha256:NAME:SECRET\"]",
+                   summary: "Transfers a whole zone over TCP (AXFR) and returns its records, from the opening SOA to the closing one (which is included); with key:, signed with TSIG and every signature checked.",
                    example: "print (len (dns.axfr \"example.test\" server: \"127.0.0.1:5300\"))") { a in
             let zoneText = try a.string(0)
             guard let srv = try server(a) ?? ResolvConf.system().nameservers.first else {
@@ -115,10 +122,37 @@ enum DNSBuiltins {
             let opts = try options(a)
             do {
                 let zone = try DNSName(zoneText)
-                let recs = try client(a).axfr(zone, server: srv, timeout: opts.timeout, klass: opts.klass)
+                let recs = try client(a).axfr(zone, server: srv, timeout: opts.timeout, klass: opts.klass, key: opts.tsig)
                 return DNSResponseValue.records(recs)
             } catch {
                 throw dnsDiagnostic(error, question: "\(zoneText) AXFR", server: srv.description)
+            }
+        }
+        r.register("dns.update", min: 1, max: 1, options: ["server", "add", "delete", "exists", "absent", "key", "timeout", "class"],
+                   usage: "dns.update ZONE server: \"HOST[:PORT]\" [add: [\"NAME TTL TYPE DATA\"…]] [delete: [\"NAME [TYPE [DATA]]\"…]] [exists: [\"NAME [TYPE [DATA]]\"…]] [absent: [\"NAME [TYPE]\"…]] [key: \"hmac-sha256:NAME:SECRET\"]",
+                   summary: "A dynamic update (RFC 2136) over TCP: the prerequisites (exists:, absent:) must hold, then delete: and add: are applied together. Names are relative to ZONE unless they end with a dot. Signed with TSIG when key: is given. Failed prerequisites are errors dns.yxdomain, dns.yxrrset, dns.nxrrset; a refused key dns.notauth or dns.tsig.",
+                   example: "dns.update \"update.test\" server: \"127.0.0.1:5301\" key: \"hmac-sha256:update-key:c2VjcmV0LXNoYTI1Ni1rZXktZm9yLXRlc3Rz\" add: [\"www 300 A 192.0.2.80\"] delete: [\"old A\"]") { a in
+            let zoneText = try a.string(0)
+            guard let srv = try server(a) else { throw Diagnostic.value("dns.update: needs server:") }
+            let opts = try options(a)
+            func texts(_ name: String) throws -> [String] {
+                guard let v = a.option(name) else { return [] }
+                if case .string(let s) = v { return [s] }
+                return try a.interp.iterateToArray(v, what: "dns.update \(name):").map { item in
+                    guard case .string(let s) = item else { throw Diagnostic.type("dns.update: \(name): items must be strings, not \(item.typeName.withArticle)") }
+                    return s
+                }
+            }
+            do {
+                let zone = try DNSName(zoneText)
+                let prereq = try texts("exists").map { try DNSUpdate.exists($0, zone: zone) } + texts("absent").map { try DNSUpdate.absent($0, zone: zone) }
+                let changes = try texts("delete").map { try DNSUpdate.delete($0, zone: zone) } + texts("add").map { try DNSUpdate.add($0, zone: zone) }
+                guard !changes.isEmpty else { throw Diagnostic.value("dns.update: nothing to do (give add: or delete:)") }
+                let r = try client(a).update(zone, server: srv, prerequisites: prereq, updates: changes, key: opts.tsig, timeout: opts.timeout, klass: opts.klass)
+                if let e = DNSClient.rcodeError(r.message, r.question, r.server) { throw e }
+                return .native(DNSResponseValue(r))
+            } catch {
+                throw dnsDiagnostic(error, question: "\(zoneText) UPDATE", server: srv.description)
             }
         }
         r.register("dns.parse", min: 1, max: 1, options: ["origin", "ttl"],
