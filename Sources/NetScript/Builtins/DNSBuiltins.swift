@@ -155,6 +155,33 @@ enum DNSBuiltins {
                 throw dnsDiagnostic(error, question: "\(zoneText) UPDATE", server: srv.description)
             }
         }
+        r.register("dns.trace", min: 1, max: 2, options: ["roots", "timeout", "retries", "tcp", "dnssec", "edns", "class"],
+                   usage: "dns.trace [TYPE] NAME [roots: [\"HOST[:PORT]\"…]]",
+                   summary: "Resolves NAME iteratively from the root servers, as dig +trace: each step is a record with zone, server, referral (the zone it delegates to, or nil) and response. Without roots:, the root servers are asked of /etc/resolv.conf's nameserver.",
+                   example: "for s in dns.trace \"A\" \"www.example.test\" roots: [\"127.0.0.1:5302\"] { print s.zone s.server s.referral }") { a in
+            let (typeText, nameText) = a.count == 1 ? ("A", try a.string(0)) : (try a.string(0), try a.string(1))
+            let t = try type(typeText, "dns.trace")
+            let opts = try options(a)
+            var roots: [DNSServer]? = nil
+            if let v = a.option("roots") {
+                roots = try a.interp.iterateToArray(v, what: "dns.trace roots:").map { item in
+                    guard case .string(let s) = item else { throw Diagnostic.type("dns.trace: roots: must be strings") }
+                    do { return try DNSServer(s) } catch { throw dnsDiagnostic(error) }
+                }
+            }
+            do {
+                let steps = try client(a).trace(try DNSName(nameText), t, roots: roots, options: opts)
+                let last = steps.last!
+                if let e = DNSClient.rcodeError(last.response.message, last.response.question, last.response.server) { throw e }
+                return .list(steps.map { st in
+                    .native(RecordObject("dns_trace_step", ["zone": .string(st.zone.description), "server": .string(st.server.description),
+                                                            "referral": st.referral.map { .string($0.description) } ?? .nil,
+                                                            "response": .native(DNSResponseValue(st.response))]))
+                })
+            } catch {
+                throw dnsDiagnostic(error, question: "\(nameText) \(t)")
+            }
+        }
         r.register("dns.parse", min: 1, max: 1, options: ["origin", "ttl"],
                    usage: "dns.parse \"NAME [TTL] [CLASS] TYPE DATA\" [origin: \"zone.\"] [ttl: 3600]",
                    summary: "A record from a zone-file line (any type; \\# LEN HEX for unknown ones), with the same fields as an answer record.",
