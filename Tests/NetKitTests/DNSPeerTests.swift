@@ -86,6 +86,23 @@ final class DNSPeerTests: XCTestCase {
         XCTAssertEqual(DNSClient.rcodeError(refused.message, refused.question, refused.server)?.kind, .refused)
     }
 
+    func testResolvConfSearchAndFailover() throws {
+        let nsd = try server()
+        // A first nameserver that never answers, then NSD; relative names use the search list.
+        let silent = try FakeUDPServer { _ in [] }
+        defer { silent.stop() }
+        let conf = ResolvConf(text: "nameserver \(silent.server)\nnameserver \(nsd.server)\nsearch nowhere.test example.test\n")
+        var o = options(timeout: 0.3)
+        o.retries = 0
+        let r = try DNSClient().query("mail", .A, options: o, resolvConf: conf)
+        XCTAssertEqual(r.question.name, try DNSName("mail.example.test"))
+        XCTAssertEqual(r.server, nsd.server)
+        XCTAssertEqual(r.message.answers.first?.dataText, "192.0.2.25")
+        // An absolute name is asked as is.
+        let nx = try DNSClient().query("mail.", .A, options: o, resolvConf: conf)
+        XCTAssertEqual(nx.message.rcode, 5)
+    }
+
     func testTCPAndTruncationFallback() throws {
         let nsd = try server()
         let client = DNSClient()

@@ -89,21 +89,26 @@ public final class DNSClient {
         if let server { return try query(DNSName(name), type, server: server, options: options) }
         let conf = resolvConf ?? ResolvConf.system()
         guard !conf.nameservers.isEmpty else { throw DNSError(.io, "no server given and no nameserver in /etc/resolv.conf") }
-        var last: DNSResponse? = nil
+        // Each search candidate in turn: the first with answers wins; otherwise the first
+        // NODATA, else the last failure (NXDOMAIN, SERVFAIL, REFUSED) is returned.
+        var last: DNSResponse? = nil, nodata: DNSResponse? = nil
         for candidate in try conf.candidates(name) {
             var lastError: Error? = nil
+            var got: DNSResponse? = nil
             for s in conf.nameservers {
                 do {
-                    let r = try query(candidate, type, server: s, options: options)
-                    last = r
+                    got = try query(candidate, type, server: s, options: options)
                     lastError = nil
                     break
                 } catch let e as DNSError where e.kind == .timeout || e.kind == .io { lastError = e }
             }
             if let e = lastError { throw e }
-            if let r = last, r.message.rcode != 3 { return r }
+            guard let r = got else { continue }
+            if r.message.rcode == 0 && !r.message.answers.isEmpty { return r }
+            if r.message.rcode == 0 && nodata == nil { nodata = r }
+            last = r
         }
-        return last!
+        return nodata ?? last!
     }
 
     /// Asks one server one question.
