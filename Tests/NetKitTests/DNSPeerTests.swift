@@ -221,6 +221,50 @@ final class DNSPeerTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(start), 1.5)
     }
 
+    /// Length-prefixed for TCP.
+    static func framed(_ m: [UInt8]) -> [UInt8] { [UInt8(m.count >> 8), UInt8(m.count & 0xFF)] + m }
+
+    func testNeverEndingTCPStreamsEndAtTheTimeout() throws {
+        // Answers with a wrong id, forever.
+        let fake = try FakeTCPServer { q in
+            let id = UInt16(q[0]) << 8 | UInt16(q[1])
+            return Self.framed(Self.reply(to: q, id: id &+ 1))
+        }
+        defer { fake.stop() }
+        var start = Date()
+        XCTAssertThrowsError(try DNSClient().query(try DNSName("x.test"), .A, server: fake.server, options: options(tcp: true, timeout: 0.5))) { e in
+            XCTAssertEqual((e as? DNSError)?.kind, .timeout, "\(e)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 1.2)
+
+        // A transfer that starts with a SOA and never closes it.
+        final class Count: @unchecked Sendable { var n = 0 }
+        let sent = Count()
+        let endless = try FakeTCPServer { q in
+            guard var m = try? DNSMessage(decoding: q) else { return [] }
+            m.flags.qr = true
+            m.answers = (sent.n == 0 ? [try! DNSRecord("x.test. 60 IN SOA ns.x.test. h.x.test. 1 2 3 4 5")] : []) +
+                (0..<50).map { _ in try! DNSRecord("a.x.test. 60 IN A 192.0.2.1") }
+            sent.n += 1
+            return Self.framed((try? m.encode()) ?? [])
+        }
+        defer { endless.stop() }
+        start = Date()
+        XCTAssertThrowsError(try DNSClient().axfr(try DNSName("x.test"), server: endless.server, timeout: 0.5, totalTimeout: 1)) { e in
+            XCTAssertEqual((e as? DNSError)?.kind, .timeout, "\(e)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 2)
+
+        // A length prefix, then a trickle that never completes the message.
+        let trickle = try FakeTCPServer { _ in [0xFF] }
+        defer { trickle.stop() }
+        start = Date()
+        XCTAssertThrowsError(try DNSClient().query(try DNSName("x.test"), .A, server: trickle.server, options: options(tcp: true, timeout: 0.5))) { e in
+            XCTAssertEqual((e as? DNSError)?.kind, .timeout, "\(e)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 1.2)
+    }
+
     func testCancelStopsAWaitPromptly() throws {
         let fake = try FakeUDPServer { _ in [] }
         defer { fake.stop() }

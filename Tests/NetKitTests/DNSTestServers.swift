@@ -182,3 +182,58 @@ func runTool(_ path: String, _ args: [String], timeout: TimeInterval = 20) throw
     try h.close()
     return String(decoding: try Data(contentsOf: out), as: UTF8.self)
 }
+
+/// A misbehaving TCP "server" on 127.0.0.1: accepts one connection, reads whatever comes,
+/// then writes the chunks `stream` returns (called again and again) until the client goes
+/// away, `stop()` is called, or 30 s pass.
+final class FakeTCPServer {
+    let fd: Int32
+    let port: UInt16
+    private let thread: Thread
+    private let state = FakeUDPServer.State()
+
+    init(stream: @escaping ([UInt8]) -> [UInt8]) throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        let any = DNSServer(address: try IPAddress("127.0.0.1"), port: 0)
+        guard DNSTestSockaddr.with(any, { bind(fd, $0, $1) }) == 0, listen(fd, 4) == 0 else { close(fd); throw XCTSkip("cannot listen on 127.0.0.1") }
+        var ss = sockaddr_in()
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &ss) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        self.fd = fd
+        port = UInt16(bigEndian: ss.sin_port)
+        let state = self.state
+        thread = Thread {
+            let start = Date()
+            func stopped() -> Bool { state.lock.lock(); defer { state.lock.unlock() }; return state.stopped || Date().timeIntervalSince(start) > 30 }
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            while poll(&p, 1, 50) <= 0 { if stopped() { return } }
+            let c = accept(fd, nil, nil)
+            guard c >= 0 else { return }
+            defer { close(c) }
+            var buf = [UInt8](repeating: 0, count: 4096)
+            var q = pollfd(fd: c, events: Int16(POLLIN), revents: 0)
+            guard poll(&q, 1, 2000) > 0 else { return }
+            let n = buf.withUnsafeMutableBytes { recv(c, $0.baseAddress, $0.count, 0) }
+            guard n > 2 else { return }
+            let query = Array(buf[2..<n])
+            while !stopped() {
+                let chunk = stream(query)
+                let sent = chunk.withUnsafeBytes { send(c, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if sent < 0 { return }
+                usleep(1_000)
+            }
+        }
+        thread.start()
+    }
+
+    var server: DNSServer { DNSServer(address: try! IPAddress("127.0.0.1"), port: port) }
+
+    func stop() {
+        state.lock.lock(); state.stopped = true; state.lock.unlock()
+        let deadline = Date().addingTimeInterval(2)
+        while !thread.isFinished && Date() < deadline { usleep(10_000) }
+        close(fd)
+    }
+}

@@ -244,9 +244,9 @@ public final class DNSClient {
     }
 
     /// A zone transfer (AXFR over TCP): every record from the opening SOA to the closing
-    /// one. `timeout` bounds each read; `totalTimeout` the whole transfer.
+    /// one. `timeout` bounds each read; `totalTimeout` the whole transfer, `maxRecords` its size.
     public func axfr(_ zone: DNSName, server: DNSServer, timeout: Double = 5, totalTimeout: Double = 300,
-                     klass: DNSClass = .IN, key: DNSTSIGKey? = nil) throws -> [DNSRecord] {
+                     klass: DNSClass = .IN, key: DNSTSIGKey? = nil, maxRecords: Int = 5_000_000) throws -> [DNSRecord] {
         let q = DNSQuestion(zone, .AXFR, klass)
         let msg = DNSMessage.query(q, id: DNSClient.randomID(), rd: false, edns: nil)
         var (wire, lastMAC) = try signed(msg, key)
@@ -290,6 +290,9 @@ public final class DNSClient {
                 guard let first = reply.answers.first, first.type == .SOA else {
                     throw DNSError(.transfer, "AXFR of \(zone) from \(server) did not start with a SOA record")
                 }
+            }
+            guard records.count + reply.answers.count <= maxRecords else {
+                throw DNSError(.transfer, "AXFR of \(zone) from \(server): more than \(maxRecords) records without the closing SOA")
             }
             for (i, r) in reply.answers.enumerated() {
                 records.append(r)
