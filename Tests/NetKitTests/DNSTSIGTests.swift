@@ -89,6 +89,13 @@ final class DNSTSIGTests: XCTestCase {
         XCTAssertEqual(r.message.rcode, 0)
         let recs = try client.axfr(zone, server: server, key: key)
         XCTAssertTrue(recs.contains { $0.description == "md5.update.test.\t60\tIN\tTXT\t\"signed with md5\"" }, recs.map(\.description).joined(separator: "\n"))
+        // IXFR from the first serial: the differences, exactly as dig prints them.
+        let ixfr = try client.ixfr(zone, serial: 1, server: server, key: key)
+        let dig = try runTool("/usr/bin/dig", ["+noall", "+answer", "-y", Self.sha, "ixfr=1", "update.test", "@127.0.0.1", "-p", String(port)])
+        XCTAssertEqual(ixfr.map(\.description), dig.split(separator: "\n").map(String.init))
+        XCTAssertGreaterThan(ixfr.filter { $0.type == .SOA }.count, 3)
+        guard let current = DNSClient.serial(ixfr[0]) else { return XCTFail("no SOA first") }
+        XCTAssertEqual(try client.ixfr(zone, serial: current, server: server, key: key).count, 1, "up to date: just the SOA")
         // Wrong secret: the server's TSIG error; no key: NOTAUTH.
         XCTAssertThrowsError(try client.update(zone, server: server, updates: [try DNSUpdate.add("z A 192.0.2.1", zone: zone)],
                                                key: try DNSTSIGKey("hmac-sha256:update-key:d3Jvbmc="))) { e in

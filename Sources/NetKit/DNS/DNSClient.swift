@@ -247,14 +247,41 @@ public final class DNSClient {
     /// one. `timeout` bounds each read; `totalTimeout` the whole transfer, `maxRecords` its size.
     public func axfr(_ zone: DNSName, server: DNSServer, timeout: Double = 5, totalTimeout: Double = 300,
                      klass: DNSClass = .IN, key: DNSTSIGKey? = nil, maxRecords: Int = 5_000_000) throws -> [DNSRecord] {
-        let q = DNSQuestion(zone, .AXFR, klass)
-        let msg = DNSMessage.query(q, id: DNSClient.randomID(), rd: false, edns: nil)
+        try transfer(zone, server: server, ixfrSerial: nil, timeout: timeout, totalTimeout: totalTimeout, klass: klass, key: key, maxRecords: maxRecords)
+    }
+
+    /// An incremental transfer (IXFR, RFC 1995) from `serial`, over TCP. The records come as
+    /// the server sends them: the new SOA, then for each change the old SOA and the deleted
+    /// records, the new SOA and the added ones, then the new SOA again; or the whole zone
+    /// between two SOAs when the server cannot send differences; or just the SOA when the
+    /// zone has not changed.
+    public func ixfr(_ zone: DNSName, serial: UInt32, server: DNSServer, timeout: Double = 5, totalTimeout: Double = 300,
+                     klass: DNSClass = .IN, key: DNSTSIGKey? = nil, maxRecords: Int = 5_000_000) throws -> [DNSRecord] {
+        try transfer(zone, server: server, ixfrSerial: serial, timeout: timeout, totalTimeout: totalTimeout, klass: klass, key: key, maxRecords: maxRecords)
+    }
+
+    static func serial(_ r: DNSRecord) -> UInt32? {
+        guard r.type == .SOA, case .int(let v)? = r.field("serial") else { return nil }
+        return v
+    }
+
+    func transfer(_ zone: DNSName, server: DNSServer, ixfrSerial: UInt32?, timeout: Double, totalTimeout: Double,
+                  klass: DNSClass, key: DNSTSIGKey?, maxRecords: Int) throws -> [DNSRecord] {
+        let kind = ixfrSerial == nil ? "AXFR" : "IXFR"
+        let q = DNSQuestion(zone, ixfrSerial == nil ? .AXFR : .IXFR, klass)
+        var msg = DNSMessage.query(q, id: DNSClient.randomID(), rd: false, edns: nil)
+        if let serial = ixfrSerial {
+            msg.authority = [DNSRecord(name: zone, type: .SOA, klass: klass, ttl: 0,
+                                       data: .fields([.name(.root), .name(.root), .int(serial), .int(0), .int(0), .int(0), .int(0)]))]
+        }
+        var newSerialSeen = 0
+        var incremental = false
         var (wire, lastMAC) = try signed(msg, key)
         var unsignedSince: [UInt8] = []
         let start = Date()
         let end = start.addingTimeInterval(totalTimeout)
         func deadline() -> Date { min(end, Date().addingTimeInterval(timeout)) }
-        report(.client, "; AXFR query to \(server) (TCP)\n" + msg.text())
+        report(.client, "; \(kind) query to \(server) (TCP)\n" + msg.text())
         let sock = try timeoutNamed(q, server) { try DNSSocket.tcp(server, deadline: deadline(), shouldCancel: shouldCancel) }
         try timeoutNamed(q, server) {
             try sock.sendAll([UInt8(wire.count >> 8), UInt8(wire.count & 0xFF)] + wire, deadline: deadline(), shouldCancel: shouldCancel)
@@ -267,7 +294,7 @@ public final class DNSClient {
             }
             let reply: DNSMessage
             do { reply = try DNSMessage(decoding: bytes) } catch let e as DNSError {
-                throw DNSError(.malformed, "\(e.message) (AXFR of \(zone) from \(server))")
+                throw DNSError(.malformed, "\(e.message) (\(kind) of \(zone) from \(server))")
             }
             guard reply.id == msg.id, reply.flags.qr else { continue }
             messages += 1; bytesIn += bytes.count
@@ -282,27 +309,38 @@ public final class DNSClient {
                         unsignedSince += bytes
                     }
                 } catch let e as DNSError {
-                    throw DNSError(e.kind == .tsig ? .tsig : .malformed, "\(e.message) (AXFR of \(zone) from \(server))")
+                    throw DNSError(e.kind == .tsig ? .tsig : .malformed, "\(e.message) (\(kind) of \(zone) from \(server))")
                 }
             }
             if let e = DNSClient.rcodeError(reply, q, server) { throw e }
             if messages == 1 {
                 guard let first = reply.answers.first, first.type == .SOA else {
-                    throw DNSError(.transfer, "AXFR of \(zone) from \(server) did not start with a SOA record")
+                    throw DNSError(.transfer, "\(kind) of \(zone) from \(server) did not start with a SOA record")
                 }
             }
             guard records.count + reply.answers.count <= maxRecords else {
-                throw DNSError(.transfer, "AXFR of \(zone) from \(server): more than \(maxRecords) records without the closing SOA")
+                throw DNSError(.transfer, "\(kind) of \(zone) from \(server): more than \(maxRecords) records without the closing SOA")
             }
             for (i, r) in reply.answers.enumerated() {
                 records.append(r)
-                if r.type == .SOA, records.count > 1 {
-                    if key != nil, !unsignedSince.isEmpty { throw DNSError(.tsig, "TSIG: the last message of the transfer of \(zone) is not signed") }
-                    guard i == reply.answers.count - 1 else { throw DNSError(.transfer, "records after the closing SOA of \(zone)") }
-                    let elapsed = Date().timeIntervalSince(start)
-                    report(.server, "; AXFR of \(zone) from \(server): \(records.count) records in \(messages) message\(messages == 1 ? "" : "s"), \(bytesIn) bytes, \(Int(elapsed * 1000)) ms")
-                    return records
+                if let serial = ixfrSerial, let newSerial = DNSClient.serial(records[0]) {
+                    // IXFR ends at the third new SOA (incremental), the second (whole zone),
+                    // or right after the first when the zone is unchanged.
+                    if records.count == 1 && newSerial == serial && i == reply.answers.count - 1 && messages == 1 {
+                        report(.server, "; IXFR of \(zone) from \(server): serial \(serial) is current")
+                        return records
+                    }
+                    if records.count == 2 { incremental = r.type == .SOA }
+                    if DNSClient.serial(r) == newSerial { newSerialSeen += 1 }
+                    guard newSerialSeen == (incremental ? 3 : 2) else { continue }
+                } else if !(r.type == .SOA && records.count > 1) {
+                    continue
                 }
+                if key != nil, !unsignedSince.isEmpty { throw DNSError(.tsig, "TSIG: the last message of the transfer of \(zone) is not signed") }
+                guard i == reply.answers.count - 1 else { throw DNSError(.transfer, "records after the closing SOA of \(zone)") }
+                let elapsed = Date().timeIntervalSince(start)
+                report(.server, "; \(kind) of \(zone) from \(server): \(records.count) records in \(messages) message\(messages == 1 ? "" : "s"), \(bytesIn) bytes, \(Int(elapsed * 1000)) ms")
+                return records
             }
         }
     }

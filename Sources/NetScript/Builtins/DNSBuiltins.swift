@@ -128,6 +128,21 @@ enum DNSBuiltins {
                 throw dnsDiagnostic(error, question: "\(zoneText) AXFR", server: srv.description)
             }
         }
+        r.register("dns.ixfr", min: 1, max: 1, options: ["server", "serial", "timeout", "class", "key"],
+                   usage: "dns.ixfr ZONE serial: N server: \"HOST[:PORT]\" [key: \"hmac-sha256:NAME:SECRET\"]",
+                   summary: "An incremental zone transfer (IXFR) from serial N, records as the server sends them (as dig ixfr=N prints them): the new SOA; for each change the old SOA, deleted records, the new SOA, added records; the new SOA again. Just the SOA when nothing changed.",
+                   example: "for r in dns.ixfr \"update.test\" serial: 1 server: \"127.0.0.1:5301\" key: \"hmac-sha256:update-key:c2VjcmV0LXNoYTI1Ni1rZXktZm9yLXRlc3Rz\" { print r }") { a in
+            let zoneText = try a.string(0)
+            guard let srv = try server(a) else { throw Diagnostic.value("dns.ixfr: needs server:") }
+            guard let serial = try a.optionNumber("serial"), serial >= 0, serial <= 4294967295 else { throw Diagnostic.value("dns.ixfr: needs serial: (0 to 4294967295)") }
+            let opts = try options(a)
+            do {
+                let recs = try client(a).ixfr(try DNSName(zoneText), serial: UInt32(serial), server: srv, timeout: opts.timeout, klass: opts.klass, key: opts.tsig)
+                return DNSResponseValue.records(recs)
+            } catch {
+                throw dnsDiagnostic(error, question: "\(zoneText) IXFR", server: srv.description)
+            }
+        }
         r.register("dns.update", min: 1, max: 1, options: ["server", "add", "delete", "exists", "absent", "key", "timeout", "class"],
                    usage: "dns.update ZONE server: \"HOST[:PORT]\" [add: [\"NAME TTL TYPE DATA\"…]] [delete: [\"NAME [TYPE [DATA]]\"…]] [exists: [\"NAME [TYPE [DATA]]\"…]] [absent: [\"NAME [TYPE]\"…]] [key: \"hmac-sha256:NAME:SECRET\"]",
                    summary: "A dynamic update (RFC 2136) over TCP: the prerequisites (exists:, absent:) must hold, then delete: and add: are applied together. Names are relative to ZONE unless they end with a dot. Signed with TSIG when key: is given. Failed prerequisites are errors dns.yxdomain, dns.yxrrset, dns.nxrrset; a refused key dns.notauth or dns.tsig.",
