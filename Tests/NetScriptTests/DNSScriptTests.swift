@@ -4,51 +4,68 @@ import NetKit
 
 /// The `dns` commands as a user runs them: the built `netscript` against NSD on loopback,
 /// started through `scripts/lab.d/nsd.sh` like the lab does.
-final class DNSScriptTests: XCTestCase {
-    nonisolated(unsafe) static var nsd: Process?
-    nonisolated(unsafe) static var port: UInt16 = 0
-    nonisolated(unsafe) static var dir: URL?
-    nonisolated(unsafe) static var skipReason: String?
-
+/// A lab server started from `scripts/lab.d/NAME.sh` on a free port for these tests, ready
+/// once it answers `probeZone` SOA at `probeAddress`; stopped by PID.
+final class LabServer {
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let process = Process()
+    let port: UInt16
+    let dir: URL
+
+    init(_ name: String, binary: String, portVariable: String, probeAddress: String = "127.0.0.1", probeZone: String) throws {
+        guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("\(binary) is not installed") }
+        port = UInt16.random(in: 20000...60000)
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-script-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", "source scripts/lab.d/\(name).sh && lab_start"]
+        process.currentDirectoryURL = LabServer.repoRoot
+        var env = ProcessInfo.processInfo.environment
+        env["LAB_DIR"] = dir.path
+        env[portVariable] = String(port)
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var o = DNSQueryOptions()
+        o.timeout = 0.2; o.retries = 0
+        let server = DNSServer(address: try IPAddress(probeAddress), port: port)
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, process.isRunning {
+            if let r = try? DNSClient().query(try DNSName(probeZone), .SOA, server: server, options: o), !r.message.answers.isEmpty { return }
+            usleep(50_000)
+        }
+        stop()
+        throw XCTSkip("\(name) did not start on port \(port)")
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            let deadline = Date().addingTimeInterval(5)
+            while process.isRunning && Date() < deadline { usleep(10_000) }
+        }
+        try? FileManager.default.removeItem(at: dir)
+    }
+}
+
+/// The `dns` commands as a user runs them: the built `netscript` against NSD on loopback,
+/// started through `scripts/lab.d/nsd.sh` like the lab does (Knot and the delegation tree
+/// for updates, IXFR and traces).
+final class DNSScriptTests: XCTestCase {
+    nonisolated(unsafe) static var nsd: LabServer?
+    nonisolated(unsafe) static var skipReason: String?
+    static var port: UInt16 { nsd?.port ?? 0 }
 
     override class func setUp() {
         super.setUp()
-        guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/nsd") else { skipReason = "nsd is not installed"; return }
-        port = UInt16.random(in: 20000...60000)
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("nsd-script-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-        dir = d
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = ["-c", "source scripts/lab.d/nsd.sh && lab_start"]
-        p.currentDirectoryURL = repoRoot
-        var env = ProcessInfo.processInfo.environment
-        env["LAB_DIR"] = d.path
-        env["NSD_PORT"] = String(port)
-        p.environment = env
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { skipReason = "cannot start nsd: \(error)"; return }
-        nsd = p
-        var o = DNSQueryOptions()
-        o.timeout = 0.2; o.retries = 0
-        let server = DNSServer(address: try! IPAddress("127.0.0.1"), port: port)
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline, p.isRunning {
-            if let r = try? DNSClient().query(try! DNSName("example.test"), .SOA, server: server, options: o), !r.message.answers.isEmpty { return }
-            usleep(50_000)
+        do { nsd = try LabServer("nsd", binary: "/usr/sbin/nsd", portVariable: "NSD_PORT", probeZone: "example.test") } catch {
+            skipReason = "\(error)"
         }
-        skipReason = "NSD did not start on port \(port)"
     }
 
     override class func tearDown() {
-        if let p = nsd, p.isRunning {
-            p.terminate()
-            let deadline = Date().addingTimeInterval(5)
-            while p.isRunning && Date() < deadline { usleep(10_000) }
-        }
-        if let d = dir { try? FileManager.default.removeItem(at: d) }
+        nsd?.stop(); nsd = nil
         super.tearDown()
     }
 
@@ -130,5 +147,53 @@ final class DNSScriptTests: XCTestCase {
         XCTAssertEqual(r.status, 1)
         r = try run("help dns")
         XCTAssertTrue(r.stdout.contains("for r in dns \"MX\" \"example.test\""), r.stdout)
+    }
+
+    func testUpdateIXFRAndSignedAXFR() throws {
+        let knot = try LabServer("knot", binary: "/usr/sbin/knotd", portVariable: "KNOT_PORT", probeZone: "update.test")
+        defer { knot.stop() }
+        let k = "127.0.0.1:\(knot.port)"
+        let key = "hmac-sha256:update-key:c2VjcmV0LXNoYTI1Ni1rZXktZm9yLXRlc3Rz"
+        let r = try run("""
+        k = "\(key)"
+        print (dns.update "update.test" server: "\(k)" key: k add: ["www 300 A 192.0.2.80"] delete: ["old A"] absent: ["www"]).rcode
+        print (dns "A" "www.update.test" server: "\(k)")[0].address
+        try { dns.update "update.test" server: "\(k)" key: k add: ["x A 192.0.2.1"] absent: ["www"] } catch e { print e.kind }
+        try { dns.update "update.test" server: "\(k)" add: ["x A 192.0.2.1"] } catch e { print e.kind }
+        try { dns.update "update.test" server: "\(k)" key: "update-key:d3Jvbmc=" add: ["x A 192.0.2.1"] } catch e { print e.kind }
+        for r in dns.ixfr "update.test" serial: 1 server: "\(k)" key: k { print r.type r.name r.data }
+        print (len (dns.axfr "example.test" server: "\(srv)" key: "hmac-sha256:xfr-key:eGZyLWtleS1zZWNyZXQtZm9yLXRoZS10ZXN0cw=="))
+        """)
+        XCTAssertEqual(r.stdout, """
+        NOERROR
+        192.0.2.80
+        dns.yxdomain
+        dns.notauth
+        dns.tsig
+        SOA update.test. ns1.update.test. hostmaster.update.test. 2 7200 900 1209600 300
+        SOA update.test. ns1.update.test. hostmaster.update.test. 1 7200 900 1209600 300
+        A old.update.test. 192.0.2.1
+        SOA update.test. ns1.update.test. hostmaster.update.test. 2 7200 900 1209600 300
+        A www.update.test. 192.0.2.80
+        SOA update.test. ns1.update.test. hostmaster.update.test. 2 7200 900 1209600 300
+        10079
+
+        """, r.stderr)
+    }
+
+    func testTraceThroughTheLocalTree() throws {
+        let tree = try LabServer("nsd-tree", binary: "/usr/sbin/nsd", portVariable: "TREE_PORT", probeAddress: "127.0.0.3", probeZone: "example.test")
+        defer { tree.stop() }
+        let r = try run("""
+        for s in dns.trace "A" "www.example.test" roots: ["127.0.0.1:\(tree.port)"] { print s.zone s.server s.referral (len s.response) }
+        try { dns.trace "nope.example.test" roots: ["127.0.0.1:\(tree.port)"] } catch e { print e.kind }
+        """)
+        XCTAssertEqual(r.stdout, """
+        . 127.0.0.1:\(tree.port) test. 0
+        test. 127.0.0.2:\(tree.port) example.test. 0
+        example.test. 127.0.0.3:\(tree.port) nil 1
+        dns.nxdomain
+
+        """, r.stderr)
     }
 }
