@@ -98,6 +98,11 @@ final class DNSPeerTests: XCTestCase {
         XCTAssertEqual(r.question.name, try DNSName("mail.example.test"))
         XCTAssertEqual(r.server, nsd.server)
         XCTAssertEqual(r.message.answers.first?.dataText, "192.0.2.25")
+        // A server given by name is looked up the same way.
+        let byName = try DNSServer.resolving("mail:5300", client: DNSClient(), options: o, resolvConf: conf)
+        XCTAssertEqual(byName.description, "192.0.2.25:5300")
+        XCTAssertEqual(try DNSServer.resolving("[::1]:53", client: DNSClient(), resolvConf: conf).description, "[::1]:53")
+        XCTAssertThrowsError(try DNSServer.resolving("nope.example.test", client: DNSClient(), options: o, resolvConf: conf))
         // An absolute name is asked as is.
         let nx = try DNSClient().query("mail.", .A, options: o, resolvConf: conf)
         XCTAssertEqual(nx.message.rcode, 5)

@@ -37,6 +37,26 @@ public struct DNSServer: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         address.version == .v6 ? "[\(address)]:\(port)" : "\(address):\(port)"
     }
+
+    /// Like `init(_:)`, but a host name (`ns1.example.test[:PORT]`) is looked up (A, then
+    /// AAAA) through the resolv.conf nameservers, as dig does with `@host`.
+    public static func resolving(_ text: String, client: DNSClient, options: DNSQueryOptions = DNSQueryOptions(),
+                                 resolvConf: ResolvConf? = nil) throws -> DNSServer {
+        if let s = try? DNSServer(text) { return s }
+        var host = text, port: UInt16 = 53
+        if let colon = text.lastIndex(of: ":"), text.filter({ $0 == ":" }).count == 1 {
+            host = String(text[..<colon])
+            guard let p = UInt16(text[text.index(after: colon)...]) else { throw DNSError.syntax("bad port in server '\(text)'") }
+            port = p
+        }
+        for type in [DNSType.A, .AAAA] {
+            let r = try client.query(host, type, options: options, resolvConf: resolvConf)
+            for rec in r.message.answers where rec.type == type {
+                if case .address(let a)? = rec.field("address") { return DNSServer(address: a, port: port) }
+            }
+        }
+        throw DNSError(.nxdomain, "server '\(host)' has no address (asked \(host) A and AAAA)")
+    }
 }
 
 /// A non-blocking POSIX socket for DNS over UDP or TCP. Every wait polls in slices of at

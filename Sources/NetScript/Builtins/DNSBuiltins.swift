@@ -17,7 +17,7 @@ enum DNSBuiltins {
 
     static func server(_ a: Args) throws -> DNSServer? {
         guard let s = try a.optionString("server") else { return nil }
-        do { return try DNSServer(s) } catch { throw dnsDiagnostic(error) }
+        do { return try DNSServer.resolving(s, client: client(a)) } catch { throw dnsDiagnostic(error, question: s, server: nil) }
     }
 
     static func options(_ a: Args) throws -> DNSQueryOptions {

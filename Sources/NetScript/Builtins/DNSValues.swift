@@ -79,7 +79,7 @@ final class DNSRecordValue: NativeObject {
     override func hash(into h: inout Hasher) { h.combine(record) }
     override var jsonValue: Value? {
         let m = MapRef()
-        for n in fieldNames { if let v = try? field(n) { m[n] = v.jsonSafe } }
+        for n in fieldNames { if let v = try? field(n) { m[n] = v.dnsJSONValue } }
         return .map(m)
     }
 
@@ -114,7 +114,7 @@ final class DNSRecordValue: NativeObject {
 
 extension Value {
     /// Native values as their JSON text form.
-    var jsonSafe: Value {
+    var dnsJSONValue: Value {
         switch self {
         case .native(let n): return n.jsonValue ?? .string(n.description)
         default: return self
@@ -190,9 +190,9 @@ final class DNSResponseValue: NativeObject {
     }
     override var jsonValue: Value? {
         let m = MapRef()
-        for n in ["rcode", "flags", "question", "server", "elapsed", "id", "tcp"] { m[n] = (try? field(n))??.jsonSafe ?? .nil }
+        for n in ["rcode", "flags", "question", "server", "elapsed", "id", "tcp"] { m[n] = (try? field(n))??.dnsJSONValue ?? .nil }
         for n in ["answer", "authority", "additional"] {
-            if case .list(let l)? = try? field(n) { m[n] = .list(l.items.map { $0.jsonSafe }) }
+            if case .list(let l)? = try? field(n) { m[n] = .list(l.items.map { $0.dnsJSONValue }) }
         }
         return .map(m)
     }
