@@ -12,6 +12,7 @@ enum CoreBuiltins {
         registerData(interp)
         registerTrace(interp)
         AddressBuiltins.register(in: interp)
+        DNSBuiltins.register(in: interp)
         HelpBuiltins.register(in: interp)
     }
 

@@ -1,0 +1,270 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// A DNS server address: an IP and a port (53 unless given).
+public struct DNSServer: Hashable, Sendable, CustomStringConvertible {
+    public var address: IPAddress
+    public var port: UInt16
+
+    public init(address: IPAddress, port: UInt16 = 53) { self.address = address; self.port = port }
+
+    /// `192.0.2.1`, `192.0.2.1:5300`, `::1`, `[::1]:5300`, `localhost[:PORT]`.
+    public init(_ text: String, defaultPort: UInt16 = 53) throws {
+        var host = text, port = defaultPort
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = String(text[text.index(after: text.startIndex)..<close])
+            let rest = text[text.index(after: close)...]
+            if rest.hasPrefix(":") {
+                guard let p = UInt16(rest.dropFirst()) else { throw DNSError.syntax("bad port in server '\(text)'") }
+                port = p
+            } else if !rest.isEmpty { throw DNSError.syntax("bad server '\(text)'") }
+        } else if text.filter({ $0 == ":" }).count == 1, let colon = text.lastIndex(of: ":") {
+            host = String(text[..<colon])
+            guard let p = UInt16(text[text.index(after: colon)...]) else { throw DNSError.syntax("bad port in server '\(text)'") }
+            port = p
+        }
+        if host.lowercased() == "localhost" { host = "127.0.0.1" }
+        guard let ip = try? IPAddress(host) else {
+            throw DNSError.syntax("server must be an IP address (optionally with :PORT), not '\(text)'")
+        }
+        address = ip; self.port = port
+    }
+
+    public var description: String {
+        address.version == .v6 ? "[\(address)]:\(port)" : "\(address):\(port)"
+    }
+
+    /// Like `init(_:)`, but a host name (`ns1.example.test[:PORT]`) is looked up (A, then
+    /// AAAA) through the resolv.conf nameservers, as dig does with `@host`.
+    public static func resolving(_ text: String, client: DNSClient, options: DNSQueryOptions = DNSQueryOptions(),
+                                 resolvConf: ResolvConf? = nil) throws -> DNSServer {
+        if let s = try? DNSServer(text) { return s }
+        var host = text, port: UInt16 = 53
+        if let colon = text.lastIndex(of: ":"), text.filter({ $0 == ":" }).count == 1 {
+            host = String(text[..<colon])
+            guard let p = UInt16(text[text.index(after: colon)...]) else { throw DNSError.syntax("bad port in server '\(text)'") }
+            port = p
+        }
+        for type in [DNSType.A, .AAAA] {
+            let r = try client.query(host, type, options: options, resolvConf: resolvConf)
+            for rec in r.message.answers where rec.type == type {
+                if case .address(let a)? = rec.field("address") { return DNSServer(address: a, port: port) }
+            }
+        }
+        throw DNSError(.nxdomain, "server '\(host)' has no address (asked \(host) A and AAAA)")
+    }
+}
+
+/// A non-blocking POSIX socket for DNS over UDP or TCP. Every wait polls in slices of at
+/// most 100 ms so `shouldCancel` (Ctrl-C) is honoured promptly.
+public final class DNSSocket {
+    public let fd: Int32
+    public let server: DNSServer
+
+    private init(fd: Int32, server: DNSServer) { self.fd = fd; self.server = server }
+    deinit { close(fd) }
+
+    static func errno_(_ what: String) -> DNSError { DNSError(.io, "\(what): \(String(cString: strerror(errno)))") }
+
+    /// Calls `body` with the server's address as a sockaddr.
+    static func withSockaddr<T>(_ s: DNSServer, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+        if s.address.version == .v4 {
+            var sa = sockaddr_in()
+            sa.sin_family = sa_family_t(AF_INET)
+            sa.sin_port = s.port.bigEndian
+            sa.sin_addr.s_addr = UInt32(truncatingIfNeeded: s.address.value).bigEndian
+            return withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        }
+        var sa = sockaddr_in6()
+        sa.sin6_family = sa_family_t(AF_INET6)
+        sa.sin6_port = s.port.bigEndian
+        let packed = s.address.packed
+        withUnsafeMutableBytes(of: &sa.sin6_addr) { raw in for i in 0..<16 { raw[i] = packed[i] } }
+        return withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+    }
+
+    static func peer(_ ss: sockaddr_storage) -> DNSServer? {
+        var ss = ss
+        switch Int32(ss.ss_family) {
+        case AF_INET:
+            return withUnsafePointer(to: &ss) { p in p.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sa in
+                DNSServer(address: IPAddress(v4: UInt32(bigEndian: sa.pointee.sin_addr.s_addr)), port: UInt16(bigEndian: sa.pointee.sin_port))
+            } }
+        case AF_INET6:
+            return withUnsafePointer(to: &ss) { p in p.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sa in
+                var v: UInt128 = 0
+                withUnsafeBytes(of: sa.pointee.sin6_addr) { for b in $0 { v = v << 8 | UInt128(b) } }
+                return DNSServer(address: IPAddress(v6: v), port: UInt16(bigEndian: sa.pointee.sin6_port))
+            } }
+        default: return nil
+        }
+    }
+
+    static func make(_ server: DNSServer, _ type: Int32) throws -> DNSSocket {
+        let family = server.address.version == .v4 ? AF_INET : AF_INET6
+        let fd = socket(family, type, 0)
+        guard fd >= 0 else { throw errno_("socket") }
+        let flags = fcntl(fd, F_GETFL, 0)
+        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+        return DNSSocket(fd: fd, server: server)
+    }
+
+    /// A UDP socket bound to a kernel-chosen (random) source port, aimed at `server`.
+    public static func udp(_ server: DNSServer) throws -> DNSSocket {
+        #if canImport(Glibc)
+        let s = try make(server, Int32(SOCK_DGRAM.rawValue))
+        #else
+        let s = try make(server, SOCK_DGRAM)
+        #endif
+        // Binding to port 0 makes the kernel pick a random ephemeral port (RFC 6056).
+        let any = DNSServer(address: server.address.version == .v4 ? IPAddress(v4: 0) : IPAddress(v6: 0), port: 0)
+        let rc = withSockaddr(any) { bind(s.fd, $0, $1) }
+        guard rc == 0 else { throw errno_("bind") }
+        return s
+    }
+
+    /// A TCP connection to `server`, waiting at most until `deadline`.
+    public static func tcp(_ server: DNSServer, deadline: Date, shouldCancel: () -> Bool) throws -> DNSSocket {
+        #if canImport(Glibc)
+        let s = try make(server, Int32(SOCK_STREAM.rawValue))
+        #else
+        let s = try make(server, SOCK_STREAM)
+        #endif
+        var one: Int32 = 1
+        setsockopt(s.fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        let rc = withSockaddr(server) { connect(s.fd, $0, $1) }
+        if rc != 0 {
+            guard errno == EINPROGRESS else { throw errno_("connect to \(server)") }
+            guard try s.wait(Int16(POLLOUT), deadline: deadline, shouldCancel: shouldCancel) else {
+                throw DNSError(.timeout, "TCP connect to \(server) timed out")
+            }
+            var err: Int32 = 0
+            var len = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len)
+            if err != 0 { throw DNSError(.io, "connect to \(server): \(String(cString: strerror(err)))") }
+        }
+        return s
+    }
+
+    /// Waits until the socket is ready for `events`; false at the deadline.
+    public func wait(_ events: Int16, deadline: Date, shouldCancel: () -> Bool) throws -> Bool {
+        while true {
+            if shouldCancel() { throw DNSError(.interrupted, "interrupted") }
+            let left = deadline.timeIntervalSinceNow
+            if left <= 0 { return false }
+            var p = pollfd(fd: fd, events: events, revents: 0)
+            let rc = poll(&p, 1, Int32(min(100, max(1, left * 1000))))
+            if rc > 0 { return true }
+            if rc < 0 && errno != EINTR { throw DNSSocket.errno_("poll") }
+        }
+    }
+
+    /// Sends one datagram to the server.
+    public func sendDatagram(_ bytes: [UInt8]) throws {
+        let n = DNSSocket.withSockaddr(server) { sa, len in bytes.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, 0, sa, len) } }
+        guard n == bytes.count else { throw DNSSocket.errno_("send to \(server)") }
+    }
+
+    /// Receives one datagram and its source, or nil at the deadline.
+    public func receiveDatagram(deadline: Date, shouldCancel: () -> Bool) throws -> ([UInt8], DNSServer?)? {
+        var buf = [UInt8](repeating: 0, count: 65535)
+        while try wait(Int16(POLLIN), deadline: deadline, shouldCancel: shouldCancel) {
+            var ss = sockaddr_storage()
+            var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let n = buf.withUnsafeMutableBytes { b in
+                withUnsafeMutablePointer(to: &ss) { p in
+                    p.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, b.baseAddress, b.count, 0, $0, &len) }
+                }
+            }
+            if n < 0 {
+                if errno == EAGAIN || errno == EINTR { continue }
+                // ICMP port unreachable surfaces as ECONNREFUSED on some stacks: keep waiting.
+                if errno == ECONNREFUSED { continue }
+                throw DNSSocket.errno_("receive from \(server)")
+            }
+            return (Array(buf[0..<n]), DNSSocket.peer(ss))
+        }
+        return nil
+    }
+
+    /// Receives one datagram if one is waiting, without blocking.
+    public func tryReceiveDatagram(into buf: inout [UInt8]) throws -> (Int, DNSServer?)? {
+        while true {
+            var ss = sockaddr_storage()
+            var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let n = buf.withUnsafeMutableBytes { b in
+                withUnsafeMutablePointer(to: &ss) { p in
+                    p.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, b.baseAddress, b.count, 0, $0, &len) }
+                }
+            }
+            if n >= 0 { return (n, DNSSocket.peer(ss)) }
+            if errno == EINTR || errno == ECONNREFUSED { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK { return nil }
+            throw DNSSocket.errno_("receive from \(server)")
+        }
+    }
+
+    /// Sends one datagram; false when the socket buffer is full (the caller retries later).
+    public func trySendDatagram(_ bytes: [UInt8]) throws -> Bool {
+        let n = DNSSocket.withSockaddr(server) { sa, len in bytes.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, 0, sa, len) } }
+        if n == bytes.count { return true }
+        if errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS || errno == ECONNREFUSED { return false }
+        throw DNSSocket.errno_("send to \(server)")
+    }
+
+    /// Writes all bytes on a stream socket.
+    public func sendAll(_ bytes: [UInt8], deadline: Date, shouldCancel: () -> Bool) throws {
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + off, $0.count - off, Int32(MSG_NOSIGNAL)) }
+            if n > 0 { off += n; continue }
+            if n < 0 && (errno == EAGAIN || errno == EINTR) {
+                guard try wait(Int16(POLLOUT), deadline: deadline, shouldCancel: shouldCancel) else {
+                    throw DNSError(.timeout, "sending to \(server) timed out")
+                }
+                continue
+            }
+            throw DNSSocket.errno_("send to \(server)")
+        }
+    }
+
+    private var pending: [UInt8] = []
+    private var pendingStart = 0
+
+    /// Reads exactly `count` bytes from a stream socket; nil when the peer closed first.
+    public func read(_ count: Int, deadline: Date, shouldCancel: () -> Bool) throws -> [UInt8]? {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while pending.count - pendingStart < count {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 {
+                if pendingStart > 0 { pending.removeFirst(pendingStart); pendingStart = 0 }
+                pending += chunk[0..<n]
+                continue
+            }
+            if n == 0 { return nil }
+            if errno == EAGAIN || errno == EINTR {
+                guard try wait(Int16(POLLIN), deadline: deadline, shouldCancel: shouldCancel) else {
+                    throw DNSError(.timeout, "no answer from \(server) over TCP before the timeout")
+                }
+                continue
+            }
+            throw DNSSocket.errno_("receive from \(server)")
+        }
+        defer { pendingStart += count }
+        return Array(pending[pendingStart..<pendingStart + count])
+    }
+
+    /// Reads one length-prefixed DNS message from a TCP stream; nil when the peer closed.
+    public func readMessage(deadline: Date, shouldCancel: () -> Bool) throws -> [UInt8]? {
+        guard let len = try read(2, deadline: deadline, shouldCancel: shouldCancel) else { return nil }
+        let n = Int(len[0]) << 8 | Int(len[1])
+        guard let body = try read(n, deadline: deadline, shouldCancel: shouldCancel) else {
+            throw DNSError.malformed("TCP stream from \(server) closed in the middle of a message")
+        }
+        return body
+    }
+}

@@ -1,0 +1,64 @@
+/// A record type code with its mnemonic (`MX`, `TYPE65280` for unknown ones, RFC 3597).
+public struct DNSType: Hashable, Sendable, CustomStringConvertible, RawRepresentable {
+    public var rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    public init(_ v: UInt16) { rawValue = v }
+
+    public static let A = DNSType(1), NS = DNSType(2), CNAME = DNSType(5), SOA = DNSType(6), PTR = DNSType(12)
+    public static let HINFO = DNSType(13), MX = DNSType(15), TXT = DNSType(16), AAAA = DNSType(28), SRV = DNSType(33)
+    public static let NAPTR = DNSType(35), DNAME = DNSType(39), OPT = DNSType(41), DS = DNSType(43), SSHFP = DNSType(44)
+    public static let RRSIG = DNSType(46), NSEC = DNSType(47), DNSKEY = DNSType(48), NSEC3 = DNSType(50)
+    public static let NSEC3PARAM = DNSType(51), TLSA = DNSType(52), CDS = DNSType(59), CDNSKEY = DNSType(60)
+    public static let SVCB = DNSType(64), HTTPS = DNSType(65), SPF = DNSType(99), TSIG = DNSType(250)
+    public static let IXFR = DNSType(251), AXFR = DNSType(252), ANY = DNSType(255), CAA = DNSType(257)
+
+    static let names: [UInt16: String] = [
+        1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 13: "HINFO", 15: "MX", 16: "TXT", 28: "AAAA", 33: "SRV",
+        35: "NAPTR", 39: "DNAME", 41: "OPT", 43: "DS", 44: "SSHFP", 46: "RRSIG", 47: "NSEC", 48: "DNSKEY", 50: "NSEC3",
+        51: "NSEC3PARAM", 52: "TLSA", 59: "CDS", 60: "CDNSKEY", 64: "SVCB", 65: "HTTPS", 99: "SPF", 250: "TSIG",
+        251: "IXFR", 252: "AXFR", 255: "ANY", 257: "CAA",
+    ]
+    static let codes: [String: UInt16] = Dictionary(uniqueKeysWithValues: names.map { ($0.value, $0.key) })
+
+    /// `MX`, `mx`, `TYPE15` or `15`.
+    public init?(_ text: String) {
+        let u = text.uppercased()
+        if let c = DNSType.codes[u] { rawValue = c; return }
+        if u.hasPrefix("TYPE"), let v = UInt16(u.dropFirst(4)) { rawValue = v; return }
+        if let v = UInt16(u) { rawValue = v; return }
+        return nil
+    }
+
+    public var description: String { DNSType.names[rawValue] ?? "TYPE\(rawValue)" }
+}
+
+/// A record class (`IN`, `CH`, `HS`, `NONE`, `ANY`, or `CLASS42`).
+public struct DNSClass: Hashable, Sendable, CustomStringConvertible, RawRepresentable {
+    public var rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    public init(_ v: UInt16) { rawValue = v }
+    public static let IN = DNSClass(1), CH = DNSClass(3), HS = DNSClass(4), NONE = DNSClass(254), ANY = DNSClass(255)
+    static let names: [UInt16: String] = [1: "IN", 3: "CH", 4: "HS", 254: "NONE", 255: "ANY"]
+
+    public init?(_ text: String) {
+        let u = text.uppercased()
+        if let (c, _) = DNSClass.names.first(where: { $0.value == u }) { rawValue = c; return }
+        if u.hasPrefix("CLASS"), let v = UInt16(u.dropFirst(5)) { rawValue = v; return }
+        return nil
+    }
+    public var description: String { DNSClass.names[rawValue] ?? "CLASS\(rawValue)" }
+}
+
+/// Response codes, with the extended ones EDNS adds.
+public enum DNSRcode {
+    static let names: [Int: String] = [0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED",
+                                       6: "YXDOMAIN", 7: "YXRRSET", 8: "NXRRSET", 9: "NOTAUTH", 10: "NOTZONE", 16: "BADVERS",
+                                       17: "BADKEY", 18: "BADTIME", 23: "BADCOOKIE"]
+    public static func name(_ code: Int) -> String { names[code] ?? "RCODE\(code)" }
+}
+
+/// Opcodes: QUERY, IQUERY, STATUS, NOTIFY, UPDATE.
+public enum DNSOpcode {
+    static let names: [UInt8: String] = [0: "QUERY", 1: "IQUERY", 2: "STATUS", 4: "NOTIFY", 5: "UPDATE"]
+    public static func name(_ code: UInt8) -> String { names[code] ?? "OPCODE\(code)" }
+}

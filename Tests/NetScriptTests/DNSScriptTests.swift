@@ -1,0 +1,199 @@
+import Foundation
+import XCTest
+import NetKit
+
+/// The `dns` commands as a user runs them: the built `netscript` against NSD on loopback,
+/// started through `scripts/lab.d/nsd.sh` like the lab does.
+/// A lab server started from `scripts/lab.d/NAME.sh` on a free port for these tests, ready
+/// once it answers `probeZone` SOA at `probeAddress`; stopped by PID.
+final class LabServer {
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let process = Process()
+    let port: UInt16
+    let dir: URL
+
+    init(_ name: String, binary: String, portVariable: String, probeAddress: String = "127.0.0.1", probeZone: String) throws {
+        guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("\(binary) is not installed") }
+        port = UInt16.random(in: 20000...60000)
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-script-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", "source scripts/lab.d/\(name).sh && lab_start"]
+        process.currentDirectoryURL = LabServer.repoRoot
+        var env = ProcessInfo.processInfo.environment
+        env["LAB_DIR"] = dir.path
+        env[portVariable] = String(port)
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var o = DNSQueryOptions()
+        o.timeout = 0.2; o.retries = 0
+        let server = DNSServer(address: try IPAddress(probeAddress), port: port)
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, process.isRunning {
+            if let r = try? DNSClient().query(try DNSName(probeZone), .SOA, server: server, options: o), !r.message.answers.isEmpty { return }
+            usleep(50_000)
+        }
+        stop()
+        throw XCTSkip("\(name) did not start on port \(port)")
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            let deadline = Date().addingTimeInterval(5)
+            while process.isRunning && Date() < deadline { usleep(10_000) }
+        }
+        try? FileManager.default.removeItem(at: dir)
+    }
+}
+
+/// The `dns` commands as a user runs them: the built `netscript` against NSD on loopback,
+/// started through `scripts/lab.d/nsd.sh` like the lab does (Knot and the delegation tree
+/// for updates, IXFR and traces).
+final class DNSScriptTests: XCTestCase {
+    nonisolated(unsafe) static var nsd: LabServer?
+    nonisolated(unsafe) static var skipReason: String?
+    static var port: UInt16 { nsd?.port ?? 0 }
+
+    override class func setUp() {
+        super.setUp()
+        do { nsd = try LabServer("nsd", binary: "/usr/sbin/nsd", portVariable: "NSD_PORT", probeZone: "example.test") } catch {
+            skipReason = "\(error)"
+        }
+    }
+
+    override class func tearDown() {
+        nsd?.stop(); nsd = nil
+        super.tearDown()
+    }
+
+    var srv: String { "127.0.0.1:\(Self.port)" }
+
+    func run(_ program: String, _ extra: [String] = []) throws -> RunResult {
+        if let why = Self.skipReason { throw XCTSkip(why) }
+        return try runProcess(try NetScriptBinary.path(), extra + ["-e", program], timeout: 30)
+    }
+
+    func testContract() throws {
+        var r = try run("for r in dns \"MX\" \"example.test\" server: \"\(srv)\" { print r.preference r.exchange }")
+        XCTAssertEqual(r.stdout, "10 mail.example.test.\n", r.stderr)
+        r = try run("print (len (dns.axfr \"example.test\" server: \"\(srv)\"))")
+        XCTAssertEqual(r.stdout, "10079\n", r.stderr)
+        r = try run("try { dns \"A\" \"nope.example.test\" server: \"\(srv)\" } catch e { print e.kind }")
+        XCTAssertEqual(r.stdout, "dns.nxdomain\n", r.stderr)
+    }
+
+    func testTypedFieldsAndResponse() throws {
+        let r = try run("""
+        s = "\(srv)"
+        soa = (dns "SOA" "example.test" server: s)[0]
+        print soa.mname soa.rname soa.serial soa.refresh soa.retry soa.expire soa.minimum
+        t = (dns "TXT" "txt.example.test" server: s)[0]
+        print (len t.strings) t.strings[0]
+        for x in dns "SRV" "_sip._tcp.example.test" server: s { print x.priority x.weight x.port x.target }
+        for x in dns "CAA" "example.test" server: s { print x.flags x.tag x.value }
+        a = (dns "A" "mail.example.test" server: s)[0]
+        print a.name a.ttl a.class a.type (type a.address) a.address
+        print (dns "AAAA" "mail.example.test" server: s)[0].address
+        resp = dns "A" "www.example.test" server: s
+        print resp.rcode resp.flags (len resp.answer) resp.answer[0].type resp.answer[0].target resp.question.name resp.server
+        print (len (dns "MX" "mail.example.test" server: s))
+        for x in dns.reverse "192.0.2.25" server: s { print x.target }
+        print (dns "SVCB" "svcb.example.test" server: s)[0].params.alpn
+        print (dns "TXT" "big.example.test" server: s).tcp
+        print (dns "MX" "example.test" server: s tcp: true).tcp
+        print (dns.parse "x.test. 60 IN MX 5 m.x.test.").exchange
+        """)
+        XCTAssertEqual(r.stdout, """
+        ns1.example.test. hostmaster.example.test. 2026112501 7200 900 1209600 300
+        4 hello world
+        10 60 5060 sip.example.test.
+        20 0 5061 sip2.example.test.
+        0 issue letsencrypt.org
+        128 iodef mailto:security@example.test
+        mail.example.test. 3600 IN A ip 192.0.2.25
+        2001:db8::25
+        NOERROR ["qr", "aa", "rd"] 3 CNAME web.example.test. www.example.test. \(srv)
+        0
+        mail.example.test.
+        h2,h3
+        true
+        true
+        m.x.test.
+
+        """, r.stderr)
+    }
+
+    func testPrintsLikeDigAndTraces() throws {
+        let r = try run("trace on\nprint (dns \"MX\" \"example.test\" server: \"\(srv)\" rd: false)")
+        XCTAssertTrue(r.stdout.contains(";; ANSWER SECTION:\nexample.test.\t\t3600\tIN\tMX\t10 mail.example.test.\n"), r.stdout)
+        XCTAssertTrue(r.stdout.contains(";; flags: qr aa; QUERY: 1, ANSWER: 1"), r.stdout)
+        XCTAssertTrue(r.stderr.contains("C: ;; QUESTION SECTION:\nC: ;example.test.\t\t\tIN\tMX"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("S: ;; ANSWER SECTION:"), r.stderr)
+    }
+
+    func testErrorsNameTheQuestionAndServer() throws {
+        var r = try run("try { dns \"A\" \"nope.example.test\" server: \"\(srv)\" } catch e { print e.question \"|\" e.server \"|\" e.message }")
+        XCTAssertEqual(r.stdout, "nope.example.test A | \(srv) | NXDOMAIN: nope.example.test. does not exist (asked nope.example.test. A at \(srv))\n", r.stderr)
+        r = try run("try { dns \"A\" \"example.org\" server: \"\(srv)\" } catch e { print e.kind }")
+        XCTAssertEqual(r.stdout, "dns.refused\n", r.stderr)
+        // Nothing answers on port 9: two short tries, then dns.timeout.
+        r = try run("try { dns \"A\" \"x.test\" server: \"127.0.0.1:9\" timeout: 0.2 retries: 1 } catch e { print e.kind }")
+        XCTAssertEqual(r.stdout, "dns.timeout\n", r.stderr)
+        r = try run("dns \"BOGUS\" \"x.test\" server: \"\(srv)\"")
+        XCTAssertTrue(r.stderr.contains("error[value]: dns: unknown record type 'BOGUS'"), r.stderr)
+        XCTAssertEqual(r.status, 1)
+        r = try run("help dns")
+        XCTAssertTrue(r.stdout.contains("for r in dns \"MX\" \"example.test\""), r.stdout)
+    }
+
+    func testUpdateIXFRAndSignedAXFR() throws {
+        let knot = try LabServer("knot", binary: "/usr/sbin/knotd", portVariable: "KNOT_PORT", probeZone: "update.test")
+        defer { knot.stop() }
+        let k = "127.0.0.1:\(knot.port)"
+        let key = "hmac-sha256:update-key:c2VjcmV0LXNoYTI1Ni1rZXktZm9yLXRlc3Rz"
+        let r = try run("""
+        k = "\(key)"
+        print (dns.update "update.test" server: "\(k)" key: k add: ["www 300 A 192.0.2.80"] delete: ["old A"] absent: ["www"]).rcode
+        print (dns "A" "www.update.test" server: "\(k)")[0].address
+        try { dns.update "update.test" server: "\(k)" key: k add: ["x A 192.0.2.1"] absent: ["www"] } catch e { print e.kind }
+        try { dns.update "update.test" server: "\(k)" add: ["x A 192.0.2.1"] } catch e { print e.kind }
+        try { dns.update "update.test" server: "\(k)" key: "update-key:d3Jvbmc=" add: ["x A 192.0.2.1"] } catch e { print e.kind }
+        for r in dns.ixfr "update.test" serial: 1 server: "\(k)" key: k { print r.type r.name r.data }
+        print (len (dns.axfr "example.test" server: "\(srv)" key: "hmac-sha256:xfr-key:eGZyLWtleS1zZWNyZXQtZm9yLXRoZS10ZXN0cw=="))
+        """)
+        XCTAssertEqual(r.stdout, """
+        NOERROR
+        192.0.2.80
+        dns.yxdomain
+        dns.notauth
+        dns.tsig
+        SOA update.test. ns1.update.test. hostmaster.update.test. 2 7200 900 1209600 300
+        SOA update.test. ns1.update.test. hostmaster.update.test. 1 7200 900 1209600 300
+        A old.update.test. 192.0.2.1
+        SOA update.test. ns1.update.test. hostmaster.update.test. 2 7200 900 1209600 300
+        A www.update.test. 192.0.2.80
+        SOA update.test. ns1.update.test. hostmaster.update.test. 2 7200 900 1209600 300
+        10079
+
+        """, r.stderr)
+    }
+
+    func testTraceThroughTheLocalTree() throws {
+        let tree = try LabServer("nsd-tree", binary: "/usr/sbin/nsd", portVariable: "TREE_PORT", probeAddress: "127.0.0.3", probeZone: "example.test")
+        defer { tree.stop() }
+        let r = try run("""
+        for s in dns.trace "A" "www.example.test" roots: ["127.0.0.1:\(tree.port)"] { print s.zone s.server s.referral (len s.response) }
+        try { dns.trace "nope.example.test" roots: ["127.0.0.1:\(tree.port)"] } catch e { print e.kind }
+        """)
+        XCTAssertEqual(r.stdout, """
+        . 127.0.0.1:\(tree.port) test. 0
+        test. 127.0.0.2:\(tree.port) example.test. 0
+        example.test. 127.0.0.3:\(tree.port) nil 1
+        dns.nxdomain
+
+        """, r.stderr)
+    }
+}
