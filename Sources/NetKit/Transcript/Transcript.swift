@@ -32,6 +32,8 @@ public struct TranscriptEvent: Sendable {
 public final class Transcript: @unchecked Sendable {
     private let lock = NSLock()
     private var events: [TranscriptEvent] = []
+    /// Where the oldest step is once `events` is full.
+    private var head = 0
     private var live: Bool = false
     private var sink: ((TranscriptEvent) -> Void)?
     /// How many steps are kept for replay; older ones are dropped first.
@@ -55,8 +57,9 @@ public final class Transcript: @unchecked Sendable {
     /// Records one step. Secrets must already be masked (see `Transcript.mask`).
     public func record(_ event: TranscriptEvent) {
         lock.lock()
-        events.append(event)
-        if events.count > capacity { events.removeFirst(events.count - capacity) }
+        // A ring: once full, the oldest step is overwritten (no shifting of the whole array).
+        if events.count < capacity { events.append(event) }
+        else if capacity > 0 { events[head] = event; head = (head + 1) % capacity }
         let deliver = live ? sink : nil
         lock.unlock()
         deliver?(event)
@@ -68,11 +71,12 @@ public final class Transcript: @unchecked Sendable {
 
     /// The steps kept so far, oldest first.
     public var steps: [TranscriptEvent] {
-        lock.lock(); defer { lock.unlock() }; return events
+        lock.lock(); defer { lock.unlock() }
+        return head == 0 ? events : Array(events[head...] + events[..<head])
     }
 
     public func clear() {
-        lock.lock(); events.removeAll(); lock.unlock()
+        lock.lock(); events.removeAll(); head = 0; lock.unlock()
     }
 
     /// The conventional rendering of a step: `C: EHLO host`, `S: 250 OK`, `* connected`.
@@ -90,6 +94,14 @@ public final class Transcript: @unchecked Sendable {
     /// Renders bytes for a trace line: printable ASCII as is, the rest escaped
     /// (`\r`, `\n`, `\t`, `\xNN`), and the middle elided when longer than `limit` characters.
     public static func escape(_ bytes: some Collection<UInt8>, limit: Int = 200) -> String {
+        // Long data: escape only the two ends that can be shown (each escapes to at least as
+        // many characters as it has bytes), so a megabyte costs no more than a line.
+        if limit >= 10, bytes.count > 2 * limit + 8 {
+            let keep = (limit - 5) / 2
+            let head = escape(bytes.prefix(limit), limit: Int.max)
+            let tail = escape(bytes.suffix(limit), limit: Int.max)
+            return String(head.prefix(keep)) + " … " + String(tail.suffix(keep))
+        }
         var out = ""
         for b in bytes {
             switch b {

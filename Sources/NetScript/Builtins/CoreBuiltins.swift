@@ -11,6 +11,7 @@ enum CoreBuiltins {
         registerData(interp)
         registerTrace(interp)
         AddressBuiltins.register(in: interp)
+        SocketBuiltins.register(in: interp)
         HelpBuiltins.register(in: interp)
     }
 
