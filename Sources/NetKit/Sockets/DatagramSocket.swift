@@ -77,7 +77,7 @@ public final class DatagramSocket: @unchecked Sendable {
                          : try HostLookup.resolve(try Endpoint(parsing: b, defaultPort: 0), deadline: deadline, cancel: cancel)[0]
         } else if unix {
             // An unnamed Unix datagram socket cannot be answered: give it a private path.
-            let path = NSTemporaryDirectory() + "/netscript-dgram-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+            let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("netscript-dgram-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock")
             local = try SocketAddress(unixDomainSocketPath: path)
         } else if case .v6? = peer {
             local = try SocketAddress(ipAddress: "::", port: 0)

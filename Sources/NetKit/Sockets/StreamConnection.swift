@@ -100,8 +100,10 @@ public final class StreamConnection: @unchecked Sendable {
     init(channel: Channel, box: InboundBuffer, proto: String, serverSide: Bool, transcript: Transcript?, cancel: CancelCheck?) {
         self.channel = channel; self.box = box; self.proto = proto; self.isServerSide = serverSide
         self.transcript = transcript; self.cancel = cancel
-        self.localText = channel.localAddress?.text ?? "?"
-        self.peerText = channel.remoteAddress?.text ?? "?"
+        let local = channel.localAddress?.text ?? ""
+        let peer = channel.remoteAddress?.text ?? ""
+        self.localText = local.isEmpty ? "(unnamed)" : local
+        self.peerText = peer.isEmpty ? "(unnamed)" : peer
     }
 
     /// Whether the peer has closed its side and everything it sent has been read.
@@ -202,7 +204,7 @@ public final class StreamConnection: @unchecked Sendable {
         while !box.tlsReady {
             if let e = box.error {
                 channel.close(promise: nil)
-                throw SocketError(.tls, "connect \(address): TLS handshake failed: \(e)", address: address)
+                throw SocketError(.tls, "connect \(address): TLS handshake failed: \(StreamConnection.tlsReason(e))", address: address)
             }
             if box.eof {
                 throw SocketError(.tls, "connect \(address): the peer closed the connection during the TLS handshake", address: address)
@@ -210,6 +212,18 @@ public final class StreamConnection: @unchecked Sendable {
             try checkWait(deadline: deadline, op: "TLS handshake with")
         }
         transcript?.record("tls", .note, "TLS handshake done with \(address)")
+    }
+
+    /// A TLS failure in words a learner can act on.
+    static func tlsReason(_ e: Error) -> String {
+        let s = "\(e)"
+        if s.contains("CERTIFICATE_VERIFY_FAILED") {
+            return "the server's certificate is not trusted (unknown issuer, self-signed or expired); ca: FILE trusts a private CA, verify: false skips the check"
+        }
+        if s.contains("failedToValidateHostname") { return "the server's certificate is not for this name (\(s))" }
+        if s.contains("WRONG_VERSION_NUMBER") || s.contains("PACKET_LENGTH_TOO_LONG") { return "the server did not answer in TLS" }
+        if let io = e as? IOError { return String(cString: strerror(io.errnoCode)).lowercased() }
+        return s
     }
 
     // MARK: waiting
@@ -308,7 +322,9 @@ public final class StreamConnection: @unchecked Sendable {
 
     /// Bytes up to and including `delimiter`; the rest at end of stream (nil if nothing is
     /// left). At most `max` bytes are buffered while looking: more is an error of kind `value`.
-    public func recvUntil(_ delimiter: [UInt8], max: Int = 1 << 20, timeout: TimeInterval = 30, what: String = "recv.until") throws -> [UInt8]? {
+    public func recvUntil(_ delimiter: [UInt8], max: Int = 1 << 20, timeout: TimeInterval = 30, what: String = "recv.until",
+                          shownMax: Int? = nil) throws -> [UInt8]? {
+        let shown = shownMax ?? max
         precondition(!delimiter.isEmpty)
         let deadline = Date().addingTimeInterval(timeout)
         box.cond.lock()
@@ -322,7 +338,7 @@ public final class StreamConnection: @unchecked Sendable {
             let n = box.count
             if let end = find(delimiter, from: scanned) {
                 if end > max {
-                    throw SocketError(.value, "\(what) from \(peerText): no delimiter within max: \(max) bytes", address: peerText)
+                    throw SocketError(.value, "\(what) from \(peerText): no \(what == "recv.line" ? "newline" : "delimiter") within max: \(shown) bytes", address: peerText)
                 }
                 let data = box.take(end)
                 resumeIfNeeded()
@@ -331,7 +347,7 @@ public final class StreamConnection: @unchecked Sendable {
             }
             scanned = Swift.max(0, n - delimiter.count + 1)
             if n > max {
-                throw SocketError(.value, "\(what) from \(peerText): no delimiter within max: \(max) bytes (the peer sent more without one)", address: peerText)
+                throw SocketError(.value, "\(what) from \(peerText): no \(what == "recv.line" ? "newline" : "delimiter") within max: \(shown) bytes (the peer sent more without one)", address: peerText)
             }
             if let e = failure("recv from") { throw e }
             if box.eof {
@@ -421,7 +437,10 @@ public final class StreamConnection: @unchecked Sendable {
         try? flush(timeout: timeout)
         transcript?.record(proto, .note, "closed \(localText) → \(peerText)")
         let f = channel.close()
-        _ = try? SocketRuntime.wait(f, deadline: Date().addingTimeInterval(timeout), cancel: nil, op: "close", address: peerText)
+        // TLS waits for the peer's close_notify, which many peers never send: do not block on it.
+        if proto != "tls" {
+            _ = try? SocketRuntime.wait(f, deadline: Date().addingTimeInterval(timeout), cancel: nil, op: "close", address: peerText)
+        }
     }
 
     /// Whether the peer is gone (closed or reset) or we closed.

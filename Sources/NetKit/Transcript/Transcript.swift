@@ -96,7 +96,7 @@ public final class Transcript: @unchecked Sendable {
     public static func escape(_ bytes: some Collection<UInt8>, limit: Int = 200) -> String {
         // Long data: escape only the two ends that can be shown (each escapes to at least as
         // many characters as it has bytes), so a megabyte costs no more than a line.
-        if limit >= 10, bytes.count > 2 * limit + 8 {
+        if limit >= 10, limit < Int.max / 4, bytes.count > 2 * limit + 8 {
             let keep = (limit - 5) / 2
             let head = escape(bytes.prefix(limit), limit: Int.max)
             let tail = escape(bytes.suffix(limit), limit: Int.max)

@@ -142,7 +142,7 @@ enum SocketBuiltins {
                    example: "print (recv.line c)") { a in
             let c = try connection(a)
             let t = try timeout(a, 30), mx = try maxOption(a, 1 << 20)
-            guard var data = try sock({ try c.recvUntil([0x0A], max: mx + 1, timeout: t, what: "recv.line") }) else { return .nil }
+            guard var data = try sock({ try c.recvUntil([0x0A], max: mx + 1, timeout: t, what: "recv.line", shownMax: mx) }) else { return .nil }
             if a.optionBool("keep") != true {
                 if data.last == 0x0A { data.removeLast(); if data.last == 0x0D { data.removeLast() } }
             }
