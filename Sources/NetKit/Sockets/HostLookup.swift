@@ -146,7 +146,8 @@ public enum HostLookup {
         }
         let name = String(cString: host)
         var addrs = (try? addresses(name)) ?? []
-        if !addrs.contains(ip) { addrs.insert(ip, at: 0) }
+        addrs.removeAll { $0 == ip }
+        addrs.insert(ip, at: 0)
         return (name, [], addrs)
     }
 

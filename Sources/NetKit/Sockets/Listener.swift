@@ -35,15 +35,16 @@ public final class Listener: @unchecked Sendable {
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { ch in
                 let box = InboundBuffer()
-                do { try ch.pipeline.syncOperations.addHandler(InboundHandler(box)) }
-                catch { return ch.eventLoop.makeFailedFuture(error) }
-                lock.lock(); let l = holder; lock.unlock()
-                if let l {
-                    let conn = StreamConnection.accepted(channel: ch, box: box, proto: unixPath == nil ? "tcp" : "unix", transcript: l.transcript)
-                    l.enqueue(conn)
-                } else {
-                    ch.close(promise: nil)
+                let handler = InboundHandler(box) { active in
+                    lock.lock(); let l = holder; lock.unlock()
+                    if let l {
+                        l.enqueue(StreamConnection.accepted(channel: active, box: box, proto: unixPath == nil ? "tcp" : "unix", transcript: l.transcript))
+                    } else {
+                        active.close(promise: nil)
+                    }
                 }
+                do { try ch.pipeline.syncOperations.addHandler(handler) }
+                catch { return ch.eventLoop.makeFailedFuture(error) }
                 return ch.eventLoop.makeSucceededVoidFuture()
             }
         let deadline = Date().addingTimeInterval(timeout)

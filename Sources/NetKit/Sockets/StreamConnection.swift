@@ -32,7 +32,14 @@ final class InboundBuffer: @unchecked Sendable {
 final class InboundHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     let box: InboundBuffer
-    init(_ box: InboundBuffer) { self.box = box }
+    /// Called once the channel is active (a listener hands over accepted connections then).
+    let onActive: ((Channel) -> Void)?
+    init(_ box: InboundBuffer, onActive: ((Channel) -> Void)? = nil) { self.box = box; self.onActive = onActive }
+
+    func channelActive(context: ChannelHandlerContext) {
+        onActive?(context.channel)
+        context.fireChannelActive()
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buf = unwrapInboundIn(data)
