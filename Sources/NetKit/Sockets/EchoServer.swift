@@ -60,6 +60,17 @@ public final class EchoServer: @unchecked Sendable {
         func add(connections c: Int = 0, finished f: Int = 0, bytes b: Int = 0, datagrams d: Int = 0) {
             lock.lock(); connections += c; finished += f; bytes += b; datagrams += d; lock.unlock()
         }
+        /// The open client connections, so `stop` can close them too.
+        var children: [ObjectIdentifier: Channel] = [:]
+        func track(_ ch: Channel) {
+            let id = ObjectIdentifier(ch)
+            lock.lock(); children[id] = ch; lock.unlock()
+            ch.closeFuture.whenComplete { _ in self.lock.lock(); self.children[id] = nil; self.lock.unlock() }
+        }
+        func closeAll() {
+            lock.lock(); let all = Array(children.values); children.removeAll(); lock.unlock()
+            for ch in all { ch.close(promise: nil) }
+        }
         public var snapshot: (connections: Int, finished: Int, bytes: Int, datagrams: Int) {
             lock.lock(); defer { lock.unlock() }; return (connections, finished, bytes, datagrams)
         }
@@ -101,6 +112,7 @@ public final class EchoServer: @unchecked Sendable {
                 .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
                 .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { ch in
+                    stats.track(ch)
                     do { try ch.pipeline.syncOperations.addHandler(EchoHandler(stats)); return ch.eventLoop.makeSucceededVoidFuture() }
                     catch { return ch.eventLoop.makeFailedFuture(error) }
                 }
@@ -116,6 +128,7 @@ public final class EchoServer: @unchecked Sendable {
 
     public func stop() {
         try? channel.close().wait()
+        stats.closeAll()
         let s = stats.snapshot
         transcript?.record(udp ? "udp" : "tcp", .note,
                            "echo server on \(localText) stopped: \(udp ? "\(s.datagrams) datagrams" : "\(s.connections) connections"), \(s.bytes) bytes echoed")

@@ -118,7 +118,7 @@ public final class Listener: @unchecked Sendable {
         queue.removeAll()
         cond.broadcast()
         cond.unlock()
-        for c in pending { c.channel.close(promise: nil) }
+        for c in pending { c.abandon() }
         try? channel.close().wait()
         transcript?.record(proto, .note, "stopped listening on \(localText)")
     }

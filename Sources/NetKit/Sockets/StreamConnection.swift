@@ -91,7 +91,9 @@ public struct TLSOptions: Sendable {
 /// calls: each waits on the event loop's work in slices of at most 100 ms, so a deadline or a
 /// cancellation check (Ctrl-C) ends it promptly. Every step is reported to the transcript.
 public final class StreamConnection: @unchecked Sendable {
-    public let channel: Channel
+    /// The NIO channel (TLS, accepted connections), or nil for a direct client socket.
+    public let channel: Channel?
+    let direct: DirectSocket?
     let box: InboundBuffer
     /// "tcp", "tls" or "unix": the transcript's protocol name.
     public let proto: String
@@ -104,11 +106,12 @@ public final class StreamConnection: @unchecked Sendable {
     public private(set) var isWriteShut = false
     public var cancel: CancelCheck?
 
-    init(channel: Channel, box: InboundBuffer, proto: String, serverSide: Bool, transcript: Transcript?, cancel: CancelCheck?) {
-        self.channel = channel; self.box = box; self.proto = proto; self.isServerSide = serverSide
+    init(channel: Channel?, direct: DirectSocket? = nil, box: InboundBuffer, proto: String, serverSide: Bool, transcript: Transcript?, cancel: CancelCheck?) {
+        self.channel = channel; self.direct = direct; self.box = box; self.proto = proto; self.isServerSide = serverSide
         self.transcript = transcript; self.cancel = cancel
-        let local = channel.localAddress?.text ?? ""
-        let peer = channel.remoteAddress?.text ?? ""
+        let names = direct?.names()
+        let local = names?.local ?? channel?.localAddress?.text ?? ""
+        let peer = names?.peer ?? channel?.remoteAddress?.text ?? ""
         self.localText = local.isEmpty ? "(unnamed)" : local
         self.peerText = peer.isEmpty ? "(unnamed)" : peer
     }
@@ -141,6 +144,21 @@ public final class StreamConnection: @unchecked Sendable {
         var lastError: Error = SocketError(.resolve, "connect \(ep): no addresses", address: ep.description)
         for target in targets {
             let addrText = ep.isLiteral ? ep.description : "\(ep) (\(target.text))"
+            if tls == nil {
+                do {
+                    let d = try DirectSocket.connect(to: target, deadline: deadline, cancel: cancel, shown: addrText)
+                    let conn = StreamConnection(channel: nil, direct: d, box: InboundBuffer(), proto: "tcp", serverSide: false,
+                                                transcript: transcript, cancel: cancel)
+                    transcript?.record("tcp", .note, "connected \(conn.localText) → \(conn.peerText)")
+                    return conn
+                } catch let e as SocketError where e.kind == .interrupted {
+                    throw e
+                } catch {
+                    lastError = error
+                    if Date() >= deadline { break }
+                    continue
+                }
+            }
             let box = InboundBuffer()
             let sniName = tls?.serverName ?? (ep.isLiteral ? nil : ep.host)
             let remaining = max(0.001, deadline.timeIntervalSinceNow)
@@ -180,22 +198,11 @@ public final class StreamConnection: @unchecked Sendable {
     public static func connectUnix(_ path: String, timeout: TimeInterval = 10, transcript: Transcript? = nil,
                                    cancel: CancelCheck? = nil) throws -> StreamConnection {
         let deadline = Date().addingTimeInterval(timeout)
-        let box = InboundBuffer()
-        let bootstrap = ClientBootstrap(group: SocketRuntime.group)
-            .connectTimeout(.milliseconds(Int64(timeout * 1000)))
-            .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-            .channelInitializer { ch in
-                do { try ch.pipeline.syncOperations.addHandler(InboundHandler(box)); return ch.eventLoop.makeSucceededVoidFuture() }
-                catch { return ch.eventLoop.makeFailedFuture(error) }
-            }
-        let ch: Channel
-        do {
-            ch = try SocketRuntime.wait(bootstrap.connect(unixDomainSocketPath: path), deadline: deadline, cancel: cancel,
-                                        op: "connect", address: path, onAbandon: { $0.close(promise: nil) })
-        } catch let e as SocketError where e.kind == .io && !FileManager.default.fileExists(atPath: path) {
-            throw SocketError(.refused, "connect \(path): no such socket", address: path)
-        }
-        let conn = StreamConnection(channel: ch, box: box, proto: "unix", serverSide: false, transcript: transcript, cancel: cancel)
+        let address: SocketAddress
+        do { address = try SocketAddress(unixDomainSocketPath: path) }
+        catch { throw SocketError(.value, "connect \(path): not a usable socket path (\(error))", address: path) }
+        let d = try DirectSocket.connect(to: address, deadline: deadline, cancel: cancel, shown: path)
+        let conn = StreamConnection(channel: nil, direct: d, box: InboundBuffer(), proto: "unix", serverSide: false, transcript: transcript, cancel: cancel)
         transcript?.record("unix", .note, "connected to \(path)")
         return conn
     }
@@ -210,7 +217,7 @@ public final class StreamConnection: @unchecked Sendable {
         defer { box.cond.unlock() }
         while !box.tlsReady {
             if let e = box.error {
-                channel.close(promise: nil)
+                channel?.close(promise: nil)
                 throw SocketError(.tls, "connect \(address): TLS handshake failed: \(StreamConnection.tlsReason(e))", address: address)
             }
             if box.eof {
@@ -236,15 +243,23 @@ public final class StreamConnection: @unchecked Sendable {
     // MARK: waiting
 
     /// One slice of waiting, with the lock held: throws on cancellation or at the deadline.
+    /// A direct socket reads here (into the buffer); a channel's event loop fills it meanwhile.
     private func checkWait(deadline: Date, op: String) throws {
         if cancel?() == true { throw SocketError(.interrupted, "\(op) \(peerText): interrupted", address: peerText) }
         let now = Date()
         if now >= deadline { throw SocketError(.timeout, "\(op) \(peerText): timed out", address: peerText) }
+        if let d = direct {
+            do {
+                if case .eof = try d.read(into: box, deadline: deadline, shown: peerText) { box.eof = true }
+            } catch { box.error = error }
+            return
+        }
         _ = box.cond.wait(until: min(deadline, now.addingTimeInterval(0.1)))
     }
 
     /// Resumes reading after the caller consumed enough. Called with the lock held.
     private func resumeIfNeeded() {
+        guard let channel else { return }
         if box.paused && box.count < box.limit / 2 {
             box.paused = false
             let ch = channel
@@ -253,6 +268,10 @@ public final class StreamConnection: @unchecked Sendable {
                 ch.read()
             }
         }
+    }
+
+    private func checkOpen(_ op: String) throws {
+        if isClosed { throw SocketError(.closed, "\(op) \(peerText): the connection is closed (close was called)", address: peerText) }
     }
 
     private func failure(_ op: String) -> SocketError? {
@@ -277,6 +296,12 @@ public final class StreamConnection: @unchecked Sendable {
         box.cond.lock()
         if let e = failure("send to") { box.cond.unlock(); throw e }
         box.cond.unlock()
+        if let d = direct {
+            transcript?.record(proto, sentDirection, "→ \(data.count) byte\(data.count == 1 ? "" : "s") \"\(Transcript.escape(data))\"")
+            try d.writeAll(data, deadline: Date().addingTimeInterval(timeout), cancel: cancel, shown: peerText)
+            return
+        }
+        guard let channel else { return }
         if !channel.isActive { throw SocketError(.closed, "send to \(peerText): the peer closed the connection", address: peerText) }
         transcript?.record(proto, sentDirection, "→ \(data.count) byte\(data.count == 1 ? "" : "s") \"\(Transcript.escape(data))\"")
         let deadline = Date().addingTimeInterval(timeout)
@@ -302,7 +327,7 @@ public final class StreamConnection: @unchecked Sendable {
 
     /// Waits until everything sent so far has been handed to the kernel.
     public func flush(timeout: TimeInterval = 30) throws {
-        guard channel.isActive else { return }
+        guard let channel, channel.isActive else { return }
         let f = channel.writeAndFlush(channel.allocator.buffer(capacity: 0))
         _ = try SocketRuntime.wait(f, deadline: Date().addingTimeInterval(timeout), cancel: cancel, op: "send to", address: peerText)
     }
@@ -311,6 +336,7 @@ public final class StreamConnection: @unchecked Sendable {
 
     /// Up to `max` bytes: whatever has arrived, waiting for at least one byte. Nil at end of stream.
     public func recv(max: Int, timeout: TimeInterval = 30) throws -> [UInt8]? {
+        try checkOpen("recv from")
         let deadline = Date().addingTimeInterval(timeout)
         box.cond.lock()
         defer { box.cond.unlock() }
@@ -333,6 +359,7 @@ public final class StreamConnection: @unchecked Sendable {
                           shownMax: Int? = nil) throws -> [UInt8]? {
         let shown = shownMax ?? max
         precondition(!delimiter.isEmpty)
+        try checkOpen("\(what) from")
         let deadline = Date().addingTimeInterval(timeout)
         box.cond.lock()
         defer { box.cond.unlock() }
@@ -368,7 +395,7 @@ public final class StreamConnection: @unchecked Sendable {
     }
 
     private func resumeIfNeededForce() {
-        let ch = channel
+        guard let ch = channel else { return }
         ch.eventLoop.execute {
             ch.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
             ch.read()
@@ -398,6 +425,7 @@ public final class StreamConnection: @unchecked Sendable {
 
     /// Everything until the peer closes its side, at most `max` bytes (more is an error).
     public func recvAll(max: Int = 64 << 20, timeout: TimeInterval = 30) throws -> [UInt8] {
+        try checkOpen("recv.all from")
         let deadline = Date().addingTimeInterval(timeout)
         box.cond.lock()
         defer { box.cond.unlock() }
@@ -428,6 +456,8 @@ public final class StreamConnection: @unchecked Sendable {
         isWriteShut = true
         try? flush(timeout: timeout)
         transcript?.record(proto, .note, "shutdown (no more sends) \(localText) → \(peerText)")
+        if let d = direct { d.shutdownWrite(); return }
+        guard let channel else { return }
         let p = channel.eventLoop.makePromise(of: Void.self)
         channel.close(mode: .output, promise: p)
         do {
@@ -443,6 +473,8 @@ public final class StreamConnection: @unchecked Sendable {
         isClosed = true
         try? flush(timeout: timeout)
         transcript?.record(proto, .note, "closed \(localText) → \(peerText)")
+        if let d = direct { d.close(); return }
+        guard let channel else { return }
         let f = channel.close()
         // TLS waits for the peer's close_notify, which many peers never send: do not block on it.
         if proto != "tls" {
@@ -451,5 +483,12 @@ public final class StreamConnection: @unchecked Sendable {
     }
 
     /// Whether the peer is gone (closed or reset) or we closed.
-    public var peerGone: Bool { isClosed || !channel.isActive }
+    public var peerGone: Bool { isClosed || (channel.map { !$0.isActive } ?? box.eof) }
+
+    /// Closes without flushing or tracing: for a connection the program dropped.
+    public func abandon() {
+        if isClosed { return }
+        isClosed = true
+        if let d = direct { d.close() } else { channel?.close(promise: nil) }
+    }
 }

@@ -19,7 +19,7 @@ func sock<T>(_ body: () throws -> T) throws -> T {
 final class ConnectionValue: NativeObject {
     let conn: StreamConnection
     init(_ conn: StreamConnection) { self.conn = conn }
-    deinit { if !conn.isClosed { conn.channel.close(promise: nil) } }
+    deinit { conn.abandon() }
     override var typeName: String { "connection" }
     override var description: String {
         "<connection \(conn.proto) \(conn.localText) → \(conn.peerText)\(conn.isClosed ? " closed" : "")>"
