@@ -275,6 +275,26 @@ final class SocketScriptTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(start), 30)
     }
 
+    /// Ctrl-C (SIGINT) ends a blocked receive promptly: status 130, not a hang.
+    func testInterruptStopsABlockedReceive() throws {
+        let port = try freePort()
+        let code = "l = listen \"127.0.0.1:\(port)\"\nc = connect \"127.0.0.1:\(port)\"\nprint \"waiting\"\nrecv c timeout: 60"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = ["-e", code]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        peers.append(p)
+        usleep(700_000)
+        let sent = Date()
+        kill(p.processIdentifier, SIGINT)
+        while p.isRunning && Date().timeIntervalSince(sent) < 5 { usleep(10_000) }
+        XCTAssertFalse(p.isRunning)
+        XCTAssertLessThan(Date().timeIntervalSince(sent), 1.5)
+        XCTAssertEqual(p.terminationStatus, 130)
+    }
+
     func testUncaughtSocketErrorIsADiagnostic() throws {
         let port = try freePort()
         let r = try ns("c = connect \"127.0.0.1:\(port)\"")

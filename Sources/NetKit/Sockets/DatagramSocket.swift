@@ -130,7 +130,7 @@ public final class DatagramSocket: @unchecked Sendable {
             }
             f = channel.writeAndFlush(buf)
         }
-        transcript?.record(proto, .client, "→ \(shown) \(data.count) byte\(data.count == 1 ? "" : "s") \"\(Transcript.escape(data))\"")
+        transcript?.record(proto, .client) { "→ \(shown) \(data.count) byte\(data.count == 1 ? "" : "s") \"\(Transcript.escape(data))\"" }
         try SocketRuntime.wait(f, deadline: deadline, cancel: cancel, op: "sendto", address: shown)
     }
 
@@ -145,7 +145,8 @@ public final class DatagramSocket: @unchecked Sendable {
                 box.head += 1
                 if box.head == box.queue.count { box.queue.removeAll(keepingCapacity: true); box.head = 0 }
                 let from = d.from.text
-                transcript?.record(proto, .server, "← \(from) \(d.data.count) byte\(d.data.count == 1 ? "" : "s") \"\(Transcript.escape(d.data))\"")
+                let got = d.data
+                transcript?.record(proto, .server) { "← \(from) \(got.count) byte\(got.count == 1 ? "" : "s") \"\(Transcript.escape(got))\"" }
                 return (d.data, from)
             }
             if let e = box.error {
