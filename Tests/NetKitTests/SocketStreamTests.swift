@@ -162,6 +162,30 @@ final class SocketStreamTests: XCTestCase {
         c.close()
     }
 
+    /// The same bound on the event-loop side (an accepted connection): reading pauses near the
+    /// limit, so the flood waits in the kernel rather than in our memory.
+    func testFloodOnAnAcceptedConnectionIsBounded() throws {
+        let l = try Listener.listen("127.0.0.1:0")
+        defer { l.close() }
+        let c = try StreamConnection.connect("127.0.0.1:\(l.port!)", timeout: 5)
+        let s = try l.accept(timeout: 5)
+        let sender = Thread {
+            let chunk = [UInt8](repeating: 0x78, count: 1 << 20)
+            for _ in 0..<100 { if (try? c.send(chunk, timeout: 3)) == nil { break } }
+        }
+        sender.start()
+        XCTAssertThrowsError(try s.recvUntil([0x0A], max: 1 << 20, timeout: 10, what: "recv.line")) { e in
+            let err = e as! SocketError
+            XCTAssertEqual(err.kind, .value)
+            XCTAssertTrue(err.message.contains("no newline within max: 1048576 bytes"), err.message)
+        }
+        usleep(300_000)
+        s.box.cond.lock(); let held = s.box.count; s.box.cond.unlock()
+        XCTAssertLessThan(held, 4 << 20, "buffered \(held) bytes")
+        s.close()
+        c.close()
+    }
+
     func testUnixStreamThroughSocat() throws {
         let dir = try Peers.tempDir()
         let path = dir.appendingPathComponent("echo.sock").path
