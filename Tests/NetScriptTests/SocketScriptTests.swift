@@ -91,6 +91,23 @@ final class SocketScriptTests: XCTestCase {
         XCTAssertEqual(server.terminationStatus, 130)
     }
 
+    func testContractOverIPv6AndClosedErrors() throws {
+        let port = try freePort()
+        _ = try start(exe, ["-e", "serve echo \"[::1]:\(port)\""])
+        waitForPort(port, host: "::1")
+        let r = try ns("""
+        c = connect "[::1]:\(port)"
+        send c "hello six\\n"
+        print (recv.line c) c.peer
+        close c
+        try { send c "more" } catch e { print e.kind }
+        try { recv c } catch e { print e.kind }
+        close c
+        print c.closed
+        """)
+        XCTAssertEqual(r.stdout, "hello six [::1]:\(port)\nclosed\nclosed\ntrue\n", r.stderr)
+    }
+
     func testContractAgainstSocat() throws {
         let port = try freePort()
         _ = try start(try tool("socat"), ["TCP4-LISTEN:\(port),bind=127.0.0.1,reuseaddr,fork", "EXEC:cat"])

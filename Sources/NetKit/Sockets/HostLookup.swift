@@ -132,10 +132,40 @@ public enum HostLookup {
         return try names.map { try SocketAddress(ipAddress: $0, port: ep.port) }
     }
 
-    /// The name of an address (reverse look-up), its aliases, and the addresses of that name.
+    /// The name of an address (reverse look-up), its aliases, and the addresses of that name:
+    /// `gethostbyaddr_r` (which reports /etc/hosts aliases), then `getnameinfo` as a fallback.
     public static func hostByAddress(_ ip: String) throws -> (name: String, aliases: [String], addresses: [String]) {
         guard let sa = try? SocketAddress(ipAddress: ip, port: 0) else {
             throw SocketError(.value, "gethostbyaddr: '\(ip)' is not an IP address", address: ip)
+        }
+        var packed = [UInt8](repeating: 0, count: 16)
+        let family: Int32 = ip.contains(":") ? AF_INET6 : AF_INET
+        guard inet_pton(family, ip, &packed) == 1 else {
+            throw SocketError(.value, "gethostbyaddr: '\(ip)' is not an IP address", address: ip)
+        }
+        var he = hostent()
+        var buf = [CChar](repeating: 0, count: 16384)
+        var result: UnsafeMutablePointer<hostent>? = nil
+        var herr: Int32 = 0
+        let len = socklen_t(family == AF_INET ? 4 : 16)
+        if gethostbyaddr_r(&packed, len, family, &he, &buf, buf.count, &result, &herr) == 0, let h = result {
+            let name = String(cString: h.pointee.h_name)
+            var aliases: [String] = []
+            if var p = h.pointee.h_aliases {
+                while let a = p.pointee { aliases.append(String(cString: a)); p += 1 }
+            }
+            var addrs: [String] = [ip]
+            if var p = h.pointee.h_addr_list {
+                while let a = p.pointee {
+                    var text = [CChar](repeating: 0, count: 64)
+                    if inet_ntop(h.pointee.h_addrtype, a, &text, socklen_t(text.count)) != nil {
+                        let t = String(cString: text)
+                        if !addrs.contains(t) { addrs.append(t) }
+                    }
+                    p += 1
+                }
+            }
+            return (name, aliases, addrs)
         }
         var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
         let rc: Int32 = sa.withSockAddr { ptr, len in
