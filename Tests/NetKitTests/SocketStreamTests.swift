@@ -101,6 +101,26 @@ final class SocketStreamTests: XCTestCase {
         c.close()
     }
 
+    /// A listener whose accept queue is full drops new SYNs, so connect times out on loopback.
+    func testConnectTimesOutWhenTheAcceptQueueIsFull() throws {
+        let port = try Peers.freePort()
+        peers.append(try python("import socket, time\nl = socket.socket(); l.bind(('127.0.0.1', \(port))); l.listen(0); time.sleep(15)", []))
+        try Peers.waitForPortOnce("127.0.0.1:\(port)")
+        var kinds: [SocketError.Kind] = []
+        var held: [StreamConnection] = []
+        for _ in 0..<4 {
+            let start = Date()
+            do { held.append(try StreamConnection.connect("127.0.0.1:\(port)", timeout: 0.4)) }
+            catch let e as SocketError {
+                kinds.append(e.kind)
+                XCTAssertLessThan(Date().timeIntervalSince(start), 1.5)
+                XCTAssertEqual(e.message, "connect 127.0.0.1:\(port): timed out")
+            }
+        }
+        XCTAssertTrue(kinds.contains(.timeout), "\(kinds)")
+        held.forEach { $0.close() }
+    }
+
     func testCancellationStopsAWait() throws {
         let l = try Listener.listen("127.0.0.1:0")
         defer { l.close() }

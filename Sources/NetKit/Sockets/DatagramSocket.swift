@@ -4,11 +4,13 @@ import NIOPosix
 
 /// A UDP (or Unix datagram) socket used with blocking calls. Message boundaries are kept:
 /// each receive returns one datagram. Up to 4,096 datagrams wait unread; beyond that new ones
-/// are dropped, as the kernel would drop them.
+/// (or 4 MiB) are dropped, as the kernel would drop them.
 public final class DatagramSocket: @unchecked Sendable {
     /// The largest UDP payload over IPv4: 65,535 − 8 (UDP header) − 20 (IP header).
     public static let maxPayload = 65_507
     static let queueLimit = 4_096
+    /// And at most this many bytes (4,096 full-size datagrams would be 256 MiB).
+    static let queueByteLimit = 4 << 20
 
     final class Box: @unchecked Sendable {
         let cond = NSCondition()
@@ -17,6 +19,7 @@ public final class DatagramSocket: @unchecked Sendable {
         var error: Error?
         var closed = false
         var dropped = 0
+        var queuedBytes = 0
     }
 
     final class Handler: ChannelInboundHandler, @unchecked Sendable {
@@ -26,8 +29,10 @@ public final class DatagramSocket: @unchecked Sendable {
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let env = unwrapInboundIn(data)
             box.cond.lock()
-            if box.queue.count - box.head < DatagramSocket.queueLimit {
+            let size = env.data.readableBytes
+            if box.queue.count - box.head < DatagramSocket.queueLimit && box.queuedBytes + size <= DatagramSocket.queueByteLimit {
                 box.queue.append((Array(env.data.readableBytesView), env.remoteAddress))
+                box.queuedBytes += size
             } else { box.dropped += 1 }
             box.cond.signal()
             box.cond.unlock()
@@ -143,6 +148,7 @@ public final class DatagramSocket: @unchecked Sendable {
             if box.head < box.queue.count {
                 let d = box.queue[box.head]
                 box.head += 1
+                box.queuedBytes -= d.data.count
                 if box.head == box.queue.count { box.queue.removeAll(keepingCapacity: true); box.head = 0 }
                 let from = d.from.text
                 let got = d.data
