@@ -243,11 +243,11 @@ enum SocketBuiltins {
             return .native(ConnectionValue(try sock { try l.listener.accept(timeout: t, cancel: socketCancel) }))
         }
 
-        r.namespace("serve", summary: "Servers that run until Ctrl-C, stop, count: or duration:: serve tcp (a handler in the language per client), serve echo (built in, many clients at once).")
-        r.register("serve.tcp", min: 2, max: 2, options: ["count", "duration", "backlog", "timeout"],
+        r.namespace("serve", summary: "Servers, stopped by Ctrl-C, `stop`, count: or duration: — serve tcp (a handler in the language per client), serve echo (built in, many clients at once).")
+        r.register("serve.tcp", min: 2, max: 2, options: ["count", "duration", "backlog"],
                    usage: "serve tcp \"HOST:PORT\" HANDLER [count: N] [duration: SECONDS] [backlog: 128]",
                    summary: "Accepts clients and runs HANDLER(conn) for each, one client at a time on the interpreter (others wait in the backlog); the connection is closed when the handler returns. Stops on Ctrl-C, `stop` in a handler, after count: clients or duration: seconds. Returns the number of clients served.",
-                   example: "serve tcp \"127.0.0.1:7007\" fn(c) { send c (upper (recv.line c)) + \"\\n\" } count: 1") { a in
+                   example: "serve tcp \"127.0.0.1:7007\" fn(c) { send c \"{upper (recv.line c)}\\n\" } count: 1") { a in
             let addr = try address(a, 0)
             let handler = a[1]
             guard case .function = handler else { throw Diagnostic.type("serve tcp: the handler must be a function fn(conn) { … }, not \(handler.typeName.withArticle)") }
