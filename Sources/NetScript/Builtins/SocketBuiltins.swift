@@ -325,7 +325,7 @@ enum SocketBuiltins {
 
     static func registerHosts(_ r: Interpreter) {
         r.register("hostname", min: 0, max: 0, usage: "hostname", summary: "This machine's host name.",
-                   example: "print hostname") { _ in .string(HostLookup.hostname()) }
+                   example: "print (hostname)") { _ in .string(HostLookup.hostname()) }
         r.namespace("gethostbyname", summary: "Name to address look-ups: gethostbyname (first IPv4), gethostbyname.all (every address).")
         r.register("gethostbyname", min: 1, max: 1, usage: "gethostbyname NAME",
                    summary: "The first IPv4 address of a name (as text); an error of kind resolve when there is none.",
