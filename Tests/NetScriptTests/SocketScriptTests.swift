@@ -240,6 +240,30 @@ final class SocketScriptTests: XCTestCase {
         XCTAssertEqual(r.stdout, "stream \(stream)\ndatagram unix_dgram\n", r.stderr)
     }
 
+    func testUnixListenAcceptAndEchoServerByPath() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ns-unix-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let echo = dir.appendingPathComponent("e.sock").path, lpath = dir.appendingPathComponent("l.sock").path
+        let server = try start(exe, ["-e", "serve echo \"\(echo)\" count: 1 duration: 20"])
+        let deadline = Date().addingTimeInterval(5)
+        while !FileManager.default.fileExists(atPath: echo) && Date() < deadline { usleep(20_000) }
+        let r = try ns("""
+        c = unix "\(echo)"
+        send c "via the echo server\\n"
+        print (recv.line c)
+        close c
+        l = listen "unix:\(lpath)"
+        c = unix "\(lpath)"
+        s = accept l timeout: 5
+        send c "ping\\n"
+        print (recv.line s) s.local
+        close c; close s; close l
+        """)
+        XCTAssertEqual(r.stdout, "via the echo server\nping \(lpath)\n", r.stderr)
+        while server.isRunning && Date() < deadline.addingTimeInterval(5) { usleep(10_000) }
+        XCTAssertEqual(server.terminationStatus, 0, "serve echo count: 1 ends after one client")
+    }
+
     // MARK: faults: each a named error within its timeout, the process alive
 
     func testFaultsAreNamedErrorsWithinTheirTimeouts() throws {
