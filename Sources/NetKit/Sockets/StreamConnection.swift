@@ -191,7 +191,9 @@ public final class StreamConnection: @unchecked Sendable {
                 if Date() >= deadline { break }
             }
         }
-        throw SocketError.from(lastError, op: "connect", address: ep.description)
+        let failure = SocketError.from(lastError, op: "connect", address: ep.description)
+        transcript?.record(tls == nil ? "tcp" : "tls", .note, "connect failed (\(failure.kind.rawValue)): \(failure.message)")
+        throw failure
     }
 
     /// Connects to a Unix stream socket by path.
