@@ -194,6 +194,26 @@ final class REPLTests: XCTestCase {
         try waitFor("exit") { $0.contains("EXITED rc=0") }
     }
 
+    /// Socket faults in the REPL: named errors within their timeouts, Ctrl-C ends a blocked
+    /// receive, and the session carries on.
+    func testSocketFaultsAndCtrlCKeepTheSession() throws {
+        try startREPL()
+        try line("l = listen \"127.0.0.1:0\"")
+        try line("c = connect \"127.0.0.1:{l.port}\"")
+        try line("recv.line c timeout: 0.3")
+        try waitFor("the timeout") { $0.contains("error[timeout]: recv.line from 127.0.0.1:") }
+        try line("connect \"no-such-host.invalid:80\"")
+        try waitFor("the resolve error") { $0.contains("error[resolve]: cannot resolve 'no-such-host.invalid'") }
+        try line("recv c")
+        usleep(400_000)
+        try keys("C-c")
+        try waitFor("the interrupted receive") { $0.contains("error[interrupted]") }
+        try line("print \"sockets alive\" c.closed")
+        try waitFor("the REPL still works") { $0.contains("\nsockets alive false\n") }
+        try keys("C-d")
+        try waitFor("exit") { $0.contains("EXITED rc=0") }
+    }
+
     func testExitCommandStatus() throws {
         try startREPL()
         try line("exit 4")

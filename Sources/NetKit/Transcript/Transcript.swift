@@ -14,14 +14,39 @@ public struct TranscriptEvent: Sendable {
     /// The protocol family that reported the step ("smtp", "ftp", "dns", "http", "tcp", …).
     public var proto: String
     public var direction: TranscriptDirection
-    /// The text to show; already masked where it carried a secret.
-    public var text: String
     public var time: Date
+    private var storage: Storage
+
+    private enum Storage: Sendable {
+        case text(String)
+        /// Rendered only when someone looks: sockets record every send and receive, and
+        /// escaping bytes nobody reads would cost more than the send itself.
+        case deferred(@Sendable () -> String)
+    }
+
+    /// The text to show; already masked where it carried a secret.
+    public var text: String {
+        get {
+            switch storage {
+            case .text(let t): return t
+            case .deferred(let render): return render()
+            }
+        }
+        set { storage = .text(newValue) }
+    }
 
     public init(proto: String, direction: TranscriptDirection, text: String, time: Date = Date()) {
         self.proto = proto
         self.direction = direction
-        self.text = text
+        self.storage = .text(text)
+        self.time = time
+    }
+
+    /// A step whose text is made by `render` when first shown.
+    public init(proto: String, direction: TranscriptDirection, time: Date = Date(), render: @escaping @Sendable () -> String) {
+        self.proto = proto
+        self.direction = direction
+        self.storage = .deferred(render)
         self.time = time
     }
 }
@@ -32,6 +57,8 @@ public struct TranscriptEvent: Sendable {
 public final class Transcript: @unchecked Sendable {
     private let lock = NSLock()
     private var events: [TranscriptEvent] = []
+    /// Where the oldest step is once `events` is full.
+    private var head = 0
     private var live: Bool = false
     private var sink: ((TranscriptEvent) -> Void)?
     /// How many steps are kept for replay; older ones are dropped first.
@@ -55,8 +82,9 @@ public final class Transcript: @unchecked Sendable {
     /// Records one step. Secrets must already be masked (see `Transcript.mask`).
     public func record(_ event: TranscriptEvent) {
         lock.lock()
-        events.append(event)
-        if events.count > capacity { events.removeFirst(events.count - capacity) }
+        // A ring: once full, the oldest step is overwritten (no shifting of the whole array).
+        if events.count < capacity { events.append(event) }
+        else if capacity > 0 { events[head] = event; head = (head + 1) % capacity }
         let deliver = live ? sink : nil
         lock.unlock()
         deliver?(event)
@@ -66,13 +94,19 @@ public final class Transcript: @unchecked Sendable {
         record(TranscriptEvent(proto: proto, direction: direction, text: text))
     }
 
+    /// Records a step whose text is rendered only if it is shown or read.
+    public func record(_ proto: String, _ direction: TranscriptDirection, render: @escaping @Sendable () -> String) {
+        record(TranscriptEvent(proto: proto, direction: direction, render: render))
+    }
+
     /// The steps kept so far, oldest first.
     public var steps: [TranscriptEvent] {
-        lock.lock(); defer { lock.unlock() }; return events
+        lock.lock(); defer { lock.unlock() }
+        return head == 0 ? events : Array(events[head...] + events[..<head])
     }
 
     public func clear() {
-        lock.lock(); events.removeAll(); lock.unlock()
+        lock.lock(); events.removeAll(); head = 0; lock.unlock()
     }
 
     /// The conventional rendering of a step: `C: EHLO host`, `S: 250 OK`, `* connected`.
@@ -90,22 +124,34 @@ public final class Transcript: @unchecked Sendable {
     /// Renders bytes for a trace line: printable ASCII as is, the rest escaped
     /// (`\r`, `\n`, `\t`, `\xNN`), and the middle elided when longer than `limit` characters.
     public static func escape(_ bytes: some Collection<UInt8>, limit: Int = 200) -> String {
-        var out = ""
+        // Long data: escape only the two ends that can be shown (each escapes to at least as
+        // many characters as it has bytes), so a megabyte costs no more than a line.
+        if limit >= 10, limit < Int.max / 4, bytes.count > 2 * limit + 8 {
+            let keep = (limit - 5) / 2
+            let head = escape(bytes.prefix(limit), limit: Int.max)
+            let tail = escape(bytes.suffix(limit), limit: Int.max)
+            return String(head.prefix(keep)) + " … " + String(tail.suffix(keep))
+        }
+        // Built as UTF-8 bytes (all ASCII), which is several times faster than appending
+        // to a String scalar by scalar; sockets trace every send and receive.
+        let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+        var buf: [UInt8] = []
+        buf.reserveCapacity(bytes.count + 16)
         for b in bytes {
             switch b {
-            case 0x0A: out += "\\n"
-            case 0x0D: out += "\\r"
-            case 0x09: out += "\\t"
-            case 0x5C: out += "\\\\"
-            case 0x22: out += "\\\""
-            case 0x20...0x7E: out.unicodeScalars.append(Unicode.Scalar(b))
+            case 0x0A: buf.append(0x5C); buf.append(0x6E)
+            case 0x0D: buf.append(0x5C); buf.append(0x72)
+            case 0x09: buf.append(0x5C); buf.append(0x74)
+            case 0x5C: buf.append(0x5C); buf.append(0x5C)
+            case 0x22: buf.append(0x5C); buf.append(0x22)
+            case 0x20...0x7E: buf.append(b)
             default:
-                let hex = String(b, radix: 16)
-                out += "\\x" + (hex.count == 1 ? "0" + hex : hex)
+                buf.append(0x5C); buf.append(0x78)
+                buf.append(hexDigits[Int(b >> 4)]); buf.append(hexDigits[Int(b & 15)])
             }
         }
-        guard out.count > limit, limit >= 10 else { return out }
+        guard buf.count > limit, limit >= 10 else { return String(decoding: buf, as: UTF8.self) }
         let keep = (limit - 5) / 2
-        return String(out.prefix(keep)) + " … " + String(out.suffix(keep))
+        return String(decoding: buf.prefix(keep), as: UTF8.self) + " … " + String(decoding: buf.suffix(keep), as: UTF8.self)
     }
 }

@@ -13,6 +13,7 @@ enum CoreBuiltins {
         registerTrace(interp)
         AddressBuiltins.register(in: interp)
         DNSBuiltins.register(in: interp)
+        SocketBuiltins.register(in: interp)
         HelpBuiltins.register(in: interp)
     }
 
