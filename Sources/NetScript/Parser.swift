@@ -181,20 +181,21 @@ public struct Parser {
     }
 
     mutating func parseAdditive(_ command: Bool) throws -> Expr {
-        var lhs = try parseMultiplicative(command)
-        while case .punct(let p) = peek.kind, p == "+" || p == "-" || p == "&" || p == "^" {
-            advance()
-            let rhs = try parseMultiplicative(false)
-            lhs = Expr(.binary(p, lhs, rhs), lhs.range.to(rhs.range))
-        }
-        return lhs
+        try parseLeftAssociative(["+", "-", "&", "^"], command) { p, c in try p.parseMultiplicative(c) }
     }
 
     mutating func parseMultiplicative(_ command: Bool) throws -> Expr {
-        var lhs = try parseUnary(command)
-        while case .punct(let p) = peek.kind, p == "*" || p == "/" || p == "%" || p == "//" {
+        try parseLeftAssociative(["*", "/", "%", "//"], command) { p, c in try p.parseUnary(c) }
+    }
+
+    /// `operand (op operand)*` for one precedence level of left-associative operators; only
+    /// the first operand can be in command position.
+    mutating func parseLeftAssociative(_ ops: Set<String>, _ command: Bool,
+                                       _ operand: (inout Parser, Bool) throws -> Expr) throws -> Expr {
+        var lhs = try operand(&self, command)
+        while case .punct(let p) = peek.kind, ops.contains(p) {
             advance()
-            let rhs = try parseUnary(false)
+            let rhs = try operand(&self, false)
             lhs = Expr(.binary(p, lhs, rhs), lhs.range.to(rhs.range))
         }
         return lhs
