@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import NetKit
+@testable import NetKit
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,7 +32,7 @@ final class NSDServer {
             var one: Int32 = 1
             setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
             if family == AF_INET6 { setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size)) }
-            let rc = DNSTestSockaddr.with(addr) { bind(fd, $0, $1) }
+            let rc = DNSSocket.withSockaddr(addr) { bind(fd, $0, $1) }
             if rc != 0 { return false }
         }
         return true
@@ -82,24 +82,6 @@ final class NSDServer {
     }
 }
 
-enum DNSTestSockaddr {
-    static func with<T>(_ s: DNSServer, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
-        if s.address.version == .v4 {
-            var sa = sockaddr_in()
-            sa.sin_family = sa_family_t(AF_INET)
-            sa.sin_port = s.port.bigEndian
-            sa.sin_addr.s_addr = UInt32(truncatingIfNeeded: s.address.value).bigEndian
-            return withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        }
-        var sa = sockaddr_in6()
-        sa.sin6_family = sa_family_t(AF_INET6)
-        sa.sin6_port = s.port.bigEndian
-        let packed = s.address.packed
-        withUnsafeMutableBytes(of: &sa.sin6_addr) { raw in for i in 0..<16 { raw[i] = packed[i] } }
-        return withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
-    }
-}
-
 /// A misbehaving UDP "server" on 127.0.0.1: a thread that answers each query with whatever
 /// `respond` returns (zero or more datagrams), bounded to `maxQueries` and 30 s.
 final class FakeUDPServer {
@@ -117,7 +99,7 @@ final class FakeUDPServer {
     init(maxQueries: Int = 20, respond: @escaping ([UInt8]) -> [[UInt8]]) throws {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         let any = DNSServer(address: try IPAddress("127.0.0.1"), port: 0)
-        guard DNSTestSockaddr.with(any, { bind(fd, $0, $1) }) == 0 else { close(fd); throw XCTSkip("cannot bind a UDP socket on 127.0.0.1") }
+        guard DNSSocket.withSockaddr(any, { bind(fd, $0, $1) }) == 0 else { close(fd); throw XCTSkip("cannot bind a UDP socket on 127.0.0.1") }
         var ss = sockaddr_in()
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &ss) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
@@ -197,7 +179,7 @@ final class FakeTCPServer {
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         let any = DNSServer(address: try IPAddress("127.0.0.1"), port: 0)
-        guard DNSTestSockaddr.with(any, { bind(fd, $0, $1) }) == 0, listen(fd, 4) == 0 else { close(fd); throw XCTSkip("cannot listen on 127.0.0.1") }
+        guard DNSSocket.withSockaddr(any, { bind(fd, $0, $1) }) == 0, listen(fd, 4) == 0 else { close(fd); throw XCTSkip("cannot listen on 127.0.0.1") }
         var ss = sockaddr_in()
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &ss) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
