@@ -255,6 +255,77 @@ final class SocketStreamTests: XCTestCase {
         }
     }
 
+    /// A STARTTLS-style upgrade (the SMTP and FTP clients use it): plain text, a "go ahead",
+    /// then TLS on the same socket. The peer is Python's ssl module; with `inject` it sends
+    /// bytes in the clear right after the go-ahead, which must be refused (CVE-2011-0411).
+    func startTLSPeer(_ dir: URL, inject: Bool) throws -> Int {
+        let port = try Peers.freePort()
+        let script = """
+        import socket, ssl
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain("srv.pem", "srv.key")
+        s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", \(port))); s.listen(4)
+        while True:
+            c, _ = s.accept()
+            f = c.makefile("rb")
+            if f.readline() != b"STARTTLS\\r\\n": c.close(); continue
+            c.sendall(b"220 go ahead\\r\\n" + (b"250 injected\\r\\n" if \(inject ? "True" : "False") else b""))
+            try:
+                t = ctx.wrap_socket(c, server_side=True)
+                t.sendall(t.recv(100).upper())
+                t.close()
+            except Exception:
+                c.close()
+        """
+        try script.write(to: dir.appendingPathComponent("starttls.py"), atomically: true, encoding: .utf8)
+        guard let py = Peers.python else { throw XCTSkip("python3 is not installed") }
+        peers.append(try Peers.start(py, ["starttls.py"], cwd: dir))
+        try Peers.waitForPort("127.0.0.1:\(port)")
+        return port
+    }
+
+    func testStartTLSUpgradesAPlainConnection() throws {
+        let dir = try Peers.tempDir()
+        try Peers.makeCertificates(in: dir)
+        let port = try startTLSPeer(dir, inject: false)
+        let ca = dir.appendingPathComponent("ca.pem").path
+        let t = Transcript()
+        let plain = try StreamConnection.connect("localhost:\(port)", timeout: 5, transcript: t)
+        try plain.send(Array("STARTTLS\r\n".utf8))
+        XCTAssertEqual(try plain.recvUntil(Array("\r\n".utf8), timeout: 5), Array("220 go ahead\r\n".utf8))
+        let tls = try plain.startTLS(TLSOptions(caFile: ca), host: "localhost", timeout: 5)
+        XCTAssertEqual(tls.proto, "tls")
+        XCTAssertTrue(plain.isClosed)
+        try tls.send(Array("secret".utf8))
+        XCTAssertEqual(try tls.recv(max: 100, timeout: 5), Array("SECRET".utf8))
+        tls.close()
+        XCTAssertTrue(t.steps.contains { $0.text.hasPrefix("TLS handshake done") })
+        // Without the test CA the upgrade fails verification, as a tls error.
+        let c2 = try StreamConnection.connect("127.0.0.1:\(port)", timeout: 5)
+        try c2.send(Array("STARTTLS\r\n".utf8))
+        _ = try c2.recvUntil(Array("\r\n".utf8), timeout: 5)
+        XCTAssertThrowsError(try c2.startTLS(TLSOptions(), host: "127.0.0.1", timeout: 5)) { e in
+            XCTAssertEqual((e as! SocketError).kind, .tls)
+        }
+    }
+
+    func testStartTLSRefusesBytesInjectedInTheClear() throws {
+        let dir = try Peers.tempDir()
+        try Peers.makeCertificates(in: dir)
+        let port = try startTLSPeer(dir, inject: true)
+        let c = try StreamConnection.connect("127.0.0.1:\(port)", timeout: 5)
+        try c.send(Array("STARTTLS\r\n".utf8))
+        XCTAssertEqual(try c.recvUntil(Array("\r\n".utf8), timeout: 5), Array("220 go ahead\r\n".utf8))
+        // Give the injected line time to arrive, as it would in an attack.
+        Thread.sleep(forTimeInterval: 0.2)
+        XCTAssertThrowsError(try c.startTLS(TLSOptions(caFile: dir.appendingPathComponent("ca.pem").path), host: "127.0.0.1", timeout: 5)) { e in
+            let s = e as! SocketError
+            XCTAssertEqual(s.kind, .tls)
+            XCTAssertTrue(s.message.contains("in the clear"), s.message)
+        }
+    }
+
     func testListenAcceptTracesServerSide() throws {
         let t = Transcript()
         let l = try Listener.listen("[::1]:0", backlog: 2, transcript: t)

@@ -3,6 +3,9 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOTLS
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Bytes received on a stream, shared between the event loop (which appends) and the blocking
 /// caller (which takes). Reading pauses once `limit` bytes wait unread, so a peer that floods
@@ -128,19 +131,7 @@ public final class StreamConnection: @unchecked Sendable {
         let ep = try Endpoint(parsing: address)
         let deadline = Date().addingTimeInterval(timeout)
         let targets = try HostLookup.resolve(ep, deadline: deadline, cancel: cancel)
-        var sslContext: NIOSSLContext? = nil
-        if let tls {
-            var cfg = TLSConfiguration.makeClientConfiguration()
-            if !tls.verify { cfg.certificateVerification = .none }
-            if let ca = tls.caFile {
-                guard FileManager.default.isReadableFile(atPath: ca) else {
-                    throw SocketError(.tls, "connect \(ep): cannot read the CA file \(ca)", address: ep.description)
-                }
-                cfg.trustRoots = .file(ca)
-            }
-            do { sslContext = try NIOSSLContext(configuration: cfg) }
-            catch { throw SocketError(.tls, "connect \(ep): TLS set-up failed: \(error)", address: ep.description) }
-        }
+        let sslContext = try tls.map { try makeSSLContext($0, shown: "connect \(ep)", address: ep.description) }
         var lastError: Error = SocketError(.resolve, "connect \(ep): no addresses", address: ep.description)
         for target in targets {
             let addrText = ep.isLiteral ? ep.description : "\(ep) (\(target.text))"
@@ -194,6 +185,78 @@ public final class StreamConnection: @unchecked Sendable {
         let failure = SocketError.from(lastError, op: "connect", address: ep.description)
         transcript?.record(tls == nil ? "tcp" : "tls", .note, "connect failed (\(failure.kind.rawValue)): \(failure.message)")
         throw failure
+    }
+
+    /// A client TLS context: verification on unless `verify` is false, `caFile` trusted instead
+    /// of the system's roots.
+    static func makeSSLContext(_ tls: TLSOptions, shown: String, address: String) throws -> NIOSSLContext {
+        var cfg = TLSConfiguration.makeClientConfiguration()
+        if !tls.verify { cfg.certificateVerification = .none }
+        if let ca = tls.caFile {
+            guard FileManager.default.isReadableFile(atPath: ca) else {
+                throw SocketError(.tls, "\(shown): cannot read the CA file \(ca)", address: address)
+            }
+            cfg.trustRoots = .file(ca)
+        }
+        do { return try NIOSSLContext(configuration: cfg) }
+        catch { throw SocketError(.tls, "\(shown): TLS set-up failed: \(error)", address: address) }
+    }
+
+    /// Upgrades a plain TCP client connection to TLS in place, for STARTTLS (SMTP) and
+    /// AUTH TLS (FTP): the socket is handed to SwiftNIO with a TLS handler and this connection
+    /// is closed for further use; the returned connection speaks TLS on the same socket.
+    /// `host` is the name the user connected to: sent as SNI and verified, unless it is an
+    /// address literal (then the certificate must name the address).
+    ///
+    /// Anything the server sent before the handshake and we have not read is refused: bytes
+    /// that arrive in the clear after the "go ahead" reply are the STARTTLS command-injection
+    /// attack (CVE-2011-0411), and must never be treated as if they came over TLS.
+    public func startTLS(_ tls: TLSOptions, host: String, timeout: TimeInterval = 10) throws -> StreamConnection {
+        let shown = "TLS upgrade with \(peerText)"
+        guard let d = direct, !isClosed else {
+            throw SocketError(.tls, "\(shown): only a plain TCP client connection can be upgraded", address: peerText)
+        }
+        box.cond.lock()
+        var pending = box.count
+        box.cond.unlock()
+        // Bytes the kernel holds but we have not read yet count too.
+        var probe = [UInt8](repeating: 0, count: 4096)
+        let waiting = Glibc.recv(d.fd, &probe, probe.count, Int32(MSG_PEEK | MSG_DONTWAIT))
+        if waiting > 0 { pending += waiting }
+        if pending > 0 {
+            abandon()
+            throw SocketError(.tls, "\(shown): the server sent \(pending) bytes in the clear before the TLS handshake (a STARTTLS injection?); connection closed", address: peerText)
+        }
+        let deadline = Date().addingTimeInterval(timeout)
+        let ctx = try StreamConnection.makeSSLContext(tls, shown: shown, address: peerText)
+        let literal = (try? SocketAddress(ipAddress: host, port: 0)) != nil
+        let sniName = tls.serverName ?? (literal ? nil : host)
+        let newBox = InboundBuffer()
+        // From here the socket belongs to NIO: this connection must neither read nor close it.
+        isClosed = true
+        let flags = fcntl(d.fd, F_GETFL)
+        _ = fcntl(d.fd, F_SETFL, flags | O_NONBLOCK)
+        let bootstrap = ClientBootstrap(group: SocketRuntime.group)
+            .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            .channelInitializer { ch in
+                do {
+                    try ch.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: ctx, serverHostname: sniName))
+                    try ch.pipeline.syncOperations.addHandler(InboundHandler(newBox))
+                    return ch.eventLoop.makeSucceededVoidFuture()
+                } catch { return ch.eventLoop.makeFailedFuture(error) }
+            }
+        let ch: Channel
+        do {
+            ch = try SocketRuntime.wait(bootstrap.withConnectedSocket(d.fd), deadline: deadline, cancel: cancel,
+                                        op: "TLS upgrade with", address: peerText, onAbandon: { $0.close(promise: nil) })
+        } catch {
+            d.close()
+            throw SocketError(.tls, "\(shown): \(StreamConnection.tlsReason(error))", address: peerText)
+        }
+        let conn = StreamConnection(channel: ch, box: newBox, proto: "tls", serverSide: false, transcript: transcript, cancel: cancel)
+        transcript?.record("tls", .note, "starting TLS on \(localText) → \(peerText)")
+        try conn.waitForHandshake(deadline: deadline, address: peerText)
+        return conn
     }
 
     /// Connects to a Unix stream socket by path.
