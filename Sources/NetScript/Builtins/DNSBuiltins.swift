@@ -73,7 +73,8 @@ enum DNSBuiltins {
         let opts = try options(a)
         let qtext = "\(name) \(type)"
         do {
-            let r = try client(a).query(name, type, server: srv, options: opts)
+            let c = client(a)
+            let r = try blockingCall { try c.query(name, type, server: srv, options: opts) }
             if let e = DNSClient.rcodeError(r.message, r.question, r.server) { throw e }
             return .native(DNSResponseValue(r))
         } catch {
@@ -96,7 +97,8 @@ enum DNSBuiltins {
         let inFlight = try a.optionNumber("concurrency").map { Int($0) } ?? 64
         guard inFlight >= 1 && inFlight <= 1024 else { throw Diagnostic.value("dns: concurrency: must be between 1 and 1024") }
         let results: [Result<DNSResponse, DNSError>]
-        do { results = try client(a).queryMany(names, type, server: srv, options: opts, concurrency: inFlight) } catch {
+        let c = client(a)
+        do { results = try blockingCall { try c.queryMany(names, type, server: srv, options: opts, concurrency: inFlight) } } catch {
             throw dnsDiagnostic(error, server: srv.description)
         }
         return .list(results.enumerated().map { i, r in
