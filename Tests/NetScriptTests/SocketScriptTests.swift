@@ -107,6 +107,21 @@ final class SocketScriptTests: XCTestCase {
         XCTAssertEqual(server.terminationStatus, 130)
     }
 
+    /// `unreachable`: inside a network namespace made for the test (`unshare -n`: only a
+    /// loopback interface that is down, no routes) every connect fails at once, no packet sent.
+    func testUnreachableInAnEmptyNetworkNamespace() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { throw XCTSkip("unshare is not installed") }
+        let probe = try runProcess("/usr/bin/unshare", ["-n", "true"])
+        guard probe.status == 0 else { throw XCTSkip("cannot create a network namespace here: \(probe.stderr)") }
+        let r = try runProcess("/usr/bin/unshare", ["-n", exe, "-e", """
+            for a in ["192.0.2.1:80", "[2001:db8::1]:80"] {
+                try { connect a timeout: 2 } catch e { print e.kind e.address }
+            }
+            try { udp "192.0.2.1:53" } catch e { print e.kind e.address }
+            """], timeout: 20)
+        XCTAssertEqual(r.stdout, "unreachable 192.0.2.1:80\nunreachable [2001:db8::1]:80\nunreachable 192.0.2.1:53\n", r.stderr)
+    }
+
     func testContractOverIPv6AndClosedErrors() throws {
         let port = try freePort()
         _ = try start(exe, ["-e", "serve echo \"[::1]:\(port)\""])
