@@ -3,7 +3,8 @@
 #   nginx_http.sh DIR PORT [TLSPORT]
 # Serves DIR/www (hello.txt and whatever the caller put there), gzip on for text, redirects
 # (/moved → /hello.txt, /loop → itself, /chain/N), a slow location (/slow/, 1 KiB/s), and with
-# TLSPORT, the same over TLS with DIR/srv.pem and DIR/srv.key (made by the caller).
+# TLSPORT, the same over TLS with DIR/srv.pem and DIR/srv.key (made by the caller). With
+# ECHO_PORT set, paths that are not files go to http_echo.py on that port (the lab does this).
 set -e
 dir=$1; port=$2; tlsport=$3
 mkdir -p "$dir/www" "$dir/tmp"
@@ -11,6 +12,10 @@ chmod 755 "$dir" "$dir/www"
 [ -f "$dir/www/hello.txt" ] || printf 'hello, world\n' > "$dir/www/hello.txt"
 chmod -R a+r "$dir/www"
 tls=""
+fallback=""
+if [ -n "${ECHO_PORT:-}" ]; then
+  fallback="location / { try_files \$uri @echo; } location @echo { proxy_pass http://127.0.0.1:$ECHO_PORT; proxy_http_version 1.1; proxy_buffering off; }"
+fi
 if [ -n "$tlsport" ]; then
   chmod a+r "$dir/srv.pem" "$dir/srv.key"
   tls="server { listen 127.0.0.1:$tlsport ssl; ssl_certificate $dir/srv.pem; ssl_certificate_key $dir/srv.key; root $dir/www; }"
@@ -36,6 +41,7 @@ http {
     location ~ ^/chain/([0-9]+)$ { return 302 /chain-next/\$1; }
     location ~ ^/chain-next/ { return 302 /hello.txt; }
     location /slow/ { limit_rate 1k; limit_rate_after 1k; }
+    $fallback
   }
   $tls
 }
