@@ -104,6 +104,10 @@ public final class HTTPAgent: @unchecked Sendable {
 
     // MARK: requests
 
+    /// The one event loop every request runs on, connection and callbacks alike: the interpreter
+    /// waits for one request at a time, and hops between loops would cost more than the work.
+    static let loop: EventLoop = SocketRuntime.group.next()
+
     static let idempotent: Set<String> = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]
 
     /// Performs the request, following redirects as asked. With `sink`, the final body goes to
@@ -218,7 +222,7 @@ public final class HTTPAgent: @unchecked Sendable {
         let client = HTTPAgent.client(proxy: HTTPClientSupport.proxy(for: url))
         let exchange = HTTPExchange(spec: spec, sink: sink, transcript: transcript)
         let started = DispatchTime.now().uptimeNanoseconds
-        let task = client.execute(request: request, delegate: exchange)
+        let task = client.execute(request: request, delegate: exchange, eventLoop: .delegateAndChannel(on: HTTPAgent.loop))
         task.futureResult.whenComplete { result in exchange.complete(result) }
         try exchange.wait(task: task, cancel: cancel, progress: progress)
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
@@ -254,16 +258,17 @@ final class HTTPExchange: HTTPClientResponseDelegate, @unchecked Sendable {
     func didSendRequestHead(task: HTTPClient.Task<Void>, _ head: HTTPRequestHead) {
         cond.lock(); touch(); cond.unlock()
         guard let t = transcript else { return }
-        let target = head.uri
-        let lines = ["\(head.method.rawValue) \(target) \(head.version)"] + head.headers.map { name, value in
-            let lower = name.lowercased()
-            if lower == "authorization" || lower == "proxy-authorization" {
-                let scheme = value.split(separator: " ").first.map(String.init) ?? ""
-                return "\(name): \(scheme) \(Transcript.mask(value))"
-            }
-            return "\(name): \(value)"
+        // Rendered only when shown: a request costs tens of microseconds on loopback.
+        t.record("http", .client) {
+            (["\(head.method.rawValue) \(head.uri) \(head.version)"] + head.headers.map { name, value in
+                let lower = name.lowercased()
+                if lower == "authorization" || lower == "proxy-authorization" {
+                    let scheme = value.split(separator: " ").first.map(String.init) ?? ""
+                    return "\(name): \(scheme) \(Transcript.mask(value))"
+                }
+                return "\(name): \(value)"
+            }).joined(separator: "\n")
         }
-        t.record("http", .client, lines.joined(separator: "\n"))
         if let b = spec.body, !b.isEmpty { t.record("http", .client, "… \(HTTPClientSupport.grouped(b.count)) bytes") }
     }
 
@@ -283,8 +288,9 @@ final class HTTPExchange: HTTPClientResponseDelegate, @unchecked Sendable {
             sink = nil
         }
         cond.unlock()
-        transcript?.record("http", .server, (["\(head.version) \(head.status.code) \(head.status.reasonPhrase)"]
-                                             + head.headers.map { "\($0.name): \($0.value)" }).joined(separator: "\n"))
+        transcript?.record("http", .server) {
+            (["\(head.version) \(head.status.code) \(head.status.reasonPhrase)"] + head.headers.map { "\($0.name): \($0.value)" }).joined(separator: "\n")
+        }
         return task.eventLoop.makeSucceededVoidFuture()
     }
 

@@ -163,8 +163,11 @@ public enum HTTPClientSupport {
 
     // MARK: proxies
 
+    /// The process environment, read once (building it costs more than a loopback request).
+    public static let processEnvironment = ProcessInfo.processInfo.environment
+
     /// The proxy to use for a URL from HTTP_PROXY / HTTPS_PROXY / NO_PROXY (either case), or nil.
-    public static func proxy(for url: URL, environment: [String: String] = ProcessInfo.processInfo.environment) -> (host: String, port: Int, user: String?, password: String?)? {
+    public static func proxy(for url: URL, environment: [String: String] = processEnvironment) -> (host: String, port: Int, user: String?, password: String?)? {
         func env(_ name: String) -> String? {
             let v = environment[name.lowercased()] ?? environment[name.uppercased()]
             return (v?.isEmpty ?? true) ? nil : v
