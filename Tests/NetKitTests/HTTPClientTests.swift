@@ -123,6 +123,8 @@ final class HTTPClientTests: XCTestCase {
         let url = "https://127.0.0.1:\(tlsPort)/hello.txt"
         let ok = try get(url) { $0.caFile = self.dir.appendingPathComponent("ca.pem").path }
         XCTAssertEqual(String(decoding: ok.body, as: UTF8.self), "hello, world\n")
+        // nginx offers h2 by ALPN on its TLS port, and the client takes it.
+        XCTAssertEqual(ok.version, "HTTP/2.0")
         let bad = failure { try self.get(url) }
         XCTAssertEqual(bad?.kind, .tls)
         XCTAssertTrue(bad?.message.contains(url) ?? false, bad?.message ?? "")

@@ -248,6 +248,17 @@ final class HTTPClientScriptTests: XCTestCase {
             """)
     }
 
+    func testDownloadWithoutATerminalShowsNoProgressBar() throws {
+        let r = try run("""
+            s = http.session
+            r = s.download "{N}/hello.txt" "{D}/quiet.txt"
+            print r.size (exists "{D}/quiet.txt.part")
+            """)
+        XCTAssertEqual(r.stdout, "13 false\n")
+        XCTAssertEqual(r.stderr, "", "stderr is not a terminal here: no progress bar")
+        XCTAssertEqual(try String(contentsOf: dir.appendingPathComponent("quiet.txt"), encoding: .utf8), "hello, world\n")
+    }
+
     func testTraceShowsHeadsAndMasksAuthorization() throws {
         let r = try run("""
             trace on

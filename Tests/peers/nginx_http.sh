@@ -18,7 +18,7 @@ if [ -n "${ECHO_PORT:-}" ]; then
 fi
 if [ -n "$tlsport" ]; then
   chmod a+r "$dir/srv.pem" "$dir/srv.key"
-  tls="server { listen 127.0.0.1:$tlsport ssl; ssl_certificate $dir/srv.pem; ssl_certificate_key $dir/srv.key; root $dir/www; }"
+  tls="server { listen 127.0.0.1:$tlsport ssl http2; ssl_certificate $dir/srv.pem; ssl_certificate_key $dir/srv.key; root $dir/www; }"
 fi
 cat > "$dir/nginx.conf" <<CONF
 worker_processes 1;
