@@ -289,7 +289,11 @@ final class HTTPServerErrorHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var responding = false
     init(server: HTTPServer) { self.server = server }
 
+    private var lingering = false
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // After a refusal the rest of what the client sends is read and dropped (see below).
+        if lingering, error is ByteToMessageDecoderError { return }
         guard let e = error as? HTTPParserError else { context.fireErrorCaught(error); return }
         let status: HTTPResponseStatus = e == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest
         let client = context.channel.remoteAddress?.ipAddress ?? "-"
@@ -305,7 +309,21 @@ final class HTTPServerErrorHandler: ChannelDuplexHandler, RemovableChannelHandle
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             server.completed.add(1, ordering: .relaxed)
         }
-        context.close(promise: nil)
+        // Closing with unread input would make the kernel send a reset, which can destroy the
+        // answer before the client reads it: close our side, drop what still comes for a
+        // moment, then close.
+        lingering = true
+        context.close(mode: .output, promise: nil)
+        let ctx = context
+        context.eventLoop.scheduleTask(in: .seconds(2)) { ctx.close(promise: nil) }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if lingering, case ChannelEvent.inputClosed = event as? ChannelEvent ?? .outputClosed {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

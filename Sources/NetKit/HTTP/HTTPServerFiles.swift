@@ -143,7 +143,7 @@ enum HTTPStaticFiles {
             var display = name, link = name
             var st = stat(), lst = stat()
             if stat(full, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { display += "/"; link += "/" }
-            if lstat(full, &lst) == 0, (lst.st_mode & S_IFMT) == S_IFLNK { display += "@" }
+            if lstat(full, &lst) == 0, (lst.st_mode & S_IFMT) == S_IFLNK { display = name + "@" }   // as Python does
             html += "<li><a href=\"\(urlQuote(link))\">\(htmlEscape(display))</a></li>\n"
         }
         html += "</ul>\n<hr>\n</body>\n</html>\n"

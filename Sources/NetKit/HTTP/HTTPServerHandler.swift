@@ -21,6 +21,10 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
     /// Set once a response that ends the connection has been started (413): the rest is ignored.
     private var refusing = false
     private var awaitingOwner = false
+    /// Responses started and not yet fully written.
+    private var writing = 0
+    /// The client closed its side: close ours once the answers in progress are out.
+    private var inputClosed = false
     private var client = "-"
     private var clientPort = 0
     private var dateCache = (second: -1, text: "")
@@ -69,6 +73,11 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
         if event is IdleStateHandler.IdleStateEvent {
             // A handler still working in the language is not idleness of the client.
             if !awaitingOwner { context.close(promise: nil) }
+            return
+        }
+        if case ChannelEvent.inputClosed = event as? ChannelEvent ?? .outputClosed {
+            inputClosed = true
+            if writing == 0 && !awaitingOwner { context.close(promise: nil) }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -233,12 +242,12 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
     }
 
     private func respondError(_ h: HTTPRequestHead, _ status: Int, _ message: String, extra: [(String, String)] = [],
-                              forceClose: Bool = false) {
+                              forceClose: Bool = false, linger: Bool = false) {
         let page = Self.errorPage(status, message)
         var buf = context?.channel.allocator.buffer(capacity: page.count) ?? ByteBuffer()
         buf.writeBytes(page)
         respond(h, status: status, headers: [("Content-Type", "text/html; charset=utf-8")] + extra, length: page.count, body: .bytes(buf),
-                forceClose: forceClose)
+                forceClose: forceClose, linger: linger)
     }
 
     private func httpDate() -> String {
@@ -248,7 +257,7 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
     }
 
     func respond(_ h: HTTPRequestHead, status: Int, headers extra: [(String, String)], length: Int?, body: ResponseBody,
-                 forceClose: Bool = false, onDone: (() -> Void)? = nil) {
+                 forceClose: Bool = false, linger: Bool = false, onDone: (() -> Void)? = nil) {
         guard let context else {
             onDone?()
             if case .region(let fh, _, _) = body { try? fh.close() }
@@ -296,11 +305,17 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
         server.logAccess(client: client, requestLine: "\(h.method.rawValue) \(Self.printable(h.uri)) \(h.version)", status: status)
         let server = self.server
         let ctx = context
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+        writing += 1
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { [self] _ in
+            writing -= 1
             try? handle?.close()
             server.completed.add(1, ordering: .relaxed)
             onDone?()
-            if !keepAlive { ctx.close(promise: nil) }
+            if linger {
+                // Unread input at close would reset the connection and could destroy the answer.
+                ctx.close(mode: .output, promise: nil)
+                ctx.eventLoop.scheduleTask(in: .seconds(2)) { ctx.close(promise: nil) }
+            } else if !keepAlive || (inputClosed && writing == 0 && !awaitingOwner) { ctx.close(promise: nil) }
         }
     }
 
@@ -308,7 +323,7 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
         refusing = true
         route = nil; body = nil
         // The rest of the body is read and dropped until the answer is out, then the connection closes.
-        respondError(h, 413, "Request body larger than \(server.config.maxBody) bytes", forceClose: true)
+        respondError(h, 413, "Request body larger than \(server.config.maxBody) bytes", forceClose: true, linger: true)
     }
 
     private func trace(request h: HTTPRequestHead) {
