@@ -5,7 +5,7 @@ import OrderedCollections
 /// `serve http`, `route` and `http.response`: an HTTP server whose static files and I/O live on
 /// NIO's event loops, and whose routes run in the language on the thread that called `serve http`.
 enum HTTPServerBuiltins {
-    /// Routes declared with `route METHOD PATH HANDLER`, used by the next `serve http`.
+    /// Routes declared with `route METHOD PATH HANDLER`, used by every later `serve http`.
     nonisolated(unsafe) static var declared: [(method: String, pattern: String, handler: Value)] = []
 
     static func register(in r: Interpreter) {
@@ -14,12 +14,12 @@ enum HTTPServerBuiltins {
                              "max_connections", "idle"],
                    usage: "serve http [dir: \".\"] [port: 8000] [host: \"127.0.0.1\"] [routes: {\"GET /users/:id\": fn(req) {…}}] [quiet: true] [requests: N] [timeout: SECONDS] [max_body: 16777216] [max_connections: 10000] [idle: 60]",
                    summary: "An HTTP/1.1 server like python3 -m http.server and more: static files from dir: (GET/HEAD, index.html, listings, MIME types, Last-Modified/304, Range 206/416, keep-alive, pipelining, many clients at once), and routes written in the language (tried before the files; see `help route`). Listens on 127.0.0.1 unless host: says otherwise (\"0.0.0.0\" for every interface). An access line per request goes to stderr (quiet: true stops it and the \"Serving HTTP\" line). Runs until Ctrl-C, `stop` in a handler, requests: responses or timeout: seconds; returns a record of requests, routed and connections.",
-                   example: "serve http dir: \"site\" port: 8000\nserve http port: 8080 routes: {\"GET /hello/:name\": fn(req) { \"hello {req.params.name}\\n\" }, \"POST /echo\": fn(req) { req.json }}") { a in
+                   example: "serve http dir: \"site\" port: 8080 routes: {\"POST /echo\": fn(req) { req.json }}") { a in
             try serveHTTP(a)
         }
         r.register("route", min: 2, max: 3, usage: "route [METHOD] PATH HANDLER",
-                   summary: "Declares a route for the next `serve http`: METHOD (GET also answers HEAD; \"*\" or none: any method), PATH with :name parameters (req.params.name) and a final * for the rest. HANDLER is fn(req) returning a string (text/plain, or text/html when it starts with <), a map or list (JSON), bytes, nil (204) or http.response; or a fixed value. req has method path query headers body json params client_address client_port target version.",
-                   example: "route \"GET\" \"/users/:id\" fn(req) { {id: int req.params.id} }\nserve http port: 8080") { a in
+                   summary: "Declares a route for every later `serve http` (after its routes: option): METHOD (GET also answers HEAD; \"*\" or none: any method), PATH with :name parameters (req.params.name) and a final * for the rest. HANDLER is fn(req) returning a string (text/plain, or text/html when it starts with <), a map or list (JSON), bytes, nil (204) or http.response; or a fixed value. req has method path query headers body json params client_address client_port target version.",
+                   example: "route \"GET\" \"/users/:id\" fn(req) { {id: int req.params.id} }") { a in
             let method = a.count == 3 ? try a.string(0) : "*"
             let pattern = try a.string(a.count - 2)
             try checkRoute(method, pattern, callee: "route")
