@@ -28,6 +28,10 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
     private var client = "-"
     private var clientPort = 0
     private var dateCache = (second: -1, text: "")
+    /// The last file served on this connection, resolved (real path inside the root) within the
+    /// current second: a keep-alive client asking again skips the path checks' system calls.
+    private var fileCache: (rawPath: String, second: Int, real: String, type: String)?
+    private var lastModifiedCache = (mtime: -1, text: "")
 
     init(server: HTTPServer) { self.server = server }
 
@@ -156,6 +160,11 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
         }
         let (rawPath, query) = splitTarget(h.uri)
         guard rawPath.hasPrefix("/") else { return respondError(h, 400, "Bad request target") }
+        let now = Int(time(nil))
+        if let c = fileCache, c.second == now, c.rawPath == rawPath,
+           case .file(let fd, _, let size, let mtime) = HTTPStaticFiles.open(c.real) {
+            return serveOpenFile(h, fd: fd, type: c.type, size: size, mtime: mtime)
+        }
         switch HTTPStaticFiles.plan(rawPath: rawPath, query: query, root: root) {
         case .error(let status, let message):
             respondError(h, status, message)
@@ -166,13 +175,15 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
             buf.writeBytes(html)
             respond(h, status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], length: html.count, body: .bytes(buf))
         case .file(let fd, let path, let size, let mtime):
-            serveOpenFile(h, fd: fd, path: path, size: size, mtime: mtime)
+            let type = HTTPStaticFiles.mimeType(path)
+            fileCache = (String(rawPath), now, path, type)
+            serveOpenFile(h, fd: fd, type: type, size: size, mtime: mtime)
         }
     }
 
-    private func serveOpenFile(_ h: HTTPRequestHead, fd: CInt, path: String, size: Int, mtime: Int) {
-        let lastModified = HTTPStaticFiles.httpDate(mtime)
-        let type = HTTPStaticFiles.mimeType(path)
+    private func serveOpenFile(_ h: HTTPRequestHead, fd: CInt, type: String, size: Int, mtime: Int) {
+        if lastModifiedCache.mtime != mtime { lastModifiedCache = (mtime, HTTPStaticFiles.httpDate(mtime)) }
+        let lastModified = lastModifiedCache.text
         var headers: [(String, String)] = [("Content-Type", type), ("Last-Modified", lastModified), ("Accept-Ranges", "bytes")]
         if h.headers.first(name: "if-none-match") == nil, let ims = h.headers.first(name: "if-modified-since"),
            let t = HTTPStaticFiles.parseHTTPDate(ims), mtime <= t {
@@ -302,7 +313,9 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
             if let length, length > 0, sendBody { text += "\n(\(length) bytes of body)" }
             server.emit(.trace(.server, text))
         }
-        server.logAccess(client: client, requestLine: "\(h.method.rawValue) \(Self.printable(h.uri)) \(h.version)", status: status)
+        if server.config.accessLog {
+            server.logAccess(client: client, requestLine: "\(h.method.rawValue) \(Self.printable(h.uri)) \(h.version)", status: status)
+        }
         let server = self.server
         let ctx = context
         writing += 1
