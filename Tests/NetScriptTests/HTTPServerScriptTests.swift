@@ -210,6 +210,25 @@ final class HTTPServerScriptTests: XCTestCase {
         """)
     }
 
+    func testLargeFilesStreamInConstantMemory() throws {
+        let port = try freePort()
+        let big = site.appendingPathComponent("large.bin")
+        FileManager.default.createFile(atPath: big.path, contents: nil)
+        let h = try FileHandle(forWritingTo: big)
+        try h.truncate(atOffset: 300 << 20)   // 300 MiB, sparse
+        try h.close()
+        let (p, _, _) = try serve("serve http dir: \"site\" port: \(port) quiet: true", port: port)
+        XCTAssertEqual(try curl(["-o", "/dev/null", "-w", "%{http_code} %{size_download}", "http://127.0.0.1:\(port)/large.bin"]),
+                       "200 \(300 << 20)")
+        XCTAssertEqual(try curl(["-o", "/dev/null", "-w", "%{http_code} %{size_download}", "-r", "1-2,200000000-",
+                                 "http://127.0.0.1:\(port)/large.bin"]).prefix(4), "206 ")
+        let status = try String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8)
+        let peakKB = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+            .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true)[1]) } ?? 0
+        XCTAssertGreaterThan(peakKB, 0)
+        XCTAssertLessThan(peakKB, 100_000, "the server's peak memory after sending 300 MiB: \(peakKB) kB")
+    }
+
     // MARK: outside the root
 
     func testTraversalAttacksAreRefusedWithoutLeakingFiles() throws {
