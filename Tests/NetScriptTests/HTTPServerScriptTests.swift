@@ -89,6 +89,15 @@ final class HTTPServerScriptTests: XCTestCase {
 
     func text(_ url: URL) -> String { (try? String(contentsOf: url, encoding: .utf8)) ?? "" }
 
+    /// The server's log once it contains `needle` (the server writes its log between requests,
+    /// so the last line may land just after the client is done); waits at most 10 s.
+    func log(_ url: URL, containing needle: String) -> String {
+        let deadline = Date().addingTimeInterval(10)
+        var t = text(url)
+        while !t.contains(needle) && Date() < deadline { usleep(20_000); t = text(url) }
+        return t
+    }
+
     func tool(_ name: String) throws -> String {
         for dir in ["/usr/bin", "/bin", "/usr/local/bin"] where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)") {
             return "\(dir)/\(name)"
@@ -180,7 +189,7 @@ final class HTTPServerScriptTests: XCTestCase {
         XCTAssertEqual(try curl(["-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/hello.txt/"]), "404")
         XCTAssertEqual(try curl(["-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "http://127.0.0.1:\(port)/hello.txt"]), "501")
         XCTAssertTrue(text(out).hasPrefix("Serving HTTP on 127.0.0.1 port \(port) (http://127.0.0.1:\(port)/) ..."), text(out))
-        let log = text(err)
+        let log = self.log(err, containing: "\"GET /nope.txt HTTP/1.1\" 404 -")
         XCTAssertNotNil(log.range(of: #"127\.0\.0\.1 - - \[\d\d/\w\w\w/\d{4} \d\d:\d\d:\d\d\] "GET /hello\.txt HTTP/1\.1" 200 -"#, options: .regularExpression), log)
         XCTAssertTrue(log.contains("\"GET /nope.txt HTTP/1.1\" 404 -"), log)
     }
@@ -260,7 +269,7 @@ final class HTTPServerScriptTests: XCTestCase {
         XCTAssertTrue(out.contains("/leak.txt 403 ok"), out)
         XCTAssertTrue(out.contains("/../etc/passwd 403 ok"), out)
         XCTAssertTrue(out.contains("/%2e%2e/etc/passwd 403 ok"), out)
-        XCTAssertTrue(text(err).contains("\"GET /hello.txt%00.png HTTP/1.1\" 404 -"), text(err))
+        XCTAssertTrue(log(err, containing: "\"GET /hello.txt%00.png HTTP/1.1\" 404 -").contains("\"GET /hello.txt%00.png HTTP/1.1\" 404 -"), text(err))
     }
 
     // MARK: conditional requests and ranges
@@ -398,8 +407,8 @@ final class HTTPServerScriptTests: XCTestCase {
         XCTAssertEqual(lines[3], "HTTP/1.1 431 Request Header Fields Too Large")
         XCTAssertEqual(lines[4], "HTTP/1.1 431 Request Header Fields Too Large")
         XCTAssertEqual(lines[5], "HTTP/1.1 200 OK")
-        XCTAssertTrue(text(err).contains("code 400, message Bad Request"), text(err))
-        XCTAssertTrue(text(err).contains("code 431"), text(err))
+        XCTAssertTrue(log(err, containing: "code 400, message Bad Request").contains("code 400, message Bad Request"), text(err))
+        XCTAssertTrue(log(err, containing: "code 431").contains("code 431"), text(err))
     }
 
     // MARK: handlers in the language
@@ -470,8 +479,8 @@ final class HTTPServerScriptTests: XCTestCase {
         waitForExit(p)
         XCTAssertEqual(p.terminationStatus, 0, text(err))
         XCTAssertEqual(text(out).split(separator: "\n").last, "served 17 15")
-        XCTAssertTrue(text(err).contains("code 500, message handler for GET /boom failed at -e:1:39: error[key]"), text(err))
-        XCTAssertTrue(text(err).contains("\"GET /boom HTTP/1.1\" 500 -"), text(err))
+        XCTAssertTrue(log(err, containing: "code 500, message handler for GET /boom failed at -e:1:39: error[key]").contains("code 500, message handler for GET /boom failed at -e:1:39: error[key]"), text(err))
+        XCTAssertTrue(log(err, containing: "\"GET /boom HTTP/1.1\" 500 -").contains("\"GET /boom HTTP/1.1\" 500 -"), text(err))
     }
 
     func testTraceShowsRequestAndResponseHeads() throws {
@@ -493,6 +502,36 @@ final class HTTPServerScriptTests: XCTestCase {
         kill(p.processIdentifier, SIGINT)
         waitForExit(p)
         XCTAssertEqual(p.terminationStatus, 130)
+    }
+
+    func testHTTPSWithAGeneratedCertificate() throws {
+        let openssl = try tool("openssl")
+        let dir = site.deletingLastPathComponent()
+        let cert = dir.appendingPathComponent("cert.pem").path, key = dir.appendingPathComponent("key.pem").path
+        let gen = try runProcess(openssl, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                                           "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
+        XCTAssertEqual(gen.status, 0, gen.stderr)
+        let port = try freePort()
+        let (_, out, _) = try serve("serve http dir: \"site\" port: \(port) cert: \"cert.pem\" key: \"key.pem\" routes: {\"POST /echo\": fn(req) { req.json }}", port: port)
+        let client = try py("""
+        import requests, hashlib
+        b = "https://127.0.0.1:%d" % PORT
+        r = requests.get(b + "/big.bin", verify="\(cert)")
+        print(r.status_code, len(r.content), r.content == bytes(i % 251 for i in range(100000)))
+        r = requests.get(b + "/big.bin", headers={"Range": "bytes=0-1,99998-"}, verify="\(cert)")
+        print(r.status_code, r.headers["Content-Type"].split(";")[0], int(r.headers["Content-Length"]) == len(r.content))
+        print(requests.post(b + "/echo", json={"tls": True}, verify="\(cert)").json())
+        try:
+            requests.get(b + "/hello.txt", timeout=5)
+            print("unverified accepted")
+        except requests.exceptions.SSLError:
+            print("unknown CA refused by the client")
+        """, port: port)
+        XCTAssertEqual(client, "200 100000 True\n206 multipart/byteranges True\n{'tls': True}\nunknown CA refused by the client\n")
+        XCTAssertEqual(try curl(["--cacert", cert, "https://127.0.0.1:\(port)/hello.txt"]), "hello\n")
+        XCTAssertTrue(text(out).hasPrefix("Serving HTTPS on 127.0.0.1 port \(port) (https://127.0.0.1:\(port)/)"), text(out))
+        let bad = try runProcess(exe, ["-e", "serve http port: 0 cert: \"\(cert)\" key: \"\(cert)\""])
+        XCTAssertTrue(bad.stderr.contains("error[tls]: serve http: cannot use the certificate"), bad.stderr)
     }
 
     func testBadOptionsAreNamedErrors() throws {

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOHTTP1
+import NIOSSL
 import Synchronization
 
 /// What an HTTP server serves and the bounds it keeps.
@@ -21,6 +22,9 @@ public struct HTTPServerConfig: Sendable {
     /// Writes the access log (Python's format) into the event queue.
     public var accessLog = true
     public var backlog = 1024
+    /// PEM files of the certificate chain and private key: serve HTTPS.
+    public var tlsCertificate: String?
+    public var tlsKey: String?
     public init(root: String? = nil) { self.root = root }
 }
 
@@ -153,6 +157,19 @@ public final class HTTPServer: @unchecked Sendable {
                 throw SocketError(.io, "serve http: \(root) is not a directory", address: address)
             }
         }
+        var sslContext: NIOSSLContext? = nil
+        if let certFile = config.tlsCertificate {
+            guard let keyFile = config.tlsKey else { throw SocketError(.tls, "serve http: a certificate needs its key: too", address: address) }
+            do {
+                let chain = try NIOSSLCertificate.fromPEMFile(certFile).map { NIOSSLCertificateSource.certificate($0) }
+                let key = try NIOSSLPrivateKey(file: keyFile, format: .pem)
+                var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+                tls.applicationProtocols = ["http/1.1"]
+                sslContext = try NIOSSLContext(configuration: tls)
+            } catch {
+                throw SocketError(.tls, "serve http: cannot use the certificate \(certFile) and key \(keyFile): \(error)", address: address)
+            }
+        }
         let deadline = Date().addingTimeInterval(10)
         let box = ServerBox()
         let limits: NIOHTTPDecoderLimitConfiguration = {
@@ -169,17 +186,21 @@ public final class HTTPServer: @unchecked Sendable {
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { ch in
                 guard let server = box.server else { return ch.close() }
-                return ch.eventLoop.makeCompletedFuture { try server.setUp(ch, limits: limits) }
+                return ch.eventLoop.makeCompletedFuture { try server.setUp(ch, limits: limits, tls: sslContext) }
             }
         let addr = try HostLookup.resolve(try Endpoint(parsing: address), deadline: deadline, cancel: cancel)[0]
         let ch = try SocketRuntime.wait(bootstrap.bind(to: addr), deadline: deadline, cancel: cancel, op: "serve http on",
                                         address: address, onAbandon: { $0.close(promise: nil) })
         let server = HTTPServer(channel: ch, config: config, rootReal: rootReal)
+        server.isTLS = sslContext != nil
         box.server = server
         return server
     }
 
-    func setUp(_ ch: Channel, limits: NIOHTTPDecoderLimitConfiguration) throws {
+    /// Whether connections are TLS (file bodies are then read and written in chunks, not sendfile).
+    public private(set) var isTLS = false
+
+    func setUp(_ ch: Channel, limits: NIOHTTPDecoderLimitConfiguration, tls: NIOSSLContext?) throws {
         totalConnections.add(1, ordering: .relaxed)
         let n = connections.add(1, ordering: .relaxed).newValue
         ch.closeFuture.whenComplete { _ in self.connections.subtract(1, ordering: .relaxed) }
@@ -189,6 +210,7 @@ public final class HTTPServer: @unchecked Sendable {
             return
         }
         track(ch)
+        if let tls { try ops.addHandler(NIOSSLServerHandler(context: tls)) }
         try ops.addHandler(IdleStateHandler(allTimeout: .milliseconds(Int64(config.idleTimeout * 1000))))
         try ops.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false,
                                             withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
@@ -252,12 +274,22 @@ public final class HTTPServer: @unchecked Sendable {
     /// Python's access line: `127.0.0.1 - - [25/Nov/2026 12:00:00] "GET / HTTP/1.1" 200 -`.
     func logAccess(client: String, requestLine: String, status: Int) {
         guard config.accessLog else { return }
-        emit(.log("\(client) - - [\(HTTPStaticFiles.logDate(Int(time(nil))))] \"\(requestLine)\" \(status) -"))
+        emit(.log("\(client) - - [\(logDate())] \"\(requestLine)\" \(status) -"))
     }
 
     func logNote(client: String, _ text: String) {
         guard config.accessLog else { return }
-        emit(.log("\(client) - - [\(HTTPStaticFiles.logDate(Int(time(nil))))] \(text)"))
+        emit(.log("\(client) - - [\(logDate())] \(text)"))
+    }
+
+    private let logDateLock = NSLock()
+    private var logDateCache = (second: -1, text: "")
+    /// The log's local time, formatted once a second.
+    private func logDate() -> String {
+        let now = Int(time(nil))
+        logDateLock.lock(); defer { logDateLock.unlock() }
+        if now != logDateCache.second { logDateCache = (now, HTTPStaticFiles.logDate(now)) }
+        return logDateCache.text
     }
 }
 

@@ -290,21 +290,42 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: st, headers: headers))), promise: nil)
         let sendBody = h.method != .HEAD
         var handle: NIOFileHandle? = nil
+        // Under TLS sendfile cannot be used: file ranges are read and written 64 KiB at a time,
+        // each chunk after the previous one is written (constant memory).
+        var pieces: [(ByteBuffer?, ClosedRange<Int>?)] = []
         switch body {
         case .none: break
         case .bytes(let b), .short(let b):
             if sendBody { context.write(wrapOutboundOut(.body(.byteBuffer(b))), promise: nil) }
         case .region(let fh, let offset, let count):
             handle = fh
-            if sendBody { context.write(wrapOutboundOut(.body(.fileRegion(FileRegion(fileHandle: fh, readerIndex: offset, endIndex: offset + count)))), promise: nil) }
+            if sendBody { pieces.append((nil, offset...(offset + count - 1))) }
         case .multipart(let fh, let parts, let tail):
             handle = fh
             if sendBody {
-                for (prefix, r) in parts {
-                    context.write(wrapOutboundOut(.body(.byteBuffer(prefix))), promise: nil)
-                    context.write(wrapOutboundOut(.body(.fileRegion(FileRegion(fileHandle: fh, readerIndex: r.lowerBound, endIndex: r.upperBound + 1)))), promise: nil)
+                for (prefix, r) in parts { pieces.append((prefix, r)) }
+                pieces.append((tail, nil))
+            }
+        }
+        var bodyDone: EventLoopFuture<Void>? = nil
+        if let fh = handle, !pieces.isEmpty {
+            if server.isTLS {
+                let fd = (try? fh.withUnsafeFileDescriptor { $0 }) ?? -1
+                for (prefix, range) in pieces {
+                    bodyDone = (bodyDone ?? context.eventLoop.makeSucceededVoidFuture()).flatMap { [self] in
+                        if let prefix { context.write(self.wrapOutboundOut(.body(.byteBuffer(prefix))), promise: nil) }
+                        guard let range else { return context.eventLoop.makeSucceededVoidFuture() }
+                        return self.stream(fd, range.lowerBound, range.count, context)
+                    }
                 }
-                context.write(wrapOutboundOut(.body(.byteBuffer(tail))), promise: nil)
+            } else {
+                for (prefix, range) in pieces {
+                    if let prefix { context.write(wrapOutboundOut(.body(.byteBuffer(prefix))), promise: nil) }
+                    if let range {
+                        let region = FileRegion(fileHandle: fh, readerIndex: range.lowerBound, endIndex: range.upperBound + 1)
+                        context.write(wrapOutboundOut(.body(.fileRegion(region))), promise: nil)
+                    }
+                }
             }
         }
         if server.tracing.load(ordering: .relaxed) {
@@ -319,7 +340,10 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
         let server = self.server
         let ctx = context
         writing += 1
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { [self] _ in
+        let ended = bodyDone.map { done in done.flatMap { [self] in context.writeAndFlush(self.wrapOutboundOut(.end(nil))) } }
+            ?? context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        ended.whenComplete { [self] result in
+            if case .failure = result { ctx.close(promise: nil) }
             writing -= 1
             try? handle?.close()
             server.completed.add(1, ordering: .relaxed)
@@ -330,6 +354,26 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
                 ctx.eventLoop.scheduleTask(in: .seconds(2)) { ctx.close(promise: nil) }
             } else if !keepAlive || (inputClosed && writing == 0 && !awaitingOwner) { ctx.close(promise: nil) }
         }
+    }
+
+    /// Writes `count` bytes of the file from `offset`, a chunk at a time, each after the last is written.
+    private func stream(_ fd: CInt, _ offset: Int, _ count: Int, _ context: ChannelHandlerContext) -> EventLoopFuture<Void> {
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        func step(_ off: Int, _ left: Int) {
+            if left == 0 { return promise.succeed() }
+            let n = min(left, 64 * 1024)
+            var buf = context.channel.allocator.buffer(capacity: n)
+            let got = buf.writeWithUnsafeMutableBytes(minimumWritableBytes: n) { p in max(0, pread(fd, p.baseAddress, n, off_t(off))) }
+            guard got > 0 else { return promise.fail(ChannelError.ioOnClosedChannel) }
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buf)))).whenComplete { r in
+                switch r {
+                case .success: step(off + got, left - got)
+                case .failure(let e): promise.fail(e)
+                }
+            }
+        }
+        step(offset, count)
+        return promise.futureResult
     }
 
     private func refuseBody(_ h: HTTPRequestHead) {

@@ -11,9 +11,9 @@ enum HTTPServerBuiltins {
     static func register(in r: Interpreter) {
         r.register("serve.http", min: 0, max: 0,
                    options: ["dir", "port", "host", "bind", "routes", "quiet", "requests", "timeout", "max_body",
-                             "max_connections", "idle"],
-                   usage: "serve http [dir: \".\"] [port: 8000] [host: \"127.0.0.1\"] [routes: {\"GET /users/:id\": fn(req) {…}}] [quiet: true] [requests: N] [timeout: SECONDS] [max_body: 16777216] [max_connections: 10000] [idle: 60]",
-                   summary: "An HTTP/1.1 server like python3 -m http.server and more: static files from dir: (GET/HEAD, index.html, listings, MIME types, Last-Modified/304, Range 206/416, keep-alive, pipelining, many clients at once), and routes written in the language (tried before the files; see `help route`). Listens on 127.0.0.1 unless host: says otherwise (\"0.0.0.0\" for every interface). An access line per request goes to stderr (quiet: true stops it and the \"Serving HTTP\" line). Runs until Ctrl-C, `stop` in a handler, requests: responses or timeout: seconds; returns a record of requests, routed and connections.",
+                             "max_connections", "idle", "tls", "cert", "key"],
+                   usage: "serve http [dir: \".\"] [port: 8000] [host: \"127.0.0.1\"] [routes: {\"GET /users/:id\": fn(req) {…}}] [quiet: true] [requests: N] [timeout: SECONDS] [max_body: 16777216] [max_connections: 10000] [idle: 60] [cert: \"cert.pem\" key: \"key.pem\"]",
+                   summary: "An HTTP/1.1 server like python3 -m http.server and more: static files from dir: (GET/HEAD, index.html, listings, MIME types, Last-Modified/304, Range 206/416, keep-alive, pipelining, many clients at once), and routes written in the language (tried before the files; see `help route`). Listens on 127.0.0.1 unless host: says otherwise (\"0.0.0.0\" for every interface). An access line per request goes to stderr (quiet: true stops it and the \"Serving HTTP\" line). Runs until Ctrl-C, `stop` in a handler, requests: responses or timeout: seconds; returns a record of requests, routed and connections. cert: and key: (PEM files) serve HTTPS.",
                    example: "serve http dir: \"site\" port: 8080 routes: {\"POST /echo\": fn(req) { req.json }}") { a in
             try serveHTTP(a)
         }
@@ -87,6 +87,15 @@ enum HTTPServerBuiltins {
             guard n > 0 else { throw Diagnostic.value("serve http: idle: must be a positive number of seconds") }
             config.idleTimeout = n
         }
+        config.tlsCertificate = try a.optionString("cert")
+        config.tlsKey = try a.optionString("key")
+        if a.optionBool("tls") == true, config.tlsCertificate == nil || config.tlsKey == nil {
+            throw Diagnostic.value("serve http: tls: true needs cert: and key: (PEM files)")
+        }
+        if (config.tlsCertificate == nil) != (config.tlsKey == nil) {
+            throw Diagnostic.value("serve http: cert: and key: go together")
+        }
+        let scheme = config.tlsCertificate == nil ? "HTTP" : "HTTPS"
         let quiet = a.optionBool("quiet") == true
         config.accessLog = !quiet
         let maxRequests = try a.optionNumber("requests").map { Int($0) }
@@ -96,9 +105,9 @@ enum HTTPServerBuiltins {
         let server = try sock { try HTTPServer.start(address, config: config, cancel: socketCancel) }
         let shownHost = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
         let p = server.port ?? port
-        interp.transcript.record("http", .note, "HTTP server listening on \(server.localText)\(config.root.map { ", serving \($0)" } ?? "")")
+        interp.transcript.record("http", .note, "\(scheme) server listening on \(server.localText)\(config.root.map { ", serving \($0)" } ?? "")")
         if !quiet {
-            interp.output.write("Serving HTTP on \(host) port \(p) (http://\(shownHost):\(p)/) ...", newline: true)
+            interp.output.write("Serving \(scheme) on \(host) port \(p) (\(scheme.lowercased())://\(shownHost):\(p)/) ...", newline: true)
         }
         interp.output.flush()
 
