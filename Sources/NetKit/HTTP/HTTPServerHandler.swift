@@ -51,7 +51,7 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
                 return refuseBody(h)
             }
             route = matchRoute(h)
-            if route != nil, h.headers.first(name: "expect")?.lowercased() == "100-continue" {
+            if h.headers.first(name: "expect")?.lowercased() == "100-continue" {
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: .continue))), promise: nil)
             }
         case .body(var buf):
