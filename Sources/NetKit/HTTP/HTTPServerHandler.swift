@@ -68,7 +68,9 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
             trace(request: h)
             if let r = route { dispatch(h, r) }
             else if !allowed.isEmpty, server.rootReal == nil || (h.method != .GET && h.method != .HEAD) {
-                respondError(h, 405, "Method not allowed", extra: [("Allow", allowed.joined(separator: ", "))])
+                var seen = Set<String>()
+                let methods = allowed.filter { seen.insert($0).inserted }
+                respondError(h, 405, "Method not allowed", extra: [("Allow", methods.joined(separator: ", "))])
             } else { serveFile(h) }
         }
     }
@@ -135,7 +137,7 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
                     self.awaitingOwner = false
                     if let note { self.server.logNote(client: self.client, note) }
                     var headers = resp.headers
-                    if !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+                    if !resp.body.isEmpty, !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
                         headers.append(("Content-Type", "text/plain; charset=utf-8"))
                     }
                     headers.removeAll { $0.0.lowercased() == "content-length" || $0.0.lowercased() == "transfer-encoding" }
@@ -282,13 +284,15 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
         headers.add(name: "Server", value: "NetScript")
         headers.add(name: "Date", value: httpDate())
         for (k, v) in extra where k.lowercased() != "connection" { headers.add(name: k, value: v) }
-        if let length { headers.add(name: "Content-Length", value: String(length)) }
+        // 1xx, 204 and 304 have no body, and 1xx and 204 no Content-Length (RFC 9110 §8.6).
+        let bodyAllowed = status >= 200 && status != 204 && status != 304
+        if let length, bodyAllowed { headers.add(name: "Content-Length", value: String(length)) }
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         else if h.version == .http1_0 { headers.add(name: "Connection", value: "keep-alive") }
         let st = HTTPResponseStatus(statusCode: status)
         let version: HTTPVersion = h.version == .http1_0 ? .http1_0 : .http1_1
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: st, headers: headers))), promise: nil)
-        let sendBody = h.method != .HEAD
+        let sendBody = h.method != .HEAD && bodyAllowed
         var handle: NIOFileHandle? = nil
         // Under TLS sendfile cannot be used: file ranges are read and written 64 KiB at a time,
         // each chunk after the previous one is written (constant memory).
