@@ -139,6 +139,12 @@ enum HTTPServerBuiltins {
             guard let req = server.next(timeout: 0.02) else { continue }
             do { try handle(req, handlers[req.routeIndex], interp) }
             catch let d as Diagnostic where d.kind == "interrupted" { interrupted = true; break }
+            catch {
+                // `exit` in a handler: the server stops before the script ends.
+                server.stop()
+                flushEvents()
+                throw error
+            }
         }
         server.stop()
         flushEvents()
@@ -161,6 +167,9 @@ enum HTTPServerBuiltins {
             }
             interp.output.flush()
             req.respond(try response(result))
+        } catch let e where !(e is Diagnostic) {
+            req.respond(HTTPServerResponse(status: 503, body: Array("server stopping\n".utf8)))
+            throw e
         } catch let d as Diagnostic {
             interp.output.flush()
             if d.kind == "interrupted" {
