@@ -49,7 +49,7 @@ enum HTTPServerBuiltins {
                     setHeader(&resp, name, value)
                 }
             }
-            return .native(HTTPResponseValue(resp))
+            return .native(HTTPServerResponseValue(resp))
         }
     }
 
@@ -156,7 +156,7 @@ enum HTTPServerBuiltins {
 
     /// Runs one route's handler on this (the interpreter's) thread and sends its answer.
     static func handle(_ req: HTTPRoutedRequest, _ handler: Value, _ interp: Interpreter) throws {
-        let value = HTTPRequestValue(req)
+        let value = HTTPServerRequestValue(req)
         do {
             let result: Value
             if case .function(let f) = handler {
@@ -191,7 +191,7 @@ enum HTTPServerBuiltins {
 
     static func response(_ v: Value) throws -> HTTPServerResponse {
         switch v {
-        case .native(let r as HTTPResponseValue): return r.response
+        case .native(let r as HTTPServerResponseValue): return r.response
         case .nil: return HTTPServerResponse(status: 204)
         case .string(let s):
             let html = s.drop(while: { $0.isWhitespace }).hasPrefix("<")
@@ -227,7 +227,7 @@ enum HTTPServerBuiltins {
 }
 
 /// A request as the handler sees it.
-final class HTTPRequestValue: NativeObject {
+final class HTTPServerRequestValue: NativeObject {
     let req: HTTPRoutedRequest
     /// Set when `req.json` failed: the handler's error is then the client's fault (400).
     var badJSON = false
@@ -290,7 +290,7 @@ final class HTTPRequestValue: NativeObject {
 }
 
 /// What `http.response` makes.
-final class HTTPResponseValue: NativeObject {
+final class HTTPServerResponseValue: NativeObject {
     let response: HTTPServerResponse
     init(_ r: HTTPServerResponse) { response = r }
     override var typeName: String { "http_response" }
