@@ -411,6 +411,33 @@ final class HTTPServerScriptTests: XCTestCase {
         XCTAssertTrue(log(err, containing: "code 431").contains("code 431"), text(err))
     }
 
+    func testSeededMutatedRequestsNeverStopTheServer() throws {
+        let port = try freePort()
+        let (p, _, _) = try serve("serve http dir: \"site\" port: \(port) quiet: true routes: {\"POST /echo\": fn(req) { req.json }, \"GET /u/:id\": fn(req) { req.params }}", port: port)
+        let out = try py(Self.rawClient + """
+        import random
+        rng = random.Random(6)
+        seeds = [b"GET /hello.txt HTTP/1.1\\r\\nHost: x\\r\\nRange: bytes=0-3,5-\\r\\n\\r\\n",
+                 b"POST /echo HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 8\\r\\n\\r\\n{\\"a\\": 1}",
+                 b"GET /u/%41%zz?x=%ff HTTP/1.1\\r\\nHost: x\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n5\\r\\nhello\\r\\n0\\r\\n\\r\\n",
+                 b"HEAD /sub/ HTTP/1.0\\r\\nIf-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\\r\\n\\r\\n"]
+        codes = {}
+        for i in range(300):
+            m = bytearray(rng.choice(seeds))
+            for _ in range(rng.randint(1, 6)):
+                op, at = rng.randrange(3), rng.randrange(len(m))
+                if op == 0: m[at] = rng.randrange(256)
+                elif op == 1: m[at:at] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
+                else: del m[at:at + rng.randint(1, 8)]
+            r = raw(bytes(m), quiet=0.3)
+            code = r[9:12].decode("latin-1") if r.startswith(b"HTTP/1.") else "none"
+            codes[code] = codes.get(code, 0) + 1
+        print(sum(codes.values()), status(b"GET /hello.txt HTTP/1.0\\r\\n\\r\\n"))
+        """, port: port, timeout: 300)
+        XCTAssertEqual(out, "300 HTTP/1.0 200 OK\n")
+        XCTAssertTrue(p.isRunning)
+    }
+
     // MARK: handlers in the language
 
     static let routesScript = """
