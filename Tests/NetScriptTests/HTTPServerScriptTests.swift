@@ -238,6 +238,26 @@ final class HTTPServerScriptTests: XCTestCase {
         XCTAssertLessThan(peakKB, 100_000, "the server's peak memory after sending 300 MiB: \(peakKB) kB")
     }
 
+    func testASlowSteadyDownloadOutlastsTheIdleTimeout() throws {
+        let port = try freePort()
+        try Data(repeating: 0x61, count: 24 << 20).write(to: site.appendingPathComponent("slow.bin"))
+        try serve("serve http dir: \"site\" port: \(port) quiet: true idle: 2", port: port)
+        let out = try py("""
+        import socket, time
+        s = socket.create_connection(("127.0.0.1", PORT))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        s.sendall(b"GET /slow.bin HTTP/1.0\\r\\n\\r\\n")
+        got, start = 0, time.time()
+        while True:
+            b = s.recv(65536)
+            if not b: break
+            got += len(b)
+            time.sleep(0.01)         # at most ~6 MiB/s: the transfer takes longer than idle: 2
+        print(got - 24 * 1024 * 1024 > 0 and got - 24 * 1024 * 1024 < 1000)
+        """, port: port, timeout: 120)
+        XCTAssertEqual(out, "True\n", "the whole file (and its head) arrived")
+    }
+
     // MARK: outside the root
 
     func testTraversalAttacksAreRefusedWithoutLeakingFiles() throws {

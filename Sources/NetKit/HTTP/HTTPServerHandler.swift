@@ -325,9 +325,14 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
             } else {
                 for (prefix, range) in pieces {
                     if let prefix { context.write(wrapOutboundOut(.body(.byteBuffer(prefix))), promise: nil) }
-                    if let range {
-                        let region = FileRegion(fileHandle: fh, readerIndex: range.lowerBound, endIndex: range.upperBound + 1)
-                        context.write(wrapOutboundOut(.body(.fileRegion(region))), promise: nil)
+                    // In 1 MiB regions: each completes on its own, so a slow but steady reader
+                    // is not taken for an idle one (the idle timer counts completed writes).
+                    guard let range else { continue }
+                    var at = range.lowerBound
+                    while at <= range.upperBound {
+                        let end = min(range.upperBound + 1, at + (1 << 20))
+                        context.write(wrapOutboundOut(.body(.fileRegion(FileRegion(fileHandle: fh, readerIndex: at, endIndex: end)))), promise: nil)
+                        at = end
                     }
                 }
             }
