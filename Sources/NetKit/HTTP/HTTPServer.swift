@@ -13,6 +13,8 @@ public struct HTTPServerConfig: Sendable {
     public var routes: [HTTPRoute] = []
     /// The largest request body accepted (413 beyond it).
     public var maxBody = 16 << 20
+    /// Route request bodies buffered at once, over all connections (503 beyond it).
+    public var maxBufferedBodies = 256 << 20
     /// The largest request head (431 beyond it).
     public var maxHeaderBytes = 64 * 1024
     /// Seconds a connection may sit with nothing read or written before it is closed.
@@ -121,6 +123,8 @@ public final class HTTPServer: @unchecked Sendable {
     let totalConnections = Atomic<Int>(0)
     let completed = Atomic<Int>(0)
     let routedCount = Atomic<Int>(0)
+    /// Bytes of route request bodies held now (being received, or waiting for their answer).
+    let bufferedBodies = Atomic<Int>(0)
     /// Answers from the owner not yet written out; `stop` waits a little for them.
     let outstanding = Atomic<Int>(0)
     /// Whether request and response heads go into the event queue (the owner sets it from `trace on`).

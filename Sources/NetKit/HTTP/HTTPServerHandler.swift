@@ -18,6 +18,8 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
     private var allowed: [String] = []
     private var body: ByteBuffer?
     private var bodySize = 0
+    /// Body bytes this connection holds in the server's count of buffered bodies.
+    private var counted = 0
     /// Set once a response that ends the connection has been started (413): the rest is ignored.
     private var refusing = false
     private var awaitingOwner = false
@@ -40,7 +42,14 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
         client = context.channel.remoteAddress?.ipAddress ?? "-"
         clientPort = context.channel.remoteAddress?.port ?? 0
     }
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        releaseBody()
+    }
+
+    private func releaseBody() {
+        if counted > 0 { server.bufferedBodies.subtract(counted, ordering: .relaxed); counted = 0 }
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -59,7 +68,12 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
             bodySize += buf.readableBytes
             if bodySize > server.config.maxBody { return refuseBody(h) }
             if route != nil {
-                if body == nil { body = context.channel.allocator.buffer(capacity: buf.readableBytes) }
+                let n = buf.readableBytes
+                counted += n
+                if server.bufferedBodies.add(n, ordering: .relaxed).newValue > server.config.maxBufferedBodies {
+                    return refuseBody(h, busy: true)
+                }
+                if body == nil { body = context.channel.allocator.buffer(capacity: n) }
                 body!.writeBuffer(&buf)
             }
         case .end:
@@ -124,6 +138,9 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
         let (_, query) = splitTarget(h.uri)
         let bytes = body.map { Array($0.readableBytesView) } ?? []
         body = nil
+        // The body stays counted until its answer is given.
+        let held = counted
+        counted = 0
         let loop = context.eventLoop
         awaitingOwner = true
         server.routedCount.add(1, ordering: .relaxed)
@@ -133,6 +150,7 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
             clientHost: client, clientPort: clientPort, params: r.params,
             reply: { [self] resp, note in
                 self.server.outstanding.add(1, ordering: .relaxed)
+                if held > 0 { self.server.bufferedBodies.subtract(held, ordering: .relaxed) }
                 loop.execute {
                     self.awaitingOwner = false
                     if let note { self.server.logNote(client: self.client, note) }
@@ -385,11 +403,16 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
         return promise.futureResult
     }
 
-    private func refuseBody(_ h: HTTPRequestHead) {
+    private func refuseBody(_ h: HTTPRequestHead, busy: Bool = false) {
         refusing = true
         route = nil; body = nil
+        releaseBody()
         // The rest of the body is read and dropped until the answer is out, then the connection closes.
-        respondError(h, 413, "Request body larger than \(server.config.maxBody) bytes", forceClose: true, linger: true)
+        if busy {
+            respondError(h, 503, "Too many request bodies at once; try again", extra: [("Retry-After", "1")], forceClose: true, linger: true)
+        } else {
+            respondError(h, 413, "Request body larger than \(server.config.maxBody) bytes", forceClose: true, linger: true)
+        }
     }
 
     private func trace(request h: HTTPRequestHead) {
