@@ -2,6 +2,7 @@ import Foundation
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
+import NIOHTTPCompression
 import NIOPosix
 import NIOSSL
 
@@ -66,9 +67,13 @@ public final class HTTPAgent: @unchecked Sendable {
     public let cancel: CancelCheck?
     /// A session's cookies; nil for one-off requests (which still keep cookies across their redirects).
     public let cookies: HTTPCookieJar?
+    /// Kept-alive connections of the plain-HTTP path (a session's own, or the shared one).
+    public let pool: HTTPConnectionPool
 
-    public init(transcript: Transcript? = nil, cancel: CancelCheck? = nil, cookies: HTTPCookieJar? = nil) {
+    public init(transcript: Transcript? = nil, cancel: CancelCheck? = nil, cookies: HTTPCookieJar? = nil,
+                pool: HTTPConnectionPool? = nil) {
         self.transcript = transcript; self.cancel = cancel; self.cookies = cookies
+        self.pool = pool ?? .shared
     }
 
     // MARK: the shared AsyncHTTPClient instances
@@ -190,16 +195,25 @@ public final class HTTPAgent: @unchecked Sendable {
         }
     }
 
+    /// Whether plain `http://` requests without a proxy go over the agent's own connections
+    /// (HTTPFastPath.swift) rather than AsyncHTTPClient.
+    nonisolated(unsafe) public static var plainHTTPFastPath = true
+
     /// One request and its response, no redirects.
     private func once(_ spec: HTTPRequestSpec, url: URL, jar: HTTPCookieJar, sink: Int32?,
                       progress: ((Int, Int?) -> Void)?) throws -> HTTPResponseData {
-        var headers = HTTPHeaders()
+        var list: [(String, String)] = []
+        list.reserveCapacity(spec.headers.count + 4)
         let given = Set(spec.headers.map { $0.0.lowercased() })
-        if !given.contains("user-agent") { headers.add(name: "User-Agent", value: "netscript/1.0") }
-        if !given.contains("accept") { headers.add(name: "Accept", value: "*/*") }
-        if spec.acceptEncoding && !given.contains("accept-encoding") { headers.add(name: "Accept-Encoding", value: "gzip, deflate") }
-        for (k, v) in spec.headers { headers.add(name: k, value: v) }
-        if !given.contains("cookie"), let c = jar.header(for: url) { headers.add(name: "Cookie", value: c) }
+        if !given.contains("user-agent") { list.append(("User-Agent", "netscript/1.0")) }
+        if !given.contains("accept") { list.append(("Accept", "*/*")) }
+        if spec.acceptEncoding && !given.contains("accept-encoding") { list.append(("Accept-Encoding", "gzip, deflate")) }
+        list += spec.headers
+        if !given.contains("cookie"), let c = jar.header(for: url) { list.append(("Cookie", c)) }
+        if HTTPAgent.plainHTTPFastPath, let plan = HTTPFastPlan.make(spec, url: url, headers: list) {
+            return try fastOnce(spec, plan: plan, sink: sink, progress: progress)
+        }
+        let headers = HTTPHeaders(list)
         var tls: TLSConfiguration? = nil
         if url.scheme?.lowercased() == "https" && (!spec.verify || spec.caFile != nil) {
             var cfg = TLSConfiguration.makeClientConfiguration()
@@ -260,16 +274,21 @@ final class HTTPExchange: HTTPClientResponseDelegate, @unchecked Sendable {
         guard let t = transcript else { return }
         // Rendered only when shown: a request costs tens of microseconds on loopback.
         t.record("http", .client) {
-            (["\(head.method.rawValue) \(head.uri) \(head.version)"] + head.headers.map { name, value in
-                let lower = name.lowercased()
-                if lower == "authorization" || lower == "proxy-authorization" {
-                    let scheme = value.split(separator: " ").first.map(String.init) ?? ""
-                    return "\(name): \(scheme) \(Transcript.mask(value))"
-                }
-                return "\(name): \(value)"
-            }).joined(separator: "\n")
+            HTTPExchange.renderRequestHead("\(head.method.rawValue) \(head.uri) \(head.version)", head.headers.map { ($0.name, $0.value) })
         }
         if let b = spec.body, !b.isEmpty { t.record("http", .client, "… \(HTTPClientSupport.grouped(b.count)) bytes") }
+    }
+
+    /// A request head as the transcript shows it, credentials masked.
+    static func renderRequestHead(_ requestLine: String, _ headers: [(String, String)]) -> String {
+        ([requestLine] + headers.map { name, value in
+            let lower = name.lowercased()
+            if lower == "authorization" || lower == "proxy-authorization" {
+                let scheme = value.split(separator: " ").first.map(String.init) ?? ""
+                return "\(name): \(scheme) \(Transcript.mask(value))"
+            }
+            return "\(name): \(value)"
+        }).joined(separator: "\n")
     }
 
     func didSendRequestPart(task: HTTPClient.Task<Void>, _ part: IOData) {
@@ -335,6 +354,12 @@ final class HTTPExchange: HTTPClientResponseDelegate, @unchecked Sendable {
     func complete(_ result: Result<Void, Error>) {
         cond.lock()
         if case .failure(let e) = result, failure == nil { failure = e }
+        // The decompressor reports a gzip response that has no body (HEAD, 204, 304) as
+        // truncated; there is nothing to decode, so the response stands.
+        if let f = failure as? NIOHTTPDecompression.ExtraDecompressionError, f == .truncatedData, let h = head,
+           spec.method == "HEAD" || h.status.code == 204 || h.status.code == 304 {
+            failure = nil
+        }
         done = true
         cond.broadcast()
         cond.unlock()

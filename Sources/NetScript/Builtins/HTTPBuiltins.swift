@@ -221,7 +221,7 @@ enum HTTPBuiltins {
     }
 
     static func agent(_ a: Args, _ session: HTTPSessionValue?) -> HTTPAgent {
-        HTTPAgent(transcript: a.interp.transcript, cancel: socketCancel, cookies: session?.jar)
+        HTTPAgent(transcript: a.interp.transcript, cancel: socketCancel, cookies: session?.jar, pool: session?.pool)
     }
 
     // MARK: commands

@@ -115,6 +115,8 @@ final class HTTPResponseValue: NativeObject {
 /// Call its methods as fields: `s.get URL`, `s.post URL json: {…}`, `s.download URL FILE`.
 final class HTTPSessionValue: NativeObject {
     let jar = HTTPCookieJar()
+    /// The session's kept-alive plain-HTTP connections (closed with the session).
+    let pool = HTTPConnectionPool()
     /// Default headers, shared with the script: `s.headers["X-Token"] = "…"` applies to later requests.
     let headers: MapRef
     /// Default options (auth:, timeout:, verify:, ca:, retries:, redirects:, params:, max:).
