@@ -248,6 +248,55 @@ final class HTTPClientTests: XCTestCase {
         XCTAssertTrue(text.contains("bytes"), text)
     }
 
+    /// The same requests through AsyncHTTPClient and through the plain-HTTP path give the same
+    /// responses, errors and transcript lines (Date lines aside).
+    func testPlainHTTPPathMatchesAsyncHTTPClient() throws {
+        func spec(_ m: String, _ url: String, _ headers: [(String, String)] = [], _ body: String? = nil, timeout: Double = 30) -> HTTPRequestSpec {
+            var s = HTTPRequestSpec(method: m, url: url, headers: headers, body: body.map { Array($0.utf8) })
+            s.timeout = timeout
+            return s
+        }
+        let cases = [
+            spec("GET", "\(base)/hello.txt"), spec("GET", "\(base)/moved"), spec("GET", "\(base)/chain/1"),
+            spec("POST", "\(echoBase)/inspect?a=1&b=x%20y", [("Content-Type", "application/x-www-form-urlencoded"), ("Authorization", "Basic dXNlcjpwYXNz")], "name=Ada"),
+            spec("PUT", "\(echoBase)/inspect", [], ""), spec("DELETE", "\(echoBase)/inspect"), spec("HEAD", "\(echoBase)/inspect"),
+            spec("GET", "\(echoBase)/chunked"), spec("GET", "\(echoBase)/gzip"), spec("GET", "\(echoBase)/deflate"),
+            spec("GET", "\(echoBase)/status/404"), spec("GET", "\(echoBase)/status/299"), spec("POST", "\(echoBase)/see-other", [], "x"),
+            spec("GET", "\(echoBase)/latin1"), spec("GET", "\(echoBase)/inspect", [("Host", "example.test"), ("Content-Length", "9")]),
+            spec("GET", "\(echoBase)/close-early"), spec("GET", "\(echoBase)/big-header"),
+            spec("GET", "\(echoBase)/stall-body", timeout: 0.5), spec("GET", "http://127.0.0.1:\(try Peers.freePort())/"),
+        ]
+        func run(fast: Bool) -> [String] {
+            HTTPAgent.plainHTTPFastPath = fast
+            defer { HTTPAgent.plainHTTPFastPath = true }
+            return cases.map { c in
+                let t = Transcript()
+                let agent = HTTPAgent(transcript: t, pool: HTTPConnectionPool())
+                var out: String
+                do {
+                    let r = try agent.perform(c)
+                    let headers = r.headers.filter { $0.0 != "Date" }.map { "\($0.0): \($0.1)" }.joined(separator: "|")
+                    out = "\(r.status) \(r.reason) \(r.version) \(r.url) \(r.history.map(\.status)) \(r.bodySize) \(headers)\n\(String(decoding: r.body, as: UTF8.self))"
+                } catch let e as HTTPClientFailure {
+                    out = "error \(e.kind.rawValue): \(e.message)"
+                } catch {
+                    out = "other error: \(error)"
+                }
+                let steps = t.steps.map(Transcript.render).joined(separator: "\n").split(separator: "\n").filter { !$0.hasPrefix("S: Date:") }
+                return c.method + " " + c.url + "\n" + out + "\n" + steps.joined(separator: "\n")
+            }
+        }
+        let viaAHC = run(fast: false)
+        let viaPlain = run(fast: true)
+        for (a, b) in zip(viaAHC, viaPlain) { XCTAssertEqual(a, b) }
+        XCTAssertEqual(viaPlain.count, cases.count)
+        XCTAssertTrue(viaPlain[0].contains("C: host: 127.0.0.1:\(port)"), viaPlain[0])
+        XCTAssertTrue(viaPlain[3].contains("C: Authorization: Basic ********"), viaPlain[3])
+        XCTAssertTrue(viaPlain[15].contains("error http.protocol: GET \(echoBase)/close-early: the server closed the connection"), viaPlain[15])
+        XCTAssertTrue(viaPlain[17].contains("error http.timeout: GET \(echoBase)/stall-body: timed out after 0.5 s (the body stalled after 10 bytes)"), viaPlain[17])
+        XCTAssertTrue(viaPlain[18].contains("error refused: GET http://127.0.0.1:"), viaPlain[18])
+    }
+
     func testProxyFromEnvironment() {
         let u = URL(string: "http://example.test/x")!
         XCTAssertEqual(HTTPClientSupport.proxy(for: u, environment: ["HTTP_PROXY": "http://127.0.0.1:3128"])?.port, 3128)
