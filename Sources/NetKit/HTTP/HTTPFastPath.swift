@@ -302,6 +302,14 @@ struct HTTPParsedHead {
     var headers: [(String, String)]
 }
 
+/// Where the search for the end of a response head got to.
+struct HTTPHeadScan {
+    var from = -1
+    var lineStart = 0
+    var next = 0
+    var lines: [(Int, Int)] = []
+}
+
 /// The request was not taken by the server: its kept-alive connection had been closed. Sent
 /// again once, on a new connection.
 private struct HTTPStaleConnection: Error {}
@@ -346,6 +354,7 @@ extension HTTPAgent {
     private func exchange(_ spec: HTTPRequestSpec, plan: HTTPFastPlan, wire: HTTPWire, reused: Bool, sink given: Int32?,
                           progress: ((Int, Int?) -> Void)?) throws -> HTTPResponseData {
         let idempotent = HTTPAgent.idempotent.contains(spec.method)
+        wire.conn.cancel = cancel
         var head: HTTPParsedHead? = nil
         var received = 0
         var keep = false
@@ -384,9 +393,10 @@ extension HTTPAgent {
 
         // The head, skipping 1xx interim responses.
         var gotAny = false
+        var scan = HTTPHeadScan()
         while head == nil {
             let parsed: HTTPParsedHead?
-            do { parsed = try parseHead(wire) } catch { throw fastFailure(error, spec, phase: phase()) }
+            do { parsed = try parseHead(wire, &scan) } catch { throw fastFailure(error, spec, phase: phase()) }
             if let h = parsed {
                 if h.status >= 100 && h.status < 200 && h.status != 101 { continue }
                 head = h
@@ -587,31 +597,37 @@ extension HTTPAgent {
     }
 
     /// A complete response head from the wire's buffer (consumed), or nil when more bytes are
-    /// needed. Errors are NIO's parser errors, so they read as on the AsyncHTTPClient path.
-    private func parseHead(_ wire: HTTPWire) throws -> HTTPParsedHead? {
+    /// needed. `scan` carries the lines found so far from one call to the next (offsets from
+    /// the start of the unread bytes), so a head that arrives a byte at a time is not rescanned.
+    /// Errors are NIO's parser errors, so they read as on the AsyncHTTPClient path.
+    private func parseHead(_ wire: HTTPWire, _ scan: inout HTTPHeadScan) throws -> HTTPParsedHead? {
         let b = wire.bytes
-        // Blank lines before the status line are skipped.
-        var from = 0
-        while from < b.count && (b[from] == 0x0D || b[from] == 0x0A) { from += 1 }
-        if from > 0 && from == b.count { wire.consume(from); return nil }
+        if scan.from < 0 {
+            // Blank lines before the status line are skipped.
+            var from = 0
+            while from < b.count && (b[from] == 0x0D || b[from] == 0x0A) { from += 1 }
+            if from == b.count { wire.consume(from); return nil }
+            scan.from = from; scan.lineStart = from; scan.next = from
+        }
+        let from = scan.from
         // Find the empty line that ends the head.
-        var lines: [(Int, Int)] = []
-        var lineStart = from
         var endOfHead = -1
-        var i = from
-        while i < b.count {
-            guard let nl = b[i...].firstIndex(of: 0x0A) else { break }
+        while scan.next < b.count {
+            guard let hit = memchr(b.baseAddress! + scan.next, 0x0A, b.count - scan.next) else { scan.next = b.count; break }
+            let nl = b.baseAddress!.distance(to: UnsafeRawPointer(hit))
             var e = nl
-            if e > lineStart && b[e - 1] == 0x0D { e -= 1 }
-            if e == lineStart { endOfHead = nl + 1; break }
-            lines.append((lineStart, e))
-            lineStart = nl + 1
-            i = nl + 1
+            if e > scan.lineStart && b[e - 1] == 0x0D { e -= 1 }
+            scan.next = nl + 1
+            if e == scan.lineStart { endOfHead = nl + 1; break }
+            scan.lines.append((scan.lineStart, e))
+            scan.lineStart = nl + 1
         }
         if endOfHead < 0 {
             if b.count - from > HTTPAgent.maxHeadBytes + 8192 { throw HTTPParserError.headerOverflow }
             return nil
         }
+        let lines = scan.lines
+        scan = HTTPHeadScan()
         guard let statusLine = lines.first else { throw HTTPParserError.invalidConstant }
         // HTTP/x.y NNN [reason]
         let s = statusLine.0, e = statusLine.1
