@@ -58,7 +58,9 @@ public struct HTTPResponseData: Sendable {
     public var ok: Bool { status < 400 }
 }
 
-/// A blocking HTTP client for the interpreter, on AsyncHTTPClient over the shared event loops.
+/// A blocking HTTP client for the interpreter: plain `http://` requests without a proxy on the
+/// calling thread over its pool's kept-alive connections (HTTPFastPath.swift), the rest on
+/// AsyncHTTPClient over the shared event loops.
 /// Every wait is bounded by `timeout` (connect, and between reads) and polls the cancel check;
 /// every exchange is reported to the transcript (heads as C:/S: lines, bodies summarised,
 /// Authorization masked).

@@ -3,7 +3,8 @@ import NetKit
 import OrderedCollections
 
 /// `http.get`, `http.post`, … `http.session`, `http.download`, `http.check`: an HTTP client in
-/// the manner of Python's requests, on NetKit's HTTPAgent (AsyncHTTPClient underneath).
+/// the manner of Python's requests, on NetKit's HTTPAgent (plain http:// over its own kept-alive
+/// connections, HTTPS and proxies over AsyncHTTPClient); a session has its own connection pool.
 enum HTTPBuiltins {
     static let requestOptions = ["params", "headers", "data", "json", "files", "auth", "timeout", "redirects",
                                  "verify", "ca", "retries", "max", "cookies", "session"]
