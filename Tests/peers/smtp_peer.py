@@ -47,7 +47,7 @@ class Handler:
                 f.write(envelope.original_content)
             with open(base + ".json", "w") as f:
                 json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
-                           "mail_options": envelope.mail_options, "tls": session.ssl is not None,
+                           "mail_options": envelope.mail_options, "tls": session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
                            "auth": getattr(session, "auth_mech", None)}, f)
         return "250 OK queued as %d" % self.count
 

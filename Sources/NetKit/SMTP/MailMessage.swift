@@ -303,6 +303,8 @@ struct MIMEPart {
             body += Array("--\(boundary)\r\n".utf8)
             body += rendered[i]
             if !(body.count >= 2 && body[body.count - 2] == 0x0D && body.last == 0x0A) { body += [0x0D, 0x0A] }
+            // The CRLF before a delimiter belongs to the delimiter (RFC 2046 §5.1.1), not to the part.
+            body += [0x0D, 0x0A]
         }
         body += Array("--\(boundary)--\r\n".utf8)
         rendered = []
