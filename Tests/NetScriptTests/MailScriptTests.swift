@@ -384,6 +384,7 @@ final class MailScriptTests: XCTestCase {
             ("garbage", "mail from: \"a@example.test\" to: \"b@example.test\" body: \"x\" server: \"127.0.0.1:PORT\" tls: \"none\" timeout: 5", "smtp.response"),
             ("long-line", "mail from: \"a@example.test\" to: \"b@example.test\" body: \"x\" server: \"127.0.0.1:PORT\" tls: \"none\" timeout: 5", "smtp.response"),
             ("silent", "mail from: \"a@example.test\" to: \"b@example.test\" body: \"x\" server: \"127.0.0.1:PORT\" tls: \"none\" timeout: 1", "timeout"),
+            ("starttls-inject", "s = smtp.connect \"127.0.0.1:PORT\" timeout: 5; smtp.starttls s verify: false", "tls"),
             ("refuse-auth", "s = smtp.connect \"127.0.0.1:PORT\" timeout: 5; smtp.login s \"ann\" \"hunter2\"", "smtp.auth"),
         ]
         for (mode, call, kind) in cases {

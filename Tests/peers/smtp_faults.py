@@ -4,7 +4,9 @@ server per mode, on 127.0.0.1:PORT, serving clients until killed.
   garbage        greets, then answers EHLO with a line that is not SMTP
   silent         accepts the connection and never says anything
   refuse-auth    offers AUTH PLAIN LOGIN and refuses every attempt with 535
-  long-line      answers EHLO with a 10,000-byte line"""
+  long-line      answers EHLO with a 10,000-byte line
+  starttls-inject answers STARTTLS with 220 and, in the same packet, a reply meant to be read
+                 as if it came over TLS (the CVE-2011-0411 injection)"""
 import socket, sys, threading, time
 
 mode, port = sys.argv[1], int(sys.argv[2])
@@ -41,7 +43,11 @@ def serve(c):
                 elif mode == "long-line":
                     c.sendall(b"250-" + b"x" * 10000 + b"\r\n250 OK\r\n")
                 else:
-                    c.sendall(b"250-faults.test\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n")
+                    c.sendall(b"250-faults.test\r\n250-STARTTLS\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n")
+            elif verb == b"STARTTLS":
+                c.sendall(b"220 go ahead\r\n250 injected in the clear\r\n")
+                time.sleep(5)
+                return
             elif verb == b"AUTH":
                 c.sendall(b"535 5.7.8 Authentication credentials invalid\r\n")
             elif verb in (b"MAIL", b"RCPT", b"RSET", b"NOOP"):
