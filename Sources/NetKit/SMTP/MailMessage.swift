@@ -77,7 +77,7 @@ public struct MailMessage: Sendable {
         if !cc.isEmpty { h.append(("Cc", try cc.map { try MailAddress(parsing: $0, field: "cc").headerText }.joined(separator: ", "))) }
         for b in bcc { _ = try MailAddress(parsing: b, field: "bcc") }
         try MailMessage.checkLine(subject, "the subject")
-        h.append(("Subject", MailMessage.encodeWords(subject)))
+        if !subject.isEmpty { h.append(("Subject", MailMessage.encodeWords(subject))) }
         let domain = fromAddr.address.split(separator: "@").last.map(String.init) ?? "localhost"
         let asciiDomain = domain.utf8.allSatisfy { $0 < 0x80 } ? domain : "localhost"
         h.append(("Message-ID", customID ?? "<\(MailMessage.randomHex(16)).\(Int(date.timeIntervalSince1970))@\(asciiDomain)>"))
@@ -204,9 +204,9 @@ public struct MailMessage: Sendable {
 
     /// A header value as it may appear: ASCII as is, anything else as RFC 2047 encoded-words
     /// (UTF-8, base64), each at most 75 characters, split on character boundaries.
-    public static func encodeWords(_ value: String) -> String {
+    public static func encodeWords(_ value: String, force: Bool = false) -> String {
         let longWord = value.split(separator: " ").contains { $0.utf8.count > 900 }
-        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) && !longWord && !value.contains("=?") { return value }
+        if !force && value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) && !longWord && !value.contains("=?") { return value }
         var words: [String] = []
         var chunk: [UInt8] = []
         for ch in value {
@@ -340,6 +340,9 @@ public struct MailAddress: Sendable {
               address.contains("@"), !address.hasPrefix("@"), !address.hasSuffix("@") else {
             throw SMTPError(.value, "mail: \(field): \"\(text)\" is not an email address (like \"ann@example.test\" or \"Ann <ann@example.test>\")")
         }
+        guard address.utf8.count <= 320, name.utf8.count <= 900 else {
+            throw SMTPError(.value, "mail: \(field): the address or its name is too long (at most 320 and 900 bytes)")
+        }
     }
 
     /// The address for a header: the display name quoted or encoded as needed.
@@ -347,7 +350,7 @@ public struct MailAddress: Sendable {
         if name.isEmpty { return address }
         let atext = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-/=?^_`{|}~ ".utf8)
         let shown: String
-        if !name.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { shown = MailMessage.encodeWords(name) }
+        if !name.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) || name.utf8.count > 400 { shown = MailMessage.encodeWords(name, force: true) }
         else if name.utf8.allSatisfy({ atext.contains($0) }) { shown = name }
         else { shown = "\"" + name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
         return "\(shown) <\(address)>"

@@ -373,23 +373,32 @@ public final class SMTPClient: @unchecked Sendable {
         _ = try? command("RSET")
     }
 
-    /// The trace shows a message by its first lines and size, not in full.
+    /// The trace shows a message by its first lines and size, not in full. Only the head is
+    /// kept (the transcript holds thousands of steps; it must not hold every message).
     func recordBody(_ wire: [UInt8]) {
         guard let t = transcript else { return }
+        var count = 0
+        wire.withUnsafeBufferPointer { p in
+            guard var cur = p.baseAddress else { return }
+            let end = cur + p.count
+            while cur < end, let hit = memchr(cur, 0x0A, end - cur) {
+                count += 1
+                cur = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) + 1
+            }
+        }
+        let head = Array(wire.prefix(1024)), total = wire.count
         t.record("smtp", .client) {
             var lines: [String] = []
-            var count = 0
             var start = 0
             var i = 0
-            while i + 1 < wire.count {
-                if wire[i] == 0x0D && wire[i + 1] == 0x0A {
-                    count += 1
-                    if lines.count < 4 { lines.append(Transcript.escape(wire[start..<i], limit: 100)) }
+            while i + 1 < head.count && lines.count < 4 {
+                if head[i] == 0x0D && head[i + 1] == 0x0A {
+                    lines.append(Transcript.escape(head[start..<i], limit: 100))
                     start = i + 2
                     i += 2
                 } else { i += 1 }
             }
-            return lines.joined(separator: "\n") + "\n… (message: \(wire.count) bytes, \(count) lines)\n."
+            return lines.joined(separator: "\n") + "\n… (message: \(total) bytes, \(count) lines)\n."
         }
     }
 
