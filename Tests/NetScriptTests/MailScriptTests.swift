@@ -384,6 +384,7 @@ final class MailScriptTests: XCTestCase {
             ("garbage", "mail from: \"a@example.test\" to: \"b@example.test\" body: \"x\" server: \"127.0.0.1:PORT\" tls: \"none\" timeout: 5", "smtp.response"),
             ("long-line", "mail from: \"a@example.test\" to: \"b@example.test\" body: \"x\" server: \"127.0.0.1:PORT\" tls: \"none\" timeout: 5", "smtp.response"),
             ("silent", "mail from: \"a@example.test\" to: \"b@example.test\" body: \"x\" server: \"127.0.0.1:PORT\" tls: \"none\" timeout: 1", "timeout"),
+            ("silent-after-data", "mail from: \"a@example.test\" to: \"b@example.test\" body: \"x\" server: \"127.0.0.1:PORT\" tls: \"none\" timeout: 1", "timeout"),
             ("starttls-inject", "s = smtp.connect \"127.0.0.1:PORT\" timeout: 5; smtp.starttls s verify: false", "tls"),
             ("refuse-auth", "s = smtp.connect \"127.0.0.1:PORT\" timeout: 5; smtp.login s \"ann\" \"hunter2\"", "smtp.auth"),
         ]
@@ -395,6 +396,8 @@ final class MailScriptTests: XCTestCase {
             let out = r.stdout.split(separator: "\n").map(String.init)
             XCTAssertEqual(out.first, kind, "\(mode): \(r.stdout) \(r.stderr)")
             if mode == "drop-mid-data" { XCTAssertTrue(r.stdout.contains("not sent"), r.stdout) }
+            if mode == "silent-after-data" { XCTAssertTrue(r.stdout.contains("not confirmed as sent"), r.stdout) }
+            if mode == "starttls-inject" { XCTAssertTrue(r.stdout.contains("in the clear"), r.stdout) }
             if mode == "refuse-auth" { XCTAssertFalse(r.stdout.contains("hunter2")) }
         }
         // A short message dropped after DATA: the final reply never comes, so it is not sent either.

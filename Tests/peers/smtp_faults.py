@@ -5,6 +5,7 @@ server per mode, on 127.0.0.1:PORT, serving clients until killed.
   silent         accepts the connection and never says anything
   refuse-auth    offers AUTH PLAIN LOGIN and refuses every attempt with 535
   long-line      answers EHLO with a 10,000-byte line
+  silent-after-data  takes the whole message, then never answers its end
   starttls-inject answers STARTTLS with 220 and, in the same packet, a reply meant to be read
                  as if it came over TLS (the CVE-2011-0411 injection)"""
 import socket, sys, threading, time
@@ -63,6 +64,9 @@ def serve(c):
                 c.sendall(b"221 Bye\r\n")
                 return
             elif line == b".":
+                if mode == "silent-after-data":
+                    time.sleep(120)
+                    return
                 c.sendall(b"250 OK\r\n")
     except OSError:
         pass

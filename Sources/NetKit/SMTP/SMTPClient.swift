@@ -355,6 +355,8 @@ public final class SMTPClient: @unchecked Sendable {
         let end: SMTPReply
         do { end = try readReply("DATA") } catch let e as SMTPError where e.kind == .disconnected {
             throw SMTPError(.disconnected, "DATA \(address): the server closed the connection before accepting the message; it was not sent")
+        } catch let e as SocketError where e.kind == .timeout {
+            throw SocketError(.timeout, "DATA \(address): no reply to the end of the message within \(fmt(timeout)) s; it was not confirmed as sent", address: address)
         }
         guard end.code == 250 else {
             throw SMTPError(.data, "DATA \(address): the server refused the message: \(end.code) \(end.text) (not sent)", reply: end)
