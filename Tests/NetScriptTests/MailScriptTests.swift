@@ -366,6 +366,31 @@ final class MailScriptTests: XCTestCase {
         XCTAssertEqual(header(p, "From"), ["Zoë <zoë@example.test>"])
     }
 
+    func testBatchSendsEachContentWithTheNextEnvelope() throws {
+        for extra in [[], ["--no-pipelining"]] {
+            let (port, dir) = try startPeer(extra)
+            let code = """
+            m = mail.message from: "a@example.test" to: "b@example.test" subject: "batch" body: "x"
+            b = mail.message from: "a@example.test" to: "bad@example.test" subject: "refused" body: "x"
+            s = smtp.connect "127.0.0.1:\(port)"
+            for r in smtp.send_message s [m, b, m, b, b, m] {
+                if type r == "error" { print "error" r.kind } else { print "map" (len r) }
+            }
+            smtp.quit s
+            """
+            let r = try run(code, trace: true)
+            XCTAssertEqual(r.stdout, "map 0\nerror smtp.recipients_refused\nmap 0\nerror smtp.recipients_refused\nerror smtp.recipients_refused\nmap 0\n", "\(extra): \(r.stderr)")
+            XCTAssertEqual(try saved(dir).count, 3)
+            for msg in try saved(dir) { XCTAssertEqual(header(try parsed(msg.eml), "Subject"), ["batch"]) }
+            if extra.isEmpty {
+                // The first message's end and the second envelope leave in one write, before the reply to ".".
+                let trace = r.stderr.split(separator: "\n").map(String.init)
+                let dot = try XCTUnwrap(trace.firstIndex(of: "C: ."))
+                XCTAssertTrue(trace[dot + 1].hasPrefix("C: MAIL FROM:<a@example.test>"), "\(trace[dot...].prefix(4))")
+            }
+        }
+    }
+
     func testWithoutPipeliningOneCommandAtATime() throws {
         let (port, dir) = try startPeer(["--no-pipelining"])
         let r = try run("print (mail from: \"a@example.test\" to: [\"b@example.test\", \"bad@example.test\"] body: \"x\" server: \"127.0.0.1:\(port)\" tls: \"none\")", trace: true)

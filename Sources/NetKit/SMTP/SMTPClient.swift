@@ -278,35 +278,9 @@ public final class SMTPClient: @unchecked Sendable {
     /// Nothing is sent when the message cannot go as it is (a line over 998 octets, over the
     /// server's SIZE, 8-bit data without 8BITMIME, a non-ASCII address without SMTPUTF8).
     public func sendmail(from: String, to recipients: [String], message: [UInt8]) throws -> Refused {
-        for a in [from] + recipients where a.contains("\r") || a.contains("\n") {
-            throw SMTPError(.value, "sendmail: the address \"\(Transcript.escape(Array(a.utf8), limit: 80))\" contains CR or LF")
-        }
-        guard !recipients.isEmpty else { throw SMTPError(.value, "sendmail: no recipients") }
-        for a in recipients where a.isEmpty { throw SMTPError(.value, "sendmail: an empty recipient address") }
-        let wire = try SMTPClient.dataBytes(message)
         try ehloOrHelo()
-
-        var mailParams: [String] = []
-        if let s = feature("size") {
-            mailParams.append("SIZE=\(wire.count)")
-            if let max = Int(s.split(separator: " ").first ?? ""), max > 0, wire.count > max {
-                throw SMTPError(.data, "sendmail \(address): the message is \(wire.count) bytes, over the server's SIZE limit of \(max) (nothing sent)")
-            }
-        }
-        if wire.contains(where: { $0 >= 0x80 }) {
-            guard feature("8bitmime") != nil else {
-                throw SMTPError(.notSupported, "sendmail \(address): the message has 8-bit data and the server does not offer 8BITMIME (nothing sent)")
-            }
-            mailParams.append("BODY=8BITMIME")
-        }
-        if ([from] + recipients).contains(where: { $0.utf8.contains { $0 >= 0x80 } }) {
-            guard feature("smtputf8") != nil else {
-                throw SMTPError(.notSupported, "sendmail \(address): a non-ASCII address needs SMTPUTF8, which the server does not offer (nothing sent)")
-            }
-            mailParams.append("SMTPUTF8")
-        }
-        let mailLine = "MAIL FROM:<\(from)>" + mailParams.map { " " + $0 }.joined()
-        let rcptLines = recipients.map { "RCPT TO:<\($0)>" }
+        let env = try prepare(from: from, to: recipients, message: message)
+        let mailLine = env.mailLine, rcptLines = env.rcptLines, wire = env.wire
 
         var mailReply: SMTPReply
         var rcptReplies: [SMTPReply] = []
@@ -328,17 +302,11 @@ public final class SMTPClient: @unchecked Sendable {
                 for l in rcptLines { rcptReplies.append(try command(l)) }
             }
         }
-        if mailReply.code != 250 {
+        let refused: Refused
+        switch judge(env, mailReply, rcptReplies) {
+        case .success(let r): refused = r
+        case .failure(let e):
             try abortTransaction(dataReply)
-            throw SMTPError(.senderRefused, "MAIL FROM \(address): the server refused the sender <\(from)>: \(mailReply.code) \(mailReply.text)", reply: mailReply)
-        }
-        var refused: Refused = []
-        for (a, r) in zip(recipients, rcptReplies) where r.code != 250 && r.code != 251 { refused.append((a, r)) }
-        if refused.count == recipients.count {
-            try abortTransaction(dataReply)
-            var e = SMTPError(.recipientsRefused, "RCPT TO \(address): the server refused every recipient: "
-                              + refused.map { "<\($0.0)> \($0.1.code) \($0.1.text)" }.joined(separator: "; "), reply: refused[0].1)
-            e.recipients = refused
             throw e
         }
         let d = try dataReply ?? command("DATA")
@@ -362,6 +330,62 @@ public final class SMTPClient: @unchecked Sendable {
             throw SMTPError(.data, "DATA \(address): the server refused the message: \(end.code) \(end.text) (not sent)", reply: end)
         }
         return refused
+    }
+
+    /// One message's envelope and DATA bytes, checked against the server's extensions.
+    struct Envelope {
+        var from: String
+        var recipients: [String]
+        var mailLine: String
+        var rcptLines: [String]
+        var wire: [UInt8]
+    }
+
+    /// Checks addresses and the message and builds the envelope commands; nothing is sent.
+    func prepare(from: String, to recipients: [String], message: [UInt8]) throws -> Envelope {
+        for a in [from] + recipients where a.contains("\r") || a.contains("\n") {
+            throw SMTPError(.value, "sendmail: the address \"\(Transcript.escape(Array(a.utf8), limit: 80))\" contains CR or LF")
+        }
+        guard !recipients.isEmpty else { throw SMTPError(.value, "sendmail: no recipients") }
+        for a in recipients where a.isEmpty { throw SMTPError(.value, "sendmail: an empty recipient address") }
+        let wire = try SMTPClient.dataBytes(message)
+        var mailParams: [String] = []
+        if let s = feature("size") {
+            mailParams.append("SIZE=\(wire.count)")
+            if let max = Int(s.split(separator: " ").first ?? ""), max > 0, wire.count > max {
+                throw SMTPError(.data, "sendmail \(address): the message is \(wire.count) bytes, over the server's SIZE limit of \(max) (nothing sent)")
+            }
+        }
+        if wire.contains(where: { $0 >= 0x80 }) {
+            guard feature("8bitmime") != nil else {
+                throw SMTPError(.notSupported, "sendmail \(address): the message has 8-bit data and the server does not offer 8BITMIME (nothing sent)")
+            }
+            mailParams.append("BODY=8BITMIME")
+        }
+        if ([from] + recipients).contains(where: { $0.utf8.contains { $0 >= 0x80 } }) {
+            guard feature("smtputf8") != nil else {
+                throw SMTPError(.notSupported, "sendmail \(address): a non-ASCII address needs SMTPUTF8, which the server does not offer (nothing sent)")
+            }
+            mailParams.append("SMTPUTF8")
+        }
+        return Envelope(from: from, recipients: recipients, mailLine: "MAIL FROM:<\(from)>" + mailParams.map { " " + $0 }.joined(),
+                        rcptLines: recipients.map { "RCPT TO:<\($0)>" }, wire: wire)
+    }
+
+    /// The envelope's fate from its replies: the refused recipients, or why nothing can be sent.
+    func judge(_ env: Envelope, _ mailReply: SMTPReply, _ rcptReplies: [SMTPReply]) -> Result<Refused, SMTPError> {
+        if mailReply.code != 250 {
+            return .failure(SMTPError(.senderRefused, "MAIL FROM \(address): the server refused the sender <\(env.from)>: \(mailReply.code) \(mailReply.text)", reply: mailReply))
+        }
+        var refused: Refused = []
+        for (a, r) in zip(env.recipients, rcptReplies) where r.code != 250 && r.code != 251 { refused.append((a, r)) }
+        if refused.count == env.recipients.count {
+            var e = SMTPError(.recipientsRefused, "RCPT TO \(address): the server refused every recipient: "
+                              + refused.map { "<\($0.0)> \($0.1.code) \($0.1.text)" }.joined(separator: "; "), reply: refused[0].1)
+            e.recipients = refused
+            return .failure(e)
+        }
+        return .success(refused)
     }
 
     /// Ends a transaction that will not carry a message: when a pipelined DATA was answered

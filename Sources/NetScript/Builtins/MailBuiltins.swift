@@ -223,14 +223,31 @@ enum MailBuiltins {
             a.interp.output.flush()
             return smtpRefusedMap(try smtpCall { try c.sendmail(from: from, to: to, message: bytes) })
         }
-        r.register("smtp.send_message", min: 2, max: 2, usage: "smtp.send_message SESSION MESSAGE",
-                   summary: "Sends a mail_message (from mail.message) to every recipient in it (to, cc and bcc; Bcc is not in the text). Returns the refused recipients as a map, like smtp.sendmail.",
+        r.register("smtp.send_message", min: 2, max: 2, usage: "smtp.send_message SESSION MESSAGE|[MESSAGES]",
+                   summary: "Sends a mail_message (from mail.message) to every recipient in it (to, cc and bcc; Bcc is not in the text). Returns the refused recipients as a map, like smtp.sendmail. Given a list of messages, sends them all in one pipelined stream (each message's content travels with the next one's envelope) and returns a list: for each message its refused-recipients map, or an error value when the server would not take it (the batch goes on); a lost connection is raised, saying how many were accepted.",
                    example: "m = mail.message from: \"a@example.test\" to: \"b@example.test\" subject: \"hi\" body: \"hello\"; smtp.send_message s m") { a in
             let c = try session(a)
-            guard case .native(let m as MailMessageValue) = a[1] else {
-                throw Diagnostic.type("smtp.send_message: the message must be a mail_message (from mail.message), not \(a[1].typeName.withArticle)")
+            func message(_ v: Value) throws -> MailMessageValue {
+                guard case .native(let m as MailMessageValue) = v else {
+                    throw Diagnostic.type("smtp.send_message: the message must be a mail_message (from mail.message), not \(v.typeName.withArticle)")
+                }
+                return m
             }
             a.interp.output.flush()
+            if case .list(let l) = a[1] {
+                let items = try l.items.map { v -> SMTPClient.Outgoing in
+                    let m = try message(v)
+                    return (m.envelopeFrom, m.recipients, m.bytes)
+                }
+                let results = try smtpCall { try c.sendMany(items) }
+                return .list(results.map { r in
+                    switch r {
+                    case .success(let refused): return smtpRefusedMap(refused)
+                    case .failure(let e): return .native(ErrorObject(smtpDiagnostic(e)))
+                    }
+                })
+            }
+            let m = try message(a[1])
             return smtpRefusedMap(try smtpCall { try c.sendmail(from: m.envelopeFrom, to: m.recipients, message: m.bytes) })
         }
         r.register("smtp.noop", min: 1, max: 1, usage: "smtp.noop SESSION", summary: "NOOP: the reply as {code, text} (keeps a session alive, checks it still is).",
