@@ -169,6 +169,10 @@ final class MailScriptTests: XCTestCase {
         XCTAssertTrue(lines.contains("S: 250-PIPELINING"), r.stderr)
         XCTAssertTrue(lines.contains("C: QUIT"), r.stderr)
         XCTAssertTrue(lines.contains { $0.hasPrefix("S: 221") }, r.stderr)
+        // HELO for servers without ESMTP: no extensions, and mail still goes (one command at a time).
+        let helo = try run("s = smtp.connect \"127.0.0.1:\(port)\" name: \"client.test\"\nprint (smtp.helo s).code s.does_esmtp s.esmtp_features\nprint (smtp.sendmail s \"a@example.test\" \"b@example.test\" \"Subject: h\\n\\nx\\n\")\nsmtp.quit s", trace: true)
+        XCTAssertEqual(helo.stdout, "250 false {}\n{}\n", helo.stderr)
+        XCTAssertTrue(helo.stderr.contains("C: HELO client.test"), helo.stderr)
     }
 
     func testContractRefusedRecipient() throws {

@@ -44,7 +44,12 @@ public final class SMTPClient: @unchecked Sendable {
                                cancel: CancelCheck? = nil) throws -> SMTPClient {
         let ep = try Endpoint(parsing: address, defaultPort: tls == nil ? 25 : 465)
         transcript?.record("smtp", .note, "connecting to \(ep)\(tls == nil ? "" : " (TLS)")")
-        let conn = try StreamConnection.connect(ep.description, timeout: timeout, tls: tls, transcript: nil, cancel: cancel)
+        let conn: StreamConnection
+        do { conn = try StreamConnection.connect(ep.description, timeout: timeout, tls: tls, transcript: nil, cancel: cancel) }
+        catch let e as SocketError {
+            transcript?.record("smtp", .note, "connect failed (\(e.kind.rawValue)): \(e.message)")
+            throw e
+        }
         transcript?.record("smtp", .note, "connected \(conn.localText) → \(conn.peerText)\(tls == nil ? "" : ", TLS handshake done")")
         let name = localName ?? SMTPClient.defaultLocalName()
         let probe = SMTPClient(conn: conn, address: ep.description, host: ep.host, timeout: timeout, transcript: transcript,
