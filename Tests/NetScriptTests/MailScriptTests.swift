@@ -186,6 +186,18 @@ final class MailScriptTests: XCTestCase {
         XCTAssertEqual(try saved(dir).count, 1)
     }
 
+    func testRefusedSenderAndRefusedMessage() throws {
+        let (port, dir) = try startPeer()
+        let sender = try run("try { mail from: \"bad@example.test\" to: \"b@example.test\" body: \"x\" server: \"127.0.0.1:\(port)\" tls: \"none\" } catch e { print e.kind e.code; print e.reply }")
+        XCTAssertEqual(sender.stdout, "smtp.sender_refused 553\n5.7.1 <bad@example.test>: Sender address rejected: not allowed\n", sender.stderr)
+        let content = try run("try { mail from: \"a@example.test\" to: \"b@example.test\" body: \"x\" headers: {\"X-Reject\": \"yes\"} server: \"127.0.0.1:\(port)\" tls: \"none\" } catch e { print e.kind e.code; print (\"not sent\" in e.message) }")
+        XCTAssertEqual(content.stdout, "smtp.data 554\ntrue\n", content.stderr)
+        // The session survives both: the next message goes.
+        let after = try run("s = smtp.connect \"127.0.0.1:\(port)\"\ntry { smtp.sendmail s \"bad@example.test\" \"b@example.test\" \"x\" } catch e { print e.kind }\nprint (smtp.sendmail s \"a@example.test\" \"b@example.test\" \"Subject: ok\\n\\nx\\n\")\nsmtp.quit s")
+        XCTAssertEqual(after.stdout, "smtp.sender_refused\n{}\n", after.stderr)
+        XCTAssertEqual(try saved(dir).count, 1)
+    }
+
     // MARK: a full message, parsed back
 
     func testFullMessageOverStartTLSWithAuthRoundTrips() throws {

@@ -1,6 +1,7 @@
 """A real SMTP server for NetScript's mail tests, benchmark and tour: aiosmtpd with a handler
 that offers PIPELINING, STARTTLS or implicit TLS (certificate files given), AUTH PLAIN / LOGIN /
-CRAM-MD5 for one known user, refuses every recipient whose address starts with "bad@", and
+CRAM-MD5 for one known user, refuses every sender and recipient whose address starts with
+"bad@" and every message with the header "X-Reject: yes", and
 saves each message's raw bytes (NNNN.eml) and envelope (NNNN.json) into --dir.
 Runs in the foreground until SIGTERM/SIGINT; prints "ready PORT" once listening."""
 import argparse, asyncio, base64, hashlib, hmac, json, os, signal, ssl, sys, threading
@@ -33,6 +34,13 @@ class Handler:
             responses.insert(1, "250-PIPELINING")
         return responses
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if address.lower().startswith("bad@"):
+            return "553 5.7.1 <%s>: Sender address rejected: not allowed" % address
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower().startswith("bad@"):
             return "550 5.1.1 <%s>: Recipient address rejected: no such user" % address
@@ -40,6 +48,8 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if b"\r\nX-Reject: yes\r\n" in b"\r\n" + envelope.original_content:
+            return "554 5.7.1 Message rejected by content filter"
         self.count += 1
         if opts.dir:
             base = os.path.join(opts.dir, "%04d" % self.count)

@@ -1,6 +1,6 @@
 # aiosmtpd on 127.0.0.1:2525 (Tests/peers/smtp_peer.py): PIPELINING, SIZE, 8BITMIME, SMTPUTF8,
 # AUTH PLAIN/LOGIN/CRAM-MD5 for user "lab" password "lab-password" (offered without TLS: a lab),
-# every recipient starting with "bad@" refused; each message saved to $LAB_DIR/smtp/NNNN.eml
+# every sender and recipient starting with "bad@" refused; each message saved to $LAB_DIR/smtp/NNNN.eml
 # with its envelope in NNNN.json. Sourced by scripts/lab.
 # shellcheck shell=bash
 lab_port=${SMTP_PORT:-2525}
