@@ -15,6 +15,7 @@ enum CoreBuiltins {
         DNSBuiltins.register(in: interp)
         SocketBuiltins.register(in: interp)
         HTTPBuiltins.register(in: interp)
+        HTTPServerBuiltins.register(in: interp)
         MailBuiltins.register(in: interp)
         HelpBuiltins.register(in: interp)
     }
