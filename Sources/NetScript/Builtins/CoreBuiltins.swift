@@ -16,6 +16,7 @@ enum CoreBuiltins {
         SocketBuiltins.register(in: interp)
         HTTPBuiltins.register(in: interp)
         HTTPServerBuiltins.register(in: interp)
+        MailBuiltins.register(in: interp)
         HelpBuiltins.register(in: interp)
     }
 
