@@ -14,6 +14,7 @@ enum CoreBuiltins {
         AddressBuiltins.register(in: interp)
         DNSBuiltins.register(in: interp)
         SocketBuiltins.register(in: interp)
+        FTPBuiltins.register(in: interp)
         HelpBuiltins.register(in: interp)
     }
 
