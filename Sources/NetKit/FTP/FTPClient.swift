@@ -145,7 +145,7 @@ public final class FTPClient: @unchecked Sendable {
     /// Refuses a command or argument that would smuggle a second command (CR, LF or NUL).
     static func checkArgument(_ s: String, what: String) throws {
         if s.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) {
-            throw FTPError(.value, "\(what): \"\(Transcript.escape(Array(s.utf8), limit: 80))\" contains CR, LF or NUL (nothing was sent)")
+            throw FTPError(.value, "\(Transcript.escape(Array(what.utf8), limit: 120)): the argument contains CR, LF or NUL, which would end the command early (nothing was sent)")
         }
     }
 

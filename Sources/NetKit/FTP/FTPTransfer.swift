@@ -75,7 +75,9 @@ extension FTPClient {
             target = Endpoint(host: h, port: port).description
         }
         do {
-            return try StreamConnection.connect(target!, timeout: options.timeout, tls: dataTLS, transcript: nil, cancel: cancel)
+            // Always plain here: a server starts TLS on the data connection only after the
+            // transfer command, so the handshake waits until its 1xx reply (startTransfer).
+            return try StreamConnection.connect(target!, timeout: options.timeout, tls: nil, transcript: nil, cancel: cancel)
         } catch {
             let e = FTPError.from(error, doing: "\(what): the data connection to \(target!)")
             transcript?.record("ftp", .note, "data connection to \(target!) failed: \(e.message)")
@@ -142,7 +144,14 @@ extension FTPClient {
             throw FTPError.unexpected(r, doing: what)
         }
         switch pending {
-        case .connected(let c): return (c, r)
+        case .connected(let c):
+            guard let tls = dataTLS else { return (c, r) }
+            do { return (try c.startTLS(tls, host: host, timeout: options.timeout), r) }
+            catch {
+                let e = FTPError.from(error, doing: "\(what): TLS on the data connection")
+                _ = try? finishAfterFailure(doing: what)
+                throw e
+            }
         case .listening(let l):
             defer { l.close() }
             do {
