@@ -221,6 +221,7 @@ extension FTPClient {
             while true {
                 let n = Glibc.recv(d.fd, buf, FTPClient.chunk, 0)
                 if n > 0 {
+                    if cancel?() == true { throw FTPError(.interrupted, "\(what): interrupted", partialBytes: total) }
                     try sink(UnsafeRawBufferPointer(start: buf, count: n))
                     total += Int64(n)
                     idleSince = Date()
@@ -261,6 +262,7 @@ extension FTPClient {
         while true {
             let n = try source(buf, FTPClient.chunk)
             if n == 0 { return total }
+            if cancel?() == true { throw FTPError(.interrupted, "\(what): interrupted", partialBytes: total) }
             do {
                 if let d = c.direct {
                     var off = 0
