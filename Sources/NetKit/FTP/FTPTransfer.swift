@@ -182,8 +182,6 @@ extension FTPClient {
     /// After a failed data transfer: reads the server's reply if one comes soon (426, 451…),
     /// so the session stays in step. Returns it, or nil if none came.
     func finishAfterFailure(doing what: String) throws -> FTPReply? {
-        let saved = control
-        _ = saved
         do {
             let line = try control.recvUntil([0x0A], max: FTPReplyParser.maxLine, timeout: min(options.timeout, 5), what: "reply")
             guard var d = line else { return nil }
@@ -326,8 +324,8 @@ extension FTPClient {
         let got: Int64
         do {
             got = try drain(c, doing: what) { chunk in
-                var p = chunk
                 if ascii {
+                    // CR LF → LF; a CR at the end of a chunk waits to see what follows.
                     conv.removeAll(keepingCapacity: true)
                     for b in chunk {
                         if lastCR && b != 0x0A { conv.append(0x0D) }
@@ -335,10 +333,8 @@ extension FTPClient {
                         if !lastCR { conv.append(b) }
                     }
                     try conv.withUnsafeBytes { try FTPClient.writeAll(fd, $0, local: local, what: what) }
-                    _ = p
                 } else {
-                    try FTPClient.writeAll(fd, p, local: local, what: what)
-                    p = UnsafeRawBufferPointer(start: nil, count: 0)
+                    try FTPClient.writeAll(fd, chunk, local: local, what: what)
                 }
                 done += Int64(chunk.count)
                 progress?(done, total)
