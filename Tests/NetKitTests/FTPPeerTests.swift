@@ -130,6 +130,22 @@ final class FTPPeerTests: XCTestCase {
         try c.retrieve("a.bin", to: path("b.bin"))
         XCTAssertEqual(try FTPTestServer.sha256(path("b.bin")), try FTPTestServer.sha256(path("a.bin")))
         XCTAssertEqual(try c.nlst(), ["a.bin"])
+        // TYPE A both ways: LF locally, CR LF on the wire.
+        try "one\ntwo\n".write(to: work.appendingPathComponent("t.txt"), atomically: true, encoding: .utf8)
+        try c.store(path("t.txt"), to: "t.txt", ascii: true)
+        XCTAssertEqual(try c.size("t.txt"), 10)
+        try c.retrieve("t.txt", to: path("t2.txt"), ascii: true)
+        XCTAssertEqual(try String(contentsOfFile: path("t2.txt"), encoding: .utf8), "one\ntwo\n")
+    }
+
+    func testActiveModeOverFTPS() throws {
+        let s = try start("vsftpd-tls")
+        let c = try login(s, tls: .explicit, passive: false)
+        defer { c.quit() }
+        try FTPTestServer.makeFile(work.appendingPathComponent("a.bin"), size: 1 << 20, seed: 6)
+        try c.store(path("a.bin"), to: "a.bin")
+        try c.retrieve("a.bin", to: path("b.bin"))
+        XCTAssertEqual(try FTPTestServer.sha256(path("b.bin")), try FTPTestServer.sha256(path("a.bin")))
     }
 
     func testExplicitFTPS() throws {

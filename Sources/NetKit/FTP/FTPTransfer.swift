@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOSSL
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,9 +46,6 @@ extension FTPClient {
 
     func openData(doing what: String) throws -> FTPPendingData {
         if options.passive { return .connected(try openPassive(doing: what)) }
-        if protectData {
-            throw FTPError(.value, "\(what): active mode (passive: false) is not supported on an FTPS session; use passive mode")
-        }
         return .listening(try openActive(doing: what))
     }
 
@@ -156,13 +154,30 @@ extension FTPClient {
             defer { l.close() }
             do {
                 let c = try l.accept(timeout: options.timeout, cancel: cancel)
-                return (c, r)
+                guard let tls = dataTLS else { return (c, r) }
+                return (try clientTLS(on: c, tls), r)
             } catch {
                 let e = FTPError.from(error, doing: "\(what): waiting for the server's data connection on \(l.localText)")
                 _ = try? finishAfterFailure(doing: what)
                 throw e
             }
         }
+    }
+
+    /// TLS on a data connection the server opened to us (active mode): we are still the TLS
+    /// client (RFC 4217 §9), so a client handler goes in front of the accepted stream.
+    func clientTLS(on c: StreamConnection, _ tls: TLSOptions) throws -> StreamConnection {
+        guard let ch = c.channel else { return c }
+        let deadline = Date().addingTimeInterval(options.timeout)
+        let shown = "TLS on the data connection from \(c.peerText)"
+        let ctx = try StreamConnection.makeSSLContext(tls, shown: shown, address: c.peerText)
+        let literal = (try? SocketAddress(ipAddress: host, port: 0)) != nil
+        let handler = try NIOSSLClientHandler(context: ctx, serverHostname: tls.serverName ?? (literal ? nil : host))
+        let added = ch.eventLoop.submit { try ch.pipeline.syncOperations.addHandler(handler, position: .first) }
+        try SocketRuntime.wait(added, deadline: deadline, cancel: cancel, op: shown, address: c.peerText)
+        let t = StreamConnection(channel: ch, box: c.box, proto: "tls", serverSide: false, transcript: nil, cancel: cancel)
+        try t.waitForHandshake(deadline: deadline, address: c.peerText)
+        return t
     }
 
     func close(_ p: FTPPendingData) {
