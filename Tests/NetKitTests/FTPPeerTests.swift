@@ -119,6 +119,13 @@ final class FTPPeerTests: XCTestCase {
         try "x".write(to: work.appendingPathComponent("x.txt"), atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try c.store(path("x.txt"), to: "x.txt")) { XCTAssertEqual(($0 as! FTPError).kind, .perm) }
         XCTAssertEqual(try c.pwd(), "/")  // the session goes on after the refusal
+        // vsftpd has no MLSD: mirror reads its Unix LIST lines instead.
+        try FileManager.default.createDirectory(at: s.anon.appendingPathComponent("sub dir"), withIntermediateDirectories: true)
+        try FTPTestServer.makeFile(s.anon.appendingPathComponent("sub dir/data.bin"), size: 70_000, seed: 4)
+        let m = try c.mirrorGet("/", to: path("mirror"))
+        XCTAssertEqual(m.files, 2)
+        XCTAssertEqual(m.directories, 2)
+        XCTAssertEqual(try FTPTestServer.sha256(path("mirror/sub dir/data.bin")), try FTPTestServer.sha256(s.anon.appendingPathComponent("sub dir/data.bin").path))
     }
 
     func testActiveMode() throws {
