@@ -326,19 +326,34 @@ extension FTPClient {
             return FTPTransferResult(bytes: 0, offset: offset, seconds: 0, reply: nil)
         }
         if offset > 0 { try expect("REST \(offset)", 350...350, doing: "\(what): REST \(offset)") }
-        let fd = open(local, O_WRONLY | O_CREAT | O_CLOEXEC | (offset > 0 ? O_APPEND : O_TRUNC), 0o644)
+        // Positioned with lseek rather than O_APPEND, which splice(2) refuses.
+        let fd = open(local, O_WRONLY | O_CREAT | O_CLOEXEC | (offset > 0 ? 0 : O_TRUNC), 0o644)
         guard fd >= 0 else {
             throw FTPError(.io, "\(what): cannot write \(local): \(String(cString: strerror(errno)))")
         }
         defer { Glibc.close(fd) }
+        if offset > 0 { lseek(fd, off_t(offset), SEEK_SET) }
         let start = Date()
         let (c, _) = try startTransfer("RETR \(remote)", doing: what)
         var done = offset
         var lastCR = false
         var conv = [UInt8]()
-        let got: Int64
+        var got: Int64 = 0
         do {
-            got = try drain(c, doing: what) { chunk in
+            var finished = false
+            if !ascii, let d = c.direct {
+                do {
+                    if let moved = try FTPZeroCopy.receive(socket: d.fd, file: fd, idle: options.timeout, cancel: cancel, what: what,
+                                                           peer: c.peerText, progress: { progress?(offset + $0, total) }) {
+                        got = moved
+                        finished = true
+                    }
+                } catch let f as FTPZeroCopy.Fallback {
+                    got = f.moved
+                }
+                done = offset + got
+            }
+            if !finished { got += try drain(c, doing: what) { chunk in
                 if ascii {
                     // CR LF → LF; a CR at the end of a chunk waits to see what follows.
                     conv.removeAll(keepingCapacity: true)
@@ -353,7 +368,7 @@ extension FTPClient {
                 }
                 done += Int64(chunk.count)
                 progress?(done, total)
-            }
+            } }
             if lastCR { try [UInt8(0x0D)].withUnsafeBytes { try FTPClient.writeAll(fd, $0, local: local, what: what) } }
         } catch var e as FTPError {
             c.abandon()
@@ -421,9 +436,13 @@ extension FTPClient {
         let (c, _) = try startTransfer("\(verb) \(remote)", doing: what)
         var done = offset
         var pendingLF = false
-        let sent: Int64
+        var sent: Int64 = 0
         do {
-            sent = try pump(c, doing: what) { buf, cap in
+            if !ascii, let d = c.direct,
+               let n = try FTPZeroCopy.send(file: fd, socket: d.fd, idle: options.timeout, cancel: cancel, what: what, peer: c.peerText,
+                                            progress: { progress?(offset + $0, total) }) {
+                sent = n
+            } else { sent = try pump(c, doing: what) { buf, cap in
                 if !ascii {
                     while true {
                         let n = Glibc.read(fd, buf, cap)
@@ -452,7 +471,7 @@ extension FTPClient {
                 done += Int64(max(0, n))
                 if n > 0 { progress?(done, total) }
                 return out
-            }
+            } }
         } catch var e as FTPError {
             c.abandon()
             noteData(c, bytes: e.partialBytes ?? 0, start: start, what: "\(verb), cut short")
