@@ -78,8 +78,11 @@ enum FTPZeroCopy {
                      progress: (Int64) -> Void) throws -> Int64? {
         var total: Int64 = 0
         var idleSince = Date()
+        // Bulk data: let the kernel fill full segments (the control connection keeps NODELAY).
+        var zero: Int32 = 0
+        setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &zero, socklen_t(MemoryLayout<Int32>.size))
         while true {
-            let n = sendfile(socket, file, nil, chunk)
+            let n = sendfile(socket, file, nil, 8 * chunk)
             if n > 0 {
                 total += Int64(n)
                 idleSince = Date()
