@@ -22,4 +22,41 @@ final class TranscriptTests: XCTestCase {
         XCTAssertEqual(t.steps.count, 3)
         XCTAssertFalse(t.steps.contains { $0.text.contains("secret") })
     }
+
+    // MARK: explain and diagram
+
+    func ev(_ proto: String, _ d: TranscriptDirection, _ text: String) -> TranscriptEvent {
+        TranscriptEvent(proto: proto, direction: d, text: text)
+    }
+
+    func testGlossesFromTheRFCs() {
+        XCTAssertEqual(ProtocolGlossary.explain(ev("smtp", .server, "250-mail.example.test")), "250: requested action okay, completed (RFC 5321)")
+        XCTAssertEqual(ProtocolGlossary.explain(ev("smtp", .server, "354 go ahead")), "354: start mail input; end it with a line holding only \".\" (RFC 5321)")
+        XCTAssertEqual(ProtocolGlossary.explain(ev("smtp", .client, "ehlo me")), "EHLO: identifies the client and asks for the server's extensions (ESMTP)")
+        XCTAssertEqual(ProtocolGlossary.explain(ev("ftp", .server, "229 Entering Extended Passive Mode (|||40001|)")),
+                       "229: entering extended passive mode: connect to the same host on port |||N| (RFC 2428) (RFC 959)")
+        XCTAssertEqual(ProtocolGlossary.explain(ev("ftp", .client, "PASS ********")), "PASS: sends the password")
+        // An unlisted code is explained by its class; a line that is not a reply, not at all.
+        XCTAssertEqual(ProtocolGlossary.explain(ev("ftp", .server, "299 odd")), "299: positive completion (RFC 959)")
+        XCTAssertNil(ProtocolGlossary.explain(ev("smtp", .server, "25x nonsense")))
+        XCTAssertNil(ProtocolGlossary.explain(ev("smtp", .server, "2500 too long")))
+        XCTAssertEqual(ProtocolGlossary.explain(ev("http", .server, "HTTP/1.1 304 Not Modified\nDate: x")), "304: not modified: your cached copy is current (RFC 9110)")
+        XCTAssertEqual(ProtocolGlossary.explain(ev("http", .client, "GET /index.html HTTP/1.1\nHost: a")), "GET: asks for a resource")
+        XCTAssertEqual(ProtocolGlossary.explain(ev("dns", .server, ";; ->>HEADER<<- opcode: QUERY, status: NXDOMAIN, id: 1")), "NXDOMAIN: the name does not exist")
+        XCTAssertNil(ProtocolGlossary.explain(ev("tcp", .server, "← 5 bytes \"250 x\"")))
+    }
+
+    func testDiagramDrawsOneArrowPerStepWithinTheWidth() {
+        let steps = [ev("smtp", .note, "connected 127.0.0.1:5000 → 127.0.0.1:25"), ev("smtp", .server, "220 mx ESMTP"),
+                     ev("smtp", .client, "EHLO me"), ev("smtp", .server, "250-mx\n250 SIZE 1000"),
+                     ev("smtp", .client, String(repeating: "x", count: 300))]
+        let lines = TranscriptDiagram.render(steps, width: 60).split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 6)
+        XCTAssertTrue(lines[0].hasPrefix("      client") && lines[0].hasSuffix("server"))
+        XCTAssertTrue(lines[2].hasPrefix("smtp  |<- 220 mx ESMTP -") && lines[2].hasSuffix("--|"), lines[2])
+        XCTAssertTrue(lines[3].hasPrefix("smtp  |--- EHLO me -") && lines[3].hasSuffix("->|"), lines[3])
+        XCTAssertTrue(lines[4].contains("250-mx (+1 lines)"), lines[4])
+        XCTAssertTrue(lines[5].contains("…"), "long text is clipped: \(lines[5])")
+        for l in lines.dropFirst() { XCTAssertEqual(l.count, 58, l) }
+    }
 }

@@ -12,7 +12,8 @@ final class LabServer {
     let port: UInt16
     let dir: URL
 
-    init(_ name: String, binary: String, portVariable: String, probeAddress: String = "127.0.0.1", probeZone: String) throws {
+    init(_ name: String, binary: String, portVariable: String, probeAddress: String = "127.0.0.1", probeZone: String,
+         environment extra: [String: String] = [:]) throws {
         guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("\(binary) is not installed") }
         port = UInt16.random(in: 20000...60000)
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-script-\(UUID().uuidString)")
@@ -23,6 +24,7 @@ final class LabServer {
         var env = ProcessInfo.processInfo.environment
         env["LAB_DIR"] = dir.path
         env[portVariable] = String(port)
+        env.merge(extra) { $1 }
         process.environment = env
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

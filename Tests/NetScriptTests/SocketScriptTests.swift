@@ -91,6 +91,37 @@ final class SocketScriptTests: XCTestCase {
         XCTAssertEqual(server.terminationStatus, 130)
     }
 
+    /// Ctrl-C stops a concurrent `serve tcp` whose handlers are all blocked in a receive:
+    /// each handler's wait is interrupted and the server exits with 130.
+    func testCtrlCStopsAConcurrentServerWithBlockedHandlers() throws {
+        let port = try freePort()
+        let server = try start(exe, ["-e", "serve tcp \"127.0.0.1:\(port)\" fn(c) { recv.line c timeout: 600 }"])
+        waitForPort(port)
+        let clients = try (0..<3).map { _ in try StreamConnection.connect("127.0.0.1:\(port)", timeout: 5) }
+        defer { clients.forEach { $0.close() } }
+        usleep(300_000)
+        kill(server.processIdentifier, SIGINT)
+        let deadline = Date().addingTimeInterval(10)
+        while server.isRunning && Date() < deadline { usleep(10_000) }
+        XCTAssertFalse(server.isRunning, "serve tcp did not stop on SIGINT")
+        XCTAssertEqual(server.terminationStatus, 130)
+    }
+
+    /// `unreachable`: inside a network namespace made for the test (`unshare -n`: only a
+    /// loopback interface that is down, no routes) every connect fails at once, no packet sent.
+    func testUnreachableInAnEmptyNetworkNamespace() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { throw XCTSkip("unshare is not installed") }
+        let probe = try runProcess("/usr/bin/unshare", ["-n", "true"])
+        guard probe.status == 0 else { throw XCTSkip("cannot create a network namespace here: \(probe.stderr)") }
+        let r = try runProcess("/usr/bin/unshare", ["-n", exe, "-e", """
+            for a in ["192.0.2.1:80", "[2001:db8::1]:80"] {
+                try { connect a timeout: 2 } catch e { print e.kind e.address }
+            }
+            try { udp "192.0.2.1:53" } catch e { print e.kind e.address }
+            """], timeout: 20)
+        XCTAssertEqual(r.stdout, "unreachable 192.0.2.1:80\nunreachable [2001:db8::1]:80\nunreachable 192.0.2.1:53\n", r.stderr)
+    }
+
     func testContractOverIPv6AndClosedErrors() throws {
         let port = try freePort()
         _ = try start(exe, ["-e", "serve echo \"[::1]:\(port)\""])
@@ -159,6 +190,63 @@ final class SocketScriptTests: XCTestCase {
     }
 
     /// Waits for a listening socket without connecting to it (the probe would count as a client).
+    /// Handlers run at once: five clients connect first and are answered last-first, which
+    /// only works if every client has its handler waiting; one handler sleeps, one fails, one
+    /// recurses 1,500 deep on its own thread; globals are shared between handlers.
+    func testServeTCPHandlesClientsConcurrently() throws {
+        let port = try freePort()
+        let code = """
+        hits = 0
+        fn depth(n) { if n == 0 { return 0 }; return 1 + depth(n - 1) }
+        n = serve tcp "127.0.0.1:\(port)" fn(c) {
+            global hits
+            line = recv.line c timeout: 10
+            hits = hits + 1
+            if line == "sleep" { sleep 1 }
+            if line == "fail" { fail "this handler fails on purpose" kind: "value" }
+            if line == "deep" { line = "deep {depth 1500}" }
+            send c "{line} ok\n"
+        } count: 8 concurrency: 6 duration: 30
+        print "served" n "hits" hits
+        """
+        let exe = self.exe
+        var result: RunResult? = nil
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            result = try? runProcess(exe, ["-e", code], timeout: 40)
+            done.signal()
+        }
+        waitForPortOnce(port)
+        let py = try python()
+        let client = """
+        import socket, sys, time
+        port = int(sys.argv[1])
+        conns = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(5)]
+        time.sleep(0.3)
+        for i in reversed(range(5)):
+            conns[i].sendall(b"c%d\\n" % i)
+            print(conns[i].makefile().readline().strip())
+        # A sleeping handler does not hold the others up.
+        slow = socket.create_connection(("127.0.0.1", port), timeout=5)
+        slow.sendall(b"sleep\\n")
+        bad = socket.create_connection(("127.0.0.1", port), timeout=5)
+        bad.sendall(b"fail\\n")
+        print(repr(bad.makefile().readline()))
+        deep = socket.create_connection(("127.0.0.1", port), timeout=5)
+        deep.sendall(b"deep\\n")
+        start = time.time()
+        print(deep.makefile().readline().strip(), time.time() - start < 0.9)
+        print(slow.makefile().readline().strip())
+        """
+        let r = try runProcess(py, ["-c", client, "\(port)"], timeout: 30)
+        XCTAssertEqual(r.stdout, "c4 ok\nc3 ok\nc2 ok\nc1 ok\nc0 ok\n''\ndeep 1500 ok True\nsleep ok\n", r.stderr)
+        XCTAssertEqual(done.wait(timeout: .now() + 35), .success)
+        XCTAssertEqual(result?.stdout, "served 8 hits 8\n")
+        XCTAssertTrue(result?.stderr.contains("serve tcp: the handler failed for 127.0.0.1:") == true, result?.stderr ?? "")
+        XCTAssertTrue(result?.stderr.contains("this handler fails on purpose") == true, result?.stderr ?? "")
+        XCTAssertEqual(result?.status, 0)
+    }
+
     func waitForPortOnce(_ port: Int) {
         let hex = String(format: ":%04X ", port)
         let deadline = Date().addingTimeInterval(10)

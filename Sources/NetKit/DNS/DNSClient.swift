@@ -16,6 +16,9 @@ public struct DNSQueryOptions: Sendable {
     public var udpSize: UInt16 = 1232
     /// Signs the query and requires a signed answer.
     public var tsig: DNSTSIGKey? = nil
+    /// DNS over TLS (RFC 7858): queries go over a TLS stream (port 853 by default) with the
+    /// certificate verified unless `verify` is false.
+    public var tls: TLSOptions? = nil
     public init() {}
 }
 
@@ -28,6 +31,8 @@ public struct DNSResponse: Sendable {
     public var elapsed: Double
     public var overTCP: Bool
     public var size: Int
+    /// DNS over TLS (then `overTCP` is true as well: the same framing).
+    public var overTLS = false
 }
 
 /// `/etc/resolv.conf`: nameservers, search list, ndots.
@@ -115,6 +120,11 @@ public final class DNSClient {
     public func query(_ name: DNSName, _ type: DNSType, server: DNSServer, options: DNSQueryOptions = DNSQueryOptions()) throws -> DNSResponse {
         let q = DNSQuestion(name, type, options.klass)
         let edns = options.edns || options.dnssec ? DNSEDNS(udpSize: options.udpSize, dnssecOK: options.dnssec) : nil
+        if let tls = options.tls {
+            let conn = try openTLS(server, tls, timeout: options.timeout)
+            defer { conn.close(timeout: 0.5) }
+            return try exchangeTLS(conn, q, server: server, edns: edns, options: options)
+        }
         if options.tcp || type == .AXFR || type == .IXFR {
             return try queryTCP(q, server: server, edns: edns, options: options)
         }

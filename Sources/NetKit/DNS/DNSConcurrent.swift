@@ -7,6 +7,7 @@ extension DNSClient {
     /// Results come back in the order of `names`.
     public func queryMany(_ names: [DNSName], _ type: DNSType, server: DNSServer, options: DNSQueryOptions = DNSQueryOptions(),
                           concurrency: Int = 64) throws -> [Result<DNSResponse, DNSError>] {
+        if let tls = options.tls { return try queryManyTLS(names, type, server: server, tls: tls, options: options) }
         let n = names.count
         var results = [Result<DNSResponse, DNSError>?](repeating: nil, count: n)
         if n == 0 { return [] }

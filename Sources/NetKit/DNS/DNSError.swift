@@ -5,7 +5,7 @@ public struct DNSError: Error, CustomStringConvertible, Sendable, Equatable {
         case nxdomain = "dns.nxdomain", servfail = "dns.servfail", refused = "dns.refused"
         case timeout = "dns.timeout", formerr = "dns.formerr", notimp = "dns.notimp"
         case malformed = "dns.malformed", rcode = "dns.rcode", syntax = "dns.syntax", io = "dns.io"
-        case interrupted = "dns.interrupted", transfer = "dns.transfer", tsig = "dns.tsig"
+        case interrupted = "dns.interrupted", transfer = "dns.transfer", tsig = "dns.tsig", tls = "dns.tls"
         case yxdomain = "dns.yxdomain", yxrrset = "dns.yxrrset", nxrrset = "dns.nxrrset", notauth = "dns.notauth", notzone = "dns.notzone"
     }
     public var kind: Kind

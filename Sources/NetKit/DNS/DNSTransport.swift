@@ -41,9 +41,9 @@ public struct DNSServer: Hashable, Sendable, CustomStringConvertible {
     /// Like `init(_:)`, but a host name (`ns1.example.test[:PORT]`) is looked up (A, then
     /// AAAA) through the resolv.conf nameservers, as dig does with `@host`.
     public static func resolving(_ text: String, client: DNSClient, options: DNSQueryOptions = DNSQueryOptions(),
-                                 resolvConf: ResolvConf? = nil) throws -> DNSServer {
-        if let s = try? DNSServer(text) { return s }
-        var host = text, port: UInt16 = 53
+                                 resolvConf: ResolvConf? = nil, defaultPort: UInt16 = 53) throws -> DNSServer {
+        if let s = try? DNSServer(text, defaultPort: defaultPort) { return s }
+        var host = text, port: UInt16 = defaultPort
         if let colon = text.lastIndex(of: ":"), text.filter({ $0 == ":" }).count == 1 {
             host = String(text[..<colon])
             guard let p = UInt16(text[text.index(after: colon)...]) else { throw DNSError.syntax("bad port in server '\(text)'") }

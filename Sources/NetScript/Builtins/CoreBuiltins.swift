@@ -14,6 +14,8 @@ enum CoreBuiltins {
         AddressBuiltins.register(in: interp)
         DNSBuiltins.register(in: interp)
         SocketBuiltins.register(in: interp)
+        HTTPBuiltins.register(in: interp)
+        HTTPServerBuiltins.register(in: interp)
         FTPBuiltins.register(in: interp)
         HelpBuiltins.register(in: interp)
     }
@@ -440,6 +442,27 @@ enum CoreBuiltins {
             var steps = a.interp.transcript.steps
             if a.count > 0 { steps = Array(steps.suffix(max(0, try a.int(0)))) }
             for e in steps { a.interp.output.write(Transcript.render(e) + "\n") }
+            return .nil
+        }
+        r.register("trace.diagram", min: 0, max: 1, options: ["width"], usage: "trace diagram [LAST_N] [width: 72]",
+                   summary: "Draws the recorded steps as a client/server sequence chart: client on the left, server on the right, one arrow per step.",
+                   example: "trace diagram 20") { a in
+            var steps = a.interp.transcript.steps
+            if a.count > 0 { steps = Array(steps.suffix(max(0, try a.int(0)))) }
+            let width = try a.optionNumber("width").map { Int($0) } ?? 72
+            guard width >= 40, width <= 400 else { throw Diagnostic.value("trace diagram: width: must be between 40 and 400") }
+            a.interp.output.write(TranscriptDiagram.render(steps, width: width) + "\n")
+            return .nil
+        }
+        r.register("trace.explain", min: 0, max: 1, usage: "trace explain [LAST_N]",
+                   summary: "Prints the recorded steps again, each with what it means: SMTP and FTP commands and reply codes, HTTP methods and status codes, DNS response codes, from their RFCs.",
+                   example: "trace explain 20") { a in
+            var steps = a.interp.transcript.steps
+            if a.count > 0 { steps = Array(steps.suffix(max(0, try a.int(0)))) }
+            for e in steps {
+                a.interp.output.write(Transcript.render(e) + "\n")
+                if let gloss = ProtocolGlossary.explain(e) { a.interp.output.write("   ↳ \(gloss)\n") }
+            }
             return .nil
         }
         r.register("trace.clear", min: 0, max: 0, usage: "trace clear", summary: "Forgets the recorded steps.", example: "trace clear") { a in

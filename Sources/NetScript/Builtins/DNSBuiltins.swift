@@ -3,7 +3,7 @@ import NetKit
 
 /// `dns TYPE NAME`, `dns.reverse`, `dns.axfr`, `dns.parse`: DNS queries as in dig.
 enum DNSBuiltins {
-    static let queryOptions = ["server", "tcp", "timeout", "retries", "rd", "dnssec", "edns", "class", "key"]
+    static let queryOptions = ["server", "tcp", "timeout", "retries", "rd", "dnssec", "edns", "class", "key", "tls", "verify", "ca", "sni"]
 
     /// `key: "[hmac-sha256|hmac-md5:]NAME:BASE64SECRET"`, as dig's -y.
     static func tsigKey(_ a: Args) throws -> DNSTSIGKey? {
@@ -17,7 +17,26 @@ enum DNSBuiltins {
 
     static func server(_ a: Args) throws -> DNSServer? {
         guard let s = try a.optionString("server") else { return nil }
-        do { return try DNSServer.resolving(s, client: client(a)) } catch { throw dnsDiagnostic(error, question: s, server: nil) }
+        let port: UInt16 = a.optionBool("tls") == true ? 853 : 53
+        do { return try DNSServer.resolving(s, client: client(a), defaultPort: port) } catch { throw dnsDiagnostic(error, question: s, server: nil) }
+    }
+
+    /// `tls: true` (DNS over TLS, port 853 unless the server names one), with `verify:`, `ca:`
+    /// and `sni:` as for `connect`. A server given by name is the name verified.
+    static func tlsOptions(_ a: Args) throws -> TLSOptions? {
+        guard a.optionBool("tls") == true else {
+            for o in ["verify", "ca", "sni"] where a.option(o) != nil {
+                throw Diagnostic.value("\(a.callee): \(o): only applies with tls: true")
+            }
+            return nil
+        }
+        var t = TLSOptions(verify: a.optionBool("verify") ?? true, caFile: try a.optionString("ca"), serverName: try a.optionString("sni"))
+        if t.serverName == nil, let s = try a.optionString("server") {
+            var host = s
+            if !s.hasPrefix("["), s.filter({ $0 == ":" }).count == 1, let colon = s.lastIndex(of: ":") { host = String(s[..<colon]) }
+            if (try? IPAddress(host)) == nil, !host.hasPrefix("[") { t.serverName = host }
+        }
+        return t
     }
 
     static func options(_ a: Args) throws -> DNSQueryOptions {
@@ -35,6 +54,7 @@ enum DNSBuiltins {
         if let v = a.optionBool("dnssec") { o.dnssec = v }
         if let v = a.optionBool("edns") { o.edns = v }
         o.tsig = try tsigKey(a)
+        o.tls = try tlsOptions(a)
         if let c = try a.optionString("class") {
             guard let k = DNSClass(c) else { throw Diagnostic.value("\(a.callee): unknown class '\(c)' (IN, CH, HS, ANY or CLASSn)") }
             o.klass = k
@@ -53,7 +73,8 @@ enum DNSBuiltins {
         let opts = try options(a)
         let qtext = "\(name) \(type)"
         do {
-            let r = try client(a).query(name, type, server: srv, options: opts)
+            let c = client(a)
+            let r = try blockingCall { try c.query(name, type, server: srv, options: opts) }
             if let e = DNSClient.rcodeError(r.message, r.question, r.server) { throw e }
             return .native(DNSResponseValue(r))
         } catch {
@@ -76,7 +97,8 @@ enum DNSBuiltins {
         let inFlight = try a.optionNumber("concurrency").map { Int($0) } ?? 64
         guard inFlight >= 1 && inFlight <= 1024 else { throw Diagnostic.value("dns: concurrency: must be between 1 and 1024") }
         let results: [Result<DNSResponse, DNSError>]
-        do { results = try client(a).queryMany(names, type, server: srv, options: opts, concurrency: inFlight) } catch {
+        let c = client(a)
+        do { results = try blockingCall { try c.queryMany(names, type, server: srv, options: opts, concurrency: inFlight) } } catch {
             throw dnsDiagnostic(error, server: srv.description)
         }
         return .list(results.enumerated().map { i, r in
@@ -96,8 +118,8 @@ enum DNSBuiltins {
     static func register(in r: Interpreter) {
         r.namespace("dns", summary: "DNS queries as dig does them: any record type, zone transfers, reverse lookups; responses and records with typed fields.")
         r.register("dns", min: 1, max: 2, options: queryOptions + ["concurrency"],
-                   usage: "dns [TYPE] NAME|[NAMES] [server: \"HOST[:PORT]\"] [tcp: false] [timeout: 5] [retries: 2] [rd: true] [dnssec: false] [edns: true] [class: \"IN\"] [key: \"hmac-sha256:NAME:SECRET\"] [concurrency: 64]",
-                   summary: "Asks a DNS server (default: /etc/resolv.conf's) for NAME's records of TYPE (default A). The response iterates as its answer records and has fields rcode flags answer authority additional question server elapsed; records have name ttl type class data and typed fields (address, exchange, preference, target, strings, …). NXDOMAIN, SERVFAIL, REFUSED, … are errors dns.nxdomain, dns.servfail, dns.refused; an empty answer is not. A list of names is resolved concurrently (concurrency: in flight) into a list of responses, with an error value in place of each failed one.",
+                   usage: "dns [TYPE] NAME|[NAMES] [server: \"HOST[:PORT]\"] [tcp: false] [timeout: 5] [retries: 2] [rd: true] [dnssec: false] [edns: true] [class: \"IN\"] [key: \"hmac-sha256:NAME:SECRET\"] [tls: false] [verify: true] [ca: \"ca.pem\"] [sni: NAME] [concurrency: 64]",
+                   summary: "Asks a DNS server (default: /etc/resolv.conf's) for NAME's records of TYPE (default A). The response iterates as its answer records and has fields rcode flags answer authority additional question server elapsed; records have name ttl type class data and typed fields (address, exchange, preference, target, strings, …). NXDOMAIN, SERVFAIL, REFUSED, … are errors dns.nxdomain, dns.servfail, dns.refused; an empty answer is not. tls: true asks over DNS over TLS (RFC 7858, port 853 unless the server names one; the certificate is verified — ca: trusts a private CA, verify: false skips the check; a failure is dns.tls). A list of names is resolved concurrently (concurrency: in flight) into a list of responses, with an error value in place of each failed one.",
                    example: "for r in dns \"MX\" \"example.test\" server: \"127.0.0.1:5300\" { print r.preference r.exchange }") { a in
             if a.count == 1 { return try query(a, name: try a.string(0), type: .A) }
             let t = try type(try a.string(0), "dns")

@@ -130,7 +130,7 @@ final class DNSResponseValue: NativeObject {
     override var count: Int? { message.answers.count }
     override var isTruthy: Bool { !message.answers.isEmpty }
     static let names = ["rcode", "flags", "answer", "authority", "additional", "question", "server", "elapsed",
-                        "id", "tcp", "size", "edns", "opcode"]
+                        "id", "tcp", "tls", "size", "edns", "opcode"]
     override var fieldNames: [String] { DNSResponseValue.names }
     static func records(_ rs: [DNSRecord]) -> Value { .list(rs.map { .native(DNSRecordValue($0)) }) }
 
@@ -149,6 +149,7 @@ final class DNSResponseValue: NativeObject {
         case "elapsed": return .float(response.elapsed)
         case "id": return .int(Int(message.id))
         case "tcp": return .bool(response.overTCP)
+        case "tls": return .bool(response.overTLS)
         case "size": return .int(response.size)
         case "opcode": return .string(DNSOpcode.name(message.opcode))
         case "edns":
@@ -180,7 +181,7 @@ final class DNSResponseValue: NativeObject {
     /// dig's layout, with the server and time at the end.
     override var description: String {
         var s = message.text()
-        s += "\n;; Query time: \(Int(response.elapsed * 1000)) msec\n;; SERVER: \(response.server) (\(response.overTCP ? "TCP" : "UDP"))\n;; MSG SIZE  rcvd: \(response.size)"
+        s += "\n;; Query time: \(Int(response.elapsed * 1000)) msec\n;; SERVER: \(response.server) (\(response.overTLS ? "TLS" : response.overTCP ? "TCP" : "UDP"))\n;; MSG SIZE  rcvd: \(response.size)"
         return s
     }
     override var tableRows: (columns: [String], rows: [[Value]])? {

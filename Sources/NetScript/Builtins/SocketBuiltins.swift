@@ -244,9 +244,9 @@ enum SocketBuiltins {
         }
 
         r.namespace("serve", summary: "Servers, stopped by Ctrl-C, `stop`, count: or duration: — serve tcp (a handler in the language per client), serve echo (built in, many clients at once).")
-        r.register("serve.tcp", min: 2, max: 2, options: ["count", "duration", "backlog"],
-                   usage: "serve tcp \"HOST:PORT\" HANDLER [count: N] [duration: SECONDS] [backlog: 128]",
-                   summary: "Accepts clients and runs HANDLER(conn) for each, one client at a time on the interpreter (others wait in the backlog); the connection is closed when the handler returns. Stops on Ctrl-C, `stop` in a handler, after count: clients or duration: seconds. Returns the number of clients served.",
+        r.register("serve.tcp", min: 2, max: 2, options: ["count", "duration", "backlog", "concurrency"],
+                   usage: "serve tcp \"HOST:PORT\" HANDLER [concurrency: 100] [count: N] [duration: SECONDS] [backlog: 128]",
+                   summary: "Accepts clients and runs HANDLER(conn) for each, up to concurrency: clients at once (each on its own thread; one runs language code at a time and gives way while it waits on the network or sleeps, like Python's ThreadingTCPServer); concurrency: 1 serves one client after another on the interpreter. The connection is closed when the handler returns; a handler error is logged and the server goes on. Stops on Ctrl-C, `stop` in a handler, after count: clients or duration: seconds, then waits for the handlers still running. Returns the number of clients served.",
                    example: "serve tcp \"127.0.0.1:7007\" fn(c) { send c \"{upper (recv.line c)}\\n\" } count: 1") { a in
             let addr = try address(a, 0)
             let handler = a[1]
@@ -254,28 +254,107 @@ enum SocketBuiltins {
             let count = try a.optionNumber("count").map { Int($0) }
             let duration = try a.optionNumber("duration")
             let backlog = try a.optionNumber("backlog").map { Int($0) } ?? 128
+            let concurrency = try a.optionNumber("concurrency").map { Int($0) } ?? 100
+            guard concurrency >= 1, concurrency <= 1000 else { throw Diagnostic.value("serve tcp: concurrency: must be between 1 and 1000") }
+            if concurrency > 1 && activeInterpreterLock != nil {
+                throw Diagnostic.value("serve tcp: a concurrent server cannot run inside another one's handler (use concurrency: 1)")
+            }
             let listener = try sock { try Listener.listen(addr, backlog: backlog, transcript: a.interp.transcript, cancel: socketCancel) }
             defer { listener.close() }
             announce(a.interp, "serve tcp: listening on \(listener.localText)")
             let end = duration.map { Date().addingTimeInterval($0) } ?? Date.distantFuture
-            var served = 0
             stopRequested = false
             defer { stopRequested = false }
-            while !stopRequested, count.map({ served < $0 }) ?? true {
-                let left = end.timeIntervalSinceNow
-                if left <= 0 { break }
-                let conn: StreamConnection
-                do { conn = try listener.accept(timeout: min(left, 3600), cancel: socketCancel) }
-                catch let e as SocketError where e.kind == .timeout { continue }
-                catch let e as SocketError { return try sock { throw e } }
-                served += 1
-                let value = ConnectionValue(conn)
-                do { _ = try a.interp.call(handler, [.native(value)]) }
+            let interp = a.interp
+
+            let runHandler: (StreamConnection) -> Void = { conn in
+                do { _ = try interp.call(handler, [.native(ConnectionValue(conn))]) }
                 catch let d as Diagnostic where d.kind != "interrupted" {
-                    a.interp.output.flush()
+                    interp.output.flush()
                     FileHandle.standardError.write("serve tcp: the handler failed for \(conn.peerText): error[\(d.kind)]: \(d.message)\n".data(using: .utf8)!)
+                } catch {}
+                blockingCall { conn.close() }
+            }
+            /// The next client, or nil when it is time to stop (accepts in short slices, so
+            /// `stop` from a running handler is noticed promptly).
+            func nextClient(_ served: Int) throws -> StreamConnection? {
+                while !stopRequested, count.map({ served < $0 }) ?? true {
+                    let left = end.timeIntervalSinceNow
+                    if left <= 0 { return nil }
+                    do { return try sock { try listener.accept(timeout: min(left, 0.25), cancel: socketCancel) } }
+                    catch let d as Diagnostic where d.kind == "timeout" { continue }
                 }
-                conn.close()
+                return nil
+            }
+
+            var served = 0
+            if concurrency == 1 {
+                while let conn = try nextClient(served) {
+                    served += 1
+                    runHandler(conn)
+                }
+                return .int(served)
+            }
+
+            // Handlers running now; at most `concurrency`. Others wait in the listen backlog.
+            final class Running: @unchecked Sendable {
+                let cond = NSCondition()
+                var count = 0
+                func enter(limit: Int, wait: Double) -> Bool {
+                    cond.lock(); defer { cond.unlock() }
+                    if count >= limit { _ = cond.wait(until: Date().addingTimeInterval(wait)) }
+                    guard count < limit else { return false }
+                    count += 1
+                    return true
+                }
+                func leave() { cond.lock(); count -= 1; cond.broadcast(); cond.unlock() }
+                var active: Int { cond.lock(); defer { cond.unlock() }; return count }
+            }
+            let running = Running()
+            let lock = InterpreterLock(interp)
+            activeInterpreterLock = lock
+            var interrupted = false
+            defer {
+                // Every handler finishes before the lock goes. After Ctrl-C the flag is raised
+                // again while they run down: each interrupted wait clears it as it reports it.
+                while running.active > 0 {
+                    if interrupted { interruptFlag.store(true, ordering: .relaxed) }
+                    _ = blockingCall { usleep(2_000) }
+                }
+                activeInterpreterLock = nil
+                lock.finish()
+            }
+            acceptLoop: while true {
+                var gotSlot = false
+                while !gotSlot {
+                    if interruptFlag.load(ordering: .relaxed) { interrupted = true; break acceptLoop }
+                    if stopRequested || end.timeIntervalSinceNow <= 0 { break acceptLoop }
+                    gotSlot = blockingCall { running.enter(limit: concurrency, wait: 0.1) }
+                }
+                let conn: StreamConnection
+                do {
+                    guard let c = try nextClient(served) else { running.leave(); break }
+                    conn = c
+                } catch let d as Diagnostic where d.kind == "interrupted" {
+                    running.leave(); interrupted = true; break
+                } catch {
+                    running.leave(); throw error
+                }
+                served += 1
+                let t = Thread {
+                    lock.enter { runHandler(conn) }
+                    running.leave()
+                }
+                t.stackSize = 1 << 28
+                t.start()
+            }
+            if interrupted {
+                // Wait here (not in defer) so the error is raised once every handler is done.
+                while running.active > 0 {
+                    interruptFlag.store(true, ordering: .relaxed)
+                    _ = blockingCall { usleep(2_000) }
+                }
+                throw Interpreter.interrupted()
             }
             return .int(served)
         }

@@ -10,7 +10,7 @@ let socketCancel: CancelCheck = { interruptFlag.load(ordering: .relaxed) }
 /// Runs a socket operation, turning NetKit's errors into diagnostics of the same kind
 /// (`refused`, `timeout`, `reset`, …) with the address as `e.address`.
 func sock<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch let e as SocketError {
+    do { return try blockingCall(body) } catch let e as SocketError {
         if e.kind == .interrupted { throw Interpreter.interrupted() }
         throw Diagnostic(e.kind.rawValue, e.message, fields: [("address", .string(e.address))])
     }

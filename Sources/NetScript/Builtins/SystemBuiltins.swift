@@ -23,10 +23,14 @@ extension CoreBuiltins {
             guard secs >= 0, secs.isFinite else { throw Diagnostic.value("sleep: seconds must be a non-negative number") }
             a.interp.output.flush()
             let deadline = Date().addingTimeInterval(secs)
-            while Date() < deadline {
-                if interruptFlag.load(ordering: .relaxed) { throw Interpreter.interrupted() }
-                usleep(UInt32(min(50_000, max(0, deadline.timeIntervalSinceNow) * 1_000_000)))
+            let interrupted = blockingCall { () -> Bool in
+                while Date() < deadline {
+                    if interruptFlag.load(ordering: .relaxed) { return true }
+                    usleep(UInt32(min(50_000, max(0, deadline.timeIntervalSinceNow) * 1_000_000)))
+                }
+                return false
             }
+            if interrupted { throw Interpreter.interrupted() }
             return .nil
         }
         r.register("now", min: 0, max: 0, usage: "now", summary: "The current time in seconds since 1970-01-01 UTC (a float).",

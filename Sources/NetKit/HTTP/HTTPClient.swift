@@ -1,0 +1,400 @@
+import Foundation
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// One request as the caller describes it. Redirects, cookies and retries are done here (not
+/// by AsyncHTTPClient) so that every hop is traced and kept in `history`.
+public struct HTTPRequestSpec: Sendable {
+    public var method: String
+    public var url: String
+    /// In order; names as given (HTTP/1 sends them so).
+    public var headers: [(String, String)]
+    public var body: [UInt8]?
+    /// Seconds allowed for connecting and between any two reads or writes.
+    public var timeout: Double = 30
+    /// Whether 3xx responses with a Location are followed, and how many at most.
+    public var followRedirects = true
+    public var maxRedirects = 30
+    public var verify = true
+    public var caFile: String?
+    /// Extra attempts for idempotent methods after a connection failure, a timeout or a 502/503/504.
+    public var retries = 0
+    /// The largest body kept in memory; more is an error of kind `value`.
+    public var maxBody = 1 << 30
+    /// Whether to ask for gzip/deflate (bodies are decompressed either way).
+    public var acceptEncoding = true
+
+    public init(method: String, url: String, headers: [(String, String)] = [], body: [UInt8]? = nil) {
+        self.method = method.uppercased(); self.url = url; self.headers = headers; self.body = body
+    }
+}
+
+/// A response: the head, the body (empty when it was streamed to a file), the final URL and
+/// the responses that redirected to it.
+public struct HTTPResponseData: Sendable {
+    public var method: String
+    public var status: Int
+    public var reason: String
+    public var version: String
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+    /// How many body bytes arrived (after decompression), also when they went to a file.
+    public var bodySize: Int
+    public var url: String
+    /// Seconds from sending the request to the end of the response.
+    public var elapsed: Double
+    public var history: [HTTPResponseData]
+    /// The cookies this response set, name and value.
+    public var setCookies: [(String, String)]
+
+    public func header(_ name: String) -> String? {
+        let n = name.lowercased()
+        return headers.first { $0.0.lowercased() == n }?.1
+    }
+    public var ok: Bool { status < 400 }
+}
+
+/// A blocking HTTP client for the interpreter, on AsyncHTTPClient over the shared event loops.
+/// Every wait is bounded by `timeout` (connect, and between reads) and polls the cancel check;
+/// every exchange is reported to the transcript (heads as C:/S: lines, bodies summarised,
+/// Authorization masked).
+public final class HTTPAgent: @unchecked Sendable {
+    public let transcript: Transcript?
+    public let cancel: CancelCheck?
+    /// A session's cookies; nil for one-off requests (which still keep cookies across their redirects).
+    public let cookies: HTTPCookieJar?
+
+    public init(transcript: Transcript? = nil, cancel: CancelCheck? = nil, cookies: HTTPCookieJar? = nil) {
+        self.transcript = transcript; self.cancel = cancel; self.cookies = cookies
+    }
+
+    // MARK: the shared AsyncHTTPClient instances
+
+    private static let clientsLock = NSLock()
+    nonisolated(unsafe) private static var clients: [String: HTTPClient] = [:]
+
+    /// One client per proxy setting (AsyncHTTPClient takes the proxy per client), kept for the
+    /// life of the process so connections are pooled and reused across requests.
+    static func client(proxy: (host: String, port: Int, user: String?, password: String?)?) -> HTTPClient {
+        let key = proxy.map { "\($0.host):\($0.port):\($0.user ?? "")" } ?? ""
+        clientsLock.lock(); defer { clientsLock.unlock() }
+        if let c = clients[key] { return c }
+        var cfg = HTTPClient.Configuration()
+        cfg.redirectConfiguration = .disallow
+        cfg.decompression = .enabled(limit: .none)
+        // The agent enforces the caller's timeout itself; these only bound what it abandons.
+        cfg.timeout = .init(connect: .seconds(120), read: nil)
+        cfg.connectionPool.retryConnectionEstablishment = false
+        cfg.connectionPool.idleTimeout = .seconds(60)
+        if let p = proxy {
+            let auth = p.user.map { HTTPClient.Authorization.basic(username: $0, password: p.password ?? "") }
+            cfg.proxy = .server(host: p.host, port: p.port, authorization: auth)
+        }
+        // Larger reads than NIO's default 64 KiB ceiling: fewer trips through the pipeline for big bodies.
+        cfg.http1_1ConnectionDebugInitializer = { ch in
+            ch.setOption(ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16384, maximum: 1 << 20))
+        }
+        let c = HTTPClient(eventLoopGroupProvider: .shared(SocketRuntime.group), configuration: cfg)
+        clients[key] = c
+        return c
+    }
+
+    // MARK: requests
+
+    /// The one event loop every request runs on, connection and callbacks alike: the interpreter
+    /// waits for one request at a time, and hops between loops would cost more than the work.
+    static let loop: EventLoop = SocketRuntime.group.next()
+
+    static let idempotent: Set<String> = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]
+
+    /// Performs the request, following redirects as asked. With `sink`, the final body goes to
+    /// that file descriptor instead of memory, and `progress` is called (on this thread, at most
+    /// every 100 ms) with the bytes so far and the expected total.
+    public func perform(_ spec: HTTPRequestSpec, sink: Int32? = nil,
+                        progress: ((Int, Int?) -> Void)? = nil) throws -> HTTPResponseData {
+        for (k, v) in spec.headers where HTTPClientSupport.hasLineBreak(k) || HTTPClientSupport.hasLineBreak(v) || k.isEmpty || k.contains(":") {
+            throw HTTPClientFailure(.value, "\(spec.method) \(spec.url): the header \(k.debugDescription) has a line break, a colon in its name or an empty name; nothing was sent", url: spec.url)
+        }
+        if HTTPClientSupport.hasLineBreak(spec.method) || spec.method.contains(" ") || spec.method.isEmpty {
+            throw HTTPClientFailure(.value, "\(spec.method.debugDescription) \(spec.url): not a valid method; nothing was sent", url: spec.url)
+        }
+        _ = try HTTPClientSupport.validate(spec.url, method: spec.method)
+        let jar = cookies ?? HTTPCookieJar()
+        var current = spec
+        var history: [HTTPResponseData] = []
+        var visited: [String] = []
+        while true {
+            let url = try HTTPClientSupport.validate(current.url, method: current.method)
+            var r = try performWithRetries(current, url: url, jar: jar, sink: sink, progress: progress)
+            r.setCookies = jar.store(setCookie: r.headers.filter { $0.0.lowercased() == "set-cookie" }.map { $0.1 }, from: url)
+            let isRedirect = [301, 302, 303, 307, 308].contains(r.status)
+            guard current.followRedirects, isRedirect, let loc = r.header("location"),
+                  let next = HTTPClientSupport.resolve(loc, against: current.url) else {
+                r.history = history
+                return r
+            }
+            visited.append(current.url)
+            history.append(r)
+            if history.count > current.maxRedirects {
+                let chain = (visited + [next]).joined(separator: " → ")
+                throw HTTPClientFailure(.redirects, "\(spec.method) \(spec.url): more than \(current.maxRedirects) redirect\(current.maxRedirects == 1 ? "" : "s") (\(chain))", url: spec.url)
+            }
+            transcript?.record("http", .note, "redirect \(r.status) → \(next)")
+            // As browsers and requests do: 303 becomes GET, and so does a POST answered by 301 or 302.
+            if (r.status == 303 && current.method != "HEAD") || ((r.status == 301 || r.status == 302) && current.method == "POST") {
+                current.method = "GET"
+                current.body = nil
+                current.headers.removeAll { ["content-type", "content-length", "transfer-encoding"].contains($0.0.lowercased()) }
+            }
+            // Credentials go only to the host they were given for.
+            if let a = URL(string: current.url), let b = URL(string: next), a.host?.lowercased() != b.host?.lowercased() || a.port != b.port {
+                current.headers.removeAll { $0.0.lowercased() == "authorization" }
+            }
+            current.url = next
+        }
+    }
+
+    private func performWithRetries(_ spec: HTTPRequestSpec, url: URL, jar: HTTPCookieJar, sink: Int32?,
+                                    progress: ((Int, Int?) -> Void)?) throws -> HTTPResponseData {
+        let canRetry = HTTPAgent.idempotent.contains(spec.method)
+        var attempt = 0
+        while true {
+            do {
+                if attempt > 0, let fd = sink { ftruncate(fd, 0); lseek(fd, 0, SEEK_SET) }
+                let r = try once(spec, url: url, jar: jar, sink: sink, progress: progress)
+                if canRetry, attempt < spec.retries, [502, 503, 504].contains(r.status) {
+                    attempt += 1
+                    transcript?.record("http", .note, "status \(r.status): retry \(attempt) of \(spec.retries)")
+                    try backoff(attempt, spec)
+                    continue
+                }
+                return r
+            } catch let e as HTTPClientFailure where canRetry && attempt < spec.retries
+                        && [.timeout, .refused, .reset, .proto, .unreachable, .io].contains(e.kind) {
+                attempt += 1
+                transcript?.record("http", .note, "\(e.kind.rawValue): retry \(attempt) of \(spec.retries)")
+                try backoff(attempt, spec)
+            }
+        }
+    }
+
+    /// 0.2 s, 0.4 s, 0.8 s, … (at most 10 s), interruptible.
+    private func backoff(_ attempt: Int, _ spec: HTTPRequestSpec) throws {
+        let until = Date().addingTimeInterval(min(10, 0.2 * pow(2, Double(attempt - 1))))
+        while Date() < until {
+            if cancel?() == true { throw HTTPClientFailure(.interrupted, "\(spec.method) \(spec.url): interrupted", url: spec.url) }
+            Thread.sleep(forTimeInterval: min(0.05, max(0, until.timeIntervalSinceNow)))
+        }
+    }
+
+    /// One request and its response, no redirects.
+    private func once(_ spec: HTTPRequestSpec, url: URL, jar: HTTPCookieJar, sink: Int32?,
+                      progress: ((Int, Int?) -> Void)?) throws -> HTTPResponseData {
+        var headers = HTTPHeaders()
+        let given = Set(spec.headers.map { $0.0.lowercased() })
+        if !given.contains("user-agent") { headers.add(name: "User-Agent", value: "netscript/1.0") }
+        if !given.contains("accept") { headers.add(name: "Accept", value: "*/*") }
+        if spec.acceptEncoding && !given.contains("accept-encoding") { headers.add(name: "Accept-Encoding", value: "gzip, deflate") }
+        for (k, v) in spec.headers { headers.add(name: k, value: v) }
+        if !given.contains("cookie"), let c = jar.header(for: url) { headers.add(name: "Cookie", value: c) }
+        var tls: TLSConfiguration? = nil
+        if url.scheme?.lowercased() == "https" && (!spec.verify || spec.caFile != nil) {
+            var cfg = TLSConfiguration.makeClientConfiguration()
+            if !spec.verify { cfg.certificateVerification = .none }
+            if let ca = spec.caFile {
+                guard FileManager.default.isReadableFile(atPath: ca) else {
+                    throw HTTPClientFailure(.tls, "\(spec.method) \(spec.url): cannot read the CA file \(ca)", url: spec.url)
+                }
+                cfg.trustRoots = .file(ca)
+            }
+            tls = cfg
+        }
+        let request: HTTPClient.Request
+        do {
+            request = try HTTPClient.Request(url: spec.url, method: HTTPMethod(rawValue: spec.method), headers: headers,
+                                             body: spec.body.map { .bytes($0) }, tlsConfiguration: tls)
+        } catch {
+            throw HTTPClientFailure.from(error, method: spec.method, url: spec.url)
+        }
+        let client = HTTPAgent.client(proxy: HTTPClientSupport.proxy(for: url))
+        let exchange = HTTPExchange(spec: spec, sink: sink, transcript: transcript)
+        let started = DispatchTime.now().uptimeNanoseconds
+        let task = client.execute(request: request, delegate: exchange, eventLoop: .delegateAndChannel(on: HTTPAgent.loop))
+        task.futureResult.whenComplete { result in exchange.complete(result) }
+        try exchange.wait(task: task, cancel: cancel, progress: progress)
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        return exchange.response(elapsed: elapsed)
+    }
+}
+
+/// The state of one exchange, shared by the event loop (the delegate callbacks) and the
+/// waiting caller.
+final class HTTPExchange: HTTPClientResponseDelegate, @unchecked Sendable {
+    typealias Response = Void
+
+    let cond = NSCondition()
+    let spec: HTTPRequestSpec
+    let transcript: Transcript?
+    var sink: Int32?
+    var head: HTTPResponseHead?
+    var body = ByteBuffer()
+    var received = 0
+    var expected: Int?
+    var lastActivity = DispatchTime.now().uptimeNanoseconds
+    var failure: Error?
+    var done = false
+    /// Set when the caller gave up: late callbacks must not touch the sink.
+    var abandoned = false
+
+    init(spec: HTTPRequestSpec, sink: Int32?, transcript: Transcript?) {
+        self.spec = spec; self.sink = sink; self.transcript = transcript
+    }
+
+    private func touch() { lastActivity = DispatchTime.now().uptimeNanoseconds }
+
+    func didSendRequestHead(task: HTTPClient.Task<Void>, _ head: HTTPRequestHead) {
+        cond.lock(); touch(); cond.unlock()
+        guard let t = transcript else { return }
+        // Rendered only when shown: a request costs tens of microseconds on loopback.
+        t.record("http", .client) {
+            (["\(head.method.rawValue) \(head.uri) \(head.version)"] + head.headers.map { name, value in
+                let lower = name.lowercased()
+                if lower == "authorization" || lower == "proxy-authorization" {
+                    let scheme = value.split(separator: " ").first.map(String.init) ?? ""
+                    return "\(name): \(scheme) \(Transcript.mask(value))"
+                }
+                return "\(name): \(value)"
+            }).joined(separator: "\n")
+        }
+        if let b = spec.body, !b.isEmpty { t.record("http", .client, "… \(HTTPClientSupport.grouped(b.count)) bytes") }
+    }
+
+    func didSendRequestPart(task: HTTPClient.Task<Void>, _ part: IOData) {
+        cond.lock(); touch(); cond.unlock()
+    }
+
+    func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+        cond.lock()
+        touch()
+        self.head = head
+        expected = head.headers.first(name: "content-length").flatMap { Int($0) }
+        if head.headers.contains(name: "content-encoding") { expected = nil }
+        // A redirect that will be followed, or an error page, is not what a download wants on disk.
+        if sink != nil && ((spec.followRedirects && [301, 302, 303, 307, 308].contains(Int(head.status.code)) && head.headers.contains(name: "location"))
+                           || head.status.code >= 400) {
+            sink = nil
+        }
+        cond.unlock()
+        transcript?.record("http", .server) {
+            (["\(head.version) \(head.status.code) \(head.status.reasonPhrase)"] + head.headers.map { "\($0.name): \($0.value)" }).joined(separator: "\n")
+        }
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func didReceiveBodyPart(task: HTTPClient.Task<Void>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        cond.lock()
+        defer { cond.unlock() }
+        touch()
+        if abandoned { return task.eventLoop.makeFailedFuture(HTTPClientError.cancelled) }
+        received += buffer.readableBytes
+        if let fd = sink {
+            var failed: Int32 = 0
+            buffer.withUnsafeReadableBytes { p in
+                var off = 0
+                while off < p.count {
+                    let n = write(fd, p.baseAddress! + off, p.count - off)
+                    if n < 0 { if errno == EINTR { continue }; failed = errno; return }
+                    off += n
+                }
+            }
+            if failed != 0 {
+                let why = String(cString: strerror(failed)).lowercased()
+                return task.eventLoop.makeFailedFuture(HTTPClientFailure(.io, "\(spec.method) \(spec.url): writing the body failed: \(why)", url: spec.url))
+            }
+            return task.eventLoop.makeSucceededVoidFuture()
+        }
+        if received > spec.maxBody {
+            return task.eventLoop.makeFailedFuture(HTTPClientFailure(.value, "\(spec.method) \(spec.url): the body is larger than max: \(HTTPClientSupport.grouped(spec.maxBody)) bytes", url: spec.url))
+        }
+        var b = buffer
+        body.writeBuffer(&b)
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func didReceiveError(task: HTTPClient.Task<Void>, _ error: Error) {
+        cond.lock()
+        if failure == nil { failure = error }
+        cond.unlock()
+    }
+
+    func didFinishRequest(task: HTTPClient.Task<Void>) throws {}
+
+    func complete(_ result: Result<Void, Error>) {
+        cond.lock()
+        if case .failure(let e) = result, failure == nil { failure = e }
+        done = true
+        cond.broadcast()
+        cond.unlock()
+    }
+
+    /// Waits for the end of the exchange in slices of at most 100 ms: gives up when nothing
+    /// moved for `timeout` seconds or the cancel check fires.
+    func wait(task: HTTPClient.Task<Void>, cancel: CancelCheck?, progress: ((Int, Int?) -> Void)?) throws {
+        let limit = UInt64(max(0.001, spec.timeout) * 1e9)
+        cond.lock()
+        while !done {
+            if cancel?() == true {
+                abandoned = true
+                cond.unlock()
+                task.cancel()
+                throw HTTPClientFailure(.interrupted, "\(spec.method) \(spec.url): interrupted", url: spec.url)
+            }
+            let now = DispatchTime.now().uptimeNanoseconds
+            if now > lastActivity && now - lastActivity >= limit {
+                abandoned = true
+                let phase = head == nil ? (received == 0 ? "no response" : "no response head") : "the body stalled after \(HTTPClientSupport.grouped(received)) bytes"
+                cond.unlock()
+                task.cancel()
+                transcript?.record("http", .note, "timed out after \(spec.timeout) s: \(phase)")
+                throw HTTPClientFailure(.timeout, "\(spec.method) \(spec.url): timed out after \(HTTPClientSupport.formatSeconds(spec.timeout)) (\(phase))", url: spec.url)
+            }
+            if let progress {
+                let (got, total) = (received, expected)
+                cond.unlock()
+                progress(got, total)
+                cond.lock()
+                if done { break }
+            }
+            let waitNanos = min(100_000_000, limit - min(limit, now - min(now, lastActivity)))
+            _ = cond.wait(until: Date().addingTimeInterval(Double(max(1_000_000, waitNanos)) / 1e9))
+        }
+        let failure = self.failure
+        let size = received
+        cond.unlock()
+        if let f = failure { throw HTTPClientFailure.from(f, method: spec.method, url: spec.url) }
+        progress?(size, expected)
+        if let s = transcript, head != nil, !spec.method.elementsEqual("HEAD"), size > 0 {
+            s.record("http", .server, "… \(HTTPClientSupport.grouped(size)) bytes")
+        }
+    }
+
+    func response(elapsed: Double) -> HTTPResponseData {
+        cond.lock(); defer { cond.unlock() }
+        let h = head!
+        let bytes = body.readableBytes > 0 ? body.getBytes(at: body.readerIndex, length: body.readableBytes) ?? [] : []
+        body = ByteBuffer()
+        return HTTPResponseData(method: spec.method, status: Int(h.status.code), reason: h.status.reasonPhrase,
+                                version: "\(h.version)", headers: h.headers.map { ($0.name, $0.value) }, body: bytes,
+                                bodySize: received, url: spec.url, elapsed: elapsed, history: [], setCookies: [])
+    }
+}
+
+extension HTTPClientSupport {
+    /// 30 → "30 s", 0.5 → "0.5 s".
+    static func formatSeconds(_ s: Double) -> String {
+        s == s.rounded() ? "\(Int(s)) s" : "\(s) s"
+    }
+}

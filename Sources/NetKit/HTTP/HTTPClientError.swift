@@ -1,0 +1,112 @@
+import Foundation
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// An HTTP client failure, named by what a learner can act on. Every message names the URL.
+public struct HTTPClientFailure: Error, CustomStringConvertible, Sendable {
+    public enum Kind: String, Sendable {
+        /// `http.check` on a 4xx/5xx response.
+        case status = "http.status"
+        /// Nothing arrived within `timeout:` (connecting, or between two reads).
+        case timeout = "http.timeout"
+        /// More redirects than allowed.
+        case redirects = "http.redirects"
+        /// The TLS handshake failed (untrusted or wrong certificate, not TLS).
+        case tls = "http.tls"
+        /// The server broke HTTP: a malformed or oversized head, a body cut short.
+        case proto = "http.protocol"
+        case refused, resolve, reset, unreachable, io
+        /// A request that cannot be sent as given (CR/LF in a header, a bad URL), or a body over `max:`.
+        case value
+        /// The cancellation check fired (Ctrl-C).
+        case interrupted
+    }
+    public var kind: Kind
+    public var message: String
+    public var url: String
+    /// For `http.status`: the status code.
+    public var status: Int?
+
+    public init(_ kind: Kind, _ message: String, url: String, status: Int? = nil) {
+        self.kind = kind; self.message = message; self.url = url; self.status = status
+    }
+    public var description: String { message }
+
+    /// Maps what AsyncHTTPClient, NIO or NIOSSL raised onto a kind, naming the URL.
+    static func from(_ error: Error, method: String, url: String) -> HTTPClientFailure {
+        if let e = error as? HTTPClientFailure { return e }
+        let what = "\(method) \(url)"
+        if let s = error as? SocketError {
+            let k: Kind
+            switch s.kind {
+            case .refused: k = .refused
+            case .resolve: k = .resolve
+            case .timeout: k = .timeout
+            case .tls: k = .tls
+            case .reset, .closed: k = .reset
+            case .unreachable: k = .unreachable
+            case .interrupted: k = .interrupted
+            case .value: k = .value
+            case .io: k = .io
+            }
+            return HTTPClientFailure(k, "\(what): \(s.message)", url: url)
+        }
+        if let io = error as? IOError {
+            let s = SocketError.fromErrno(io.errnoCode, op: "", address: "")
+            return from(SocketError(s.kind, String(cString: strerror(io.errnoCode)).lowercased(), address: ""), method: method, url: url)
+        }
+        if let c = error as? NIOConnectionError {
+            if let first = c.connectionErrors.first { return from(first.error, method: method, url: url) }
+            if c.dnsAError != nil || c.dnsAAAAError != nil {
+                return HTTPClientFailure(.resolve, "\(what): cannot resolve the host name (\(c.host))", url: url)
+            }
+            return HTTPClientFailure(.refused, "\(what): cannot connect to \(c.host):\(c.port)", url: url)
+        }
+        if error is SocketAddressError {
+            return HTTPClientFailure(.resolve, "\(what): cannot resolve the host name (\(error))", url: url)
+        }
+        if let p = error as? HTTPParserError {
+            let detail: String
+            switch p {
+            case .headerOverflow: detail = "the response head is too large (over 80 KB of headers)"
+            case .invalidEOFState: detail = "the server closed the connection before the response was complete"
+            default: detail = "malformed response (\(p))"
+            }
+            return HTTPClientFailure(.proto, "\(what): \(detail)", url: url)
+        }
+        if let h = error as? HTTPClientError {
+            switch h {
+            case .readTimeout, .connectTimeout, .deadlineExceeded, .getConnectionFromPoolTimeout:
+                return HTTPClientFailure(.timeout, "\(what): timed out", url: url)
+            case .tlsHandshakeTimeout:
+                return HTTPClientFailure(.timeout, "\(what): the TLS handshake timed out", url: url)
+            case .remoteConnectionClosed:
+                return HTTPClientFailure(.proto, "\(what): the server closed the connection before the response was complete", url: url)
+            case .invalidURL, .emptyHost, .emptyScheme:
+                return HTTPClientFailure(.value, "\(what): not a valid http:// or https:// URL", url: url)
+            case .cancelled:
+                return HTTPClientFailure(.interrupted, "\(what): interrupted", url: url)
+            default:
+                return HTTPClientFailure(.proto, "\(what): \(h)", url: url)
+            }
+        }
+        let typeName = String(reflecting: type(of: error))
+        if typeName.contains("NIOSSL") || typeName.contains("BoringSSL") {
+            return HTTPClientFailure(.tls, "\(what): TLS failed: \(StreamConnection.tlsReason(error))", url: url)
+        }
+        if typeName.contains("HTTP2") || typeName.contains("NIOHTTP") {
+            return HTTPClientFailure(.proto, "\(what): \(error)", url: url)
+        }
+        if let c = error as? ChannelError {
+            switch c {
+            case .connectTimeout: return HTTPClientFailure(.timeout, "\(what): connecting timed out", url: url)
+            case .eof, .ioOnClosedChannel, .alreadyClosed, .inputClosed, .outputClosed:
+                return HTTPClientFailure(.proto, "\(what): the server closed the connection before the response was complete", url: url)
+            default: break
+            }
+        }
+        return HTTPClientFailure(.io, "\(what): \(error)", url: url)
+    }
+}

@@ -1,0 +1,305 @@
+import Foundation
+
+/// The pieces of a request that are plain text work: URLs and query strings, form and
+/// multipart bodies, cookies, proxies from the environment, and decoding text by charset.
+public enum HTTPClientSupport {
+    /// Characters left as they are in a query component (the rest is %-encoded), as requests does.
+    static let queryAllowed: Set<UInt8> = Set(Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8))
+
+    public static func percentEncode(_ s: String, plusForSpace: Bool = true) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for b in s.utf8 {
+            if queryAllowed.contains(b) { out.unicodeScalars.append(Unicode.Scalar(b)) }
+            else if b == 0x20 && plusForSpace { out += "+" }
+            else { out += String(format: "%%%02X", b) }
+        }
+        return out
+    }
+
+    /// `a=1&b=x+y`: pairs in order, each side %-encoded.
+    public static func formEncode(_ pairs: [(String, String)]) -> String {
+        pairs.map { percentEncode($0.0) + "=" + percentEncode($0.1) }.joined(separator: "&")
+    }
+
+    /// The URL with `params` added to its query (after any it already has), fragment dropped.
+    public static func addQuery(_ url: String, _ params: [(String, String)]) -> String {
+        var base = url
+        if let hash = base.firstIndex(of: "#") { base = String(base[..<hash]) }
+        guard !params.isEmpty else { return base }
+        let q = formEncode(params)
+        if base.contains("?") { return base.hasSuffix("?") || base.hasSuffix("&") ? base + q : base + "&" + q }
+        return base + "?" + q
+    }
+
+    /// Whether text carries a CR, LF or NUL (header splitting): such a request is never sent.
+    public static func hasLineBreak(_ s: String) -> Bool {
+        s.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0 }
+    }
+
+    /// Checks a URL is absolute http(s) with a host and no spaces or line breaks.
+    public static func validate(_ url: String, method: String) throws -> URL {
+        if hasLineBreak(url) {
+            throw HTTPClientFailure(.value, "\(method) \(url.debugDescription): the URL contains a line break (CR/LF); nothing was sent", url: url)
+        }
+        guard let u = URL(string: url), let scheme = u.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              let host = u.host, !host.isEmpty else {
+            throw HTTPClientFailure(.value, "\(method) \(url): not an http:// or https:// URL", url: url)
+        }
+        return u
+    }
+
+    /// Resolves a Location header against the URL it came from.
+    public static func resolve(_ location: String, against base: String) -> String? {
+        guard let b = URL(string: base), let u = URL(string: location, relativeTo: b) else { return nil }
+        return u.absoluteURL.absoluteString
+    }
+
+    // MARK: bodies
+
+    /// One part of a multipart/form-data body.
+    public struct FilePart: Sendable {
+        public var field: String
+        public var filename: String
+        public var contentType: String
+        public var content: [UInt8]
+        public init(field: String, filename: String, contentType: String, content: [UInt8]) {
+            self.field = field; self.filename = filename; self.contentType = contentType; self.content = content
+        }
+    }
+
+    /// A multipart/form-data body: the form fields first, then the files. Returns the body and
+    /// the Content-Type with its boundary.
+    public static func multipart(fields: [(String, String)], files: [FilePart]) -> (body: [UInt8], contentType: String) {
+        var boundary = "netscript-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        // A boundary that occurs in the content would end a part early; pick another (practically never).
+        while files.contains(where: { contains($0.content, Array(boundary.utf8)) }) { boundary += "x" }
+        var out: [UInt8] = []
+        func quote(_ s: String) -> String {
+            s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "%22")
+                .replacingOccurrences(of: "\r", with: "%0D").replacingOccurrences(of: "\n", with: "%0A")
+        }
+        for (k, v) in fields {
+            out += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(quote(k))\"\r\n\r\n".utf8)
+            out += Array(v.utf8) + [13, 10]
+        }
+        for f in files {
+            out += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(quote(f.field))\"; filename=\"\(quote(f.filename))\"\r\nContent-Type: \(f.contentType)\r\n\r\n".utf8)
+            out += f.content + [13, 10]
+        }
+        out += Array("--\(boundary)--\r\n".utf8)
+        return (out, "multipart/form-data; boundary=\(boundary)")
+    }
+
+    static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, hay.count >= needle.count else { return false }
+        var i = 0
+        while i <= hay.count - needle.count {
+            if hay[i] == needle[0] && Array(hay[i..<(i + needle.count)]) == needle { return true }
+            i += 1
+        }
+        return false
+    }
+
+    /// A MIME type for an upload by its extension.
+    public static func mimeType(forFile name: String) -> String {
+        switch (name as NSString).pathExtension.lowercased() {
+        case "txt", "text", "log": return "text/plain"
+        case "html", "htm": return "text/html"
+        case "json": return "application/json"
+        case "csv": return "text/csv"
+        case "xml": return "application/xml"
+        case "png": return "image/png"
+        case "jpg", "jpeg": return "image/jpeg"
+        case "gif": return "image/gif"
+        case "pdf": return "application/pdf"
+        case "zip": return "application/zip"
+        case "gz": return "application/gzip"
+        default: return "application/octet-stream"
+        }
+    }
+
+    // MARK: text
+
+    /// The `charset=` of a Content-Type, lowercased.
+    public static func charset(ofContentType ct: String?) -> String? {
+        guard let ct else { return nil }
+        for param in ct.split(separator: ";").dropFirst() {
+            let kv = param.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if kv.count == 2, kv[0].lowercased() == "charset" {
+                return kv[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"'")).lowercased()
+            }
+        }
+        return nil
+    }
+
+    /// The body as text by its charset (UTF-8 when none is given; Latin-1 if it is not valid UTF-8).
+    public static func decodeText(_ bytes: [UInt8], charset: String?) -> String {
+        switch charset ?? "utf-8" {
+        case "iso-8859-1", "latin1", "latin-1", "iso8859-1", "us-ascii", "ascii":
+            return String(bytes.map { Character(Unicode.Scalar($0)) })
+        case "windows-1252", "cp1252":
+            return String(data: Data(bytes), encoding: .windowsCP1252) ?? String(decoding: bytes, as: UTF8.self)
+        case "utf-16": return String(data: Data(bytes), encoding: .utf16) ?? String(decoding: bytes, as: UTF8.self)
+        case "utf-16le": return String(data: Data(bytes), encoding: .utf16LittleEndian) ?? String(decoding: bytes, as: UTF8.self)
+        case "utf-16be": return String(data: Data(bytes), encoding: .utf16BigEndian) ?? String(decoding: bytes, as: UTF8.self)
+        default:
+            if let s = String(validating: bytes, as: UTF8.self) { return s }
+            if charset == nil { return String(bytes.map { Character(Unicode.Scalar($0)) }) }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+    }
+
+    /// 1234567 → "1,234,567".
+    public static func grouped(_ n: Int) -> String {
+        let s = String(n)
+        var out = ""
+        for (i, c) in s.reversed().enumerated() {
+            if i > 0 && i % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return String(out.reversed())
+    }
+
+    // MARK: proxies
+
+    /// The process environment, read once (building it costs more than a loopback request).
+    public static let processEnvironment = ProcessInfo.processInfo.environment
+
+    /// The proxy to use for a URL from HTTP_PROXY / HTTPS_PROXY / NO_PROXY (either case), or nil.
+    public static func proxy(for url: URL, environment: [String: String] = processEnvironment) -> (host: String, port: Int, user: String?, password: String?)? {
+        func env(_ name: String) -> String? {
+            let v = environment[name.lowercased()] ?? environment[name.uppercased()]
+            return (v?.isEmpty ?? true) ? nil : v
+        }
+        let scheme = url.scheme?.lowercased() ?? "http"
+        guard let spec = scheme == "https" ? env("https_proxy") : env("http_proxy") else { return nil }
+        let host = (url.host ?? "").lowercased()
+        if let no = env("no_proxy") {
+            for raw in no.split(separator: ",") {
+                var entry = raw.trimmingCharacters(in: .whitespaces).lowercased()
+                if entry == "*" { return nil }
+                if let colon = entry.lastIndex(of: ":"), !entry.contains("]"), entry.filter({ $0 == ":" }).count == 1 {
+                    entry = String(entry[..<colon])
+                }
+                if entry.hasPrefix(".") { entry.removeFirst() }
+                if entry.isEmpty { continue }
+                if host == entry || host.hasSuffix("." + entry) { return nil }
+            }
+        }
+        let full = spec.contains("://") ? spec : "http://" + spec
+        guard let p = URL(string: full), let ph = p.host else { return nil }
+        return (ph, p.port ?? 80, p.user?.removingPercentEncoding, p.password?.removingPercentEncoding)
+    }
+}
+
+/// Cookies kept between requests (a session's, or one call's across its redirects): the
+/// usual rules for domain, path, expiry and Secure, as a browser applies them.
+public final class HTTPCookieJar: @unchecked Sendable {
+    public struct Cookie: Sendable {
+        public var name: String
+        public var value: String
+        public var domain: String
+        public var hostOnly: Bool
+        public var path: String
+        public var expires: Date?
+        public var secure: Bool
+    }
+    private let lock = NSLock()
+    private var cookies: [Cookie] = []
+    /// At most this many cookies are kept; the oldest go first.
+    public let capacity = 3000
+
+    public init() {}
+
+    public var all: [Cookie] { lock.lock(); defer { lock.unlock() }; purge(); return cookies }
+
+    private func purge() {
+        let now = Date()
+        cookies.removeAll { $0.expires.map { $0 <= now } ?? false }
+    }
+
+    /// Sets a cookie by hand (a session's `cookies:` option): it goes to `domain` (any host when empty).
+    public func set(name: String, value: String, domain: String = "", path: String = "/") {
+        lock.lock(); defer { lock.unlock() }
+        cookies.removeAll { $0.name == name && $0.domain == domain && $0.path == path }
+        cookies.append(Cookie(name: name, value: value, domain: domain, hostOnly: false, path: path, expires: nil, secure: false))
+    }
+
+    public func clear() { lock.lock(); cookies.removeAll(); lock.unlock() }
+
+    /// Takes the Set-Cookie headers of a response to `url`. Returns the cookies it set, as name/value pairs.
+    @discardableResult
+    public func store(setCookie headers: [String], from url: URL) -> [(String, String)] {
+        let host = (url.host ?? "").lowercased()
+        var set: [(String, String)] = []
+        lock.lock(); defer { lock.unlock() }
+        for h in headers {
+            let parts = h.split(separator: ";", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let first = parts.first, let eq = first.firstIndex(of: "=") else { continue }
+            let name = String(first[..<eq]).trimmingCharacters(in: .whitespaces)
+            let value = String(first[first.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
+            guard !name.isEmpty else { continue }
+            var domain = host, hostOnly = true, path = defaultPath(url), expires: Date? = nil, secure = false
+            for attr in parts.dropFirst() {
+                let kv = attr.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                let key = kv[0].lowercased(), val = kv.count > 1 ? kv[1] : ""
+                switch key {
+                case "domain":
+                    var d = val.lowercased()
+                    if d.hasPrefix(".") { d.removeFirst() }
+                    // A server may set cookies for itself or a parent domain, never for another site.
+                    if !d.isEmpty, host == d || host.hasSuffix("." + d) { domain = d; hostOnly = false }
+                    else if !d.isEmpty { domain = "" }
+                case "path": if val.hasPrefix("/") { path = val }
+                case "max-age":
+                    if let s = Int(val) { expires = Date().addingTimeInterval(TimeInterval(s)) }
+                case "expires":
+                    if expires == nil, let d = HTTPCookieJar.parseDate(val) { expires = d }
+                case "secure": secure = true
+                default: break
+                }
+            }
+            if domain.isEmpty { continue }
+            cookies.removeAll { $0.name == name && $0.domain == domain && $0.path == path }
+            cookies.append(Cookie(name: name, value: value, domain: domain, hostOnly: hostOnly, path: path, expires: expires, secure: secure))
+            if cookies.count > capacity { cookies.removeFirst(cookies.count - capacity) }
+            set.append((name, value))
+        }
+        purge()
+        return set
+    }
+
+    /// The Cookie header value for a request to `url`, or nil when no cookie applies.
+    public func header(for url: URL) -> String? {
+        let host = (url.host ?? "").lowercased()
+        let path = url.path.isEmpty ? "/" : url.path
+        let https = url.scheme?.lowercased() == "https"
+        lock.lock(); defer { lock.unlock() }
+        purge()
+        let matching = cookies.filter { c in
+            let domainOK = c.domain.isEmpty || (c.hostOnly ? host == c.domain : (host == c.domain || host.hasSuffix("." + c.domain)))
+            let pathOK = path == c.path || path.hasPrefix(c.path.hasSuffix("/") ? c.path : c.path + "/") || c.path == "/"
+            return domainOK && pathOK && (!c.secure || https)
+        }.sorted { $0.path.count > $1.path.count }
+        guard !matching.isEmpty else { return nil }
+        return matching.map { "\($0.name)=\($0.value)" }.joined(separator: "; ")
+    }
+
+    private func defaultPath(_ url: URL) -> String {
+        let p = url.path
+        guard p.hasPrefix("/"), let slash = p.lastIndex(of: "/"), slash != p.startIndex else { return "/" }
+        return String(p[..<slash])
+    }
+
+    static func parseDate(_ s: String) -> Date? {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "GMT")
+        for fmt in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE, dd-MMM-yyyy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy"] {
+            f.dateFormat = fmt
+            if let d = f.date(from: s) { return d }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,373 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import NIOHTTP1
+import NIOSSL
+import Synchronization
+
+/// What an HTTP server serves and the bounds it keeps.
+public struct HTTPServerConfig: Sendable {
+    /// The directory of static files (GET and HEAD), or nil for routes only.
+    public var root: String?
+    /// Routes answered by the owner of the server (`HTTPServer.next`), tried before the files.
+    public var routes: [HTTPRoute] = []
+    /// The largest request body accepted (413 beyond it).
+    public var maxBody = 16 << 20
+    /// Route request bodies buffered at once, over all connections (503 beyond it).
+    public var maxBufferedBodies = 256 << 20
+    /// The largest request head (431 beyond it).
+    public var maxHeaderBytes = 64 * 1024
+    /// Seconds a connection may sit with nothing read or written before it is closed.
+    public var idleTimeout: Double = 60
+    /// Open connections at most; one more is answered 503 and closed.
+    public var maxConnections = 10_000
+    /// Writes the access log (Python's format) into the event queue.
+    public var accessLog = true
+    public var backlog = 1024
+    /// PEM files of the certificate chain and private key: serve HTTPS.
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    public init(root: String? = nil) { self.root = root }
+}
+
+/// A route: a method (`*` for any; `GET` also answers HEAD) and a path pattern whose
+/// `:name` segments capture parameters and whose final `*` captures the rest.
+public struct HTTPRoute: Sendable {
+    public let method: String
+    public let pattern: String
+    let parts: [Substring]
+
+    public init(method: String, pattern: String) {
+        self.method = method.uppercased()
+        self.pattern = pattern
+        self.parts = pattern.split(separator: "/", omittingEmptySubsequences: true)
+    }
+
+    /// The captured parameters when `segments` (decoded) match the pattern, else nil.
+    func match(_ segments: [String]) -> [(String, String)]? {
+        var params: [(String, String)] = []
+        for (i, p) in parts.enumerated() {
+            if p == "*" || (p.hasPrefix("*") && i == parts.count - 1) {
+                params.append((p == "*" ? "rest" : String(p.dropFirst()), segments[min(i, segments.count)...].joined(separator: "/")))
+                return params
+            }
+            guard i < segments.count else { return nil }
+            if p.hasPrefix(":") { params.append((String(p.dropFirst()), segments[i])) }
+            else if p != segments[i] { return nil }
+        }
+        return segments.count == parts.count ? params : nil
+    }
+
+    func allows(_ method: String) -> Bool { self.method == "*" || self.method == method || (self.method == "GET" && method == "HEAD") }
+}
+
+/// A response the route's owner gives back: status, headers and the whole body.
+public struct HTTPServerResponse: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+    public init(status: Int = 200, headers: [(String, String)] = [], body: [UInt8] = []) {
+        self.status = status; self.headers = headers; self.body = body
+    }
+}
+
+/// A request that matched a route, with its whole body, waiting for `respond`.
+public final class HTTPRoutedRequest: @unchecked Sendable {
+    public let routeIndex: Int
+    public let method: String
+    /// The request target as sent (`/users/7?x=1`).
+    public let target: String
+    /// The decoded path and the raw query (without `?`).
+    public let path: String
+    public let query: String
+    public let version: String
+    public let headers: [(String, String)]
+    public let body: [UInt8]
+    public let clientHost: String
+    public let clientPort: Int
+    public let params: [(String, String)]
+    let reply: @Sendable (HTTPServerResponse, String?) -> Void
+    private let answered = Atomic<Bool>(false)
+
+    init(routeIndex: Int, method: String, target: String, path: String, query: String, version: String,
+         headers: [(String, String)], body: [UInt8], clientHost: String, clientPort: Int, params: [(String, String)],
+         reply: @escaping @Sendable (HTTPServerResponse, String?) -> Void) {
+        self.routeIndex = routeIndex; self.method = method; self.target = target; self.path = path; self.query = query
+        self.version = version; self.headers = headers; self.body = body; self.clientHost = clientHost
+        self.clientPort = clientPort; self.params = params; self.reply = reply
+    }
+
+    /// Sends the response (once; later calls are ignored). `logNote` adds a line to the log before the access line.
+    public func respond(_ r: HTTPServerResponse, logNote: String? = nil) {
+        guard !answered.exchange(true, ordering: .relaxed) else { return }
+        reply(r, logNote)
+    }
+}
+
+/// What the server tells its owner, in order: access-log lines and trace steps.
+public enum HTTPServerEvent: Sendable {
+    case log(String)
+    case trace(TranscriptDirection, String)
+}
+
+/// An HTTP/1.1 server on the shared event loops: static files straight from NIO (streamed with
+/// sendfile), routed requests handed to the owner's thread through `next(timeout:)`.
+public final class HTTPServer: @unchecked Sendable {
+    public let channel: Channel
+    public let config: HTTPServerConfig
+    /// The root's real path (symlinks resolved), against which every file is checked.
+    let rootReal: String?
+    public let localText: String
+
+    let connections = Atomic<Int>(0)
+    let totalConnections = Atomic<Int>(0)
+    let completed = Atomic<Int>(0)
+    let routedCount = Atomic<Int>(0)
+    /// Bytes of route request bodies held now (being received, or waiting for their answer).
+    let bufferedBodies = Atomic<Int>(0)
+    /// Answers from the owner not yet written out; `stop` waits a little for them.
+    let outstanding = Atomic<Int>(0)
+    /// Whether request and response heads go into the event queue (the owner sets it from `trace on`).
+    public let tracing = Atomic<Bool>(false)
+
+    private let cond = NSCondition()
+    private var inbox: [HTTPRoutedRequest] = []
+    private var events: [HTTPServerEvent] = []
+    private var droppedEvents = 0
+    private var stopped = false
+    private let childLock = NSLock()
+    private var children: [ObjectIdentifier: Channel] = [:]
+
+    public var port: Int? { channel.localAddress?.port }
+    public var requestsCompleted: Int { completed.load(ordering: .relaxed) }
+    public var connectionsAccepted: Int { totalConnections.load(ordering: .relaxed) }
+    public var requestsRouted: Int { routedCount.load(ordering: .relaxed) }
+
+    init(channel: Channel, config: HTTPServerConfig, rootReal: String?) {
+        self.channel = channel; self.config = config; self.rootReal = rootReal
+        self.localText = channel.localAddress?.text ?? "?"
+    }
+
+    /// Binds and starts serving. `address` is "HOST:PORT" (port 0 picks one).
+    public static func start(_ address: String, config: HTTPServerConfig, cancel: CancelCheck? = nil) throws -> HTTPServer {
+        var rootReal: String? = nil
+        if let root = config.root {
+            guard let p = realpath(root, nil) else {
+                throw SocketError(.io, "serve http: directory \(root) does not exist", address: address)
+            }
+            rootReal = String(cString: p); free(p)
+            var st = stat()
+            guard stat(rootReal!, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+                throw SocketError(.io, "serve http: \(root) is not a directory", address: address)
+            }
+        }
+        var sslContext: NIOSSLContext? = nil
+        if let certFile = config.tlsCertificate {
+            guard let keyFile = config.tlsKey else { throw SocketError(.tls, "serve http: a certificate needs its key: too", address: address) }
+            do {
+                let chain = try NIOSSLCertificate.fromPEMFile(certFile).map { NIOSSLCertificateSource.certificate($0) }
+                let key = try NIOSSLPrivateKey(file: keyFile, format: .pem)
+                var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+                tls.applicationProtocols = ["http/1.1"]
+                sslContext = try NIOSSLContext(configuration: tls)
+            } catch {
+                throw SocketError(.tls, "serve http: cannot use the certificate \(certFile) and key \(keyFile): \(error)", address: address)
+            }
+        }
+        let deadline = Date().addingTimeInterval(10)
+        let box = ServerBox()
+        let limits: NIOHTTPDecoderLimitConfiguration = {
+            var l = NIOHTTPDecoderLimitConfiguration()
+            l.maxHeaderFieldSize = config.maxHeaderBytes
+            l.maxHeaderListSize = config.maxHeaderBytes
+            l.maxHeaderFieldCount = 200
+            return l
+        }()
+        let bootstrap = ServerBootstrap(group: SocketRuntime.group)
+            .serverChannelOption(ChannelOptions.backlog, value: Int32(config.backlog))
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { ch in
+                guard let server = box.server else { return ch.close() }
+                return ch.eventLoop.makeCompletedFuture { try server.setUp(ch, limits: limits, tls: sslContext) }
+            }
+        let addr = try HostLookup.resolve(try Endpoint(parsing: address), deadline: deadline, cancel: cancel)[0]
+        let ch = try SocketRuntime.wait(bootstrap.bind(to: addr), deadline: deadline, cancel: cancel, op: "serve http on",
+                                        address: address, onAbandon: { $0.close(promise: nil) })
+        let server = HTTPServer(channel: ch, config: config, rootReal: rootReal)
+        server.isTLS = sslContext != nil
+        box.server = server
+        return server
+    }
+
+    /// Whether connections are TLS (file bodies are then read and written in chunks, not sendfile).
+    public private(set) var isTLS = false
+
+    func setUp(_ ch: Channel, limits: NIOHTTPDecoderLimitConfiguration, tls: NIOSSLContext?) throws {
+        totalConnections.add(1, ordering: .relaxed)
+        let n = connections.add(1, ordering: .relaxed).newValue
+        ch.closeFuture.whenComplete { _ in self.connections.subtract(1, ordering: .relaxed) }
+        let ops = ch.pipeline.syncOperations
+        if n > config.maxConnections {
+            try ops.addHandler(HTTPOverloadHandler())
+            return
+        }
+        track(ch)
+        if let tls { try ops.addHandler(NIOSSLServerHandler(context: tls)) }
+        try ops.addHandler(IdleStateHandler(allTimeout: .milliseconds(Int64(config.idleTimeout * 1000))))
+        try ops.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false,
+                                            withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
+        try ops.addHandler(HTTPServerErrorHandler(server: self))
+        try ops.addHandler(HTTPServerConnectionHandler(server: self))
+    }
+
+    private func track(_ ch: Channel) {
+        let id = ObjectIdentifier(ch)
+        childLock.lock(); children[id] = ch; childLock.unlock()
+        ch.closeFuture.whenComplete { _ in self.childLock.lock(); self.children[id] = nil; self.childLock.unlock() }
+    }
+
+    // MARK: the owner's side
+
+    /// The next routed request, waiting at most `timeout` seconds; nil when none came.
+    public func next(timeout: Double) -> HTTPRoutedRequest? {
+        cond.lock(); defer { cond.unlock() }
+        if inbox.isEmpty { _ = cond.wait(until: Date().addingTimeInterval(timeout)) }
+        return inbox.isEmpty ? nil : inbox.removeFirst()
+    }
+
+    /// The log lines and trace steps since the last call, in order.
+    public func drainEvents() -> [HTTPServerEvent] {
+        cond.lock(); defer { cond.unlock() }
+        var out = events
+        if droppedEvents > 0 { out.append(.log("serve http: \(droppedEvents) log lines dropped (the log was not read fast enough)")); droppedEvents = 0 }
+        events.removeAll(keepingCapacity: true)
+        return out
+    }
+
+    /// Stops listening, answers queued routed requests 503 and closes every connection.
+    public func stop() {
+        try? channel.close().wait()
+        let grace = Date().addingTimeInterval(2)
+        while outstanding.load(ordering: .relaxed) > 0, Date() < grace { usleep(2_000) }
+        cond.lock(); stopped = true; let left = inbox; inbox.removeAll(); cond.unlock()
+        for r in left { r.respond(HTTPServerResponse(status: 503, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("server stopping\n".utf8))) }
+        childLock.lock(); let all = Array(children.values); children.removeAll(); childLock.unlock()
+        for ch in all { ch.close(promise: nil) }
+    }
+
+    // MARK: the event loops' side
+
+    func enqueue(_ r: HTTPRoutedRequest) {
+        cond.lock()
+        if stopped {
+            cond.unlock()
+            r.respond(HTTPServerResponse(status: 503, body: Array("server stopping\n".utf8)))
+            return
+        }
+        inbox.append(r); cond.signal(); cond.unlock()
+    }
+
+    func emit(_ e: HTTPServerEvent) {
+        cond.lock()
+        if events.count < 100_000 { events.append(e) } else { droppedEvents += 1 }
+        cond.unlock()
+    }
+
+    /// Python's access line: `127.0.0.1 - - [25/Nov/2026 12:00:00] "GET / HTTP/1.1" 200 -`.
+    func logAccess(client: String, requestLine: String, status: Int) {
+        guard config.accessLog else { return }
+        emit(.log("\(client) - - [\(logDate())] \"\(requestLine)\" \(status) -"))
+    }
+
+    func logNote(client: String, _ text: String) {
+        guard config.accessLog else { return }
+        emit(.log("\(client) - - [\(logDate())] \(text)"))
+    }
+
+    private let logDateLock = NSLock()
+    private var logDateCache = (second: -1, text: "")
+    /// The log's local time, formatted once a second.
+    private func logDate() -> String {
+        let now = Int(time(nil))
+        logDateLock.lock(); defer { logDateLock.unlock() }
+        if now != logDateCache.second { logDateCache = (now, HTTPStaticFiles.logDate(now)) }
+        return logDateCache.text
+    }
+}
+
+/// Lets the child initializer reach the server made after the bind.
+final class ServerBox: @unchecked Sendable { var server: HTTPServer? }
+
+/// Answers a connection over the limit with 503 and closes it.
+final class HTTPOverloadHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    func channelActive(context: ChannelHandlerContext) {
+        var b = context.channel.allocator.buffer(capacity: 96)
+        b.writeString("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\nRetry-After: 1\r\n\r\n")
+        let ctx = context
+        context.writeAndFlush(wrapOutboundOut(b)).whenComplete { _ in ctx.close(promise: nil) }
+    }
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+    func errorCaught(context: ChannelHandlerContext, error: Error) { context.close(promise: nil) }
+}
+
+/// Turns a parse error (garbage, an oversized head) into 400 or 431 and a log line; the decoder
+/// then closes the connection. Modelled on NIO's HTTPServerProtocolErrorHandler.
+final class HTTPServerErrorHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+    let server: HTTPServer
+    private var responding = false
+    init(server: HTTPServer) { self.server = server }
+
+    private var lingering = false
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // After a refusal the rest of what the client sends is read and dropped (see below).
+        if lingering, error is ByteToMessageDecoderError { return }
+        guard let e = error as? HTTPParserError else { context.fireErrorCaught(error); return }
+        let status: HTTPResponseStatus = e == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest
+        let client = context.channel.remoteAddress?.ipAddress ?? "-"
+        server.logNote(client: client, "code \(status.code), message \(status.reasonPhrase) (\(e))")
+        if !responding {
+            let body = HTTPServerConnectionHandler.errorPage(Int(status.code), status.reasonPhrase)
+            var buf = context.channel.allocator.buffer(capacity: body.count)
+            buf.writeBytes(body)
+            let headers = HTTPHeaders([("Connection", "close"), ("Content-Type", "text/html; charset=utf-8"),
+                                       ("Content-Length", "\(body.count)")])
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(buf))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            server.completed.add(1, ordering: .relaxed)
+        }
+        // Closing with unread input would make the kernel send a reset, which can destroy the
+        // answer before the client reads it: close our side, drop what still comes for a
+        // moment, then close.
+        lingering = true
+        context.close(mode: .output, promise: nil)
+        let ctx = context
+        context.eventLoop.scheduleTask(in: .seconds(2)) { ctx.close(promise: nil) }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if lingering, case ChannelEvent.inputClosed = event as? ChannelEvent ?? .outputClosed {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head(let h) where h.status.code >= 200: responding = true
+        case .end: responding = false
+        default: break
+        }
+        context.write(data, promise: promise)
+    }
+}

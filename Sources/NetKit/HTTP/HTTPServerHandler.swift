@@ -1,0 +1,453 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import NIOHTTP1
+
+/// One connection's requests, in order (NIO's pipelining handler holds later requests back until
+/// the current response is done): routed requests go to the server's owner, everything else is
+/// a static file, a listing, or an error page.
+final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let server: HTTPServer
+    private var context: ChannelHandlerContext?
+    private var head: HTTPRequestHead?
+    private var route: (index: Int, params: [(String, String)], path: String)?
+    /// The methods of routes whose path matched when none allowed the request's method (for 405).
+    private var allowed: [String] = []
+    private var body: ByteBuffer?
+    private var bodySize = 0
+    /// Body bytes this connection holds in the server's count of buffered bodies.
+    private var counted = 0
+    /// Set once a response that ends the connection has been started (413): the rest is ignored.
+    private var refusing = false
+    private var awaitingOwner = false
+    /// Responses started and not yet fully written.
+    private var writing = 0
+    /// The client closed its side: close ours once the answers in progress are out.
+    private var inputClosed = false
+    private var client = "-"
+    private var clientPort = 0
+    private var dateCache = (second: -1, text: "")
+    /// The last file served on this connection, resolved (real path inside the root) within the
+    /// current second: a keep-alive client asking again skips the path checks' system calls.
+    private var fileCache: (rawPath: String, second: Int, real: String, type: String)?
+    private var lastModifiedCache = (mtime: -1, text: "")
+
+    init(server: HTTPServer) { self.server = server }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        client = context.channel.remoteAddress?.ipAddress ?? "-"
+        clientPort = context.channel.remoteAddress?.port ?? 0
+    }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        releaseBody()
+    }
+
+    private func releaseBody() {
+        if counted > 0 { server.bufferedBodies.subtract(counted, ordering: .relaxed); counted = 0 }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h; body = nil; bodySize = 0; route = nil
+            if refusing { return }
+            if let cl = h.headers.first(name: "content-length"), let n = Int(cl), n > server.config.maxBody {
+                return refuseBody(h)
+            }
+            route = matchRoute(h)
+            if h.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: .continue))), promise: nil)
+            }
+        case .body(var buf):
+            guard !refusing, let h = head else { return }
+            bodySize += buf.readableBytes
+            if bodySize > server.config.maxBody { return refuseBody(h) }
+            if route != nil {
+                let n = buf.readableBytes
+                counted += n
+                if server.bufferedBodies.add(n, ordering: .relaxed).newValue > server.config.maxBufferedBodies {
+                    return refuseBody(h, busy: true)
+                }
+                if body == nil { body = context.channel.allocator.buffer(capacity: n) }
+                body!.writeBuffer(&buf)
+            }
+        case .end:
+            guard !refusing, let h = head else { return }
+            head = nil
+            trace(request: h)
+            if let r = route { dispatch(h, r) }
+            else if !allowed.isEmpty, server.rootReal == nil || (h.method != .GET && h.method != .HEAD) {
+                var seen = Set<String>()
+                let methods = allowed.filter { seen.insert($0).inserted }
+                respondError(h, 405, "Method not allowed", extra: [("Allow", methods.joined(separator: ", "))])
+            } else { serveFile(h) }
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            // A handler still working in the language is not idleness of the client.
+            if !awaitingOwner { context.close(promise: nil) }
+            return
+        }
+        if case ChannelEvent.inputClosed = event as? ChannelEvent ?? .outputClosed {
+            inputClosed = true
+            if writing == 0 && !awaitingOwner { context.close(promise: nil) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) { context.close(promise: nil) }
+
+    // MARK: routing
+
+    private func splitTarget(_ uri: String) -> (path: Substring, query: Substring?) {
+        var target = Substring(uri)
+        // absolute-form (`GET http://host/path`): keep the path.
+        if target.hasPrefix("http://") || target.hasPrefix("https://") {
+            let afterScheme = target[target.index(target.firstIndex(of: ":")!, offsetBy: 3)...]
+            target = afterScheme.firstIndex(of: "/").map { afterScheme[$0...] } ?? "/"
+        }
+        if let hash = target.firstIndex(of: "#") { target = target[..<hash] }
+        guard let q = target.firstIndex(of: "?") else { return (target, nil) }
+        return (target[..<q], target[target.index(after: q)...])
+    }
+
+    private func matchRoute(_ h: HTTPRequestHead) -> (index: Int, params: [(String, String)], path: String)? {
+        allowed = []
+        guard !server.config.routes.isEmpty else { return nil }
+        let (rawPath, _) = splitTarget(h.uri)
+        guard case .success(let segs) = HTTPStaticFiles.segments(rawPath) else { return nil }
+        let method = h.method.rawValue
+        for (i, r) in server.config.routes.enumerated() {
+            guard let params = r.match(segs) else { continue }
+            if r.allows(method) { return (i, params, "/" + segs.joined(separator: "/")) }
+            allowed.append(r.method == "GET" ? "GET, HEAD" : r.method)
+        }
+        return nil
+    }
+
+    private func dispatch(_ h: HTTPRequestHead, _ r: (index: Int, params: [(String, String)], path: String)) {
+        guard let context else { return }
+        let (_, query) = splitTarget(h.uri)
+        let bytes = body.map { Array($0.readableBytesView) } ?? []
+        body = nil
+        // The body stays counted until its answer is given.
+        let held = counted
+        counted = 0
+        let loop = context.eventLoop
+        awaitingOwner = true
+        server.routedCount.add(1, ordering: .relaxed)
+        let req = HTTPRoutedRequest(
+            routeIndex: r.index, method: h.method.rawValue, target: h.uri, path: r.path, query: query.map(String.init) ?? "",
+            version: "\(h.version)", headers: h.headers.map { ($0.name, $0.value) }, body: bytes,
+            clientHost: client, clientPort: clientPort, params: r.params,
+            reply: { [self] resp, note in
+                self.server.outstanding.add(1, ordering: .relaxed)
+                if held > 0 { self.server.bufferedBodies.subtract(held, ordering: .relaxed) }
+                loop.execute {
+                    self.awaitingOwner = false
+                    if let note { self.server.logNote(client: self.client, note) }
+                    var headers = resp.headers
+                    if !resp.body.isEmpty, !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+                        headers.append(("Content-Type", "text/plain; charset=utf-8"))
+                    }
+                    headers.removeAll { $0.0.lowercased() == "content-length" || $0.0.lowercased() == "transfer-encoding" }
+                    var buf = self.context?.channel.allocator.buffer(capacity: resp.body.count) ?? ByteBuffer()
+                    buf.writeBytes(resp.body)
+                    let close = headers.contains { $0.0.lowercased() == "connection" && $0.1.lowercased() == "close" }
+                    self.respond(h, status: resp.status, headers: headers, length: resp.body.count, body: .bytes(buf), forceClose: close,
+                                 onDone: { [server = self.server] in server.outstanding.subtract(1, ordering: .relaxed) })
+                }
+            })
+        server.enqueue(req)
+    }
+
+    // MARK: static files
+
+    private func serveFile(_ h: HTTPRequestHead) {
+        guard let root = server.rootReal else {
+            return respondError(h, 404, "Not found")
+        }
+        guard h.method == .GET || h.method == .HEAD else {
+            return respondError(h, 501, "Unsupported method ('\(h.method.rawValue)')", extra: [("Allow", "GET, HEAD")])
+        }
+        let (rawPath, query) = splitTarget(h.uri)
+        guard rawPath.hasPrefix("/") else { return respondError(h, 400, "Bad request target") }
+        let now = Int(time(nil))
+        if let c = fileCache, c.second == now, c.rawPath == rawPath,
+           case .file(let fd, _, let size, let mtime) = HTTPStaticFiles.open(c.real) {
+            return serveOpenFile(h, fd: fd, type: c.type, size: size, mtime: mtime)
+        }
+        switch HTTPStaticFiles.plan(rawPath: rawPath, query: query, root: root) {
+        case .error(let status, let message):
+            respondError(h, status, message)
+        case .redirect(let location):
+            respond(h, status: 301, headers: [("Location", location)], length: 0, body: .none)
+        case .listing(let html):
+            var buf = context!.channel.allocator.buffer(capacity: html.count)
+            buf.writeBytes(html)
+            respond(h, status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], length: html.count, body: .bytes(buf))
+        case .file(let fd, let path, let size, let mtime):
+            let type = HTTPStaticFiles.mimeType(path)
+            fileCache = (String(rawPath), now, path, type)
+            serveOpenFile(h, fd: fd, type: type, size: size, mtime: mtime)
+        }
+    }
+
+    private func serveOpenFile(_ h: HTTPRequestHead, fd: CInt, type: String, size: Int, mtime: Int) {
+        if lastModifiedCache.mtime != mtime { lastModifiedCache = (mtime, HTTPStaticFiles.httpDate(mtime)) }
+        let lastModified = lastModifiedCache.text
+        var headers: [(String, String)] = [("Content-Type", type), ("Last-Modified", lastModified), ("Accept-Ranges", "bytes")]
+        if h.headers.first(name: "if-none-match") == nil, let ims = h.headers.first(name: "if-modified-since"),
+           let t = HTTPStaticFiles.parseHTTPDate(ims), mtime <= t {
+            close(fd)
+            return respond(h, status: 304, headers: [("Last-Modified", lastModified)], length: nil, body: .none)
+        }
+        var answer = HTTPStaticFiles.RangeAnswer.whole
+        if let range = h.headers.first(name: "range") {
+            let ifRange = h.headers.first(name: "if-range")
+            if ifRange == nil || ifRange == lastModified { answer = HTTPStaticFiles.ranges(range, size: size) }
+        }
+        switch answer {
+        case .whole:
+            respond(h, status: 200, headers: headers, length: size, body: fileBody(fd, 0, size))
+        case .unsatisfiable:
+            close(fd)
+            respondError(h, 416, "Requested range not satisfiable", extra: [("Content-Range", "bytes */\(size)")])
+        case .ranges(let rs) where rs.count == 1:
+            let r = rs[0]
+            headers.append(("Content-Range", "bytes \(r.lowerBound)-\(r.upperBound)/\(size)"))
+            respond(h, status: 206, headers: headers, length: r.count, body: fileBody(fd, r.lowerBound, r.count))
+        case .ranges(let rs):
+            let boundary = String((0..<20).map { _ in "0123456789abcdef".randomElement()! })
+            var parts: [(ByteBuffer, ClosedRange<Int>)] = []
+            var total = 0
+            for r in rs {
+                var b = context!.channel.allocator.buffer(capacity: 128)
+                total += b.writeString("\r\n--\(boundary)\r\nContent-Type: \(type)\r\nContent-Range: bytes \(r.lowerBound)-\(r.upperBound)/\(size)\r\n\r\n")
+                total += r.count
+                parts.append((b, r))
+            }
+            var tail = context!.channel.allocator.buffer(capacity: 32)
+            total += tail.writeString("\r\n--\(boundary)--\r\n")
+            headers[0] = ("Content-Type", "multipart/byteranges; boundary=\(boundary)")
+            respond(h, status: 206, headers: headers, length: total,
+                    body: .multipart(NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd), parts, tail))
+        }
+    }
+
+    /// Small files are read at once (one write with the head); larger ones go out with sendfile.
+    private func fileBody(_ fd: CInt, _ offset: Int, _ count: Int) -> ResponseBody {
+        if count <= 64 * 1024 {
+            var buf = context!.channel.allocator.buffer(capacity: count)
+            var done = 0
+            while done < count {
+                let n = buf.writeWithUnsafeMutableBytes(minimumWritableBytes: count - done) { p in
+                    max(0, pread(fd, p.baseAddress, count - done, off_t(offset + done)))
+                }
+                if n == 0 { break }
+                done += n
+            }
+            close(fd)
+            return done == count ? .bytes(buf) : .short(buf)
+        }
+        return .region(NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd), offset, count)
+    }
+
+    // MARK: writing
+
+    enum ResponseBody {
+        case none
+        case bytes(ByteBuffer)
+        /// Fewer bytes than announced (the file shrank): sent, then the connection is closed.
+        case short(ByteBuffer)
+        case region(NIOFileHandle, Int, Int)
+        case multipart(NIOFileHandle, [(ByteBuffer, ClosedRange<Int>)], ByteBuffer)
+    }
+
+    private func respondError(_ h: HTTPRequestHead, _ status: Int, _ message: String, extra: [(String, String)] = [],
+                              forceClose: Bool = false, linger: Bool = false) {
+        let page = Self.errorPage(status, message)
+        var buf = context?.channel.allocator.buffer(capacity: page.count) ?? ByteBuffer()
+        buf.writeBytes(page)
+        respond(h, status: status, headers: [("Content-Type", "text/html; charset=utf-8")] + extra, length: page.count, body: .bytes(buf),
+                forceClose: forceClose, linger: linger)
+    }
+
+    private func httpDate() -> String {
+        let now = Int(time(nil))
+        if now != dateCache.second { dateCache = (now, HTTPStaticFiles.httpDate(now)) }
+        return dateCache.text
+    }
+
+    func respond(_ h: HTTPRequestHead, status: Int, headers extra: [(String, String)], length: Int?, body: ResponseBody,
+                 forceClose: Bool = false, linger: Bool = false, onDone: (() -> Void)? = nil) {
+        guard let context else {
+            onDone?()
+            if case .region(let fh, _, _) = body { try? fh.close() }
+            if case .multipart(let fh, _, _) = body { try? fh.close() }
+            return
+        }
+        var keepAlive = h.isKeepAlive && !forceClose
+        if case .short = body { keepAlive = false }
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(extra.count + 5)
+        headers.add(name: "Server", value: "NetScript")
+        headers.add(name: "Date", value: httpDate())
+        for (k, v) in extra where k.lowercased() != "connection" { headers.add(name: k, value: v) }
+        // 1xx, 204 and 304 have no body, and 1xx and 204 no Content-Length (RFC 9110 §8.6).
+        let bodyAllowed = status >= 200 && status != 204 && status != 304
+        if let length, bodyAllowed { headers.add(name: "Content-Length", value: String(length)) }
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        else if h.version == .http1_0 { headers.add(name: "Connection", value: "keep-alive") }
+        let st = HTTPResponseStatus(statusCode: status)
+        let version: HTTPVersion = h.version == .http1_0 ? .http1_0 : .http1_1
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: st, headers: headers))), promise: nil)
+        let sendBody = h.method != .HEAD && bodyAllowed
+        var handle: NIOFileHandle? = nil
+        // Under TLS sendfile cannot be used: file ranges are read and written 64 KiB at a time,
+        // each chunk after the previous one is written (constant memory).
+        var pieces: [(ByteBuffer?, ClosedRange<Int>?)] = []
+        switch body {
+        case .none: break
+        case .bytes(let b), .short(let b):
+            if sendBody { context.write(wrapOutboundOut(.body(.byteBuffer(b))), promise: nil) }
+        case .region(let fh, let offset, let count):
+            handle = fh
+            if sendBody { pieces.append((nil, offset...(offset + count - 1))) }
+        case .multipart(let fh, let parts, let tail):
+            handle = fh
+            if sendBody {
+                for (prefix, r) in parts { pieces.append((prefix, r)) }
+                pieces.append((tail, nil))
+            }
+        }
+        var bodyDone: EventLoopFuture<Void>? = nil
+        if let fh = handle, !pieces.isEmpty {
+            if server.isTLS {
+                let fd = (try? fh.withUnsafeFileDescriptor { $0 }) ?? -1
+                for (prefix, range) in pieces {
+                    bodyDone = (bodyDone ?? context.eventLoop.makeSucceededVoidFuture()).flatMap { [self] in
+                        if let prefix { context.write(self.wrapOutboundOut(.body(.byteBuffer(prefix))), promise: nil) }
+                        guard let range else { return context.eventLoop.makeSucceededVoidFuture() }
+                        return self.stream(fd, range.lowerBound, range.count, context)
+                    }
+                }
+            } else {
+                for (prefix, range) in pieces {
+                    if let prefix { context.write(wrapOutboundOut(.body(.byteBuffer(prefix))), promise: nil) }
+                    // In 1 MiB regions: each completes on its own, so a slow but steady reader
+                    // is not taken for an idle one (the idle timer counts completed writes).
+                    guard let range else { continue }
+                    var at = range.lowerBound
+                    while at <= range.upperBound {
+                        let end = min(range.upperBound + 1, at + (1 << 20))
+                        context.write(wrapOutboundOut(.body(.fileRegion(FileRegion(fileHandle: fh, readerIndex: at, endIndex: end)))), promise: nil)
+                        at = end
+                    }
+                }
+            }
+        }
+        if server.tracing.load(ordering: .relaxed) {
+            var text = "\(version) \(st.code) \(st.reasonPhrase)"
+            for hd in headers { text += "\n\(hd.name): \(hd.value)" }
+            if let length, length > 0, sendBody { text += "\n(\(length) bytes of body)" }
+            server.emit(.trace(.server, text))
+        }
+        if server.config.accessLog {
+            server.logAccess(client: client, requestLine: "\(h.method.rawValue) \(Self.printable(h.uri)) \(h.version)", status: status)
+        }
+        let server = self.server
+        let ctx = context
+        writing += 1
+        let ended = bodyDone.map { done in done.flatMap { [self] in context.writeAndFlush(self.wrapOutboundOut(.end(nil))) } }
+            ?? context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        ended.whenComplete { [self] result in
+            if case .failure = result { ctx.close(promise: nil) }
+            writing -= 1
+            try? handle?.close()
+            server.completed.add(1, ordering: .relaxed)
+            onDone?()
+            if linger {
+                // Unread input at close would reset the connection and could destroy the answer.
+                ctx.close(mode: .output, promise: nil)
+                ctx.eventLoop.scheduleTask(in: .seconds(2)) { ctx.close(promise: nil) }
+            } else if !keepAlive || (inputClosed && writing == 0 && !awaitingOwner) { ctx.close(promise: nil) }
+        }
+    }
+
+    /// Writes `count` bytes of the file from `offset`, a chunk at a time, each after the last is written.
+    private func stream(_ fd: CInt, _ offset: Int, _ count: Int, _ context: ChannelHandlerContext) -> EventLoopFuture<Void> {
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        func step(_ off: Int, _ left: Int) {
+            if left == 0 { return promise.succeed() }
+            let n = min(left, 64 * 1024)
+            var buf = context.channel.allocator.buffer(capacity: n)
+            let got = buf.writeWithUnsafeMutableBytes(minimumWritableBytes: n) { p in max(0, pread(fd, p.baseAddress, n, off_t(off))) }
+            guard got > 0 else { return promise.fail(ChannelError.ioOnClosedChannel) }
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buf)))).whenComplete { r in
+                switch r {
+                case .success: step(off + got, left - got)
+                case .failure(let e): promise.fail(e)
+                }
+            }
+        }
+        step(offset, count)
+        return promise.futureResult
+    }
+
+    private func refuseBody(_ h: HTTPRequestHead, busy: Bool = false) {
+        refusing = true
+        route = nil; body = nil
+        releaseBody()
+        // The rest of the body is read and dropped until the answer is out, then the connection closes.
+        if busy {
+            respondError(h, 503, "Too many request bodies at once; try again", extra: [("Retry-After", "1")], forceClose: true, linger: true)
+        } else {
+            respondError(h, 413, "Request body larger than \(server.config.maxBody) bytes", forceClose: true, linger: true)
+        }
+    }
+
+    private func trace(request h: HTTPRequestHead) {
+        guard server.tracing.load(ordering: .relaxed) else { return }
+        var text = "\(h.method.rawValue) \(Self.printable(h.uri)) \(h.version)"
+        for hd in h.headers { text += "\n\(hd.name): \(Self.printable(hd.value))" }
+        if bodySize > 0 { text += "\n(\(bodySize) bytes of body)" }
+        server.emit(.trace(.client, text))
+    }
+
+    /// Control characters escaped, so a hostile request cannot forge log lines.
+    static func printable(_ s: String) -> String {
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x5C }) { return s }
+        return Transcript.escape(Array(s.utf8), limit: 2000)
+    }
+
+    /// An error page like Python's.
+    static func errorPage(_ status: Int, _ message: String) -> [UInt8] {
+        let reason = HTTPResponseStatus(statusCode: status).reasonPhrase
+        let m = HTTPStaticFiles.htmlEscape(message)
+        return Array("""
+        <!DOCTYPE HTML>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8">
+                <title>Error response</title>
+            </head>
+            <body>
+                <h1>Error response</h1>
+                <p>Error code: \(status)</p>
+                <p>Message: \(m).</p>
+                <p>Error code explanation: \(status) - \(HTTPStaticFiles.htmlEscape(reason)).</p>
+            </body>
+        </html>
+
+        """.utf8)
+    }
+}
