@@ -246,6 +246,27 @@ final class FTPPeerTests: XCTestCase {
         XCTAssertThrowsError(try d.retrlines("f.txt")) { XCTAssertEqual(($0 as! FTPError).kind, .refused, "\($0)") }
     }
 
+    /// Over ::1: EPSV for passive, EPRT |2| for active.
+    func testIPv6PassiveAndActive() throws {
+        let s = try FTPTestServer.python("pyftpd_server.py", ["HOME", "::1"], host: "::1")
+        servers.append(s)
+        try FTPTestServer.makeFile(work.appendingPathComponent("six.bin"), size: 1 << 20, seed: 6)
+        for passive in [true, false] {
+            var o = FTPOptions()
+            o.timeout = 5
+            o.passive = passive
+            let t = Transcript()
+            let c = try FTPClient.connect(s.address, options: o, transcript: t)
+            try c.login(user: "alice", password: "secret")
+            try c.store(path("six.bin"), to: "six.bin")
+            try c.retrieve("six.bin", to: path("six-back.bin"))
+            c.quit()
+            XCTAssertEqual(try FTPTestServer.sha256(path("six-back.bin")), try FTPTestServer.sha256(path("six.bin")))
+            let lines = t.steps.map(Transcript.render)
+            XCTAssertTrue(lines.contains { $0.hasPrefix(passive ? "C: EPSV" : "C: EPRT |2|::1|") }, lines.joined(separator: "\n"))
+        }
+    }
+
     // MARK: faults
 
     func fault(_ mode: String) throws -> FTPClient {

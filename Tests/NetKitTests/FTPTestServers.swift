@@ -12,7 +12,8 @@ final class FTPTestServer {
     let process: Process
     let dir: URL
     let port: Int
-    var address: String { "127.0.0.1:\(port)" }
+    var host = "127.0.0.1"
+    var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
     /// The local user's root (the server calls it "/").
     var home: URL { dir.appendingPathComponent("home") }
     var anon: URL { dir.appendingPathComponent("anon") }
@@ -53,7 +54,7 @@ final class FTPTestServer {
     }
 
     /// A Python server from Tests/peers with its arguments after the port.
-    static func python(_ script: String, _ args: [String]) throws -> FTPTestServer {
+    static func python(_ script: String, _ args: [String], host: String = "127.0.0.1") throws -> FTPTestServer {
         guard let py = Peers.python else { throw XCTSkip("python3 is not installed") }
         let dir = try Peers.tempDir()
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("home"), withIntermediateDirectories: true)
@@ -61,6 +62,7 @@ final class FTPTestServer {
         let path = repo.appendingPathComponent("Tests/peers/\(script)").path
         let p = try Peers.start(py, [path, String(port)] + args.map { $0 == "HOME" ? dir.appendingPathComponent("home").path : $0 })
         let s = FTPTestServer(process: p, dir: dir, port: port)
+        s.host = host
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             if !p.isRunning { throw XCTSkip("\(script) did not start (is pyftpdlib installed?)") }
