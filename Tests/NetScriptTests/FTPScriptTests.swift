@@ -123,6 +123,22 @@ final class FTPScriptTests: XCTestCase {
         """, r.stderr)
     }
 
+    /// The bar is drawn only when standard error is a terminal (`script` gives it one), and erased.
+    func testProgressBarOnlyOnATerminal() throws {
+        try startVsftpd()
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("script (util-linux) is not installed") }
+        try Data(count: 8 << 20).write(to: dir.appendingPathComponent("home/zeros.bin"))
+        let code = "ftp.open \"127.0.0.1:\(port)\" \(login)\nftp.get \"zeros.bin\" \"z.bin\"\nprint (ftp.size \"zeros.bin\")"
+        let plain = try run(code)
+        XCTAssertEqual(plain.stdout, "8388608\n")
+        XCTAssertEqual(plain.stderr, "")
+        let script = work.appendingPathComponent("get.net")
+        try code.write(to: script, atomically: true, encoding: .utf8)
+        let tty = try runProcess("/usr/bin/script", ["-q", "-e", "-c", "\(exe) \(script.path)", "/dev/null"], cwd: work, timeout: 60)
+        XCTAssertTrue(tty.stdout.contains("zeros.bin [") && tty.stdout.contains("of 8.0 MiB"), tty.stdout)
+        XCTAssertTrue(tty.stdout.contains("\r\u{1B}[K8388608"), "the bar is erased before the next output: \(tty.stdout.debugDescription)")
+    }
+
     func testHelpForEveryCommand() throws {
         let names = ["open", "login", "pwd", "cwd", "cdup", "dir", "ls", "mlsd", "size", "mdtm", "get", "put", "storlines",
                      "retrlines", "append", "delete", "mkd", "rmd", "rename", "quote", "mirror", "quit"]
