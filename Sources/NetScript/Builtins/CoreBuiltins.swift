@@ -17,6 +17,7 @@ enum CoreBuiltins {
         HTTPBuiltins.register(in: interp)
         HTTPServerBuiltins.register(in: interp)
         MailBuiltins.register(in: interp)
+        FTPBuiltins.register(in: interp)
         HelpBuiltins.register(in: interp)
     }
 
