@@ -44,6 +44,10 @@ final class TranscriptTests: XCTestCase {
         XCTAssertEqual(ProtocolGlossary.explain(ev("http", .client, "GET /index.html HTTP/1.1\nHost: a")), "GET: asks for a resource")
         XCTAssertEqual(ProtocolGlossary.explain(ev("dns", .server, ";; ->>HEADER<<- opcode: QUERY, status: NXDOMAIN, id: 1")), "NXDOMAIN: the name does not exist")
         XCTAssertNil(ProtocolGlossary.explain(ev("tcp", .server, "← 5 bytes \"250 x\"")))
+        // EHLO's extension lines and FTP's FEAT lines say what the extension is.
+        XCTAssertEqual(ProtocolGlossary.explain(ev("smtp", .server, "250-PIPELINING")), "PIPELINING: commands may be sent in batches without waiting for each reply (RFC 2920)")
+        XCTAssertEqual(ProtocolGlossary.explain(ev("smtp", .server, "250 SIZE 1000")), "SIZE: the largest message the server accepts, in bytes (RFC 1870)")
+        XCTAssertEqual(ProtocolGlossary.explain(ev("ftp", .server, " MLST type*;size*;")), "MLST: machine-readable listings and the facts given (RFC 3659)")
     }
 
     func testDiagramDrawsOneArrowPerStepWithinTheWidth() {

@@ -12,7 +12,7 @@ enum FTPBuiltins {
     /// Runs an FTP operation, turning NetKit's errors into diagnostics of the same kind
     /// with the reply as `e.code` / `e.reply` (and `e.partial` for a transfer cut short).
     static func run<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let e as FTPError {
+        do { return try blockingCall(body) } catch let e as FTPError {
             if e.kind == .interrupted { throw Interpreter.interrupted() }
             var fields: [(String, Value)] = []
             if let r = e.reply, r.code > 0 { fields.append(("code", .int(r.code))); fields.append(("reply", .string(r.text))) }
