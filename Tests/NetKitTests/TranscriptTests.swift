@@ -63,4 +63,17 @@ final class TranscriptTests: XCTestCase {
         XCTAssertTrue(lines[5].contains("…"), "long text is clipped: \(lines[5])")
         for l in lines.dropFirst() { XCTAssertEqual(l.count, 58, l) }
     }
+
+    /// Long data is shown by its two ends, the same text `escape` gives for the whole, though
+    /// the step keeps only those ends.
+    func testRecordBytesShowsLongDataByItsEnds() {
+        let t = Transcript()
+        let big = [UInt8](repeating: 0x41, count: 1_000_000) + Array("\r\nend".utf8)
+        t.recordBytes("tcp", .client, "→ ", big)
+        t.recordBytes("tcp", .server, "← ", Array("hi\n".utf8))
+        XCTAssertEqual(t.steps[0].text, "→ 1000005 bytes \"\(Transcript.escape(big))\"")
+        XCTAssertTrue(t.steps[0].text.hasSuffix("AAA\\r\\nend\""), t.steps[0].text)
+        XCTAssertLessThan(t.steps[0].text.count, 250)
+        XCTAssertEqual(t.steps[1].text, "← 3 bytes \"hi\\n\"")
+    }
 }
