@@ -234,7 +234,9 @@ public final class Interpreter {
     }
 
     public static func interrupted() -> Diagnostic {
-        interruptFlag.store(false, ordering: .relaxed)
+        // While `serve tcp` runs handlers at once, every handler must see the Ctrl-C: the
+        // server clears the flag once they have all stopped.
+        if activeInterpreterLock == nil { interruptFlag.store(false, ordering: .relaxed) }
         return Diagnostic("interrupted", "interrupted (Ctrl-C)")
     }
 

@@ -44,6 +44,10 @@ final class TranscriptTests: XCTestCase {
         XCTAssertEqual(ProtocolGlossary.explain(ev("http", .client, "GET /index.html HTTP/1.1\nHost: a")), "GET: asks for a resource")
         XCTAssertEqual(ProtocolGlossary.explain(ev("dns", .server, ";; ->>HEADER<<- opcode: QUERY, status: NXDOMAIN, id: 1")), "NXDOMAIN: the name does not exist")
         XCTAssertNil(ProtocolGlossary.explain(ev("tcp", .server, "← 5 bytes \"250 x\"")))
+        // EHLO's extension lines and FTP's FEAT lines say what the extension is.
+        XCTAssertEqual(ProtocolGlossary.explain(ev("smtp", .server, "250-PIPELINING")), "PIPELINING: commands may be sent in batches without waiting for each reply (RFC 2920)")
+        XCTAssertEqual(ProtocolGlossary.explain(ev("smtp", .server, "250 SIZE 1000")), "SIZE: the largest message the server accepts, in bytes (RFC 1870)")
+        XCTAssertEqual(ProtocolGlossary.explain(ev("ftp", .server, " MLST type*;size*;")), "MLST: machine-readable listings and the facts given (RFC 3659)")
     }
 
     func testDiagramDrawsOneArrowPerStepWithinTheWidth() {
@@ -58,5 +62,18 @@ final class TranscriptTests: XCTestCase {
         XCTAssertTrue(lines[4].contains("250-mx (+1 lines)"), lines[4])
         XCTAssertTrue(lines[5].contains("…"), "long text is clipped: \(lines[5])")
         for l in lines.dropFirst() { XCTAssertEqual(l.count, 58, l) }
+    }
+
+    /// Long data is shown by its two ends, the same text `escape` gives for the whole, though
+    /// the step keeps only those ends.
+    func testRecordBytesShowsLongDataByItsEnds() {
+        let t = Transcript()
+        let big = [UInt8](repeating: 0x41, count: 1_000_000) + Array("\r\nend".utf8)
+        t.recordBytes("tcp", .client, "→ ", big)
+        t.recordBytes("tcp", .server, "← ", Array("hi\n".utf8))
+        XCTAssertEqual(t.steps[0].text, "→ 1000005 bytes \"\(Transcript.escape(big))\"")
+        XCTAssertTrue(t.steps[0].text.hasSuffix("AAA\\r\\nend\""), t.steps[0].text)
+        XCTAssertLessThan(t.steps[0].text.count, 250)
+        XCTAssertEqual(t.steps[1].text, "← 3 bytes \"hi\\n\"")
     }
 }

@@ -135,7 +135,7 @@ public final class DatagramSocket: @unchecked Sendable {
             }
             f = channel.writeAndFlush(buf)
         }
-        transcript?.record(proto, .client) { "→ \(shown) \(data.count) byte\(data.count == 1 ? "" : "s") \"\(Transcript.escape(data))\"" }
+        transcript?.recordBytes(proto, .client, "→ \(shown) ", data)
         try SocketRuntime.wait(f, deadline: deadline, cancel: cancel, op: "sendto", address: shown)
     }
 
@@ -152,7 +152,7 @@ public final class DatagramSocket: @unchecked Sendable {
                 if box.head == box.queue.count { box.queue.removeAll(keepingCapacity: true); box.head = 0 }
                 let from = d.from.text
                 let got = d.data
-                transcript?.record(proto, .server) { "← \(from) \(got.count) byte\(got.count == 1 ? "" : "s") \"\(Transcript.escape(got))\"" }
+                transcript?.recordBytes(proto, .server, "← \(from) ", got)
                 return (d.data, from)
             }
             if let e = box.error {

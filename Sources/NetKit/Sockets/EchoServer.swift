@@ -2,37 +2,6 @@ import Foundation
 import NIOCore
 import NIOPosix
 
-/// Echoes every byte back, reading only as fast as the peer takes the echo (autoRead follows
-/// writability), and closes once the peer has closed its side and the echo is flushed.
-final class EchoHandler: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-    let stats: EchoServer.Stats
-    init(_ stats: EchoServer.Stats) { self.stats = stats }
-
-    func channelActive(context: ChannelHandlerContext) { stats.add(connections: 1) }
-    func channelInactive(context: ChannelHandlerContext) { stats.add(finished: 1) }
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        stats.add(bytes: unwrapInboundIn(data).readableBytes)
-        context.write(data, promise: nil)
-    }
-    func channelReadComplete(context: ChannelHandlerContext) { context.flush() }
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        let w = context.channel.isWritable
-        context.channel.setOption(ChannelOptions.autoRead, value: w).whenComplete { _ in }
-        if w { context.read() }
-    }
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case ChannelEvent.inputClosed = event as? ChannelEvent ?? .outputClosed {
-            let ctx = context
-            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
-                ctx.close(promise: nil)
-            }
-        }
-    }
-    func errorCaught(context: ChannelHandlerContext, error: Error) { context.close(promise: nil) }
-}
-
 final class DatagramEchoHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
@@ -47,8 +16,8 @@ final class DatagramEchoHandler: ChannelInboundHandler, @unchecked Sendable {
     func errorCaught(context: ChannelHandlerContext, error: Error) { /* ICMP errors for one peer must not stop the server */ }
 }
 
-/// A built-in echo server on the shared event loops: TCP (any number of clients at once),
-/// UDP, or a Unix stream socket. It runs until `stop()`.
+/// A built-in echo server: TCP or a Unix stream socket (a thread per client, see StreamEcho),
+/// or UDP (on the shared event loops). Any number of clients at once; it runs until `stop()`.
 public final class EchoServer: @unchecked Sendable {
     /// Counters the server keeps while it runs.
     public final class Stats: @unchecked Sendable {
@@ -60,34 +29,26 @@ public final class EchoServer: @unchecked Sendable {
         func add(connections c: Int = 0, finished f: Int = 0, bytes b: Int = 0, datagrams d: Int = 0) {
             lock.lock(); connections += c; finished += f; bytes += b; datagrams += d; lock.unlock()
         }
-        /// The open client connections, so `stop` can close them too.
-        var children: [ObjectIdentifier: Channel] = [:]
-        func track(_ ch: Channel) {
-            let id = ObjectIdentifier(ch)
-            lock.lock(); children[id] = ch; lock.unlock()
-            ch.closeFuture.whenComplete { _ in self.lock.lock(); self.children[id] = nil; self.lock.unlock() }
-        }
-        func closeAll() {
-            lock.lock(); let all = Array(children.values); children.removeAll(); lock.unlock()
-            for ch in all { ch.close(promise: nil) }
-        }
         public var snapshot: (connections: Int, finished: Int, bytes: Int, datagrams: Int) {
             lock.lock(); defer { lock.unlock() }; return (connections, finished, bytes, datagrams)
         }
     }
 
-    public let channel: Channel
+    /// The UDP channel (datagrams are echoed on the event loop), or nil for a stream server.
+    let channel: Channel?
+    /// The stream server (TCP or Unix): a thread per client.
+    let streams: StreamEcho?
     public let stats: Stats
     public let udp: Bool
     public let localText: String
     let transcript: Transcript?
 
-    init(channel: Channel, stats: Stats, udp: Bool, transcript: Transcript?) {
-        self.channel = channel; self.stats = stats; self.udp = udp; self.transcript = transcript
-        self.localText = channel.localAddress?.text ?? "?"
+    init(channel: Channel?, streams: StreamEcho?, stats: Stats, udp: Bool, transcript: Transcript?) {
+        self.channel = channel; self.streams = streams; self.stats = stats; self.udp = udp; self.transcript = transcript
+        self.localText = streams?.localText ?? channel?.localAddress?.text ?? "?"
     }
 
-    public var port: Int? { channel.localAddress?.port }
+    public var port: Int? { streams?.port ?? channel?.localAddress?.port }
 
     public static func start(_ address: String, udp: Bool = false, backlog: Int = 1024, transcript: Transcript? = nil,
                              cancel: CancelCheck? = nil) throws -> EchoServer {
@@ -106,29 +67,28 @@ public final class EchoServer: @unchecked Sendable {
             if let p = unixPath { future = b.bind(unixDomainSocketPath: p, cleanupExistingSocketFile: true) }
             else { future = b.bind(to: try HostLookup.resolve(try Endpoint(parsing: address), deadline: deadline, cancel: cancel)[0]) }
         } else {
-            let b = ServerBootstrap(group: SocketRuntime.group)
-                .serverChannelOption(ChannelOptions.backlog, value: Int32(backlog))
-                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-                .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-                .childChannelInitializer { ch in
-                    stats.track(ch)
-                    do { try ch.pipeline.syncOperations.addHandler(EchoHandler(stats)); return ch.eventLoop.makeSucceededVoidFuture() }
-                    catch { return ch.eventLoop.makeFailedFuture(error) }
-                }
-            if let p = unixPath { future = b.bind(unixDomainSocketPath: p, cleanupExistingSocketFile: true) }
-            else { future = b.bind(to: try HostLookup.resolve(try Endpoint(parsing: address), deadline: deadline, cancel: cancel)[0]) }
+            let target: SocketAddress
+            if let p = unixPath {
+                do { target = try SocketAddress(unixDomainSocketPath: p) }
+                catch { throw SocketError(.value, "serve echo on \(p): not a usable socket path (\(error))", address: p) }
+            } else {
+                target = try HostLookup.resolve(try Endpoint(parsing: address), deadline: deadline, cancel: cancel)[0]
+            }
+            let streams = try StreamEcho.start(target, unixPath: unixPath, backlog: backlog, stats: stats, shown: address)
+            let s = EchoServer(channel: nil, streams: streams, stats: stats, udp: false, transcript: transcript)
+            transcript?.record(unixPath == nil ? "tcp" : "unix", .note, "echo server listening on \(s.localText)")
+            return s
         }
         let ch = try SocketRuntime.wait(future, deadline: deadline, cancel: cancel, op: "serve echo on", address: address,
                                         onAbandon: { $0.close(promise: nil) })
-        let s = EchoServer(channel: ch, stats: stats, udp: udp, transcript: transcript)
+        let s = EchoServer(channel: ch, streams: nil, stats: stats, udp: udp, transcript: transcript)
         transcript?.record(udp ? "udp" : (unixPath == nil ? "tcp" : "unix"), .note, "echo server listening on \(s.localText)")
         return s
     }
 
     public func stop() {
-        try? channel.close().wait()
-        stats.closeAll()
+        try? channel?.close().wait()
+        streams?.stop()
         let s = stats.snapshot
         transcript?.record(udp ? "udp" : "tcp", .note,
                            "echo server on \(localText) stopped: \(udp ? "\(s.datagrams) datagrams" : "\(s.connections) connections"), \(s.bytes) bytes echoed")

@@ -348,7 +348,7 @@ public final class StreamConnection: @unchecked Sendable {
     private var receivedDirection: TranscriptDirection { isServerSide ? .client : .server }
 
     private func traceReceived(_ data: [UInt8]) {
-        transcript?.record(proto, receivedDirection) { "← \(data.count) byte\(data.count == 1 ? "" : "s") \"\(Transcript.escape(data))\"" }
+        transcript?.recordBytes(proto, receivedDirection, "← ", data)
     }
 
     // MARK: sending
@@ -362,13 +362,13 @@ public final class StreamConnection: @unchecked Sendable {
         if let e = failure("send to") { box.cond.unlock(); throw e }
         box.cond.unlock()
         if let d = direct {
-            transcript?.record(proto, sentDirection) { "→ \(data.count) byte\(data.count == 1 ? "" : "s") \"\(Transcript.escape(data))\"" }
+            transcript?.recordBytes(proto, sentDirection, "→ ", data)
             try d.writeAll(data, deadline: Date().addingTimeInterval(timeout), cancel: cancel, shown: peerText)
             return
         }
         guard let channel else { return }
         if !channel.isActive { throw SocketError(.closed, "send to \(peerText): the peer closed the connection", address: peerText) }
-        transcript?.record(proto, sentDirection) { "→ \(data.count) byte\(data.count == 1 ? "" : "s") \"\(Transcript.escape(data))\"" }
+        transcript?.recordBytes(proto, sentDirection, "→ ", data)
         let deadline = Date().addingTimeInterval(timeout)
         var offset = 0
         let chunk = 1 << 20

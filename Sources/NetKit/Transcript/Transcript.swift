@@ -121,16 +121,34 @@ public final class Transcript: @unchecked Sendable {
     /// is not revealed either.
     public static func mask(_ secret: String) -> String { secret.isEmpty ? "" : "********" }
 
+    /// Records bytes that crossed the wire — `→ 18 bytes "GET / HTTP/1.0\r\n\r\n"` after
+    /// `label` — keeping no more of them than the line can show: the transcript keeps thousands
+    /// of steps, and a step must not hold a megabyte of received data alive.
+    public func recordBytes(_ proto: String, _ direction: TranscriptDirection, _ label: String, _ data: [UInt8]) {
+        let count = data.count
+        let unit = count == 1 ? "byte" : "bytes"
+        let limit = 200
+        if count <= 2 * limit + 8 {
+            record(proto, direction) { "\(label)\(count) \(unit) \"\(Transcript.escape(data, limit: limit))\"" }
+        } else {
+            let head = Array(data.prefix(limit)), tail = Array(data.suffix(limit))
+            record(proto, direction) { "\(label)\(count) \(unit) \"\(Transcript.escape(head: head, tail: tail, limit: limit))\"" }
+        }
+    }
+
+    /// The two ends of long data, escaped, with the middle elided.
+    static func escape(head: some Collection<UInt8>, tail: some Collection<UInt8>, limit: Int) -> String {
+        let keep = (limit - 5) / 2
+        return String(escape(head, limit: Int.max).prefix(keep)) + " … " + String(escape(tail, limit: Int.max).suffix(keep))
+    }
+
     /// Renders bytes for a trace line: printable ASCII as is, the rest escaped
     /// (`\r`, `\n`, `\t`, `\xNN`), and the middle elided when longer than `limit` characters.
     public static func escape(_ bytes: some Collection<UInt8>, limit: Int = 200) -> String {
         // Long data: escape only the two ends that can be shown (each escapes to at least as
         // many characters as it has bytes), so a megabyte costs no more than a line.
         if limit >= 10, limit < Int.max / 4, bytes.count > 2 * limit + 8 {
-            let keep = (limit - 5) / 2
-            let head = escape(bytes.prefix(limit), limit: Int.max)
-            let tail = escape(bytes.suffix(limit), limit: Int.max)
-            return String(head.prefix(keep)) + " … " + String(tail.suffix(keep))
+            return escape(head: bytes.prefix(limit), tail: bytes.suffix(limit), limit: limit)
         }
         // Built as UTF-8 bytes (all ASCII), which is several times faster than appending
         // to a String scalar by scalar; sockets trace every send and receive.

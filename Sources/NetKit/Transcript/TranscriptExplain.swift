@@ -32,6 +32,24 @@ public enum ProtocolGlossary {
         "HELP": "asks for help", "NOOP": "does nothing (keeps the connection alive)", "QUIT": "ends the session",
         "STARTTLS": "asks to switch the connection to TLS (RFC 3207)", "AUTH": "authenticates (SASL, RFC 4954)",
     ]
+    /// EHLO keywords (the lines after the first of a 250 reply to EHLO) and FEAT lines.
+    static let smtpExtensions: [String: String] = [
+        "PIPELINING": "commands may be sent in batches without waiting for each reply (RFC 2920)",
+        "SIZE": "the largest message the server accepts, in bytes (RFC 1870)",
+        "8BITMIME": "8-bit message bodies are accepted (RFC 6152)", "SMTPUTF8": "UTF-8 addresses and headers are accepted (RFC 6531)",
+        "AUTH": "the SASL mechanisms the client may authenticate with (RFC 4954)",
+        "STARTTLS": "the connection can be switched to TLS (RFC 3207)", "CHUNKING": "BDAT may send the message in chunks (RFC 3030)",
+        "DSN": "delivery status notifications may be asked for (RFC 3461)", "ENHANCEDSTATUSCODES": "replies carry x.y.z status codes (RFC 2034)",
+        "HELP": "the server answers HELP", "VRFY": "the server answers VRFY", "ETRN": "remote queue starting (RFC 1985)",
+        "BINARYMIME": "binary message bodies with BDAT (RFC 3030)", "REQUIRETLS": "the message may demand TLS all the way (RFC 8689)",
+    ]
+    static let ftpFeatures: [String: String] = [
+        "EPSV": "extended passive mode (RFC 2428)", "EPRT": "extended active mode, IPv6 too (RFC 2428)",
+        "MDTM": "modification times (RFC 3659)", "SIZE": "file sizes (RFC 3659)", "REST": "restarting transfers (REST STREAM, RFC 3659)",
+        "MLST": "machine-readable listings and the facts given (RFC 3659)", "UTF8": "UTF-8 path names (RFC 2640)",
+        "AUTH": "TLS on the control connection (RFC 4217)", "PBSZ": "protection buffer size (RFC 4217)", "PROT": "TLS on data connections (RFC 4217)",
+        "TVFS": "paths use / between names (RFC 3659)", "LANG": "messages in other languages (RFC 2640)",
+    ]
     static let ftpReplies: [Int: String] = [
         110: "restart marker reply", 120: "service ready in a few minutes", 125: "data connection already open; transfer starting",
         150: "file status okay; about to open the data connection", 200: "command okay", 202: "command not implemented, superfluous here",
@@ -125,8 +143,16 @@ public enum ProtocolGlossary {
         let text = e.text
         let line = firstLine(text)
         switch (e.proto, e.direction) {
+        case ("ftp", .server) where line.hasPrefix(" "):
+            // A FEAT line: " MLST type*;size*;modify*;".
+            let word = line.dropFirst().split(separator: " ", maxSplits: 1).first.map { String($0).uppercased() } ?? ""
+            return ftpFeatures[word].map { "\(word): \($0)" }
         case ("smtp", .server), ("ftp", .server):
             guard let code = replyCode(line) else { return nil }
+            if e.proto == "smtp", code == 250, line.count > 4 {
+                let word = line.dropFirst(4).split(separator: " ", maxSplits: 1).first.map { String($0).uppercased() } ?? ""
+                if let gloss = smtpExtensions[word] { return "\(word): \(gloss)" }
+            }
             let table = e.proto == "smtp" ? smtpReplies : ftpReplies
             let gloss = table[code] ?? classGloss(code)
             return "\(code): \(gloss) (\(sources[e.proto]!))"

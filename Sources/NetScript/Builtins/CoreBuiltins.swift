@@ -16,6 +16,8 @@ enum CoreBuiltins {
         SocketBuiltins.register(in: interp)
         HTTPBuiltins.register(in: interp)
         HTTPServerBuiltins.register(in: interp)
+        MailBuiltins.register(in: interp)
+        FTPBuiltins.register(in: interp)
         HelpBuiltins.register(in: interp)
     }
 

@@ -19,8 +19,10 @@ enum HTTPBuiltins {
         return Diagnostic(e.kind.rawValue, e.message, fields: fields)
     }
 
+    /// Runs a request without the interpreter lock (handlers of a concurrent `serve tcp` go
+    /// on meanwhile), turning NetKit's errors into diagnostics.
     static func run<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let e as HTTPClientFailure { throw diagnostic(e) }
+        do { return try blockingCall(body) } catch let e as HTTPClientFailure { throw diagnostic(e) }
     }
 
     // MARK: reading options

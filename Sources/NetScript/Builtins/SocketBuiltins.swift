@@ -354,6 +354,7 @@ enum SocketBuiltins {
                     interruptFlag.store(true, ordering: .relaxed)
                     _ = blockingCall { usleep(2_000) }
                 }
+                interruptFlag.store(false, ordering: .relaxed)
                 throw Interpreter.interrupted()
             }
             return .int(served)

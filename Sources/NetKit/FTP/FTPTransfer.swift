@@ -1,0 +1,590 @@
+import Foundation
+import NIOCore
+import NIOSSL
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What one transfer moved.
+public struct FTPTransferResult: Sendable {
+    public var bytes: Int64
+    /// Where the transfer started (non-zero after a resume with REST).
+    public var offset: Int64
+    public var seconds: Double
+    public var reply: FTPReply?
+}
+
+/// Called as a transfer goes: bytes done so far (resume offset included) and the total when known.
+public typealias FTPProgress = (_ done: Int64, _ total: Int64?) -> Void
+
+/// A data connection being set up: passive ones are connected before the command is sent,
+/// active ones are accepted after the server's 1xx reply.
+enum FTPPendingData {
+    case connected(StreamConnection)
+    case listening(Listener)
+}
+
+extension FTPClient {
+    static let chunk = 1 << 20
+    static let maxListing = 256 << 20
+
+    // MARK: setting up a data connection
+
+    var peerHost: String {
+        let p = control.peerText
+        if p.hasPrefix("["), let end = p.firstIndex(of: "]") { return String(p[p.index(after: p.startIndex)..<end]) }
+        return String(p.split(separator: ":").first ?? Substring(host))
+    }
+    var localHost: String {
+        let p = control.localText
+        if p.hasPrefix("["), let end = p.firstIndex(of: "]") { return String(p[p.index(after: p.startIndex)..<end]) }
+        return String(p.split(separator: ":").first ?? "127.0.0.1")
+    }
+
+    /// The TLS settings for a data connection: the control connection's (same name verified).
+    var dataTLS: TLSOptions? { protectData ? options.tlsOptions : nil }
+
+    func openData(doing what: String) throws -> FTPPendingData {
+        if options.passive { return .connected(try openPassive(doing: what)) }
+        return .listening(try openActive(doing: what))
+    }
+
+    func openPassive(doing what: String) throws -> StreamConnection {
+        var target: String? = nil
+        if !epsvFailed {
+            let r = try command("EPSV", doing: "\(what): EPSV")
+            if r.code == 229, let port = FTPClient.epsvPort(r.text) {
+                target = Endpoint(host: peerHost, port: port).description
+            } else if r.kind == 5 {
+                epsvFailed = true
+            } else {
+                throw FTPError.unexpected(r, doing: "\(what): EPSV")
+            }
+        }
+        if target == nil {
+            let r = try command("PASV", doing: "\(what): PASV")
+            guard r.code == 227, let (ip, port) = FTPClient.pasvAddress(r.text) else {
+                throw FTPError.unexpected(r, doing: "\(what): PASV")
+            }
+            let h = options.trustPasv ? ip : peerHost
+            if !options.trustPasv && ip != peerHost {
+                transcript?.record("ftp", .note, "PASV named \(ip); using the control connection's peer \(peerHost) instead (trust_pasv: true uses it)")
+            }
+            target = Endpoint(host: h, port: port).description
+        }
+        do {
+            // Always plain here: a server starts TLS on the data connection only after the
+            // transfer command, so the handshake waits until its 1xx reply (startTransfer).
+            return try StreamConnection.connect(target!, timeout: options.timeout, tls: nil, transcript: nil, cancel: cancel)
+        } catch {
+            let e = FTPError.from(error, doing: "\(what): the data connection to \(target!)")
+            transcript?.record("ftp", .note, "data connection to \(target!) failed: \(e.message)")
+            throw e
+        }
+    }
+
+    func openActive(doing what: String) throws -> Listener {
+        let local = localHost
+        let l: Listener
+        do { l = try Listener.listen(Endpoint(host: local, port: 0).description, backlog: 1, transcript: nil, timeout: options.timeout, cancel: cancel) }
+        catch { throw FTPError.from(error, doing: "\(what): listening for the data connection") }
+        let port = l.port ?? 0
+        let v6 = local.contains(":")
+        do {
+            var done = false
+            if !eprtFailed {
+                let r = try command("EPRT |\(v6 ? 2 : 1)|\(local)|\(port)|", doing: "\(what): EPRT")
+                if r.kind == 2 { done = true }
+                else if r.kind == 5 && !v6 { eprtFailed = true }
+                else { throw FTPError.unexpected(r, doing: "\(what): EPRT") }
+            }
+            if !done {
+                let h = local.split(separator: ".").joined(separator: ",")
+                try expect("PORT \(h),\(port >> 8),\(port & 255)", doing: "\(what): PORT")
+            }
+        } catch { l.close(); throw error }
+        return l
+    }
+
+    /// The port in `229 Entering Extended Passive Mode (|||6446|)`.
+    static func epsvPort(_ text: String) -> Int? {
+        guard let open = text.firstIndex(of: "("), let close = text[open...].firstIndex(of: ")") else { return nil }
+        let inner = Array(text[text.index(after: open)..<close])
+        guard inner.count >= 5, let d = inner.first else { return nil }
+        let parts = String(inner).split(separator: d, omittingEmptySubsequences: false)
+        guard parts.count == 5, let p = Int(parts[3]), (1...65535).contains(p) else { return nil }
+        return p
+    }
+
+    /// The address in `227 Entering Passive Mode (h1,h2,h3,h4,p1,p2)`.
+    static func pasvAddress(_ text: String) -> (String, Int)? {
+        let digits = text.drop { !$0.isNumber }
+        let nums = digits.split(whereSeparator: { !$0.isNumber }).prefix(6).compactMap { Int($0) }
+        guard nums.count == 6, nums.allSatisfy({ (0...255).contains($0) }) else { return nil }
+        let port = nums[4] * 256 + nums[5]
+        guard port > 0 else { return nil }
+        return ("\(nums[0]).\(nums[1]).\(nums[2]).\(nums[3])", port)
+    }
+
+    /// Sends the transfer command and returns the data connection once the server has said
+    /// 125/150. A refusal closes the pending connection and raises by its code.
+    func startTransfer(_ line: String, doing what: String) throws -> (StreamConnection, FTPReply) {
+        let pending = try openData(doing: what)
+        let r: FTPReply
+        do {
+            r = try command(line, doing: what)
+        } catch {
+            close(pending)
+            throw error
+        }
+        guard r.kind == 1 else {
+            close(pending)
+            throw FTPError.unexpected(r, doing: what)
+        }
+        switch pending {
+        case .connected(let c):
+            guard let tls = dataTLS else { return (c, r) }
+            do { return (try c.startTLS(tls, host: host, timeout: options.timeout), r) }
+            catch {
+                let e = FTPError.from(error, doing: "\(what): TLS on the data connection")
+                _ = try? finishAfterFailure(doing: what)
+                throw e
+            }
+        case .listening(let l):
+            defer { l.close() }
+            do {
+                let c = try l.accept(timeout: options.timeout, cancel: cancel)
+                guard let tls = dataTLS else { return (c, r) }
+                return (try clientTLS(on: c, tls), r)
+            } catch {
+                let e = FTPError.from(error, doing: "\(what): waiting for the server's data connection on \(l.localText)")
+                _ = try? finishAfterFailure(doing: what)
+                throw e
+            }
+        }
+    }
+
+    /// TLS on a data connection the server opened to us (active mode): we are still the TLS
+    /// client (RFC 4217 §9), so a client handler goes in front of the accepted stream.
+    func clientTLS(on c: StreamConnection, _ tls: TLSOptions) throws -> StreamConnection {
+        guard let ch = c.channel else { return c }
+        let deadline = Date().addingTimeInterval(options.timeout)
+        let shown = "TLS on the data connection from \(c.peerText)"
+        let ctx = try StreamConnection.makeSSLContext(tls, shown: shown, address: c.peerText)
+        let literal = (try? SocketAddress(ipAddress: host, port: 0)) != nil
+        let handler = try NIOSSLClientHandler(context: ctx, serverHostname: tls.serverName ?? (literal ? nil : host))
+        let added = ch.eventLoop.submit { try ch.pipeline.syncOperations.addHandler(handler, position: .first) }
+        try SocketRuntime.wait(added, deadline: deadline, cancel: cancel, op: shown, address: c.peerText)
+        let t = StreamConnection(channel: ch, box: c.box, proto: "tls", serverSide: false, transcript: nil, cancel: cancel)
+        try t.waitForHandshake(deadline: deadline, address: c.peerText)
+        return t
+    }
+
+    func close(_ p: FTPPendingData) {
+        switch p {
+        case .connected(let c): c.abandon()
+        case .listening(let l): l.close()
+        }
+    }
+
+    /// The final reply after the data connection closed (226/250 expected).
+    func finish(doing what: String) throws -> FTPReply {
+        let r = try readReply(doing: what)
+        guard r.kind == 2 else { throw FTPError.unexpected(r, doing: what) }
+        return r
+    }
+
+    /// After a failed data transfer: reads the server's reply if one comes soon (426, 451…),
+    /// so the session stays in step. Returns it, or nil if none came.
+    func finishAfterFailure(doing what: String) throws -> FTPReply? {
+        do {
+            let line = try control.recvUntil([0x0A], max: FTPReplyParser.maxLine, timeout: min(options.timeout, 5), what: "reply")
+            guard var d = line else { return nil }
+            if d.last == 0x0A { d.removeLast() }
+            if d.last == 0x0D { d.removeLast() }
+            let first = String(decoding: d, as: UTF8.self)
+            var used = false
+            let r = try FTPReplyParser.read(shown: what) {
+                if !used { used = true; return first }
+                return try readLine(doing: what)
+            }
+            transcript?.record("ftp", .server, r.description)
+            lastReply = r
+            return r
+        } catch { return nil }
+    }
+
+    func noteData(_ c: StreamConnection, bytes: Int64, start: Date, what: String) {
+        let t = Date().timeIntervalSince(start)
+        let rate = t > 0 ? Double(bytes) / t / 1_048_576 : 0
+        transcript?.record("ftp", .note, String(format: "data connection %@ → %@ (%@): %lld bytes in %.3f s (%.1f MiB/s)",
+                                                c.localText, c.peerText, what, bytes, t, rate))
+    }
+
+    // MARK: reading a data connection
+
+    /// Reads the data connection to its end, handing each chunk to `sink`. Plain TCP reads
+    /// straight from the socket into one reused buffer; TLS goes through the connection.
+    func drain(_ c: StreamConnection, doing what: String, sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Int64 {
+        var total: Int64 = 0
+        if let d = c.direct {
+            let buf = UnsafeMutableRawPointer.allocate(byteCount: FTPClient.chunk, alignment: 16)
+            defer { buf.deallocate() }
+            var idleSince = Date()
+            while true {
+                let n = Glibc.recv(d.fd, buf, FTPClient.chunk, 0)
+                if n > 0 {
+                    if cancel?() == true { throw FTPError(.interrupted, "\(what): interrupted", partialBytes: total) }
+                    try sink(UnsafeRawBufferPointer(start: buf, count: n))
+                    total += Int64(n)
+                    idleSince = Date()
+                    continue
+                }
+                if n == 0 { return total }
+                let e = errno
+                if e == EAGAIN || e == EWOULDBLOCK || e == EINTR {
+                    if cancel?() == true { throw FTPError(.interrupted, "\(what): interrupted", partialBytes: total) }
+                    if Date().timeIntervalSince(idleSince) >= options.timeout {
+                        throw FTPError(.timeout, "\(what): no data for \(Transcript.seconds(options.timeout)) on the data connection from \(c.peerText)", partialBytes: total)
+                    }
+                    continue
+                }
+                let se = SocketError.fromErrno(e, op: "\(what): reading the data connection from", address: c.peerText)
+                throw FTPError(FTPError.Kind(rawValue: se.kind.rawValue) ?? .io, se.message, partialBytes: total)
+            }
+        }
+        while true {
+            let data: [UInt8]?
+            do { data = try c.recv(max: FTPClient.chunk, timeout: options.timeout) }
+            catch {
+                var e = FTPError.from(error, doing: "\(what): reading the data connection")
+                e.partialBytes = total
+                throw e
+            }
+            guard let data else { return total }
+            try data.withUnsafeBytes { try sink($0) }
+            total += Int64(data.count)
+        }
+    }
+
+    /// Writes to the data connection from `source` (which fills the buffer, 0 at the end).
+    func pump(_ c: StreamConnection, doing what: String, source: (UnsafeMutableRawPointer, Int) throws -> Int) throws -> Int64 {
+        var total: Int64 = 0
+        let buf = UnsafeMutableRawPointer.allocate(byteCount: FTPClient.chunk, alignment: 16)
+        defer { buf.deallocate() }
+        while true {
+            let n = try source(buf, FTPClient.chunk)
+            if n == 0 { return total }
+            if cancel?() == true { throw FTPError(.interrupted, "\(what): interrupted", partialBytes: total) }
+            do {
+                if let d = c.direct {
+                    var off = 0
+                    var idleSince = Date()
+                    while off < n {
+                        let w = Glibc.send(d.fd, buf + off, n - off, Int32(MSG_NOSIGNAL))
+                        if w > 0 { off += w; idleSince = Date(); continue }
+                        let e = errno
+                        if w < 0 && (e == EAGAIN || e == EWOULDBLOCK || e == EINTR) {
+                            if cancel?() == true { throw FTPError(.interrupted, "\(what): interrupted") }
+                            if Date().timeIntervalSince(idleSince) >= options.timeout {
+                                throw FTPError(.timeout, "\(what): the server took no data for \(Transcript.seconds(options.timeout))")
+                            }
+                            continue
+                        }
+                        throw SocketError.fromErrno(e, op: "\(what): writing the data connection to", address: c.peerText)
+                    }
+                } else {
+                    try c.send(Array(UnsafeRawBufferPointer(start: buf, count: n)), timeout: options.timeout)
+                }
+            } catch {
+                var e = FTPError.from(error, doing: what)
+                e.partialBytes = total
+                throw e
+            }
+            total += Int64(n)
+        }
+    }
+
+    // MARK: transfers
+
+    /// RETR into a local file, streamed in constant memory. `resume` continues a partial
+    /// local file with REST; `ascii` uses TYPE A and turns CR LF into LF.
+    public func retrieve(_ remote: String, to local: String, resume: Bool = false, ascii: Bool = false,
+                         progress: FTPProgress? = nil) throws -> FTPTransferResult {
+        let what = "ftp.get \(remote)"
+        try FTPClient.checkArgument(remote, what: what)
+        var offset: Int64 = 0
+        if resume, !ascii, let attrs = try? FileManager.default.attributesOfItem(atPath: local),
+           let s = (attrs[.size] as? NSNumber)?.int64Value {
+            offset = s
+        }
+        try setType(ascii ? "A" : "I")
+        let total = try? size(remote)
+        try setType(ascii ? "A" : "I")
+        if offset > 0, let t = total, offset >= t {
+            transcript?.record("ftp", .note, "\(local) already has all \(t) bytes of \(remote)")
+            return FTPTransferResult(bytes: 0, offset: offset, seconds: 0, reply: nil)
+        }
+        if offset > 0 { try expect("REST \(offset)", 350...350, doing: "\(what): REST \(offset)") }
+        // Positioned with lseek rather than O_APPEND, which splice(2) refuses.
+        let fd = open(local, O_WRONLY | O_CREAT | O_CLOEXEC | (offset > 0 ? 0 : O_TRUNC), 0o644)
+        guard fd >= 0 else {
+            throw FTPError(.io, "\(what): cannot write \(local): \(String(cString: strerror(errno)))")
+        }
+        defer { Glibc.close(fd) }
+        if offset > 0 { lseek(fd, off_t(offset), SEEK_SET) }
+        let start = Date()
+        let (c, _) = try startTransfer("RETR \(remote)", doing: what)
+        var done = offset
+        var lastCR = false
+        var conv = [UInt8]()
+        var got: Int64 = 0
+        do {
+            var finished = false
+            if !ascii, let d = c.direct {
+                do {
+                    if let moved = try FTPZeroCopy.receive(socket: d.fd, file: fd, idle: options.timeout, cancel: cancel, what: what,
+                                                           peer: c.peerText, progress: { progress?(offset + $0, total) }) {
+                        got = moved
+                        finished = true
+                    }
+                } catch let f as FTPZeroCopy.Fallback {
+                    got = f.moved
+                }
+                done = offset + got
+            }
+            if !finished { got += try drain(c, doing: what) { chunk in
+                if ascii {
+                    // CR LF → LF; a CR at the end of a chunk waits to see what follows.
+                    conv.removeAll(keepingCapacity: true)
+                    for b in chunk {
+                        if lastCR && b != 0x0A { conv.append(0x0D) }
+                        lastCR = b == 0x0D
+                        if !lastCR { conv.append(b) }
+                    }
+                    try conv.withUnsafeBytes { try FTPClient.writeAll(fd, $0, local: local, what: what) }
+                } else {
+                    try FTPClient.writeAll(fd, chunk, local: local, what: what)
+                }
+                done += Int64(chunk.count)
+                progress?(done, total)
+            } }
+            if lastCR { try [UInt8(0x0D)].withUnsafeBytes { try FTPClient.writeAll(fd, $0, local: local, what: what) } }
+        } catch var e as FTPError {
+            c.abandon()
+            noteData(c, bytes: e.partialBytes ?? 0, start: start, what: "RETR, cut short")
+            let have = offset + (e.partialBytes ?? 0)
+            if let r = try finishAfterFailure(doing: what), r.kind >= 4 {
+                e = FTPError.unexpected(r, doing: what)
+            }
+            e.partialBytes = have
+            e.message += "; the partial file \(local) has \(have) bytes (resume: true continues it)"
+            throw e
+        }
+        c.close()
+        noteData(c, bytes: got, start: start, what: "RETR \(remote)")
+        var r: FTPReply
+        do { r = try finish(doing: what) }
+        catch var e as FTPError {
+            e.partialBytes = offset + got
+            e.message += "; the partial file \(local) has \(offset + got) bytes (resume: true continues it)"
+            throw e
+        }
+        _ = r
+        if !ascii, let t = total, offset + got < t {
+            throw FTPError(.closed, "\(what): the transfer ended after \(offset + got) of \(t) bytes; the partial file \(local) has them (resume: true continues it)",
+                           reply: r, partialBytes: offset + got)
+        }
+        r = lastReply ?? r
+        return FTPTransferResult(bytes: got, offset: offset, seconds: Date().timeIntervalSince(start), reply: r)
+    }
+
+    static func writeAll(_ fd: Int32, _ p: UnsafeRawBufferPointer, local: String, what: String) throws {
+        var off = 0
+        while off < p.count {
+            let w = Glibc.write(fd, p.baseAddress! + off, p.count - off)
+            if w > 0 { off += w; continue }
+            if w < 0 && errno == EINTR { continue }
+            throw FTPError(.io, "\(what): writing \(local): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// STOR (or APPE with `append`) from a local file, streamed in constant memory. `resume`
+    /// asks the server's SIZE and sends the rest with REST; `ascii` uses TYPE A (LF → CR LF).
+    public func store(_ local: String, to remote: String, append: Bool = false, resume: Bool = false, ascii: Bool = false,
+                      progress: FTPProgress? = nil) throws -> FTPTransferResult {
+        let verb = append ? "APPE" : "STOR"
+        let what = "ftp.\(append ? "append" : "put") \(remote)"
+        try FTPClient.checkArgument(remote, what: what)
+        let fd = open(local, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FTPError(.io, "\(what): cannot read \(local): \(String(cString: strerror(errno)))") }
+        defer { Glibc.close(fd) }
+        var st = stat()
+        fstat(fd, &st)
+        let total = Int64(st.st_size)
+        try setType(ascii ? "A" : "I")
+        var offset: Int64 = 0
+        if resume && !ascii {
+            if let s = try? size(remote) { offset = min(s, total) }
+            if offset > 0 {
+                if offset == total { return FTPTransferResult(bytes: 0, offset: offset, seconds: 0, reply: nil) }
+                try expect("REST \(offset)", 350...350, doing: "\(what): REST \(offset)")
+                lseek(fd, off_t(offset), SEEK_SET)
+            }
+        }
+        let start = Date()
+        let (c, _) = try startTransfer("\(verb) \(remote)", doing: what)
+        var done = offset
+        var pendingLF = false
+        var sent: Int64 = 0
+        do {
+            if !ascii, let d = c.direct,
+               let n = try FTPZeroCopy.send(file: fd, socket: d.fd, idle: options.timeout, cancel: cancel, what: what, peer: c.peerText,
+                                            progress: { progress?(offset + $0, total) }) {
+                sent = n
+            } else { sent = try pump(c, doing: what) { buf, cap in
+                if !ascii {
+                    while true {
+                        let n = Glibc.read(fd, buf, cap)
+                        if n < 0 && errno == EINTR { continue }
+                        if n < 0 { throw FTPError(.io, "\(what): reading \(local): \(String(cString: strerror(errno)))") }
+                        done += Int64(n)
+                        if n > 0 { progress?(done, total) }
+                        return n
+                    }
+                }
+                // ASCII: read at most half, so LF → CR LF always fits.
+                var out = 0
+                let p = buf.assumingMemoryBound(to: UInt8.self)
+                if pendingLF { p[0] = 0x0A; out = 1; pendingLF = false }
+                let tmp = UnsafeMutablePointer<UInt8>.allocate(capacity: cap / 2)
+                defer { tmp.deallocate() }
+                let n = Glibc.read(fd, tmp, cap / 2 - 1)
+                if n < 0 { throw FTPError(.io, "\(what): reading \(local): \(String(cString: strerror(errno)))") }
+                var prev: UInt8 = 0
+                for i in 0..<max(0, n) {
+                    let b = tmp[i]
+                    if b == 0x0A && prev != 0x0D { p[out] = 0x0D; out += 1 }
+                    p[out] = b; out += 1
+                    prev = b
+                }
+                done += Int64(max(0, n))
+                if n > 0 { progress?(done, total) }
+                return out
+            } }
+        } catch var e as FTPError {
+            c.abandon()
+            noteData(c, bytes: e.partialBytes ?? 0, start: start, what: "\(verb), cut short")
+            if let r = try finishAfterFailure(doing: what), r.kind >= 4 {
+                let sentBytes = e.partialBytes
+                e = FTPError.unexpected(r, doing: what)
+                e.partialBytes = sentBytes
+            }
+            e.message += "; \(offset + (e.partialBytes ?? 0)) of \(total) bytes were sent (resume: true continues)"
+            throw e
+        }
+        c.close()
+        noteData(c, bytes: sent, start: start, what: "\(verb) \(remote)")
+        let r = try finish(doing: what)
+        return FTPTransferResult(bytes: sent, offset: offset, seconds: Date().timeIntervalSince(start), reply: r)
+    }
+
+    /// Uploads bytes held in memory (`storlines`: text in TYPE A, LF → CR LF).
+    public func storeBytes(_ data: [UInt8], to remote: String, ascii: Bool) throws -> FTPTransferResult {
+        let what = "ftp.storlines \(remote)"
+        try FTPClient.checkArgument(remote, what: what)
+        try setType(ascii ? "A" : "I")
+        var out: [UInt8] = []
+        if ascii {
+            out.reserveCapacity(data.count + data.count / 16)
+            var prev: UInt8 = 0
+            for b in data { if b == 0x0A && prev != 0x0D { out.append(0x0D) }; out.append(b); prev = b }
+        } else { out = data }
+        let start = Date()
+        let (c, _) = try startTransfer("STOR \(remote)", doing: what)
+        var off = 0
+        let sent: Int64
+        do {
+            sent = try pump(c, doing: what) { buf, cap in
+                let n = min(cap, out.count - off)
+                out.withUnsafeBytes { buf.copyMemory(from: $0.baseAddress! + off, byteCount: n) }
+                off += n
+                return n
+            }
+        } catch let e as FTPError {
+            c.abandon()
+            if let r = try finishAfterFailure(doing: what), r.kind >= 4 { throw FTPError.unexpected(r, doing: what) }
+            throw e
+        }
+        c.close()
+        noteData(c, bytes: sent, start: start, what: "STOR \(remote)")
+        let r = try finish(doing: what)
+        return FTPTransferResult(bytes: sent, offset: 0, seconds: Date().timeIntervalSince(start), reply: r)
+    }
+
+    /// Reads a listing or a text file whole over a data connection (bounded), in TYPE A or I.
+    func fetchText(_ line: String, ascii: Bool, doing what: String) throws -> [UInt8] {
+        try setType(ascii ? "A" : "I")
+        let start = Date()
+        let (c, _) = try startTransfer(line, doing: what)
+        var data: [UInt8] = []
+        let got: Int64
+        do {
+            got = try drain(c, doing: what) { chunk in
+                if data.count + chunk.count > FTPClient.maxListing {
+                    throw FTPError(.value, "\(what): more than \(FTPClient.maxListing) bytes; use ftp.get for big files")
+                }
+                data.append(contentsOf: chunk)
+            }
+        } catch let e as FTPError {
+            c.abandon()
+            if let r = try finishAfterFailure(doing: what), r.kind >= 4 { throw FTPError.unexpected(r, doing: what) }
+            throw e
+        }
+        c.close()
+        noteData(c, bytes: got, start: start, what: line)
+        _ = try finish(doing: what)
+        return data
+    }
+
+    static func splitLines(_ data: [UInt8]) -> [String] {
+        var out: [String] = []
+        data.withUnsafeBufferPointer { p in
+            var start = 0
+            let n = p.count
+            while start < n {
+                var end = start
+                while end < n && p[end] != 0x0A { end += 1 }
+                var stop = end
+                if stop > start && p[stop - 1] == 0x0D { stop -= 1 }
+                out.append(String(decoding: UnsafeBufferPointer(rebasing: p[start..<stop]), as: UTF8.self))
+                start = end + 1
+            }
+        }
+        return out
+    }
+
+    /// LIST: the server's lines as they are.
+    public func list(_ path: String? = nil) throws -> [String] {
+        let what = "ftp.dir\(path.map { " " + $0 } ?? "")"
+        return FTPClient.splitLines(try fetchText(path.map { "LIST \($0)" } ?? "LIST", ascii: true, doing: what))
+    }
+
+    /// NLST: names only.
+    public func nlst(_ path: String? = nil) throws -> [String] {
+        let what = "ftp.ls\(path.map { " " + $0 } ?? "")"
+        return FTPClient.splitLines(try fetchText(path.map { "NLST \($0)" } ?? "NLST", ascii: true, doing: what))
+    }
+
+    /// MLSD: entries with their facts (RFC 3659).
+    public func mlsd(_ path: String? = nil) throws -> [FTPEntry] {
+        let what = "ftp.mlsd\(path.map { " " + $0 } ?? "")"
+        return FTPClient.splitLines(try fetchText(path.map { "MLSD \($0)" } ?? "MLSD", ascii: true, doing: what))
+            .compactMap { FTPEntry.parse(mlsd: $0) }
+    }
+
+    /// RETR in TYPE A, as lines (CR LF removed).
+    public func retrlines(_ remote: String) throws -> [String] {
+        FTPClient.splitLines(try fetchText("RETR \(remote)", ascii: true, doing: "ftp.retrlines \(remote)"))
+    }
+}

@@ -1,0 +1,358 @@
+import Foundation
+
+/// A file attached to a message: sent base64-encoded with a MIME type from its extension.
+public struct MailAttachment: Sendable {
+    public var filename: String
+    public var data: [UInt8]
+    /// The MIME type; nil picks one from the file name's extension.
+    public var contentType: String?
+    public init(filename: String, data: [UInt8], contentType: String? = nil) {
+        self.filename = filename; self.data = data; self.contentType = contentType
+    }
+}
+
+/// An email message to build (RFC 5322 and MIME): the envelope comes from From, To, Cc and Bcc,
+/// the text from `render()`. Bcc recipients get the message but never appear in it.
+public struct MailMessage: Sendable {
+    public var from: String
+    public var to: [String]
+    public var cc: [String]
+    public var bcc: [String]
+    public var subject: String
+    public var body: String?
+    public var html: String?
+    public var attachments: [MailAttachment]
+    /// Extra headers in order ("Reply-To", "X-Mailer", …); "Date" and "Message-ID" here replace
+    /// the generated ones.
+    public var headers: [(String, String)]
+    public var date: Date
+
+    public init(from: String, to: [String], cc: [String] = [], bcc: [String] = [], subject: String = "",
+                body: String? = nil, html: String? = nil, attachments: [MailAttachment] = [],
+                headers: [(String, String)] = [], date: Date = Date()) {
+        self.from = from; self.to = to; self.cc = cc; self.bcc = bcc; self.subject = subject
+        self.body = body; self.html = html; self.attachments = attachments; self.headers = headers; self.date = date
+    }
+
+    /// Headers the builder owns: set them through the message's fields instead.
+    static let ownedHeaders: Set<String> = ["from", "to", "cc", "bcc", "subject", "mime-version",
+                                            "content-type", "content-transfer-encoding", "content-disposition"]
+
+    /// The envelope sender: the address inside From.
+    public func envelopeFrom() throws -> String { try MailAddress(parsing: from, field: "from").address }
+
+    /// Every envelope recipient: To, Cc and Bcc, each address once, in order.
+    public func envelopeRecipients() throws -> [String] {
+        var seen = Set<String>(), out: [String] = []
+        for (field, list) in [("to", to), ("cc", cc), ("bcc", bcc)] {
+            for a in list {
+                let addr = try MailAddress(parsing: a, field: field).address
+                if seen.insert(addr.lowercased()).inserted { out.append(addr) }
+            }
+        }
+        return out
+    }
+
+    /// The message as sent: CRLF line ends, no line over 998 octets, only ASCII unless an
+    /// address itself is non-ASCII (which needs SMTPUTF8). CR or LF in any header value or
+    /// address is an error of kind `value`.
+    public func render() throws -> [UInt8] {
+        var h: [(String, String)] = []
+        let fromAddr = try MailAddress(parsing: from, field: "from")
+        let custom = try headers.map { (name, value) -> (String, String) in
+            guard !name.isEmpty, name.count <= 76, name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x3A }) else {
+                throw SMTPError(.value, "mail: \"\(Transcript.escape(Array(name.utf8), limit: 60))\" is not a header name (printable ASCII, no spaces or colons)")
+            }
+            guard !MailMessage.ownedHeaders.contains(name.lowercased()) else {
+                throw SMTPError(.value, "mail: set the \(name) header with the \(name.lowercased()): option, not headers:")
+            }
+            try MailMessage.checkLine(value, "the \(name) header")
+            return (name, value)
+        }
+        let customDate = custom.first { $0.0.lowercased() == "date" }?.1
+        let customID = custom.first { $0.0.lowercased() == "message-id" }?.1
+        h.append(("Date", customDate ?? MailMessage.dateText(date)))
+        h.append(("From", fromAddr.headerText))
+        if !to.isEmpty { h.append(("To", try to.map { try MailAddress(parsing: $0, field: "to").headerText }.joined(separator: ", "))) }
+        if !cc.isEmpty { h.append(("Cc", try cc.map { try MailAddress(parsing: $0, field: "cc").headerText }.joined(separator: ", "))) }
+        for b in bcc { _ = try MailAddress(parsing: b, field: "bcc") }
+        try MailMessage.checkLine(subject, "the subject")
+        if !subject.isEmpty { h.append(("Subject", MailMessage.encodeWords(subject))) }
+        let domain = fromAddr.address.split(separator: "@").last.map(String.init) ?? "localhost"
+        let asciiDomain = domain.utf8.allSatisfy { $0 < 0x80 } ? domain : "localhost"
+        h.append(("Message-ID", customID ?? "<\(MailMessage.randomHex(16)).\(Int(date.timeIntervalSince1970))@\(asciiDomain)>"))
+        for (k, v) in custom where !["date", "message-id"].contains(k.lowercased()) {
+            h.append((k, MailMessage.encodeWords(v)))
+        }
+        h.append(("MIME-Version", "1.0"))
+
+        var content = mainPart()
+        if !attachments.isEmpty {
+            var parts = [content]
+            for a in attachments {
+                try MailMessage.checkLine(a.filename, "an attachment's file name")
+                let type = a.contentType ?? MailMessage.mimeType(for: a.filename)
+                try MailMessage.checkLine(type, "an attachment's content type")
+                let name = MailMessage.paramText("name", a.filename)
+                parts.append(MIMEPart(headers: [("Content-Type", "\(type); \(name)"),
+                                                ("Content-Transfer-Encoding", "base64"),
+                                                ("Content-Disposition", "attachment; " + MailMessage.paramText("filename", a.filename))],
+                                      body: MailMessage.base64Lines(a.data)))
+            }
+            content = MIMEPart.multipart("mixed", parts)
+        }
+        var out: [UInt8] = []
+        for (k, v) in h + content.headers { out += MailMessage.foldHeader(k, v) }
+        out += [0x0D, 0x0A]
+        out += content.body
+        return out
+    }
+
+    /// The text and/or HTML: one part, or multipart/alternative when there are both.
+    func mainPart() -> MIMEPart {
+        let text = MailMessage.textPart("plain", body ?? (html == nil ? "" : nil))
+        let htmlPart = MailMessage.textPart("html", html)
+        switch (text, htmlPart) {
+        case (let t?, let h?): return MIMEPart.multipart("alternative", [t, h])
+        case (let t?, nil): return t
+        case (nil, let h?): return h
+        default: return MailMessage.textPart("plain", "")!
+        }
+    }
+
+    static func textPart(_ subtype: String, _ text: String?) -> MIMEPart? {
+        guard let text else { return nil }
+        let enc = encodeBody(text)
+        return MIMEPart(headers: [("Content-Type", "text/\(subtype); charset=\"\(enc.charset)\""),
+                                  ("Content-Transfer-Encoding", enc.cte)], body: enc.body)
+    }
+
+    /// Refuses CR and LF: in a header they would start a header (or a body) of the sender's choosing.
+    static func checkLine(_ s: String, _ what: String) throws {
+        if s.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\r\n" }) || s.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
+            throw SMTPError(.value, "mail: \(what) contains CR or LF (header injection refused; nothing sent)")
+        }
+    }
+
+    // MARK: encodings
+
+    /// Text as a body: 7bit when it is ASCII with short lines, otherwise the shorter of
+    /// quoted-printable and base64 (as Python's email does). Line ends become CRLF and the
+    /// text ends with one.
+    public static func encodeBody(_ text: String) -> (cte: String, charset: String, body: [UInt8]) {
+        var canon: [UInt8] = []
+        let u = Array(text.utf8)
+        var i = 0
+        while i < u.count {
+            if u[i] == 0x0D || u[i] == 0x0A {
+                canon += [0x0D, 0x0A]
+                if u[i] == 0x0D && i + 1 < u.count && u[i + 1] == 0x0A { i += 1 }
+            } else { canon.append(u[i]) }
+            i += 1
+        }
+        if !(canon.count >= 2 && canon[canon.count - 2] == 0x0D && canon.last == 0x0A) { canon += [0x0D, 0x0A] }
+        let ascii = canon.allSatisfy { $0 < 0x80 }
+        var longest = 0, run = 0
+        for b in canon { if b == 0x0A { longest = max(longest, run); run = 0 } else if b != 0x0D { run += 1 } }
+        // 7bit also means no lone dots turning into the end of DATA: dot-stuffing handles those.
+        if ascii && longest <= 998 && !canon.contains(0) { return ("7bit", "us-ascii", canon) }
+        let qp = quotedPrintable(canon)
+        let b64 = base64Lines(canon)
+        return qp.count <= b64.count ? ("quoted-printable", "utf-8", qp) : ("base64", "utf-8", b64)
+    }
+
+    /// Quoted-printable (RFC 2045 §6.7) of text whose line ends are CRLF: hard breaks kept,
+    /// soft breaks keep every line within 76 characters.
+    public static func quotedPrintable(_ canon: [UInt8]) -> [UInt8] {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        var lineLen = 0
+        var i = 0
+        func emit(_ token: [UInt8]) {
+            if lineLen + token.count > 75 { out += [0x3D, 0x0D, 0x0A]; lineLen = 0 }
+            out += token; lineLen += token.count
+        }
+        while i < canon.count {
+            let b = canon[i]
+            if b == 0x0D && i + 1 < canon.count && canon[i + 1] == 0x0A {
+                out += [0x0D, 0x0A]; lineLen = 0; i += 2; continue
+            }
+            let atLineEnd = i + 1 >= canon.count || canon[i + 1] == 0x0D
+            let literal = (b >= 33 && b <= 126 && b != 0x3D) || ((b == 0x20 || b == 0x09) && !atLineEnd)
+            // A dot at a line's start is fine (dot-stuffing), but "From " is left to the server.
+            emit(literal ? [b] : [0x3D, hex[Int(b >> 4)], hex[Int(b & 15)]])
+            i += 1
+        }
+        return out
+    }
+
+    /// Base64 in 76-character lines, each ending in CRLF.
+    public static func base64Lines(_ data: [UInt8]) -> [UInt8] {
+        if data.isEmpty { return [] }
+        let s = Array(Data(data).base64EncodedString().utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(s.count + s.count / 38 + 2)
+        var i = 0
+        while i < s.count {
+            let end = min(s.count, i + 76)
+            out += s[i..<end]
+            out += [0x0D, 0x0A]
+            i = end
+        }
+        return out
+    }
+
+    /// A header value as it may appear: ASCII as is, anything else as RFC 2047 encoded-words
+    /// (UTF-8, base64), each at most 75 characters, split on character boundaries.
+    public static func encodeWords(_ value: String, force: Bool = false) -> String {
+        let longWord = value.split(separator: " ").contains { $0.utf8.count > 900 }
+        if !force && value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) && !longWord && !value.contains("=?") { return value }
+        var words: [String] = []
+        var chunk: [UInt8] = []
+        for ch in value {
+            let bytes = Array(String(ch).utf8)
+            if chunk.count + bytes.count > 45 {
+                words.append("=?utf-8?b?" + Data(chunk).base64EncodedString() + "?=")
+                chunk = []
+            }
+            chunk += bytes
+        }
+        if !chunk.isEmpty || words.isEmpty { words.append("=?utf-8?b?" + Data(chunk).base64EncodedString() + "?=") }
+        return words.joined(separator: " ")
+    }
+
+    /// `Name: value` folded at spaces into lines of about 78 characters, ending in CRLF.
+    static func foldHeader(_ name: String, _ value: String) -> [UInt8] {
+        var lines: [String] = []
+        var current = name + ":"
+        for word in value.split(separator: " ", omittingEmptySubsequences: false) {
+            if current.utf8.count + 1 + word.utf8.count > 78 && current.utf8.count > name.utf8.count + 1 {
+                lines.append(current)
+                current = ""
+            }
+            current += " " + word
+        }
+        lines.append(current)
+        return Array((lines.joined(separator: "\r\n") + "\r\n").utf8)
+    }
+
+    /// `name="file.pdf"`, or RFC 2231 `name*=utf-8''…` for a non-ASCII name.
+    static func paramText(_ key: String, _ value: String) -> String {
+        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
+            return "\(key)=\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        let safe = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~".utf8)
+        let enc = value.utf8.map { safe.contains($0) ? String(UnicodeScalar($0)) : String(format: "%%%02X", $0) }.joined()
+        return "\(key)*=utf-8''\(enc)"
+    }
+
+    /// RFC 5322 date: "Wed, 25 Nov 2026 11:43:56 +0000".
+    public static func dateText(_ d: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone.current
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
+        return f.string(from: d)
+    }
+
+    static func randomHex(_ bytes: Int) -> String {
+        (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    }
+
+    /// A MIME type from a file name's extension; application/octet-stream when unknown.
+    public static func mimeType(for filename: String) -> String {
+        let ext = (filename as NSString).pathExtension.lowercased()
+        return mimeTypes[ext] ?? "application/octet-stream"
+    }
+
+    static let mimeTypes: [String: String] = [
+        "txt": "text/plain", "text": "text/plain", "log": "text/plain", "md": "text/markdown", "csv": "text/csv",
+        "html": "text/html", "htm": "text/html", "css": "text/css", "js": "text/javascript", "ics": "text/calendar",
+        "xml": "application/xml", "json": "application/json", "pdf": "application/pdf", "zip": "application/zip",
+        "gz": "application/gzip", "tgz": "application/gzip", "tar": "application/x-tar", "bz2": "application/x-bzip2",
+        "xz": "application/x-xz", "7z": "application/x-7z-compressed", "rtf": "application/rtf",
+        "doc": "application/msword", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xls": "application/vnd.ms-excel", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "ppt": "application/vnd.ms-powerpoint", "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "odt": "application/vnd.oasis.opendocument.text", "ods": "application/vnd.oasis.opendocument.spreadsheet",
+        "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "svg": "image/svg+xml",
+        "webp": "image/webp", "bmp": "image/bmp", "ico": "image/vnd.microsoft.icon", "tif": "image/tiff", "tiff": "image/tiff",
+        "mp3": "audio/mpeg", "wav": "audio/wav", "ogg": "audio/ogg", "mp4": "video/mp4", "webm": "video/webm",
+        "pem": "application/x-pem-file", "sh": "application/x-sh", "py": "text/x-python", "net": "text/plain",
+    ]
+}
+
+/// One MIME entity: its headers and its encoded body.
+struct MIMEPart {
+    var headers: [(String, String)]
+    var body: [UInt8]
+
+    /// A multipart entity whose boundary appears in none of its parts.
+    static func multipart(_ subtype: String, _ parts: [MIMEPart]) -> MIMEPart {
+        var boundary: String
+        var rendered: [[UInt8]] = parts.map { p in
+            var b: [UInt8] = []
+            for (k, v) in p.headers { b += MailMessage.foldHeader(k, v) }
+            return b + [0x0D, 0x0A] + p.body
+        }
+        repeat {
+            boundary = "=_NetScript_" + MailMessage.randomHex(12)
+        } while rendered.contains { containsBytes($0, Array(boundary.utf8)) }
+        var body: [UInt8] = []
+        for i in rendered.indices {
+            body += Array("--\(boundary)\r\n".utf8)
+            body += rendered[i]
+            if !(body.count >= 2 && body[body.count - 2] == 0x0D && body.last == 0x0A) { body += [0x0D, 0x0A] }
+            // The CRLF before a delimiter belongs to the delimiter (RFC 2046 §5.1.1), not to the part.
+            body += [0x0D, 0x0A]
+        }
+        body += Array("--\(boundary)--\r\n".utf8)
+        rendered = []
+        return MIMEPart(headers: [("Content-Type", "multipart/\(subtype); boundary=\"\(boundary)\"")], body: body)
+    }
+
+    static func containsBytes(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard needle.count <= hay.count else { return false }
+        for i in 0...(hay.count - needle.count) where hay[i] == needle[0] && Array(hay[i..<(i + needle.count)]) == needle { return true }
+        return false
+    }
+}
+
+/// One address as written by a user: "a@example.test" or "Ann Example <a@example.test>".
+public struct MailAddress: Sendable {
+    public var name: String
+    public var address: String
+
+    public init(parsing text: String, field: String) throws {
+        try MailMessage.checkLine(text, "the \(field) address")
+        let t = text.trimmingCharacters(in: .whitespaces)
+        if t.hasSuffix(">"), let lt = t.lastIndex(of: "<") {
+            address = String(t[t.index(after: lt)..<t.index(before: t.endIndex)]).trimmingCharacters(in: .whitespaces)
+            var n = String(t[..<lt]).trimmingCharacters(in: .whitespaces)
+            if n.count >= 2 && n.hasPrefix("\"") && n.hasSuffix("\"") {
+                n = String(n.dropFirst().dropLast()).replacingOccurrences(of: "\\\"", with: "\"").replacingOccurrences(of: "\\\\", with: "\\")
+            }
+            name = n
+        } else {
+            address = t; name = ""
+        }
+        guard !address.isEmpty, !address.contains(where: { $0 == " " || $0 == "<" || $0 == ">" || $0 == "," || $0 == "\t" }),
+              address.contains("@"), !address.hasPrefix("@"), !address.hasSuffix("@") else {
+            throw SMTPError(.value, "mail: \(field): \"\(text)\" is not an email address (like \"ann@example.test\" or \"Ann <ann@example.test>\")")
+        }
+        guard address.utf8.count <= 320, name.utf8.count <= 900 else {
+            throw SMTPError(.value, "mail: \(field): the address or its name is too long (at most 320 and 900 bytes)")
+        }
+    }
+
+    /// The address for a header: the display name quoted or encoded as needed.
+    public var headerText: String {
+        if name.isEmpty { return address }
+        let atext = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-/=?^_`{|}~ ".utf8)
+        let shown: String
+        if !name.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) || name.utf8.count > 400 { shown = MailMessage.encodeWords(name, force: true) }
+        else if name.utf8.allSatisfy({ atext.contains($0) }) { shown = name }
+        else { shown = "\"" + name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        return "\(shown) <\(address)>"
+    }
+}
