@@ -115,7 +115,6 @@ final class HTTPWire {
 
     var count: Int { end - start }
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: buf + start, count: end - start) }
-    func byte(_ i: Int) -> UInt8 { buf.load(fromByteOffset: start + i, as: UInt8.self) }
 
     func consume(_ n: Int) {
         start += n
