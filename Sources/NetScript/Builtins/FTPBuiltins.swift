@@ -55,9 +55,9 @@ enum FTPBuiltins {
         i < a.count ? try text(a, i, "the path") : nil
     }
 
-    static func progress(_ a: Args, _ label: String) -> FTPProgressBar? {
+    static func progress(_ a: Args, _ label: String) -> ProgressBar? {
         a.interp.output.flush()
-        return FTPProgressBar.make(label, enabled: a.optionBool("progress"))
+        return ProgressBar.make(label, enabled: a.optionBool("progress"))
     }
 
     static func register(in r: Interpreter) {

@@ -256,8 +256,7 @@ enum HTTPBuiltins {
         let tmp = special ? path : path + ".part"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw Diagnostic.io("http.download: cannot write \(tmp): \(String(cString: strerror(errno)).lowercased())") }
-        let showProgress = a.optionBool("progress") ?? (isatty(2) == 1)
-        let bar = showProgress ? ProgressBar(label: (path as NSString).lastPathComponent) : nil
+        let bar = ProgressBar.make((path as NSString).lastPathComponent, enabled: a.optionBool("progress"))
         a.interp.output.flush()
         do {
             let r = try run { try agent(a, s).perform(sp, sink: fd, progress: bar.map { b in { b.update($0, $1) } }) }
@@ -383,44 +382,5 @@ enum HTTPBuiltins {
             }
             return a[0]
         }
-    }
-}
-
-/// A one-line progress bar on stderr: bytes, percentage when the size is known, and rate.
-final class ProgressBar {
-    let label: String
-    let start = Date()
-    var lastDraw = Date.distantPast
-    var drawn = false
-    init(label: String) { self.label = label }
-
-    static func size(_ n: Double) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var v = n, i = 0
-        while v >= 1024 && i < units.count - 1 { v /= 1024; i += 1 }
-        return i == 0 ? "\(Int(v)) B" : String(format: "%.1f %@", v, units[i])
-    }
-
-    func update(_ got: Int, _ total: Int?) {
-        let now = Date()
-        guard now.timeIntervalSince(lastDraw) >= 0.1 else { return }
-        lastDraw = now
-        let secs = max(0.001, now.timeIntervalSince(start))
-        let rate = ProgressBar.size(Double(got) / secs) + "/s"
-        var line = "\r\(label) "
-        if let t = total, t > 0 {
-            let frac = min(1, Double(got) / Double(t))
-            let width = 30, full = Int(frac * Double(width))
-            line += "[" + String(repeating: "#", count: full) + String(repeating: " ", count: width - full) + "] "
-            line += String(format: "%3d%% ", Int(frac * 100)) + "\(ProgressBar.size(Double(got))) / \(ProgressBar.size(Double(t)))  \(rate)"
-        } else {
-            line += "\(ProgressBar.size(Double(got)))  \(rate)"
-        }
-        FileHandle.standardError.write(Data((line + "\u{1B}[K").utf8))
-        drawn = true
-    }
-
-    func finish() {
-        if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }
