@@ -357,6 +357,33 @@ final class HTTPServerScriptTests: XCTestCase {
         XCTAssertEqual(text(out), "8 3\n")
     }
 
+    /// A small file sent again on a keep-alive connection is not re-read while it is unchanged,
+    /// but a change — even to the same size within the same second — is served at once, and so
+    /// is a file replaced by a symlink leading out of the root (refused).
+    func testRepeatedFileOnOneConnectionSeesEveryChange() throws {
+        let port = try freePort()
+        let (p, _, _) = try serve("serve http dir: \"site\" port: \(port) quiet: true requests: 7", port: port)
+        let file = site.appendingPathComponent("often.txt").path
+        try "version 1\n".write(toFile: file, atomically: false, encoding: .utf8)
+        let client = try py("""
+        import os, requests
+        s = requests.Session()
+        url = "http://127.0.0.1:%d/often.txt" % PORT
+        path = \(String(reflecting: file))
+        out = [s.get(url).text, s.get(url).text]
+        with open(path, "w") as f: f.write("version 2\\n")      # same size, same second
+        out.append(s.get(url).text)
+        with open(path, "w") as f: f.write("version three\\n")
+        out.append(s.get(url).text)
+        os.remove(path); os.symlink("../outside/secret.txt", path)
+        r = s.get(url)
+        out.append(str(r.status_code) + (" leaked" if "SECRET" in r.text else ""))
+        print(out)
+        """, port: port)
+        XCTAssertEqual(client, "['version 1\\n', 'version 1\\n', 'version 2\\n', 'version three\\n', '403']\n")
+        _ = p
+    }
+
     func testConcurrentClientsWhileAThousandConnectionsSitIdle() throws {
         let port = try freePort()
         try serve("serve http dir: \"site\" port: \(port) quiet: true", port: port)

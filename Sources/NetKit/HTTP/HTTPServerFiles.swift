@@ -95,6 +95,25 @@ enum HTTPStaticFiles {
     }
 
     /// Opens a regular file without blocking (a FIFO or device is refused, never opened for reading).
+    /// What identifies one version of a file: inode, size and modification time in nanoseconds.
+    struct Stamp: Equatable {
+        var ino: UInt64, size: Int64, sec: Int64, nsec: Int64
+        init(_ st: stat) { ino = UInt64(st.st_ino); size = Int64(st.st_size); sec = Int64(st.st_mtim.tv_sec); nsec = Int64(st.st_mtim.tv_nsec) }
+    }
+
+    /// The version of the regular file at `path` (not following a symlink), or nil.
+    static func stamp(_ path: String) -> Stamp? {
+        var st = stat()
+        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Stamp(st)
+    }
+
+    static func stamp(fd: CInt) -> Stamp? {
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Stamp(st)
+    }
+
     static func open(_ path: String) -> HTTPStaticPlan {
         let fd = Glibc.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
