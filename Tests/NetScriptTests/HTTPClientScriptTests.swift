@@ -13,12 +13,6 @@ final class HTTPClientScriptTests: XCTestCase {
     var peers: [Process] = []
     var port = 0, tlsPort = 0, echoPort = 0
 
-    func freePort() throws -> Int {
-        let l = try Listener.listen("127.0.0.1:0")
-        defer { l.close() }
-        return l.port!
-    }
-
     func start(_ path: String, _ args: [String]) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
@@ -27,15 +21,6 @@ final class HTTPClientScriptTests: XCTestCase {
         p.standardError = FileHandle.nullDevice
         try p.run()
         peers.append(p)
-    }
-
-    func waitForPort(_ port: Int) {
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if let c = try? StreamConnection.connect("127.0.0.1:\(port)", timeout: 1) { c.close(); return }
-            usleep(30_000)
-        }
-        XCTFail("nothing listens on 127.0.0.1:\(port)")
     }
 
     override func setUpWithError() throws {

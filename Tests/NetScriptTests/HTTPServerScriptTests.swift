@@ -47,12 +47,6 @@ final class HTTPServerScriptTests: XCTestCase {
 
     // MARK: helpers
 
-    func freePort() throws -> Int {
-        let l = try Listener.listen("127.0.0.1:0")
-        defer { l.close() }
-        return l.port!
-    }
-
     /// Starts `netscript -e CODE` in the site's parent directory; stdout and stderr go to files.
     @discardableResult
     func serve(_ code: String, port: Int) throws -> (Process, URL, URL) {
@@ -70,15 +64,6 @@ final class HTTPServerScriptTests: XCTestCase {
         servers.append(p)
         waitForPort(port)
         return (p, out, err)
-    }
-
-    func waitForPort(_ port: Int) {
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if let c = try? StreamConnection.connect("127.0.0.1:\(port)", timeout: 1) { c.close(); return }
-            usleep(30_000)
-        }
-        XCTFail("nothing listens on 127.0.0.1:\(port)")
     }
 
     func waitForExit(_ p: Process, _ seconds: Double = 10) {
@@ -103,13 +88,6 @@ final class HTTPServerScriptTests: XCTestCase {
             return "\(dir)/\(name)"
         }
         throw XCTSkip("\(name) is not installed")
-    }
-
-    func python() throws -> String {
-        let r = try runProcess("/usr/bin/env", ["python3", "-c", "import sys; print(sys.executable)"])
-        let p = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard r.status == 0, !p.isEmpty else { throw XCTSkip("python3 is not installed") }
-        return p
     }
 
     /// Runs a Python client script (PORT is set in its globals); its stdout is the result.

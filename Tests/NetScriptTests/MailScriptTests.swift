@@ -30,12 +30,6 @@ final class MailScriptTests: XCTestCase {
 
     // MARK: helpers
 
-    func freePort() throws -> Int {
-        let l = try Listener.listen("127.0.0.1:0")
-        defer { l.close() }
-        return l.port!
-    }
-
     func tempDir() throws -> URL {
         let d = FileManager.default.temporaryDirectory.appendingPathComponent("ns-mail-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
@@ -51,15 +45,6 @@ final class MailScriptTests: XCTestCase {
     func requirePython() throws -> String {
         guard let p = python else { throw XCTSkip("python3 with aiosmtpd is not installed (pip install aiosmtpd)") }
         return p
-    }
-
-    func waitForPort(_ port: Int) {
-        let deadline = Date().addingTimeInterval(15)
-        while Date() < deadline {
-            if let c = try? StreamConnection.connect("127.0.0.1:\(port)", timeout: 1) { c.close(); return }
-            usleep(30_000)
-        }
-        XCTFail("nothing listens on 127.0.0.1:\(port)")
     }
 
     /// Starts the aiosmtpd peer; returns its port and the directory it saves messages into.

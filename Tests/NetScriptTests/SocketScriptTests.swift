@@ -18,12 +18,6 @@ final class SocketScriptTests: XCTestCase {
         peers = []
     }
 
-    func freePort() throws -> Int {
-        let l = try Listener.listen("127.0.0.1:0")
-        defer { l.close() }
-        return l.port!
-    }
-
     func start(_ path: String, _ args: [String], cwd: URL? = nil) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
@@ -41,22 +35,6 @@ final class SocketScriptTests: XCTestCase {
             return "\(dir)/\(name)"
         }
         throw XCTSkip("\(name) is not installed")
-    }
-
-    func python() throws -> String {
-        let r = try runProcess("/usr/bin/env", ["python3", "-c", "import sys; print(sys.executable)"])
-        let p = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard r.status == 0, !p.isEmpty else { throw XCTSkip("python3 is not installed") }
-        return p
-    }
-
-    func waitForPort(_ port: Int, host: String = "127.0.0.1") {
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if let c = try? StreamConnection.connect(host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)", timeout: 1) { c.close(); return }
-            usleep(30_000)
-        }
-        XCTFail("nothing listens on \(host):\(port)")
     }
 
     func ns(_ code: String, timeout: TimeInterval = 20) throws -> RunResult {

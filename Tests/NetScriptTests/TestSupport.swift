@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import NetKit
 
 /// Shared helpers for tests that run the built `netscript` executable.
 enum NetScriptBinary {
@@ -81,4 +82,33 @@ func lineDiff(expected: String, actual: String) -> String {
         }
     }
     return "(- expected, + actual)\n" + out.joined(separator: "\n")
+}
+
+/// Loopback helpers every script-level peer test uses.
+extension XCTestCase {
+    /// A port that was free a moment ago on 127.0.0.1.
+    func freePort() throws -> Int {
+        let l = try Listener.listen("127.0.0.1:0")
+        defer { l.close() }
+        return l.port!
+    }
+
+    /// Waits until something accepts connections on HOST:PORT (at most `seconds`).
+    func waitForPort(_ port: Int, host: String = "127.0.0.1", seconds: Double = 15) {
+        let deadline = Date().addingTimeInterval(seconds)
+        let address = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        while Date() < deadline {
+            if let c = try? StreamConnection.connect(address, timeout: 1) { c.close(); return }
+            usleep(30_000)
+        }
+        XCTFail("nothing listens on \(address)")
+    }
+
+    /// The real Python interpreter (not a version-manager shim); XCTSkip without one.
+    func python() throws -> String {
+        let r = try runProcess("/usr/bin/env", ["python3", "-c", "import sys; print(sys.executable)"])
+        let p = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard r.status == 0, !p.isEmpty else { throw XCTSkip("python3 is not installed") }
+        return p
+    }
 }
