@@ -142,13 +142,7 @@ final class SocketScriptTests: XCTestCase {
         } duration: 20
         print "served" n
         """
-        let exe = self.exe
-        var result: RunResult? = nil
-        let done = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            result = try? runProcess(exe, ["-e", code], timeout: 25)
-            done.signal()
-        }
+        let server = inBackground(["-e", code], timeout: 25)
         waitForPortOnce(port)
         let py = try python()
         let client = """
@@ -162,7 +156,7 @@ final class SocketScriptTests: XCTestCase {
         """
         let r = try runProcess(py, ["-c", client, "\(port)"], timeout: 20)
         XCTAssertEqual(r.stdout, "ONE from 127.0.0.1:\(port)\nTWO from 127.0.0.1:\(port)\nLAST from 127.0.0.1:\(port)\n", r.stderr)
-        XCTAssertEqual(done.wait(timeout: .now() + 25), .success)
+        let result = server.wait(25)
         XCTAssertEqual(result?.stdout, "served 3\n")
         XCTAssertEqual(result?.status, 0)
     }
@@ -187,13 +181,7 @@ final class SocketScriptTests: XCTestCase {
         } count: 8 concurrency: 6 duration: 30
         print "served" n "hits" hits
         """
-        let exe = self.exe
-        var result: RunResult? = nil
-        let done = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            result = try? runProcess(exe, ["-e", code], timeout: 40)
-            done.signal()
-        }
+        let server = inBackground(["-e", code], timeout: 40)
         waitForPortOnce(port)
         let py = try python()
         let client = """
@@ -218,12 +206,31 @@ final class SocketScriptTests: XCTestCase {
         """
         let r = try runProcess(py, ["-c", client, "\(port)"], timeout: 30)
         XCTAssertEqual(r.stdout, "c4 ok\nc3 ok\nc2 ok\nc1 ok\nc0 ok\n''\ndeep 1500 ok True\nsleep ok\n", r.stderr)
-        XCTAssertEqual(done.wait(timeout: .now() + 35), .success)
+        let result = server.wait(35)
         XCTAssertEqual(result?.stdout, "served 8 hits 8\n")
         XCTAssertTrue(result?.stderr.contains("serve tcp: the handler failed for 127.0.0.1:") == true, result?.stderr ?? "")
         XCTAssertTrue(result?.stderr.contains("this handler fails on purpose") == true, result?.stderr ?? "")
         XCTAssertEqual(result?.status, 0)
     }
+
+    /// Runs netscript with `args` on another thread; `wait` gives its result (nil if it did not
+    /// finish within the seconds given).
+    final class Background: @unchecked Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        private var result: RunResult?
+        init(_ exe: String, _ args: [String], timeout: Double) {
+            Thread.detachNewThread { [self] in
+                result = try? runProcess(exe, args, timeout: timeout)
+                done.signal()
+            }
+        }
+        func wait(_ seconds: Double) -> RunResult? {
+            guard done.wait(timeout: .now() + seconds) == .success else { return nil }
+            return result
+        }
+    }
+
+    func inBackground(_ args: [String], timeout: Double) -> Background { Background(exe, args, timeout: timeout) }
 
     func waitForPortOnce(_ port: Int) {
         let hex = String(format: ":%04X ", port)
