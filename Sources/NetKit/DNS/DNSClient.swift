@@ -193,22 +193,33 @@ public final class DNSClient {
         try timeoutNamed(q, server) {
             try sock.sendAll([UInt8(wire.count >> 8), UInt8(wire.count & 0xFF)] + wire, deadline: deadline, shouldCancel: shouldCancel)
         }
+        return try awaitStreamAnswer(msg, q, server: server, transport: "TCP", tsig: tsig, requestMAC: requestMAC, start: start) {
+            try sock.readMessage(deadline: deadline, shouldCancel: shouldCancel)
+        }
+    }
+
+    /// Reads messages from a stream (TCP, or TLS) until the answer to `msg` comes: others are
+    /// dropped, the answer is checked (TSIG) and returned. `next` gives the next message's
+    /// bytes, nil when the server closed the stream.
+    func awaitStreamAnswer(_ msg: DNSMessage, _ q: DNSQuestion, server: DNSServer, transport: String, tsig: DNSTSIGKey?,
+                           requestMAC: [UInt8], start: Date, next: () throws -> [UInt8]?) throws -> DNSResponse {
         while true {
-            guard let bytes = try timeoutNamed(q, server, { try sock.readMessage(deadline: deadline, shouldCancel: shouldCancel) }) else {
-                throw DNSError(.io, "\(server) closed the TCP connection without answering \(q.name) \(q.type)")
+            guard let bytes = try timeoutNamed(q, server, next) else {
+                throw DNSError(.io, "\(server) closed the \(transport) connection without answering \(q.name) \(q.type)")
             }
             let reply: DNSMessage
             do { reply = try DNSMessage(decoding: bytes) } catch let e as DNSError {
                 throw DNSError(.malformed, "\(e.message) (answer from \(server) to \(q.name) \(q.type))")
             }
             guard reply.id == msg.id, matches(reply, q) else {
-                report(.note, "; dropped a TCP message from \(server) that does not match the question")
+                report(.note, "; dropped a \(transport) message from \(server) that does not match the question")
                 continue
             }
             try checkSignature(bytes, tsig, requestMAC, q, server)
             let elapsed = Date().timeIntervalSince(start)
-            report(.server, "; answer from \(server) (TCP) in \(Int(elapsed * 1000)) ms, \(bytes.count) bytes\n" + reply.text())
-            return DNSResponse(message: reply, question: q, server: server, elapsed: elapsed, overTCP: true, size: bytes.count)
+            report(.server, "; answer from \(server) (\(transport)) in \(Int(elapsed * 1000)) ms, \(bytes.count) bytes\n" + reply.text())
+            return DNSResponse(message: reply, question: q, server: server, elapsed: elapsed, overTCP: true, size: bytes.count,
+                               overTLS: transport == "TLS")
         }
     }
 

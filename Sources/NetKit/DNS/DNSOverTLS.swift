@@ -52,26 +52,12 @@ extension DNSClient {
         report(.client, "; query to \(server) (TLS)\n" + msg.text())
         do { try conn.send([UInt8(wire.count >> 8), UInt8(wire.count & 0xFF)] + wire, timeout: options.timeout) }
         catch let e as SocketError { throw DNSClient.dnsError(e, server) }
-        while true {
-            guard let head = try timeoutNamed(q, server, { try readExactly(conn, 2, deadline: deadline, server: server) }) else {
-                throw DNSError(.io, "\(server) closed the TLS connection without answering \(q.name) \(q.type)")
-            }
-            let length = Int(head[0]) << 8 | Int(head[1])
-            guard let bytes = try timeoutNamed(q, server, { try readExactly(conn, length, deadline: deadline, server: server) }) else {
+        return try awaitStreamAnswer(msg, q, server: server, transport: "TLS", tsig: options.tsig, requestMAC: requestMAC, start: start) {
+            guard let head = try readExactly(conn, 2, deadline: deadline, server: server) else { return nil }
+            guard let bytes = try readExactly(conn, Int(head[0]) << 8 | Int(head[1]), deadline: deadline, server: server) else {
                 throw DNSError.malformed("TLS stream from \(server) closed in the middle of a message")
             }
-            let reply: DNSMessage
-            do { reply = try DNSMessage(decoding: bytes) } catch let e as DNSError {
-                throw DNSError(.malformed, "\(e.message) (answer from \(server) to \(q.name) \(q.type))")
-            }
-            guard reply.id == msg.id, matches(reply, q) else {
-                report(.note, "; dropped a TLS message from \(server) that does not match the question")
-                continue
-            }
-            try checkSignature(bytes, options.tsig, requestMAC, q, server)
-            let elapsed = Date().timeIntervalSince(start)
-            report(.server, "; answer from \(server) (TLS) in \(Int(elapsed * 1000)) ms, \(bytes.count) bytes\n" + reply.text())
-            return DNSResponse(message: reply, question: q, server: server, elapsed: elapsed, overTCP: true, size: bytes.count, overTLS: true)
+            return bytes
         }
     }
 
