@@ -423,7 +423,7 @@ enum CoreBuiltins {
     }
 
     static func registerTrace(_ r: Interpreter) {
-        r.namespace("trace", summary: "Shows each protocol step as it happens (C:/S: lines, DNS sections, HTTP heads, socket bytes).")
+        r.namespace("trace", summary: "Shows each protocol step as it happens (C:/S: lines, DNS sections, HTTP heads, socket bytes); trace show, trace diagram (a sequence chart) and trace explain (what each step means) replay them.")
         r.register("trace", min: 0, max: 0, usage: "trace", summary: "Whether tracing is on. `trace on` / `trace off` switch it.",
                    example: "trace on") { a in .bool(a.interp.transcript.isLive) }
         r.register("trace.on", min: 0, max: 0, usage: "trace on", summary: "Shows every protocol step live on standard error, secrets masked.",

@@ -243,7 +243,7 @@ enum SocketBuiltins {
             return .native(ConnectionValue(try sock { try l.listener.accept(timeout: t, cancel: socketCancel) }))
         }
 
-        r.namespace("serve", summary: "Servers, stopped by Ctrl-C, `stop`, count: or duration: — serve tcp (a handler in the language per client), serve echo (built in, many clients at once).")
+        r.namespace("serve", summary: "Servers, stopped by Ctrl-C, `stop`, count: or duration: — serve tcp (a handler in the language per client, clients at once), serve echo (built in, many clients at once), serve http (static files and routes in the language).")
         r.register("serve.tcp", min: 2, max: 2, options: ["count", "duration", "backlog", "concurrency"],
                    usage: "serve tcp \"HOST:PORT\" HANDLER [concurrency: 100] [count: N] [duration: SECONDS] [backlog: 128]",
                    summary: "Accepts clients and runs HANDLER(conn) for each, up to concurrency: clients at once (each on its own thread; one runs language code at a time and gives way while it waits on the network or sleeps, like Python's ThreadingTCPServer); concurrency: 1 serves one client after another on the interpreter. The connection is closed when the handler returns; a handler error is logged and the server goes on. Stops on Ctrl-C, `stop` in a handler, after count: clients or duration: seconds, then waits for the handlers still running. Returns the number of clients served.",

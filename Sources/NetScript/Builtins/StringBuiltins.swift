@@ -223,9 +223,10 @@ enum HelpBuiltins {
         if line.count > 1 { lines.append(line) }
         lines.append("")
         lines.append("Namespaces (help NAME lists their commands):")
+        let width = max(10, spaces.map(\.count).max() ?? 0)
         for n in spaces.sorted() {
             if case .function(let ns as Namespace)? = interp.registry[n] {
-                lines.append("  " + n.padding(toLength: 10, withPad: " ", startingAt: 0) + " " + ns.summary)
+                lines.append("  " + n.padding(toLength: width, withPad: " ", startingAt: 0) + " " + ns.summary)
             }
         }
         return lines.joined(separator: "\n") + "\n"
