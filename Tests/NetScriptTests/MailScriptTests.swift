@@ -48,17 +48,17 @@ final class MailScriptTests: XCTestCase {
     }
 
     /// Starts the aiosmtpd peer; returns its port and the directory it saves messages into.
-    func startPeer(_ extra: [String] = []) throws -> (port: Int, dir: URL) {
+    func startPeer(_ extra: [String] = [], host: String = "127.0.0.1") throws -> (port: Int, dir: URL) {
         let py = try requirePython()
         let port = try freePort(), dir = try tempDir()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: py)
-        p.arguments = [Self.peersDir.appendingPathComponent("smtp_peer.py").path, "--port", "\(port)", "--dir", dir.path] + extra
+        p.arguments = [Self.peersDir.appendingPathComponent("smtp_peer.py").path, "--port", "\(port)", "--host", host, "--dir", dir.path] + extra
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
         peers.append(p)
-        waitForPort(port)
+        waitForPort(port, host: host)
         return (port, dir)
     }
 
@@ -169,6 +169,22 @@ final class MailScriptTests: XCTestCase {
         let r2 = try run("x = mail from: \"a@example.test\" to: [\"ok@example.test\", \"bad@example.test\"] body: \"y\" server: \"127.0.0.1:\(port)\" tls: \"none\"\nprint (keys x) x[\"bad@example.test\"].code")
         XCTAssertEqual(r2.stdout, "[\"bad@example.test\"] 550\n", r2.stderr)
         XCTAssertEqual(try saved(dir).count, 1)
+    }
+
+    /// The same over IPv6 loopback: `mail` and a session to `[::1]:PORT`.
+    func testOverIPv6Loopback() throws {
+        let (port, dir) = try startPeer(host: "::1")
+        let r = try run("""
+            print (mail from: "a@example.test" to: ["b@example.test"] subject: "v6" body: "over ::1" server: "[::1]:\(port)" tls: "none")
+            s = smtp.connect "[::1]:\(port)"
+            smtp.ehlo s
+            print s.does_esmtp
+            smtp.quit s
+            """)
+        XCTAssertEqual(r.stdout, "{}\ntrue\n", r.stderr)
+        let got = try saved(dir)
+        XCTAssertEqual(got.count, 1)
+        XCTAssertEqual(got.first?.envelope["rcpt_tos"] as? [String], ["b@example.test"], "\(got.first?.envelope ?? [:])")
     }
 
     func testRefusedSenderAndRefusedMessage() throws {
