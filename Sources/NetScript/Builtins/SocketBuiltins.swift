@@ -315,8 +315,8 @@ enum SocketBuiltins {
             activeInterpreterLock = lock
             var interrupted = false
             defer {
-                // Every handler finishes before the lock goes. After Ctrl-C the flag is raised
-                // again while they run down: each interrupted wait clears it as it reports it.
+                // Every handler finishes before the lock goes (after `stop`, count: or duration:,
+                // the ones still running end by themselves; after Ctrl-C, see below).
                 while running.active > 0 {
                     if interrupted { interruptFlag.store(true, ordering: .relaxed) }
                     _ = blockingCall { usleep(2_000) }
@@ -350,6 +350,8 @@ enum SocketBuiltins {
             }
             if interrupted {
                 // Wait here (not in defer) so the error is raised once every handler is done.
+                // The flag stays raised meanwhile (Interpreter.interrupted() leaves it while a
+                // lock is active), so every handler's wait sees the Ctrl-C; then it is cleared.
                 while running.active > 0 {
                     interruptFlag.store(true, ordering: .relaxed)
                     _ = blockingCall { usleep(2_000) }
