@@ -19,12 +19,7 @@ final class FTPScriptTests: XCTestCase {
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
     }
     override func tearDown() {
-        if let p = server, p.isRunning {
-            p.terminate()
-            let deadline = Date().addingTimeInterval(3)
-            while p.isRunning && Date() < deadline { usleep(10_000) }
-            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-        }
+        if let server { stopProcesses([server]) }
         if let dir { try? FileManager.default.removeItem(at: dir) }
         if let work { try? FileManager.default.removeItem(at: work) }
     }

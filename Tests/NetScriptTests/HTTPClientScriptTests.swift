@@ -46,12 +46,7 @@ final class HTTPClientScriptTests: XCTestCase {
     }
 
     override func tearDown() {
-        for p in peers where p.isRunning {
-            p.terminate()
-            let deadline = Date().addingTimeInterval(3)
-            while p.isRunning && Date() < deadline { usleep(10_000) }
-            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-        }
+        stopProcesses(peers)
         peers = []
         if let dir { try? FileManager.default.removeItem(at: dir) }
     }

@@ -35,12 +35,7 @@ final class HTTPServerScriptTests: XCTestCase {
     }
 
     override func tearDown() {
-        for p in servers where p.isRunning {
-            p.terminate()
-            let deadline = Date().addingTimeInterval(3)
-            while p.isRunning && Date() < deadline { usleep(10_000) }
-            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-        }
+        stopProcesses(servers)
         servers = []
         if let site { try? FileManager.default.removeItem(at: site.deletingLastPathComponent()) }
     }

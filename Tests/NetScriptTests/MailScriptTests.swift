@@ -18,12 +18,7 @@ final class MailScriptTests: XCTestCase {
     override func setUpWithError() throws { exe = try NetScriptBinary.path() }
     override func tearDown() {
         if let conf = postfixConf { _ = try? runProcess("/usr/sbin/postfix", ["-c", conf, "stop"], timeout: 20) }
-        for p in peers where p.isRunning {
-            p.terminate()
-            let deadline = Date().addingTimeInterval(3)
-            while p.isRunning && Date() < deadline { usleep(10_000) }
-            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-        }
+        stopProcesses(peers)
         peers = []
         for d in dirs { try? FileManager.default.removeItem(at: d) }
     }

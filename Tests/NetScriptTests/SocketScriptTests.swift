@@ -9,12 +9,7 @@ final class SocketScriptTests: XCTestCase {
     var peers: [Process] = []
     override func setUpWithError() throws { exe = try NetScriptBinary.path() }
     override func tearDown() {
-        for p in peers where p.isRunning {
-            p.terminate()
-            let deadline = Date().addingTimeInterval(3)
-            while p.isRunning && Date() < deadline { usleep(10_000) }
-            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-        }
+        stopProcesses(peers)
         peers = []
     }
 

@@ -104,6 +104,16 @@ extension XCTestCase {
         XCTFail("nothing listens on \(address)")
     }
 
+    /// Stops processes a test started: TERM, then KILL if one is still running after 3 s.
+    func stopProcesses(_ processes: [Process]) {
+        for p in processes where p.isRunning {
+            p.terminate()
+            let deadline = Date().addingTimeInterval(3)
+            while p.isRunning && Date() < deadline { usleep(10_000) }
+            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        }
+    }
+
     /// The real Python interpreter (not a version-manager shim); XCTSkip without one.
     func python() throws -> String {
         let r = try runProcess("/usr/bin/env", ["python3", "-c", "import sys; print(sys.executable)"])
