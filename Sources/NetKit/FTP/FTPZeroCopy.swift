@@ -57,15 +57,9 @@ enum FTPZeroCopy {
             if n == 0 { return total }
             let e = errno
             if e == EINVAL && total == 0 { return nil }
-            if e == EAGAIN || e == EWOULDBLOCK || e == EINTR {
-                if cancel?() == true { throw FTPError(.interrupted, "\(what): interrupted", partialBytes: total) }
-                if Date().timeIntervalSince(idleSince) >= idle {
-                    throw FTPError(.timeout, "\(what): no data for \(Transcript.seconds(idle)) on the data connection from \(peer)", partialBytes: total)
-                }
-                continue
-            }
-            let se = SocketError.fromErrno(e, op: "\(what): reading the data connection from", address: peer)
-            throw FTPError(FTPError.Kind(rawValue: se.kind.rawValue) ?? .io, se.message, partialBytes: total)
+            try stalled(e, total: total, idleSince: idleSince, idle: idle, cancel: cancel, what: what,
+                        idleText: "no data for \(Transcript.seconds(idle)) on the data connection from \(peer)",
+                        op: "\(what): reading the data connection from", peer: peer)
         }
     }
 
@@ -93,15 +87,23 @@ enum FTPZeroCopy {
             if n == 0 { return total }
             let e = errno
             if (e == EINVAL || e == ENOSYS) && total == 0 { return nil }
-            if e == EAGAIN || e == EWOULDBLOCK || e == EINTR {
-                if cancel?() == true { throw FTPError(.interrupted, "\(what): interrupted", partialBytes: total) }
-                if Date().timeIntervalSince(idleSince) >= idle {
-                    throw FTPError(.timeout, "\(what): the server took no data for \(Transcript.seconds(idle))", partialBytes: total)
-                }
-                continue
-            }
-            let se = SocketError.fromErrno(e, op: "\(what): writing the data connection to", address: peer)
-            throw FTPError(FTPError.Kind(rawValue: se.kind.rawValue) ?? .io, se.message, partialBytes: total)
+            try stalled(e, total: total, idleSince: idleSince, idle: idle, cancel: cancel, what: what,
+                        idleText: "the server took no data for \(Transcript.seconds(idle))",
+                        op: "\(what): writing the data connection to", peer: peer)
         }
+    }
+
+    /// After a splice or sendfile that moved nothing and failed with `e`: returns to try again
+    /// when the socket was not ready or a signal came, and throws when Ctrl-C was pressed, the
+    /// data connection has been idle for `idle` seconds, or the socket failed.
+    static func stalled(_ e: Int32, total: Int64, idleSince: Date, idle: TimeInterval, cancel: CancelCheck?,
+                        what: String, idleText: String, op: String, peer: String) throws {
+        if e == EAGAIN || e == EWOULDBLOCK || e == EINTR {
+            if cancel?() == true { throw FTPError(.interrupted, "\(what): interrupted", partialBytes: total) }
+            if Date().timeIntervalSince(idleSince) >= idle { throw FTPError(.timeout, "\(what): \(idleText)", partialBytes: total) }
+            return
+        }
+        let se = SocketError.fromErrno(e, op: op, address: peer)
+        throw FTPError(FTPError.Kind(rawValue: se.kind.rawValue) ?? .io, se.message, partialBytes: total)
     }
 }
