@@ -9,7 +9,7 @@ final class DNSResolverTests: XCTestCase {
     nonisolated(unsafe) static var nsd: LabServer?
     nonisolated(unsafe) static var unbound: LabServer?
     nonisolated(unsafe) static var tlsPort: UInt16 = 0
-    nonisolated(unsafe) static var skipReason: String?
+    nonisolated(unsafe) static var startError: Error?
 
     override class func setUp() {
         super.setUp()
@@ -17,11 +17,11 @@ final class DNSResolverTests: XCTestCase {
             let n = try LabServer("nsd", binary: "/usr/sbin/nsd", portVariable: "NSD_PORT", probeZone: "example.test")
             nsd = n
             var tls: UInt16 = 0
-            repeat { tls = UInt16.random(in: 20000...60000) } while tls == n.port
+            repeat { tls = LabServer.freePort() } while tls == n.port
             tlsPort = tls
             unbound = try LabServer("unbound", binary: "/usr/sbin/unbound", portVariable: "UNBOUND_PORT", probeZone: "example.test",
                                     environment: ["NSD_PORT": String(n.port), "UNBOUND_TLS_PORT": String(tls)])
-        } catch { skipReason = "\(error)" }
+        } catch { startError = error }
     }
 
     override class func tearDown() {
@@ -31,7 +31,7 @@ final class DNSResolverTests: XCTestCase {
     }
 
     func peers() throws -> (udp: DNSServer, tls: DNSServer, ca: String) {
-        if let why = Self.skipReason { throw XCTSkip(why) }
+        if let e = Self.startError { throw e }
         let u = Self.unbound!
         let local = try IPAddress("127.0.0.1")
         return (DNSServer(address: local, port: u.port), DNSServer(address: local, port: Self.tlsPort),

@@ -8,45 +8,86 @@ import NetKit
 /// once it answers `probeZone` SOA at `probeAddress`; stopped by PID.
 final class LabServer {
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let process = Process()
+    let process: Process
     let port: UInt16
     let dir: URL
 
+    /// A lab server that would not start: the test fails (only a missing binary is a skip).
+    struct StartFailure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Starts the server on a port free for UDP and TCP right now; if it exits at once (the port
+    /// was taken meanwhile), tries again on another, three times at most. Its output goes to
+    /// `DIR/server.log`, quoted when it fails.
     init(_ name: String, binary: String, portVariable: String, probeAddress: String = "127.0.0.1", probeZone: String,
          environment extra: [String: String] = [:]) throws {
         guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("\(binary) is not installed") }
-        port = UInt16.random(in: 20000...60000)
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-script-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", "source scripts/lab.d/\(name).sh && lab_start"]
-        process.currentDirectoryURL = LabServer.repoRoot
-        var env = ProcessInfo.processInfo.environment
-        env["LAB_DIR"] = dir.path
-        env[portVariable] = String(port)
-        env.merge(extra) { $1 }
-        process.environment = env
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let log = dir.appendingPathComponent("server.log")
         var o = DNSQueryOptions()
         o.timeout = 0.2; o.retries = 0
-        let server = DNSServer(address: try IPAddress(probeAddress), port: port)
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline, process.isRunning {
-            if let r = try? DNSClient().query(try DNSName(probeZone), .SOA, server: server, options: o), !r.message.answers.isEmpty { return }
-            usleep(50_000)
+        var lastLog = ""
+        for _ in 0..<3 {
+            let port = LabServer.freePort()
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/bash")
+            p.arguments = ["-c", "source scripts/lab.d/\(name).sh && lab_start"]
+            p.currentDirectoryURL = LabServer.repoRoot
+            var env = ProcessInfo.processInfo.environment
+            env["LAB_DIR"] = dir.path
+            env[portVariable] = String(port)
+            env.merge(extra) { $1 }
+            p.environment = env
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            let h = try FileHandle(forWritingTo: log)
+            p.standardOutput = h
+            p.standardError = h
+            try p.run()
+            let server = DNSServer(address: try IPAddress(probeAddress), port: port)
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline, p.isRunning {
+                if let r = try? DNSClient().query(try DNSName(probeZone), .SOA, server: server, options: o), !r.message.answers.isEmpty {
+                    process = p
+                    self.port = port
+                    return
+                }
+                usleep(50_000)
+            }
+            let running = p.isRunning
+            LabServer.end(p)
+            lastLog = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if running { break }        // it ran but never answered: another port will not help
         }
-        stop()
-        throw XCTSkip("\(name) did not start on port \(port)")
+        try? FileManager.default.removeItem(at: dir)
+        throw StartFailure(description: "\(name) did not start: \(lastLog.suffix(2000))")
+    }
+
+    /// A port that was free for UDP and TCP on 127.0.0.1 a moment ago.
+    static func freePort() -> UInt16 {
+        for _ in 0..<50 {
+            let port = UInt16.random(in: 20000...60000)
+            guard let tcp = try? Listener.listen("127.0.0.1:\(port)") else { continue }
+            tcp.close()
+            guard let udp = try? DatagramSocket.open(bind: "127.0.0.1:\(port)") else { continue }
+            udp.close()
+            return port
+        }
+        return UInt16.random(in: 20000...60000)
+    }
+
+    static func end(_ p: Process) {
+        if p.isRunning {
+            p.terminate()
+            let deadline = Date().addingTimeInterval(5)
+            while p.isRunning && Date() < deadline { usleep(10_000) }
+            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        }
     }
 
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            let deadline = Date().addingTimeInterval(5)
-            while process.isRunning && Date() < deadline { usleep(10_000) }
-        }
+        LabServer.end(process)
         try? FileManager.default.removeItem(at: dir)
     }
 }
@@ -56,13 +97,13 @@ final class LabServer {
 /// for updates, IXFR and traces).
 final class DNSScriptTests: XCTestCase {
     nonisolated(unsafe) static var nsd: LabServer?
-    nonisolated(unsafe) static var skipReason: String?
+    nonisolated(unsafe) static var startError: Error?
     static var port: UInt16 { nsd?.port ?? 0 }
 
     override class func setUp() {
         super.setUp()
         do { nsd = try LabServer("nsd", binary: "/usr/sbin/nsd", portVariable: "NSD_PORT", probeZone: "example.test") } catch {
-            skipReason = "\(error)"
+            startError = error
         }
     }
 
@@ -74,7 +115,7 @@ final class DNSScriptTests: XCTestCase {
     var srv: String { "127.0.0.1:\(Self.port)" }
 
     func run(_ program: String, _ extra: [String] = []) throws -> RunResult {
-        if let why = Self.skipReason { throw XCTSkip(why) }
+        if let e = Self.startError { throw e }
         return try runProcess(try NetScriptBinary.path(), extra + ["-e", program], timeout: 30)
     }
 
