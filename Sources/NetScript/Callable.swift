@@ -80,6 +80,22 @@ public struct Args {
         }
     }
     public func optionBool(_ name: String) -> Bool? { option(name).map { $0.isTruthy } }
+
+    /// How long "no limit" is: finite (about 31 years), so every deadline NetKit computes from
+    /// it stays in range, and Ctrl-C still ends the wait.
+    public static let noTimeLimit: Double = 1e9
+
+    /// The `timeout:` option in seconds: a positive number up to `max`, or `nil` to wait
+    /// without limit (as Python's sockets do with `settimeout(None)`); `fallback` when absent.
+    public func timeout(_ fallback: Double, max: Double = .infinity) throws -> Double {
+        guard let v = option("timeout") else { return fallback }
+        if case .nil = v { return Args.noTimeLimit }
+        guard let t = try optionNumber("timeout"), t > 0, t.isFinite, t <= max else {
+            let range = max.isFinite ? "between 0 and \(Int(max)) seconds" : "a positive number of seconds"
+            throw Diagnostic.value("\(callee): timeout: must be \(range), or nil for no limit")
+        }
+        return t
+    }
 }
 
 /// A builtin command: its implementation, how many arguments it takes, which options, and

@@ -213,9 +213,9 @@ final class SocketScriptTests: XCTestCase {
     final class Background: @unchecked Sendable {
         private let done = DispatchSemaphore(value: 0)
         private var result: RunResult?
-        init(_ exe: String, _ args: [String], timeout: Double) {
+        init(_ exe: String, _ args: [String], cwd: URL? = nil, timeout: Double) {
             Thread.detachNewThread { [self] in
-                result = try? runProcess(exe, args, timeout: timeout)
+                result = try? runProcess(exe, args, cwd: cwd, timeout: timeout)
                 done.signal()
             }
         }
@@ -401,6 +401,41 @@ final class SocketScriptTests: XCTestCase {
         kill(p.processIdentifier, SIGINT)
         while p.isRunning && Date().timeIntervalSince(sent) < 5 { usleep(10_000) }
         XCTAssertFalse(p.isRunning, "Ctrl-C did not stop the blocked receive")
+        if !p.isRunning { XCTAssertEqual(p.terminationStatus, 130) }
+    }
+
+    /// `accept` waits without limit by default (as Python's does), so an idle server loop does
+    /// not die; `timeout: nil` means no limit on every wait; Ctrl-C still ends the wait.
+    func testAcceptWaitsWithoutLimitAndTimeoutNilIsNoLimit() throws {
+        let port = try freePort()
+        let server = inBackground(["-e", """
+        l = listen "127.0.0.1:\(port)"
+        c = accept l
+        print (recv.line c timeout: nil)
+        send c "bye\\n" timeout: nil
+        close c
+        """], timeout: 30)
+        waitForPortOnce(port)
+        usleep(1_500_000)   // the server sits idle in accept before the client comes
+        let client = try ns("""
+        c = connect "127.0.0.1:\(port)" timeout: nil
+        send c "late\\n"
+        print (recv.line c timeout: nil)
+        """)
+        XCTAssertEqual(client.stdout, "bye\n", client.stderr)
+        let r = server.wait(20)
+        XCTAssertEqual(r?.stdout, "late\n", r?.stderr ?? "server did not finish")
+        XCTAssertEqual(r?.status, 0)
+        // Every wait takes timeout: nil, and a bad value says that nil is allowed.
+        let bad = try ns("l = listen \"127.0.0.1:0\"; accept l timeout: -1")
+        XCTAssertTrue(bad.stderr.contains("error[value]: accept: timeout: must be a positive number of seconds, or nil for no limit"), bad.stderr)
+        // Ctrl-C ends an accept that has no limit.
+        let p = try start(exe, ["-e", "l = listen \"127.0.0.1:\(try freePort())\"\naccept l"])
+        usleep(700_000)
+        let sent = Date()
+        kill(p.processIdentifier, SIGINT)
+        while p.isRunning && Date().timeIntervalSince(sent) < 5 { usleep(10_000) }
+        XCTAssertFalse(p.isRunning, "Ctrl-C did not stop accept")
         if !p.isRunning { XCTAssertEqual(p.terminationStatus, 130) }
     }
 

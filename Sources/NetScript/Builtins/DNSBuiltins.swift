@@ -41,10 +41,7 @@ enum DNSBuiltins {
 
     static func options(_ a: Args) throws -> DNSQueryOptions {
         var o = DNSQueryOptions()
-        if let t = try a.optionNumber("timeout") {
-            guard t > 0, t <= 3600 else { throw Diagnostic.value("\(a.callee): timeout: must be between 0 and 3600 seconds") }
-            o.timeout = t
-        }
+        if a.option("timeout") != nil { o.timeout = try a.timeout(o.timeout, max: 3600) }
         if let r = try a.optionNumber("retries") {
             guard r >= 0, r <= 20 else { throw Diagnostic.value("\(a.callee): retries: must be between 0 and 20") }
             o.retries = Int(r)

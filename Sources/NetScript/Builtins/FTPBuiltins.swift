@@ -83,10 +83,7 @@ enum FTPBuiltins {
             case let v?: throw Diagnostic.value("ftp.open: tls: must be \"explicit\", \"implicit\" or false, not \(Value.repr(v))")
             }
             o.tlsOptions = TLSOptions(verify: a.optionBool("verify") ?? true, caFile: try a.optionString("ca"), serverName: try a.optionString("sni"))
-            if let t = try a.optionNumber("timeout") {
-                guard t > 0, t <= 86400 else { throw Diagnostic.value("ftp.open: timeout: must be a positive number of seconds") }
-                o.timeout = t
-            }
+            if a.option("timeout") != nil { o.timeout = try a.timeout(o.timeout, max: 86400) }
             if let p = a.optionBool("passive") { o.passive = p }
             if let t = a.optionBool("trust_pasv") { o.trustPasv = t }
             let user = try a.optionString("user") ?? "anonymous"

@@ -143,8 +143,8 @@ enum HTTPBuiltins {
         }
         var s = HTTPRequestSpec(method: method, url: url, headers: headers, body: body)
         if let t = option(a, "timeout", session) {
-            let n = try number(t, "\(callee): timeout:")
-            guard n > 0, n <= 86400 else { throw Diagnostic.value("\(callee): timeout: must be between 0 and 86400 seconds") }
+            let n = t == .nil ? Args.noTimeLimit : try number(t, "\(callee): timeout:")
+            guard n > 0, n <= 86400 || n == Args.noTimeLimit else { throw Diagnostic.value("\(callee): timeout: must be between 0 and 86400 seconds, or nil for no limit") }
             s.timeout = n
         }
         if let r = option(a, "redirects", session) {
