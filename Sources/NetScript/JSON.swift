@@ -53,6 +53,7 @@ enum JSON {
         case .function(let f): throw Diagnostic.value("json: a function (\(f.name)) has no JSON form")
         case .native(let n):
             if let j = n.jsonValue { try write(j, into: &out, indent: indent, level: level, depth: depth + 1) }
+            else if let pairs = try n.entryPairs() { try write(.map(pairs), into: &out, indent: indent, level: level, depth: depth + 1) }
             else { out += quote(n.description) }
         }
     }

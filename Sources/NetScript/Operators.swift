@@ -199,6 +199,9 @@ enum Ops {
             }
         case .native(let n):
             if let r = try n.contains(item) { return r }
+            // A record's field names are in it (`"answer" in resp`); a sequence also holds its items.
+            if case .string(let k) = item, let names = n.entryNames, names.contains(k) { return true }
+            if n.makeIterator() == nil, n.entryNames != nil { return false }
             if let next = n.makeIterator() {
                 while let x = try next() { if x == item { return true } }
                 return false

@@ -169,8 +169,24 @@ open class NativeObject {
     open func contains(_ value: Value) throws -> Bool? { nil }
     /// Rows for the REPL's table view: column names and cell values.
     open var tableRows: (columns: [String], rows: [[Value]])? { nil }
-    /// The value as JSON-compatible data, for `json`.
+    /// The value as JSON-compatible data, for `json`; nil: its entries as a JSON object when
+    /// it has entries, else its text.
     open var jsonValue: Value? { nil }
+    /// The names under which the value reads as a map (`keys`, `values`, `items`,
+    /// `for k, v in`, `x["name"]`, `"name" in x`, `json`): its data fields by default; nil when
+    /// it is not map-like. Values whose fields include commands (sessions) list only the data.
+    open var entryNames: [String]? { let f = fieldNames; return f.isEmpty ? nil : f }
+    /// The value of one entry, nil when it has none. Reading every entry (`values`, `items`,
+    /// `json`) must not fail on one that does not apply: such an entry reads as nil.
+    open func entry(_ name: String) throws -> Value? { try field(name) }
+}
+
+extension NativeObject {
+    /// The entries as ordered (name, value) pairs, for `items`, `values` and `json`.
+    public func entryPairs() throws -> [(String, Value)]? {
+        guard let names = entryNames else { return nil }
+        return try names.map { ($0, try entry($0) ?? .nil) }
+    }
 }
 
 /// A lazy integer range, so `for i in range 1 10000001` allocates nothing per step.

@@ -169,6 +169,25 @@ final class DNSScriptTests: XCTestCase {
         """, r.stderr)
     }
 
+    /// DNS responses and records read like maps too.
+    func testResponsesAndRecordsReadLikeMaps() throws {
+        let r = try run("""
+        resp = dns "MX" "example.test" server: "\(srv)"
+        print (keys resp)[0] resp["rcode"] ("answer" in resp) (len (items resp))
+        for k, v in resp { if k == "rcode" { print "rcode is" v } }
+        mx = resp.answer[0]
+        print (keys mx) mx["type"] ("exchange" in mx)
+        print (json.parse (json mx)).type
+        """)
+        XCTAssertEqual(r.stdout, """
+        rcode NOERROR true 14
+        rcode is NOERROR
+        ["name", "ttl", "type", "class", "data", "preference", "exchange"] MX true
+        MX
+
+        """, r.stderr)
+    }
+
     func testPrintsLikeDigAndTraces() throws {
         let r = try run("trace on\nprint (dns \"MX\" \"example.test\" server: \"\(srv)\" rd: false)")
         XCTAssertTrue(r.stdout.contains(";; ANSWER SECTION:\nexample.test.\t\t3600\tIN\tMX\t10 mail.example.test.\n"), r.stdout)

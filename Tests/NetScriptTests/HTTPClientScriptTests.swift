@@ -139,6 +139,35 @@ final class HTTPClientScriptTests: XCTestCase {
             """.replacingOccurrences(of: "\("http://127.0.0.1:\(port)")", with: "http://127.0.0.1:\(port)"))
     }
 
+    /// Headers and responses read like maps: keys, values, items, for k, v in, in, [name], json.
+    func testHeadersAndResponsesReadLikeMaps() throws {
+        try check("""
+            r = http.get "{N}/hello.txt"
+            h = r.headers
+            c = len h
+            print (c > 3) (c == len (keys h)) (c == len (values h)) (c == len (items h))
+            print ("Content-Type" in (keys h)) h["Content-Type"] ("text/plain" in (values h))
+            n = 0
+            for k, v in h { if k == "Content-Type" { print "pair" k v }; n += 1 }
+            print (n == c)
+            j = json.parse (json h)
+            print (len j == c) j["Content-Type"] r["status_code"] r["headers"]["content-type"]
+            print ("status_code" in r) ("json" in (keys r)) (items r)[0]
+            for k, v in r { if k == "json" { print "json of a text body:" v } }
+            print (json.parse (json r)).status_code
+            """, """
+            true true true true
+            true text/plain true
+            pair Content-Type text/plain
+            true
+            true text/plain 200 text/plain
+            true true ["status_code", 200]
+            json of a text body: nil
+            200
+
+            """)
+    }
+
     func testAuthRedirectsAndCheck() throws {
         try check("""
             print (http.get "{E}/basic" auth: ["user", "pass"]).text (http.get "{E}/basic").status_code

@@ -41,7 +41,9 @@ enum CoreBuiltins {
             case .bytes(let b): return .int(b.count)
             case .list(let l): return .int(l.count)
             case .map(let m): return .int(m.dict.count)
-            case .native(let n): if let c = n.count { return .int(c) }
+            case .native(let n):
+                if let c = n.count { return .int(c) }
+                if let names = n.entryNames { return .int(names.count) }
             default: break
             }
             throw Diagnostic.type("len: \(a[0].typeName.withArticle) has no length")
@@ -157,6 +159,10 @@ enum CoreBuiltins {
         }
     }
 
+    static func notMapLike(_ name: String, _ v: Value) -> Diagnostic {
+        Diagnostic.type("\(name): needs a map or a record, not \(v.typeName.withArticle)")
+    }
+
     static func registerCollections(_ r: Interpreter) {
         r.register("range", min: 1, max: 3, usage: "range [START] STOP [STEP]", summary: "The ints from START (default 0) up to but not including STOP; lazy, so huge ranges cost nothing.",
                    example: "for i in range 1 4 { print i }   # 1 2 3") { a in
@@ -170,20 +176,20 @@ enum CoreBuiltins {
                    example: "list (range 3)           # [0, 1, 2]") { a in
             a.count == 0 ? .list([]) : .list(try a.interp.iterateToArray(a[0], what: "list"))
         }
-        r.register("keys", min: 1, max: 1, usage: "keys MAP", summary: "A map's keys, in insertion order.", example: "keys {a: 1, b: 2}        # [\"a\", \"b\"]") { a in
-            switch a[0] {
-            case .map(let m): return .list(Array(m.dict.keys))
-            case .native(let n): return .list(n.fieldNames.map { .string($0) })
-            default: throw Diagnostic.type("keys: needs a map, not \(a[0].typeName.withArticle)")
-            }
+        r.register("keys", min: 1, max: 1, usage: "keys MAP", summary: "A map's keys, in insertion order; for a record (headers, a response, a DNS record, an error…) its field names.", example: "keys {a: 1, b: 2}        # [\"a\", \"b\"]") { a in
+            if case .map(let m) = a[0] { return .list(Array(m.dict.keys)) }
+            guard case .native(let n) = a[0], let names = n.entryNames else { throw notMapLike("keys", a[0]) }
+            return .list(names.map { .string($0) })
         }
-        r.register("values", min: 1, max: 1, usage: "values MAP", summary: "A map's values, in insertion order.", example: "values {a: 1, b: 2}      # [1, 2]") { a in
-            guard case .map(let m) = a[0] else { throw Diagnostic.type("values: needs a map, not \(a[0].typeName.withArticle)") }
-            return .list(Array(m.dict.values))
+        r.register("values", min: 1, max: 1, usage: "values MAP", summary: "A map's values, in insertion order; for a record its fields' values.", example: "values {a: 1, b: 2}      # [1, 2]") { a in
+            if case .map(let m) = a[0] { return .list(Array(m.dict.values)) }
+            guard case .native(let n) = a[0], let pairs = try n.entryPairs() else { throw notMapLike("values", a[0]) }
+            return .list(pairs.map { $0.1 })
         }
-        r.register("items", min: 1, max: 1, usage: "items MAP", summary: "A map's [key, value] pairs, in order.", example: "for k, v in items m { print k v }") { a in
-            guard case .map(let m) = a[0] else { throw Diagnostic.type("items: needs a map, not \(a[0].typeName.withArticle)") }
-            return .list(m.dict.map { .list([$0.key, $0.value]) })
+        r.register("items", min: 1, max: 1, usage: "items MAP", summary: "A map's [key, value] pairs, in order; for a record its [field, value] pairs.", example: "for k, v in items m { print k v }") { a in
+            if case .map(let m) = a[0] { return .list(m.dict.map { .list([$0.key, $0.value]) }) }
+            guard case .native(let n) = a[0], let pairs = try n.entryPairs() else { throw notMapLike("items", a[0]) }
+            return .list(pairs.map { .list([.string($0.0), $0.1]) })
         }
         r.register("fields", min: 1, max: 1, usage: "fields VALUE", summary: "The field names of a native value (or a map's keys): what you can write after a dot.",
                    example: "fields (cidr \"10.0.0.0/8\")") { a in

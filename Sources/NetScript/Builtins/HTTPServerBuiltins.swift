@@ -99,7 +99,7 @@ enum HTTPServerBuiltins {
         let quiet = a.optionBool("quiet") == true
         config.accessLog = !quiet
         let maxRequests = try a.optionNumber("requests").map { Int($0) }
-        let end = try a.optionNumber("timeout").map { Date().addingTimeInterval($0) } ?? .distantFuture
+        let end = a.option("timeout") == nil ? Date.distantFuture : Date().addingTimeInterval(try a.timeout(0))
         let address = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]:\(port)" : "\(host):\(port)"
 
         let server = try sock { try HTTPServer.start(address, config: config, cancel: socketCancel) }
@@ -280,6 +280,15 @@ final class HTTPServerRequestValue: NativeObject {
         case "client_port": return .int(req.clientPort)
         default: return nil
         }
+    }
+
+    /// `json` reads as nil in `items`/`values` when the body is not JSON (and the answer is
+    /// not turned into a 400 for it: only reading `req.json` itself does that).
+    override func entry(_ name: String) throws -> Value? {
+        guard name == "json" else { return try field(name) }
+        let saved = badJSON
+        defer { badJSON = saved }
+        return (try? field(name)) ?? .nil
     }
 
     /// `+` as space and percent-escapes decoded (form and query encoding).

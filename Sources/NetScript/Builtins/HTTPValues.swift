@@ -35,6 +35,8 @@ final class HTTPHeadersValue: NativeObject {
         guard case .string(let k) = value else { return false }
         return get(k) != nil
     }
+    override var entryNames: [String]? { names }
+    override func entry(_ name: String) throws -> Value? { get(name).map { .string($0) } }
     override func makeIterator() -> (() throws -> Value?)? {
         var it = names.makeIterator()
         return { it.next().map { .string($0) } }
@@ -104,6 +106,12 @@ final class HTTPResponseValue: NativeObject {
         }
     }
 
+    /// `json` reads as nil in `items`/`values` when the body is not JSON.
+    override func entry(_ name: String) throws -> Value? {
+        if name == "json" { return (try? field(name)) ?? .nil }
+        return try field(name)
+    }
+
     override var jsonValue: Value? {
         .map([("status_code", .int(r.status)), ("reason", .string(r.reason)), ("url", .string(r.url)),
               ("headers", HTTPHeadersValue(r.headers).jsonValue ?? .nil), ("elapsed", .float(r.elapsed))])
@@ -129,6 +137,7 @@ final class HTTPSessionValue: NativeObject {
     override var description: String { "<session \(jar.all.count) cookie\(jar.all.count == 1 ? "" : "s"), \(requests) request\(requests == 1 ? "" : "s")>" }
     static let methods = ["get", "post", "put", "patch", "delete", "head", "options"]
     override var fieldNames: [String] { ["headers", "cookies", "requests"] + HTTPSessionValue.methods + ["request", "download", "clear_cookies"] }
+    override var entryNames: [String]? { ["headers", "cookies", "requests"] }
 
     override func field(_ name: String) throws -> Value? {
         switch name {
