@@ -48,12 +48,14 @@ final class Compiler {
 
     // MARK: top level
 
-    func compileTopLevel(_ program: [Stmt]) throws -> (Frame) throws -> Void {
+    /// `showValues`: the REPL's entry, whose top-level expressions are shown rather than
+    /// checked (typing `smtp.quit` alone shows the command instead of raising an error).
+    func compileTopLevel(_ program: [Stmt], showValues: Bool = false) throws -> (Frame) throws -> Void {
         let interp = self.interp
         var steps: [(Frame) throws -> Void] = []
         for stmt in program {
             if case .expr(let e) = stmt.kind {
-                let fn = try compileExpr(e)
+                let fn = showValues ? try compileExpr(e) : try compileExprStatement(e)
                 steps.append { f in
                     interp.lastValue = try fn(f)
                     interp.lastWasExpression = true
@@ -119,8 +121,11 @@ final class Compiler {
             return { _ in
                 if g.isSet[slot] { return g.values[slot] }
                 var msg = "'\(name)' is not defined"
-                let sugg = interp.suggestion(name, g.definedNames)
-                msg += sugg
+                if let py = HelpBuiltins.pythonNames[name] {
+                    msg += "; did you mean '\(py)'? ('\(name)' is Python's)"
+                } else {
+                    msg += interp.suggestion(name, g.definedNames)
+                }
                 throw Diagnostic.name(msg).located(source, range)
             }
         }

@@ -245,6 +245,15 @@ extension Compiler {
         }
     }
 
+    /// `a` or `a.b.c`: what `help` takes as a word when it names nothing.
+    static func isDottedName(_ e: Expr) -> Bool {
+        switch e.kind {
+        case .name: return true
+        case .field(let o, _): return isDottedName(o)
+        default: return false
+        }
+    }
+
     /// A command call `head arg… key: value…`, optionally with a piped-in value as the last
     /// positional argument. When the head is a namespace and the first argument a bare name
     /// that is one of its commands, `ns sub args` means `ns.sub args`.
@@ -254,7 +263,16 @@ extension Compiler {
         var posFns: [ExprFn] = []
         var optFns: [(String, ExprFn)] = []
         var seen = Set<String>()
-        for a in args {
+        // `help socket`, `help None`: a word that names nothing is the topic's name.
+        var helpWord: String? = nil
+        if case .name("help") = head.kind, args.count == 1, case .positional(let x) = args[0], Compiler.isDottedName(x) {
+            let w = source.text(x.range), xf = try compileExpr(x)
+            helpWord = w
+            posFns.append { f in
+                do { return try xf(f) } catch let d as Diagnostic where d.kind == "name" { return .string(w) }
+            }
+        }
+        for a in args where helpWord == nil {
             switch a {
             case .positional(let x): posFns.append(try compileExpr(x))
             case .option(let k, let x, let r):
@@ -361,12 +379,36 @@ extension Diagnostic {
     }
 }
 
-/// The value `catch e` binds: the error's kind, message and location as fields.
+/// The value `catch e` binds. Every error has the same fields, nil where one does not apply,
+/// so a catch-all handler can print `e.code` or `e.address` whatever went wrong.
 public final class ErrorObject: NativeObject {
     public let diagnostic: Diagnostic
     public init(_ d: Diagnostic) { diagnostic = d }
     public override var typeName: String { "error" }
-    public override var fieldNames: [String] { ["kind", "message", "line", "column", "file", "cause"] + diagnostic.fields.map(\.0) }
+
+    /// The fields of every error, in order, with what each means (`help "errors"` shows them).
+    public static let commonFields: [(name: String, meaning: String)] = [
+        ("kind", "what went wrong, e.g. \"timeout\", \"dns.nxdomain\", \"smtp.auth\""),
+        ("message", "the error in words"),
+        ("file", "the script (or <repl>, <-e>) where it was raised"),
+        ("line", "its line, from 1"),
+        ("column", "its column, from 1"),
+        ("code", "the server's reply code (SMTP, FTP)"),
+        ("reply", "the server's reply text (SMTP, FTP)"),
+        ("cause", "what lies beneath, in words: a server's reply line, an OS error"),
+        ("address", "the HOST:PORT of the connection that failed (sockets, FTP)"),
+        ("url", "the URL asked for (HTTP)"),
+        ("status_code", "the HTTP status (http.status)"),
+        ("question", "the name and type asked (DNS)"),
+        ("server", "the DNS server asked"),
+        ("recipients", "refused recipients and their replies (smtp.recipients_refused)"),
+        ("partial", "bytes that arrived before a transfer was cut short (FTP)"),
+    ]
+    static let commonNames = commonFields.map(\.name)
+
+    public override var fieldNames: [String] {
+        ErrorObject.commonNames + diagnostic.fields.map(\.0).filter { !ErrorObject.commonNames.contains($0) }
+    }
     public override func field(_ name: String) throws -> Value? {
         switch name {
         case "kind": return .string(diagnostic.kind)
@@ -375,13 +417,11 @@ public final class ErrorObject: NativeObject {
         case "column": return diagnostic.location.map { .int($0.column) } ?? .nil
         case "file": return diagnostic.location.map { .string($0.file) } ?? .nil
         case "cause": return diagnostic.cause.map { .string($0) } ?? .nil
-        default: return diagnostic.fields.first { $0.0 == name }?.1
+        default:
+            if let v = diagnostic.fields.first(where: { $0.0 == name })?.1 { return v }
+            return ErrorObject.commonNames.contains(name) ? .nil : nil
         }
     }
     public override var description: String { "error[\(diagnostic.kind)]: \(diagnostic.message)" }
-    public override var jsonValue: Value? {
-        var pairs: [(String, Value)] = [("kind", .string(diagnostic.kind)), ("message", .string(diagnostic.message))]
-        if let l = diagnostic.location { pairs += [("file", .string(l.file)), ("line", .int(l.line)), ("column", .int(l.column))] }
-        return .map(pairs)
-    }
+    public override var isTruthy: Bool { true }
 }

@@ -38,7 +38,7 @@ extension Compiler {
         let source = self.source, range = stmt.range
         switch stmt.kind {
         case .expr(let e):
-            let fn = try compileExpr(e)
+            let fn = try compileExprStatement(e)
             return { f in _ = try fn(f); return .normal }
 
         case .assign(let target, let op, let valueExpr):
@@ -142,6 +142,55 @@ extension Compiler {
         }
     }
 
+    /// An expression statement. A command named alone runs, however it is spelled (`now`,
+    /// `smtp.quit s` but also `trace.clear`); a statement whose value is a function that was
+    /// never called is an error that says so, never a silent no-op. (The REPL shows such a
+    /// value instead, at the top level of an entry: see `compileTopLevel`.)
+    func compileExprStatement(_ e: Expr) throws -> ExprFn {
+        let source = self.source, interp = self.interp
+        switch e.kind {
+        case .call(let head, let args, bare: true) where args.isEmpty:
+            let headFn = try compileExpr(head)
+            let text = source.text(head.range), range = e.range
+            return { f in
+                let v = try headFn(f)
+                guard case .function(let c) = v else { return v }
+                guard c.acceptsNoArguments else { throw Compiler.uncalled(c, text).located(source, range) }
+                do { return try c.call(Args([], interp: interp, callee: c.name)) } catch { throw locate(error, source, range) }
+            }
+        case .name, .field, .index, .slice, .function:
+            let fn = try compileExpr(e)
+            let text = source.text(e.range), range = e.range
+            return { f in
+                let v = try fn(f)
+                if case .function(let c) = v { throw Compiler.uncalled(c, text).located(source, range) }
+                return v
+            }
+        default:
+            return try compileExpr(e)
+        }
+    }
+
+    /// "`smtp.quit` is a command: did you mean to run it?", with what it needs.
+    static func uncalled(_ c: Callable, _ text: String) -> Diagnostic {
+        let shown = text.count > 40 || text.contains("\n") ? "this \(c is UserFunction ? "function" : "command")" : "`\(text)`"
+        switch c {
+        case let ns as Namespace where ns.callable != nil:
+            return uncalled(ns.callable!, text)
+        case let ns as Namespace:
+            let first = ns.members.keys.first ?? "…"
+            return Diagnostic.type("\(shown) is a namespace, not a command: name one of its commands, e.g. `\(ns.name).\(first)` (see `help \(ns.name)`)")
+        case let b as BuiltinFunction:
+            let need = b.minArgs == 1 ? "1 argument" : "\(b.minArgs) arguments"
+            return Diagnostic.type("\(shown) is a command: did you mean to run it? It needs \(need) (usage: \(b.usage))")
+        case let u as UserFunction:
+            let need = u.code.requiredCount == 1 ? "1 argument" : "\(u.code.requiredCount) arguments"
+            return Diagnostic.type("\(shown) is a function that is never called: did you mean to run it? It needs \(need) (\(u.code.name)(\(u.code.paramNames.joined(separator: ", "))))")
+        default:
+            return Diagnostic.type("\(shown) is a function that is never called: did you mean to run it?")
+        }
+    }
+
     func compileAssign(_ target: Expr, _ op: String, _ valueExpr: Expr, _ range: SourceRange) throws -> StmtFn {
         let source = self.source, interp = self.interp
         let valueFn = try compileExpr(valueExpr)
@@ -230,8 +279,14 @@ extension Compiler {
                 }
                 return .normal
             }
-            if case .map(let m) = it, stores.count == 2 {
-                for (k, v) in Array(m.dict) {
+            // `for k, v in` a map, or a record (headers, a response, an error…): its pairs.
+            var pairs: [(Value, Value)]? = nil
+            if case .map(let m) = it, stores.count == 2 { pairs = Array(m.dict).map { ($0.key, $0.value) } }
+            if case .native(let n) = it, stores.count == 2 {
+                do { pairs = try n.entryPairs()?.map { (.string($0.0), $0.1) } } catch { throw locate(error, source, iterRange) }
+            }
+            if let pairs {
+                for (k, v) in pairs {
                     stores[0](f, k); stores[1](f, v)
                     let fl = try b(f)
                     if fl == .breakLoop { break }

@@ -18,6 +18,9 @@ public enum Display {
                 if let rows, !rows.isEmpty { return n.typeName + "\n" + aligned(rows, header: nil) }
             }
             return n.description
+        case .function(let b as BuiltinFunction) where !b.acceptsNoArguments:
+            // A command typed alone: how to run it.
+            return "\(b.description)  usage: \(b.usage)  (`help \(b.name)` for more)"
         default:
             return Value.repr(v)
         }

@@ -14,7 +14,10 @@ public final class Interpreter {
     public let output: Output
     /// Every protocol step NetKit clients report; `trace on` makes it live.
     public let transcript: Transcript
-    public var scriptArgs: [String] = []
+    /// The script's arguments; `args` in the language is this list.
+    public var scriptArgs: [String] = [] {
+        didSet { globals["args"] = .list(scriptArgs.map { .string($0) }) }
+    }
     /// The directory `import` resolves relative paths against.
     var importDirs: [String] = []
     var imported: Set<String> = []
@@ -102,11 +105,12 @@ public final class Interpreter {
     // MARK: running
 
     /// Parses, compiles and runs a program at top level. Returns the value of the last
-    /// expression statement.
+    /// expression statement. `showValues` (the REPL) shows a top-level expression's value,
+    /// where a script would reject a function named and never called.
     @discardableResult
-    public func run(_ source: Source) throws -> Value {
+    public func run(_ source: Source, showValues: Bool = false) throws -> Value {
         let program = try Parser.parse(source)
-        let compiled = try Compiler(interp: self, source: source).compileTopLevel(program)
+        let compiled = try Compiler(interp: self, source: source).compileTopLevel(program, showValues: showValues)
         lastValue = .nil
         lastWasExpression = false
         try compiled(rootFrame)
@@ -260,7 +264,14 @@ public final class Interpreter {
         case .bytes(let b):
             for c in b { if try !body(.int(Int(c))) { return } }
         case .native(let n):
-            guard let next = n.makeIterator() else { throw Diagnostic.type("\(what): \(n.typeName.withArticle) cannot be iterated") }
+            guard let next = n.makeIterator() else {
+                // A record walks its field names, as a map walks its keys.
+                if let names = n.entryNames {
+                    for k in names { if try !body(.string(k)) { return } }
+                    return
+                }
+                throw Diagnostic.type("\(what): \(n.typeName.withArticle) cannot be iterated")
+            }
             while let x = try next() {
                 if interruptFlag.load(ordering: .relaxed) { throw Interpreter.interrupted() }
                 if try !body(x) { return }
@@ -292,6 +303,9 @@ public final class Interpreter {
             throw Diagnostic.name("\(n.typeName.withArticle) has no field '\(name)'" + (n.fieldNames.isEmpty ? "" : " (fields: \(n.fieldNames.joined(separator: ", ")))"))
         case .function(let ns as Namespace):
             if let x = ns.members[name] { return x }
+            if let py = HelpBuiltins.pythonNames["\(ns.name).\(name)"] {
+                throw Diagnostic.name("\(ns.name) has no command '\(name)'; did you mean `\(py)`? ('\(ns.name).\(name)' is Python's name)")
+            }
             throw Diagnostic.name("\(ns.name) has no command '\(name)'" + suggestion(name, Array(ns.members.keys)))
         default:
             throw Diagnostic.type("\(v.typeName.withArticle) has no fields (tried .\(name))")
@@ -330,6 +344,11 @@ public final class Interpreter {
         case (.bytes(let b), .int(let i)): return .int(Int(b[try Interpreter.normalizeIndex(i, b.count, "bytes value")]))
         case (.native(let n), _):
             if let x = try n.index(idx) { return x }
+            // A record reads like a map: `r["ttl"]` is `r.ttl`.
+            if case .string(let k) = idx, let names = n.entryNames {
+                if names.contains(k) { return try n.entry(k) ?? .nil }
+                throw Diagnostic("key", "\(n.typeName.withArticle) has no field \(Value.repr(idx))" + suggestion(k, names) + " (fields: \(names.joined(separator: ", ")))")
+            }
             throw Diagnostic.type("\(n.typeName.withArticle) cannot be indexed by \(idx.typeName.withArticle)")
         default:
             throw Diagnostic.type("\(v.typeName.withArticle) cannot be indexed by \(idx.typeName.withArticle)")

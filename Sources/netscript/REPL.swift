@@ -116,7 +116,7 @@ final class REPL {
     func evaluate(_ code: String) -> Int32? {
         entry += 1
         do {
-            let v = try interp.run(Source(name: "<repl>", text: code))
+            let v = try interp.run(Source(name: "<repl>", text: code), showValues: true)
             interp.output.flush()
             if interp.lastWasExpression, v != .nil {
                 print(Display.show(v))

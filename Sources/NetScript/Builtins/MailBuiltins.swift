@@ -71,9 +71,7 @@ enum MailBuiltins {
     }
 
     static func timeout(_ a: Args) throws -> Double {
-        guard let t = try a.optionNumber("timeout") else { return 30 }
-        guard t > 0, t <= 3600 else { throw Diagnostic.value("\(a.callee): timeout: must be between 0 and 3600 seconds") }
-        return t
+        try a.timeout(30, max: 3600)
     }
 
     static func tlsOptions(_ a: Args) throws -> TLSOptions {
@@ -113,7 +111,7 @@ enum MailBuiltins {
         r.register("mail", min: 0, max: 0,
                    options: messageOptions + ["server", "tls", "user", "password", "verify", "ca", "sni", "timeout", "name"],
                    usage: "mail from: A to: B|[B…] [cc: […]] [bcc: […]] [subject: S] [body: TEXT] [html: HTML] [attachments: [FILE…]] [headers: {…}] [server: \"localhost:25\"] [tls: \"starttls\"|\"implicit\"|\"none\"] [user: U password: P] [verify: false] [ca: FILE] [timeout: 30]",
-                   summary: "Builds an RFC 5322 / MIME message (Date, Message-ID, encoded non-ASCII headers, UTF-8 bodies, html as multipart/alternative, base64 attachments; Bcc never in the headers) and sends it over one SMTP session. Returns the refused recipients as a map (empty {} when all were accepted). Without tls:, STARTTLS is used when the server offers it; a password is never sent over plain text unless tls: \"none\" says so. Errors: smtp.recipients_refused smtp.sender_refused smtp.auth smtp.data smtp.disconnected smtp.not_supported smtp.helo smtp.response, refused timeout tls, value (CR/LF in a header).",
+                   summary: "Sends one mail in one command (smtplib's SMTP + sendmail + quit): builds an RFC 5322 / MIME message (Date, Message-ID, encoded non-ASCII headers, UTF-8 bodies, html as multipart/alternative, base64 attachments; Bcc never in the headers) and sends it over one SMTP session. Returns the refused recipients as a map (empty {} when all were accepted). Without tls:, STARTTLS is used when the server offers it; a password is never sent over plain text unless tls: \"none\" says so. Errors: smtp.recipients_refused smtp.sender_refused smtp.auth smtp.data smtp.disconnected smtp.not_supported smtp.helo smtp.response, refused timeout tls, value (CR/LF in a header).",
                    example: "mail from: \"me@example.test\" to: [\"you@example.test\"] subject: \"hi\" body: \"hello\" server: \"127.0.0.1:2525\" tls: \"none\"") { a in
             let msg = try message(a)
             let mode = try tlsMode(a, allowed: ["starttls", "implicit", "none"])

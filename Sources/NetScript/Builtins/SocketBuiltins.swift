@@ -33,11 +33,7 @@ enum SocketBuiltins {
         return .bytes(data)
     }
 
-    static func timeout(_ a: Args, _ fallback: Double) throws -> Double {
-        guard let t = try a.optionNumber("timeout") else { return fallback }
-        guard t > 0, t.isFinite else { throw Diagnostic.value("\(a.callee): timeout: must be a positive number of seconds") }
-        return t
-    }
+    static func timeout(_ a: Args, _ fallback: Double) throws -> Double { try a.timeout(fallback) }
 
     static func maxOption(_ a: Args, _ fallback: Int) throws -> Int {
         guard let m = try a.optionNumber("max") else { return fallback }
@@ -232,13 +228,13 @@ enum SocketBuiltins {
                 try Listener.listen(addr, backlog: backlog, transcript: a.interp.transcript, cancel: socketCancel)
             }))
         }
-        r.register("accept", min: 1, max: 1, options: ["timeout"], usage: "accept LISTENER [timeout: 30]",
-                   summary: "Waits for the next client and returns its connection (a connection whose sends show as S: in the trace).",
+        r.register("accept", min: 1, max: 1, options: ["timeout"], usage: "accept LISTENER [timeout: SECONDS]",
+                   summary: "Waits for the next client and returns its connection (a connection whose sends show as S: in the trace). Waits without limit unless timeout: is given (as Python's accept does); Ctrl-C always interrupts.",
                    example: "c = accept l timeout: 10; send c \"hello\\r\\n\"") { a in
             guard case .native(let l as ListenerValue) = a[0] else {
                 throw Diagnostic.type("accept: needs a listener (from listen), not \(a[0].typeName.withArticle)")
             }
-            let t = try timeout(a, 30)
+            let t = try timeout(a, Args.noTimeLimit)
             a.interp.output.flush()
             return .native(ConnectionValue(try sock { try l.listener.accept(timeout: t, cancel: socketCancel) }))
         }
@@ -406,8 +402,10 @@ enum SocketBuiltins {
     // MARK: host look-ups
 
     static func registerHosts(_ r: Interpreter) {
-        r.register("hostname", min: 0, max: 0, usage: "hostname", summary: "This machine's host name.",
-                   example: "print (hostname)") { _ in .string(HostLookup.hostname()) }
+        r.register("hostname", min: 0, max: 0, usage: "hostname", summary: "This machine's host name (a string value).",
+                   example: "print hostname") { _ in .string(HostLookup.hostname()) }
+        // A value, not a command: `len hostname`, `hostname + ".local"` work as on any string.
+        r.globals["hostname"] = .string(HostLookup.hostname())
         r.namespace("gethostbyname", summary: "Name to address look-ups: gethostbyname (first IPv4), gethostbyname.all (every address).")
         r.register("gethostbyname", min: 1, max: 1, usage: "gethostbyname NAME",
                    summary: "The first IPv4 address of a name (as text); an error of kind resolve when there is none.",

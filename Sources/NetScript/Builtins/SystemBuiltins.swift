@@ -4,8 +4,10 @@ import Foundation
 /// families use (`readBytes`, `readData`, `readText`).
 extension CoreBuiltins {
     static func registerSystem(_ r: Interpreter) {
-        r.register("args", min: 0, max: 0, usage: "args", summary: "The script's command-line arguments (after the script name), as a list of strings.",
+        r.register("args", min: 0, max: 0, usage: "args", summary: "The script's command-line arguments (after the script name): a plain list of strings, like Python's sys.argv[1:] (`len args`, `args[0]`).",
                    example: "for a in args { print a }") { a in .list(a.interp.scriptArgs.map { .string($0) }) }
+        // A value, not a command: `len args` and `args[0]` work as on any list.
+        r.globals["args"] = .list([])
         r.register("env", min: 0, max: 2, usage: "env [NAME [DEFAULT]]", summary: "An environment variable (nil or DEFAULT when unset); with no name, all of them as a map.",
                    example: "env \"HOME\"") { a in
             let e = ProcessInfo.processInfo.environment
