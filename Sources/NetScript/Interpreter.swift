@@ -385,6 +385,9 @@ public final class Interpreter {
             out.append(contentsOf: sc[try bounds(sc.count)])
             return .string(String(out))
         case .bytes(let b): return .bytes(Array(b[try bounds(b.count)]))
+        case .native(let n):
+            if let x = try n.slice(lo, hi) { return x }
+            throw Diagnostic.type("\(v.typeName.withArticle) cannot be sliced")
         default: throw Diagnostic.type("\(v.typeName.withArticle) cannot be sliced")
         }
     }

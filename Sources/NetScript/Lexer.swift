@@ -15,7 +15,7 @@ public enum TokenKind: Equatable, Sendable {
     case string([StringPart])
     case rawString(String)
     case bytes([UInt8])
-    /// An IPv4 address or network literal: `192.0.2.1`, `10.0.0.0/8`.
+    /// An address or network literal: `192.0.2.1`, `10.0.0.0/8`, `2001:db8::1`, `::/0`.
     case address(String)
     case punct(String)
     case newline
@@ -82,6 +82,7 @@ public struct Lexer {
     }
     static func isIdentChar(_ b: UInt8) -> Bool { isIdentStart(b) || (b >= 0x30 && b <= 0x39) }
     static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+    static func isHexDigit(_ b: UInt8) -> Bool { isDigit(b) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x66) }
 
     public mutating func next() throws -> Token {
         var space = pos == 0
@@ -104,6 +105,7 @@ public struct Lexer {
         }
         func tok(_ k: TokenKind) -> Token { Token(kind: k, range: SourceRange(start, pos), spaceBefore: space) }
 
+        if Lexer.isHexDigit(b) || b == UInt8(ascii: ":"), let text = ipv6Literal() { return tok(.address(text)) }
         if Lexer.isDigit(b), let text = addressLiteral() { return tok(.address(text)) }
         if Lexer.isDigit(b) { return tok(try number()) }
         if b == UInt8(ascii: "b"), peekByte(1) == UInt8(ascii: "\"") || peekByte(1) == UInt8(ascii: "'") {
@@ -114,7 +116,8 @@ public struct Lexer {
             while pos < end, Lexer.isIdentChar(bytes[pos]) { pos += 1 }
             let name = String(decoding: bytes[start..<pos], as: UTF8.self)
             if Lexer.keywords.contains(name) { return tok(.keyword(name)) }
-            // `name:` is a label unless the colon starts `::` (reserved) — IPv6-like text lives in strings.
+            // `name:` is a label unless the colon starts `::` (an IPv6 literal such as `fe80::1`
+            // when the name is hex digits, lexed above; otherwise reserved).
             if pos < end, bytes[pos] == UInt8(ascii: ":"), peekByte(1) != UInt8(ascii: ":") {
                 pos += 1
                 return tok(.label(name))
@@ -164,6 +167,46 @@ public struct Lexer {
             while i < end, Lexer.isDigit(bytes[i]) || bytes[i] == UInt8(ascii: ".") { i += 1 }
         }
         if i < end, Lexer.isIdentChar(bytes[i]) { return nil }
+        let text = String(decoding: bytes[pos..<i], as: UTF8.self)
+        pos = i
+        return text
+    }
+
+    /// An IPv6 address or network literal (grammar.md §1): the longest run of hex digits and
+    /// colons (a dot only before a decimal digit, for `::ffff:192.0.2.1`) starting here, when it
+    /// contains `::`, or starts with a decimal digit and has two colons or more, or has seven
+    /// colons (all eight groups), not counting a single colon at either end. So `a:b`, `{1:2}`
+    /// and `xs[1:2]` keep their meaning: a label or a slice has one colon, and `::` was never
+    /// valid code. Then an optional `/LEN` or
+    /// `%ZONE` (letters, digits, `_`). Letters glued to the end stay in the token so that the
+    /// address parser's error names the whole text.
+    mutating func ipv6Literal() -> String? {
+        // A single colon never starts or ends an address (`::` does): `xs[:2001:db8::1]` and
+        // `{::1: "x"}` keep their slice and map colons.
+        if bytes[pos] == UInt8(ascii: ":"), peekByte(1) != UInt8(ascii: ":") { return nil }
+        var i = pos, colons = 0, doubleColon = false
+        while i < end {
+            let c = bytes[i]
+            if c == UInt8(ascii: ":") {
+                colons += 1
+                if i > pos, bytes[i - 1] == UInt8(ascii: ":") { doubleColon = true }
+            } else if c == UInt8(ascii: ".") {
+                guard i + 1 < end, Lexer.isDigit(bytes[i + 1]) else { break }
+            } else if !Lexer.isHexDigit(c) {
+                break
+            }
+            i += 1
+        }
+        if i - pos >= 2, bytes[i - 1] == UInt8(ascii: ":"), bytes[i - 2] != UInt8(ascii: ":") { i -= 1; colons -= 1 }
+        guard doubleColon || colons == 7 || (Lexer.isDigit(bytes[pos]) && colons >= 2) else { return nil }
+        if i + 1 < end, bytes[i] == UInt8(ascii: "/"), Lexer.isDigit(bytes[i + 1]) {
+            i += 1
+            while i < end, Lexer.isDigit(bytes[i]) { i += 1 }
+        } else if i + 1 < end, bytes[i] == UInt8(ascii: "%"), Lexer.isIdentChar(bytes[i + 1]) {
+            i += 1
+            while i < end, Lexer.isIdentChar(bytes[i]) { i += 1 }
+        }
+        while i < end, Lexer.isIdentChar(bytes[i]) { i += 1 }
         let text = String(decoding: bytes[pos..<i], as: UTF8.self)
         pos = i
         return text

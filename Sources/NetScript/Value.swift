@@ -165,6 +165,10 @@ open class NativeObject {
     open func binary(_ op: String, _ rhs: Value) throws -> Value? { nil }
     /// `self[key]`; nil when not supported.
     open func index(_ key: Value) throws -> Value? { nil }
+    /// `self[lo:hi]` (either bound may be nil); nil when not supported.
+    open func slice(_ lo: Value, _ hi: Value) throws -> Value? { nil }
+    /// The value as an int, for `int x`; nil when it has none.
+    open func intValue() throws -> Int? { nil }
     /// `x in self`; nil when not supported.
     open func contains(_ value: Value) throws -> Bool? { nil }
     /// Rows for the REPL's table view: column names and cell values.

@@ -245,6 +245,47 @@ final class AddressOracleTests: XCTestCase {
                 return bad.isEmpty ? nil : "differs in \(bad.sorted())"
             })
         }
+        // Indexing and slicing a network (netaddr's IPNetwork[i] and [lo:hi]): indexes near
+        // both ends, past them, and at the extremes of Int, on networks up to ::/0.
+        func interestingIndex(_ size: UInt128) -> Int {
+            switch rand(6) {
+            case 0: return rand(5) - 2
+            case 1: return -(1 + rand(4))
+            case 2: return [Int.min, Int.max, Int.min + 1][rand(3)]
+            case 3: return Int(truncatingIfNeeded: size) &+ (rand(5) - 2)
+            case 4: return 0 &- Int(truncatingIfNeeded: size) &+ (rand(5) - 2)
+            default: return Int(truncatingIfNeeded: rng.next() >> UInt64(rand(64)))
+            }
+        }
+        for k in 0..<400 {
+            let text = k < 4 ? ["::/0", "0.0.0.0/0", "192.0.2.7/32", "2001:db8::/64"][k] : randomCIDR()
+            let n = try! CIDR(text)
+            let size = n.lastValue - n.firstValue
+            let indexes = (0..<6).map { _ in interestingIndex(size &+ 1) }
+            cases.append(Case(request: ["op": "index", "cidr": text, "indexes": indexes]) { ans, _ in
+                let ours = indexes.map { n.address(at: $0)?.description ?? "IndexError" }
+                guard let theirs = ans as? [String] else { return "bad answer \(ans ?? "nil")" }
+                let norm = theirs.map { $0 == "IndexError" ? $0 : (try? IPAddress($0))?.description ?? $0 }
+                return ours == norm ? nil : "ours \(ours) netaddr \(norm)"
+            })
+            let lo: Int? = rand(4) == 0 ? nil : interestingIndex(size &+ 1)
+            let hi: Int? = rand(4) == 0 ? nil : interestingIndex(size &+ 1)
+            cases.append(Case(request: ["op": "slice", "cidr": text, "lo": lo.map { $0 as Any } ?? NSNull(), "hi": hi.map { $0 as Any } ?? NSNull()]) { ans, _ in
+                guard let d = ans as? [String: Any] else { return "bad answer \(ans ?? "nil")" }
+                let r = n.slice(lo, hi)
+                if (r?.size.description ?? "0") != d["count"] as? String { return "count \(r?.size.description ?? "0") vs \(d["count"] ?? "")" }
+                if let r {
+                    if r.first != (d["first"] as? String).flatMap(self.ip) || r.last != (d["last"] as? String).flatMap(self.ip) {
+                        return "ours \(r) netaddr \(d["first"] ?? "")-\(d["last"] ?? "")"
+                    }
+                }
+                if let list = d["list"] as? [String] {
+                    let ours = r.map { Array($0).map(\.description) } ?? []
+                    if ours != list.compactMap(self.ip).map(\.description) { return "list \(ours) vs \(list)" }
+                }
+                return nil
+            })
+        }
         return cases
     }
 

@@ -188,6 +188,31 @@ final class DNSScriptTests: XCTestCase {
         """, r.stderr)
     }
 
+    /// `dns NAMES` and `dns TYPE NAMES` (help's `dns [TYPE] NAME|[NAMES]`): a list of responses
+    /// in order, an error value in place of each failed name.
+    func testListsOfNames() throws {
+        let r = try run("""
+        s = "\(srv)"
+        rs = dns ["mail.example.test", "nope.example.test", "ns1.example.test"] server: s
+        print (len rs) rs[0][0].address rs[1].kind rs[2][0].address
+        for x in dns "MX" ["example.test", "mail.example.test"] server: s concurrency: 1 { print (len x) }
+        print (dns "AAAA" ["mail.example.test"] server: s concurrency: 2)[0][0].address
+        print (len (dns [] server: s))
+        try { dns [1] server: s } catch e { print e.kind e.message }
+        try { dns ["a.example.test"] server: s concurrency: 0 } catch e { print e.kind e.message }
+        """)
+        XCTAssertEqual(r.stdout, """
+        3 192.0.2.25 dns.nxdomain 192.0.2.1
+        1
+        0
+        2001:db8::25
+        0
+        type dns: names must be strings, not an int
+        value dns: concurrency: must be between 1 and 1024
+
+        """, r.stderr)
+    }
+
     func testPrintsLikeDigAndTraces() throws {
         let r = try run("trace on\nprint (dns \"MX\" \"example.test\" server: \"\(srv)\" rd: false)")
         XCTAssertTrue(r.stdout.contains(";; ANSWER SECTION:\nexample.test.\t\t3600\tIN\tMX\t10 mail.example.test.\n"), r.stdout)

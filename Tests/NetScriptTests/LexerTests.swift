@@ -75,6 +75,58 @@ final class LexerTests: XCTestCase {
         XCTAssertEqual(toks.map(\.spaceBefore), [true, false, false, false, true, true, false, false, true, false, false, false, true, true, false, false, true])
     }
 
+    /// IPv6 literals (grammar.md §1): a run of hex digits and colons with `::`, or starting with
+    /// a decimal digit and holding two colons or more, or seven colons. Labels, maps and slices,
+    /// which have one colon, keep their meaning.
+    func testIPv6Literals() throws {
+        for text in ["2001:db8::1", "2001:db8::/32", "::1", "::", "::/0", "fe80::1", "FE80::1", "::ffff:192.0.2.1",
+                     "fe80::1%eth0", "fe80::1%1", "2001:db8:0:0:0:0:0:1", "64:ff9b::192.0.2.1", "cafe::", "1:2:3:4:5:6:7:8",
+                     "a:b:c:d:e:f:0:1", "2001:DB8::/48"] {
+            XCTAssertEqual(try kinds(text), [.address(text), .eof], text)
+        }
+        // Fields, indexes, operators and commas right after the literal end it.
+        XCTAssertEqual(try kinds("::1.version"), [.address("::1"), .punct("."), .ident("version"), .eof])
+        XCTAssertEqual(try kinds("::ffff:192.0.2.1.ipv4"), [.address("::ffff:192.0.2.1"), .punct("."), .ident("ipv4"), .eof])
+        XCTAssertEqual(try kinds("fe80::1.exploded"), [.address("fe80::1"), .punct("."), .ident("exploded"), .eof])
+        XCTAssertEqual(try kinds("[::1, ::2]"), [.punct("["), .address("::1"), .punct(","), .address("::2"), .punct("]"), .eof])
+        XCTAssertEqual(try kinds("::1+1"), [.address("::1"), .punct("+"), .int(1), .eof])
+        XCTAssertEqual(try kinds("2001:db8::/32)"), [.address("2001:db8::/32"), .punct(")"), .eof])
+        XCTAssertEqual(try kinds("::1 / 2"), [.address("::1"), .punct("/"), .int(2), .eof])
+        // Letters glued on stay in the token, for the address parser to reject whole.
+        XCTAssertEqual(try kinds("fe80::1g"), [.address("fe80::1g"), .eof])
+        XCTAssertEqual(try kinds("00:1b:77:49:54:fd"), [.address("00:1b:77:49:54:fd"), .eof])
+    }
+
+    func testOneColonStaysALabelMapEntryOrSlice() throws {
+        XCTAssertEqual(try kinds("{1:2}"), [.punct("{"), .int(1), .punct(":"), .int(2), .punct("}"), .eof])
+        XCTAssertEqual(try kinds("{x:1}"), [.punct("{"), .label("x"), .int(1), .punct("}"), .eof])
+        XCTAssertEqual(try kinds("{ab:cd}"), [.punct("{"), .label("ab"), .ident("cd"), .punct("}"), .eof])
+        XCTAssertEqual(try kinds("{a: ::1}"), [.punct("{"), .label("a"), .address("::1"), .punct("}"), .eof])
+        XCTAssertEqual(try kinds("xs[1:2]"), [.ident("xs"), .punct("["), .int(1), .punct(":"), .int(2), .punct("]"), .eof])
+        XCTAssertEqual(try kinds("xs[1:]"), [.ident("xs"), .punct("["), .int(1), .punct(":"), .punct("]"), .eof])
+        XCTAssertEqual(try kinds("xs[:2]"), [.ident("xs"), .punct("["), .punct(":"), .int(2), .punct("]"), .eof])
+        XCTAssertEqual(try kinds("xs[:ff]"), [.ident("xs"), .punct("["), .punct(":"), .ident("ff"), .punct("]"), .eof])
+        XCTAssertEqual(try kinds("xs[a:b]"), [.ident("xs"), .punct("["), .label("a"), .ident("b"), .punct("]"), .eof])
+        XCTAssertEqual(try kinds("xs[0:ff]"), [.ident("xs"), .punct("["), .int(0), .punct(":"), .ident("ff"), .punct("]"), .eof])
+        XCTAssertEqual(try kinds("xs[:]"), [.ident("xs"), .punct("["), .punct(":"), .punct("]"), .eof])
+        // A single colon at either end of the run is the slice's or the map entry's.
+        XCTAssertEqual(try kinds("xs[::1:]"), [.ident("xs"), .punct("["), .address("::1"), .punct(":"), .punct("]"), .eof])
+        XCTAssertEqual(try kinds("xs[:2001:db8::1]"), [.ident("xs"), .punct("["), .punct(":"), .address("2001:db8::1"), .punct("]"), .eof])
+        XCTAssertEqual(try kinds("{::1:x}"), [.punct("{"), .address("::1"), .punct(":"), .ident("x"), .punct("}"), .eof])
+        XCTAssertEqual(try kinds("{::1: 2}"), [.punct("{"), .address("::1"), .punct(":"), .int(2), .punct("}"), .eof])
+        XCTAssertEqual(try kinds("{::1:2}"), [.punct("{"), .address("::1:2"), .punct("}"), .eof])   // hex digits: one address
+        XCTAssertEqual(try kinds("{2001:db8::1: x}"), [.punct("{"), .address("2001:db8::1"), .punct(":"), .ident("x"), .punct("}"), .eof])
+        XCTAssertEqual(try kinds("xs[1:2:]"), [.ident("xs"), .punct("["), .int(1), .punct(":"), .int(2), .punct(":"), .punct("]"), .eof])
+        XCTAssertEqual(try kinds("dns \"A\" x server:s"), [.ident("dns"), .string([.text("A")]), .ident("x"), .label("server"), .ident("s"), .eof])
+        XCTAssertEqual(try kinds("f dead:beef"), [.ident("f"), .label("dead"), .ident("beef"), .eof])
+        XCTAssertEqual(try kinds("f a:b:c"), [.ident("f"), .label("a"), .label("b"), .ident("c"), .eof])
+        // Names that are not all hex digits never start an address.
+        XCTAssertEqual(try kinds("face_id:1"), [.label("face_id"), .int(1), .eof])
+        XCTAssertEqual(try kinds("0x1f:2"), [.int(31), .punct(":"), .int(2), .eof])
+        XCTAssertEqual(try kinds("b\"x\""), [.bytes([0x78]), .eof])
+        XCTAssertEqual(try kinds("10.0.0.1"), [.address("10.0.0.1"), .eof])
+    }
+
     func testUnexpectedCharacterLocation() throws {
         guard let d = lexError("x = 1\ny = $") else { return }
         XCTAssertEqual(d.location?.line, 2)

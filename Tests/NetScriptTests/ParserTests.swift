@@ -105,6 +105,26 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(expr("fn(a, b = 2, ...r) { a }"), "fn(a,b=2,...r)")
     }
 
+    /// IPv6 literals beside the one-colon forms they must not disturb (grammar.md §1).
+    func testIPv6LiteralsBesideSlicesAndMaps() {
+        XCTAssertEqual(expr("xs[1:2]"), "xs[1:2]")
+        XCTAssertEqual(expr("xs[1:]"), "xs[1:]")
+        XCTAssertEqual(expr("xs[:2]"), "xs[:2]")
+        XCTAssertEqual(expr("xs[a:b]"), "xs[a:b]")
+        XCTAssertEqual(expr("xs[ab:cd]"), "xs[ab:cd]")
+        XCTAssertEqual(expr("xs[0:ff]"), "xs[0:ff]")
+        XCTAssertEqual(expr("xs[:]"), "xs[:]")
+        XCTAssertEqual(expr("xs[::1]"), "xs[::1]")                 // an index by the address ::1
+        XCTAssertEqual(expr("xs[::1 : ::5]"), "xs[::1:::5]")       // a slice between two addresses
+        XCTAssertEqual(expr("{1:2, x:3, (k):4}"), "{1: 2, \"x\": 3, k!: 4}")
+        XCTAssertEqual(expr("{a: ::1, ::2: 3}"), "{\"a\": ::1, ::2: 3}")
+        XCTAssertEqual(expr("n6[0:4]"), "n6[0:4]")
+        XCTAssertEqual(expr("2001:db8::/32[1]"), "2001:db8::/32[1]")
+        XCTAssertEqual(expr("(::1).version"), "::1.version")
+        XCTAssertEqual(expr("::1 + 1"), "(::1 + 1)")
+        XCTAssertNotNil(syntaxError("x = {::1}"))
+    }
+
     func testStatements() throws {
         let s = try parse("""
         if a { b } else if c { d }

@@ -5,7 +5,8 @@ line computed by Python's netaddr. Used by Tests/NetKitTests/AddressOracleTests.
 Request: {"op": NAME, ...}. Answer: {"ok": RESULT} or {"error": MESSAGE}.
 Ops: summarize(cidrs), exclude(target, exclude), range(first, last), span(cidrs),
 set(a, b, how: union|intersection|difference|symdiff), glob(glob), nmap(spec),
-eui(mac, prefix), rdns(ip), parse(ip), cidr(cidr), classify(ip).
+eui(mac, prefix), rdns(ip), parse(ip), cidr(cidr), classify(ip), index(cidr, indexes),
+slice(cidr, lo, hi).
 """
 import json
 import sys
@@ -75,6 +76,29 @@ def handle(req):
                 "multicast": ip.is_multicast(), "reserved": ip.is_reserved(),
                 "private_use": ip.is_ipv4_private_use(), "unique_local": ip.is_ipv6_unique_local(),
                 "mapped": ip.is_ipv4_mapped(), "compat": ip.is_ipv4_compat()}
+    if op == "index":
+        n = IPNetwork(req["cidr"])
+        out = []
+        for i in req["indexes"]:
+            try:
+                out.append(str(n[i]))
+            except IndexError:
+                out.append("IndexError")
+        return out
+    if op == "slice":
+        # netaddr slices IPv4 networks only; Python's slice arithmetic is the rule for both.
+        # (len() of a range overflows past 2^63, so the count is computed.) An empty slice is
+        # not asked of netaddr: when the stop is 0 it yields the first address (a netaddr quirk).
+        n = IPNetwork(req["cidr"])
+        start, stop, _ = slice(req["lo"], req["hi"]).indices(n.size)
+        count = max(0, stop - start)
+        out = {"count": str(count)}
+        if count:
+            out["first"] = str(IPAddress(n.first + start, n.version))
+            out["last"] = str(IPAddress(n.first + stop - 1, n.version))
+        if n.version == 4 and 0 < count <= 64:
+            out["list"] = strs(n[req["lo"]:req["hi"]])
+        return out
     raise ValueError("unknown op %r" % op)
 
 

@@ -73,10 +73,14 @@ enum AddressBuiltins {
 
     static func cidrs(_ xs: [CIDR]) -> Value { .list(xs.map { .native(CIDRValue($0)) }) }
 
-    /// Address literals in source text: `192.0.2.1` and `10.0.0.0/8`.
+    /// Address literals in source text: `192.0.2.1`, `10.0.0.0/8`, `2001:db8::1`, `2001:db8::/32`.
     static func literal(_ text: String) throws -> Value {
         if text.contains("/") { return .native(CIDRValue(try addr { try CIDR(text) })) }
-        return .native(IPValue(try addr { try IPAddress(text) }))
+        do { return .native(IPValue(try IPAddress(text))) } catch let e as AddressError {
+            // `00:1b:77:49:54:fd` lexes like an IPv6 literal; say what it is instead.
+            if (try? EUI(text)) != nil { throw Diagnostic.value("\(text) is not an IP address but looks like a MAC: write mac \"\(text)\"") }
+            throw addressError(e)
+        }
     }
 
     static func register(in r: Interpreter) {
@@ -89,7 +93,7 @@ enum AddressBuiltins {
     static func registerIP(_ r: Interpreter) {
         r.namespace("ip", summary: "IPv4 and IPv6 addresses: parsing, arithmetic, classification, globs and nmap target lists.")
         r.register("ip", min: 1, max: 1, options: ["version"], usage: "ip TEXT|INT [version: 6]",
-                   summary: "An address from text (any usual notation, zone ids too) or an int; fields: version int exploded reverse_dns packed is_private is_global iana special …",
+                   summary: "An address from text (any usual notation, zone ids too) or an int (above 2^32-1 an IPv6 one, as netaddr); written bare as a literal too (192.0.2.1, 2001:db8::1, ::1). int a gives the int back (an IPv6 value above 2^63-1 is an overflow error: a.int is its decimal text). Fields: version int exploded reverse_dns packed is_private is_global iana special …",
                    example: "(ip \"2001:db8::1\").reverse_dns") { a in
             if case .int(let i) = a[0], let v = try a.optionNumber("version"), v == 6 {
                 guard i >= 0 else { throw Diagnostic.value("ip: \(i) is negative") }
@@ -124,8 +128,8 @@ enum AddressBuiltins {
 
     static func registerCIDR(_ r: Interpreter) {
         r.namespace("cidr", summary: "Networks in CIDR form: properties, subnetting, and netaddr's merge/span/exclude/range algorithms.")
-        r.register("cidr", min: 1, max: 1, usage: "cidr TEXT", summary: "A network (`10.0.0.0/8`, `10.0.0.0/255.0.0.0`, `2001:db8::/32`); fields: network broadcast netmask hostmask prefixlen size first last first_host last_host hosts glob.",
-                   example: "n = cidr \"192.168.7.0/22\"; print n.network n.broadcast n.netmask n.size") { a in
+        r.register("cidr", min: 1, max: 1, usage: "cidr TEXT", summary: "A network (`10.0.0.0/8`, `10.0.0.0/255.0.0.0`, `2001:db8::/32`; bare literals 10.0.0.0/8 and 2001:db8::/32 too); fields: network broadcast netmask hostmask prefixlen size first last first_host last_host hosts glob. n[i] is an address (n[-1] the last; past the ends an index error), n[lo:hi] a list of addresses (at most 2^24; more is a value error — walk n with for).",
+                   example: "n = cidr \"192.168.7.0/22\"; print n.network n.broadcast n.netmask n.size n[1] n[-1] n[0:2]") { a in
             .native(CIDRValue(try toCIDR(a[0], "cidr")))
         }
         r.register("cidr.valid", min: 1, max: 1, usage: "cidr.valid TEXT", summary: "Whether the text is a valid network.",
@@ -176,7 +180,7 @@ enum AddressBuiltins {
 
     static func registerRangesAndSets(_ r: Interpreter) {
         r.namespace("iprange", summary: "Arbitrary address ranges (`10.0.0.1-10.0.0.50`).")
-        r.register("iprange", min: 1, max: 2, usage: "iprange \"FIRST-LAST\"  |  iprange FIRST LAST", summary: "An address range; fields: first last size cidrs; iterates its addresses lazily.",
+        r.register("iprange", min: 1, max: 2, usage: "iprange \"FIRST-LAST\"  |  iprange FIRST LAST", summary: "An address range; fields: first last size cidrs; iterates its addresses lazily; r[i] and r[lo:hi] index it as a network.",
                    example: "(iprange \"10.0.0.1-10.0.0.50\").cidrs") { a in
             if a.count == 2 { return .native(IPRangeValue(try addr { try IPRange(try toIP(a[0], "iprange"), try toIP(a[1], "iprange")) })) }
             switch a[0] {
@@ -289,6 +293,8 @@ final class GlobValue: NativeObject {
         var it = glob.makeIterator()
         return { it.next().map { .native(IPValue($0)) } }
     }
+    override func index(_ key: Value) throws -> Value? { try indexAddresses(glob.range, key, glob.description) }
+    override func slice(_ lo: Value, _ hi: Value) throws -> Value? { try sliceAddresses(glob.range, lo, hi, glob.description) }
     override func contains(_ value: Value) throws -> Bool? {
         guard case .native(let ip as IPValue) = value else { return try glob.contains(AddressBuiltins.toIP(value, "in")) }
         return glob.contains(ip.ip)

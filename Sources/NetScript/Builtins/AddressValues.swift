@@ -19,6 +19,39 @@ func countValue(_ c: AddressCount) -> Value {
     return .string(c.description)
 }
 
+/// The most addresses a slice makes into a list (an IPv4 /8): a bigger one is a value error
+/// up front, never an allocation that runs the machine out of memory.
+let maxSliceAddresses = 1 << 24
+
+/// `net[i]` for a range of addresses (a network, a range, a glob): netaddr's indexing.
+func indexAddresses(_ range: IPRange, _ key: Value, _ what: String) throws -> Value? {
+    guard case .int(let i) = key else { return nil }
+    guard let a = range.address(at: i) else {
+        throw Diagnostic("index", "index \(i) is out of range for \(what) of \(range.size) addresses")
+    }
+    return .native(IPValue(a))
+}
+
+/// `net[lo:hi]`: the addresses as a list (netaddr gives an iterator), at most `maxSliceAddresses`.
+func sliceAddresses(_ range: IPRange, _ lo: Value, _ hi: Value, _ what: String) throws -> Value? {
+    func bound(_ v: Value) throws -> Int?? {
+        switch v {
+        case .nil: return .some(nil)
+        case .int(let i): return .some(i)
+        default: throw Diagnostic.type("slice bounds must be ints, not \(v.typeName)")
+        }
+    }
+    guard let l = try bound(lo), let h = try bound(hi) else { return nil }
+    guard let part = range.slice(l, h) else { return .list([]) }
+    guard let n = part.size.intValue, n <= maxSliceAddresses else {
+        throw Diagnostic.value("a slice of \(part.size) addresses is too big for a list (at most \(maxSliceAddresses)): slice less, or walk \(what) with for")
+    }
+    var out: [Value] = []
+    out.reserveCapacity(n)
+    for a in part { out.append(.native(IPValue(a))) }
+    return .list(out)
+}
+
 final class IPValue: NativeObject {
     let ip: IPAddress
     init(_ ip: IPAddress) { self.ip = ip }
@@ -78,6 +111,11 @@ final class IPValue: NativeObject {
         default: return nil
         }
     }
+    /// `int a`: an IPv6 address is 128 bits, so most do not fit in an int; say what does.
+    override func intValue() throws -> Int? {
+        if let v = Int(exactly: ip.value) { return v }
+        throw Diagnostic("overflow", "int: \(ip) is a 128-bit IPv6 address; its value \(ip.value) does not fit in a 64-bit int (a.int gives the decimal text, hex a.packed the hex)")
+    }
     override func binary(_ op: String, _ rhs: Value) throws -> Value? {
         switch (op, rhs) {
         case ("+", .int(let n)): return .native(IPValue(try addr { try ip + n }))
@@ -129,6 +167,8 @@ final class CIDRValue: NativeObject {
         var it = cidr.addresses.makeIterator()
         return { it.next().map { .native(IPValue($0)) } }
     }
+    override func index(_ key: Value) throws -> Value? { try indexAddresses(IPRange(cidr), key, cidr.description) }
+    override func slice(_ lo: Value, _ hi: Value) throws -> Value? { try sliceAddresses(IPRange(cidr), lo, hi, cidr.description) }
     override func contains(_ value: Value) throws -> Bool? {
         switch value {
         case .native(let o as IPValue): return cidr.contains(o.ip)
@@ -168,6 +208,8 @@ final class IPRangeValue: NativeObject {
         var it = range.makeIterator()
         return { it.next().map { .native(IPValue($0)) } }
     }
+    override func index(_ key: Value) throws -> Value? { try indexAddresses(range, key, range.description) }
+    override func slice(_ lo: Value, _ hi: Value) throws -> Value? { try sliceAddresses(range, lo, hi, range.description) }
     override func contains(_ value: Value) throws -> Bool? {
         switch value {
         case .native(let o as IPValue): return range.contains(o.ip)
@@ -249,6 +291,10 @@ final class EUIValue: NativeObject {
         guard let o = other as? EUIValue else { return nil }
         return eui < o.eui ? -1 : (eui == o.eui ? 0 : 1)
     }
+    override func intValue() throws -> Int? {
+        if let v = Int(exactly: eui.value) { return v }
+        throw Diagnostic("overflow", "int: \(eui) is a 64-bit EUI; its value \(eui.value) does not fit in a 64-bit signed int (m.int gives the decimal text, hex m.packed the hex)")
+    }
     override var fieldNames: [String] {
         ["width", "int", "oui", "ei", "is_iab", "is_universal", "is_local", "is_multicast", "is_unicast",
          "eui64", "modified_eui64", "ipv6_link_local", "packed", "org", "registration"] + EUIDialect.allCases.map(\.scriptName)
@@ -257,7 +303,7 @@ final class EUIValue: NativeObject {
         if let d = EUIDialect(scriptName: name) { return .string(eui.format(d)) }
         switch name {
         case "width": return .int(eui.width)
-        case "int": return .int(Int(eui.value))
+        case "int": return Int(exactly: eui.value).map { .int($0) } ?? .string(String(eui.value))
         case "oui": return .string(eui.ouiText)
         case "ei": return .string(eui.ei)
         case "is_iab": return .bool(eui.isIAB)

@@ -54,7 +54,7 @@ enum CoreBuiltins {
                    example: "repr \"a\\n\"               # \"\\\"a\\\\n\\\"\"") { a in .string(Value.repr(a[0])) }
         r.register("str", min: 1, max: 1, usage: "str VALUE", summary: "Converts a value to its text form (the same text print writes).",
                    example: "str 42 + \"!\"             # \"42!\"") { a in .string(a[0].displayString) }
-        r.register("int", min: 1, max: 1, options: ["base"], usage: "int VALUE [base: N]", summary: "Converts a string, float or bool to an int. Strings may use base: 2–36 (or a 0x/0b/0o prefix).",
+        r.register("int", min: 1, max: 1, options: ["base"], usage: "int VALUE [base: N]", summary: "Converts a string, float, bool, ip or mac to an int. Strings may use base: 2–36 (or a 0x/0b/0o prefix). An IPv6 address above 2^63-1 is an overflow error: its .int field gives the decimal text.",
                    example: "int \"ff\" base: 16        # 255") { a in
             switch a[0] {
             case .int: return a[0]
@@ -78,6 +78,9 @@ enum CoreBuiltins {
                     throw Diagnostic.value("int: \(Value.quote(s0)) is not an integer" + (base != 10 ? " in base \(base)" : ""))
                 }
                 return .int(v)
+            case .native(let n):
+                if let v = try n.intValue() { return .int(v) }
+                throw Diagnostic.type("int: cannot convert \(a[0].typeName.withArticle) to an int")
             default: throw Diagnostic.type("int: cannot convert \(a[0].typeName.withArticle) to an int")
             }
         }

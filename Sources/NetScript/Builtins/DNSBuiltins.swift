@@ -116,9 +116,12 @@ enum DNSBuiltins {
         r.namespace("dns", summary: "DNS queries as dig does them: any record type, zone transfers, reverse lookups; responses and records with typed fields.")
         r.register("dns", min: 1, max: 2, options: queryOptions + ["concurrency"],
                    usage: "dns [TYPE] NAME|[NAMES] [server: \"HOST[:PORT]\"] [tcp: false] [timeout: 5] [retries: 2] [rd: true] [dnssec: false] [edns: true] [class: \"IN\"] [key: \"hmac-sha256:NAME:SECRET\"] [tls: false] [verify: true] [ca: \"ca.pem\"] [sni: NAME] [concurrency: 64]",
-                   summary: "Asks a DNS server (default: /etc/resolv.conf's) for NAME's records of TYPE (default A). The response iterates as its answer records and has fields rcode flags answer authority additional question server elapsed; records have name ttl type class data and typed fields (address, exchange, preference, target, strings, …). NXDOMAIN, SERVFAIL, REFUSED, … are errors dns.nxdomain, dns.servfail, dns.refused; an empty answer is not. tls: true asks over DNS over TLS (RFC 7858, port 853 unless the server names one; the certificate is verified — ca: trusts a private CA, verify: false skips the check; a failure is dns.tls). A list of names is resolved concurrently (concurrency: in flight) into a list of responses, with an error value in place of each failed one.",
+                   summary: "Asks a DNS server (default: /etc/resolv.conf's) for NAME's records of TYPE (default A). The response iterates as its answer records and has fields rcode flags answer authority additional question server elapsed; records have name ttl type class data and typed fields (address, exchange, preference, target, strings, …). NXDOMAIN, SERVFAIL, REFUSED, … are errors dns.nxdomain, dns.servfail, dns.refused; an empty answer is not. tls: true asks over DNS over TLS (RFC 7858, port 853 unless the server names one; the certificate is verified — ca: trusts a private CA, verify: false skips the check; a failure is dns.tls). A list of names (dns NAMES, dns TYPE NAMES) is resolved concurrently (concurrency: in flight) into a list of responses, with an error value in place of each failed one.",
                    example: "for r in dns \"MX\" \"example.test\" server: \"127.0.0.1:5300\" { print r.preference r.exchange }") { a in
-            if a.count == 1 { return try query(a, name: try a.string(0), type: .A) }
+            if a.count == 1 {
+                if case .list(let names) = a[0] { return try queryList(a, names.items, type: .A) }
+                return try query(a, name: try a.string(0), type: .A)
+            }
             let t = try type(try a.string(0), "dns")
             if case .list(let names) = a[1] { return try queryList(a, names.items, type: t) }
             return try query(a, name: try a.string(1), type: t)

@@ -228,6 +228,7 @@ enum HelpBuiltins {
       fn add(a, b = 1) { return a + b }     fn(x) { x * 2 }       (last expression is returned)
       try { … } catch "timeout" e { … } catch e { print e.kind e.message e.line } finally { … }
       fail "message"   assert cond "message"   import "lib.net"   global name
+      192.0.2.1  10.0.0.0/8  2001:db8::1  ::/0     address literals (IPv6: with :: or starting with a digit)
       xs | sort | join _ ", "        a pipeline passes a value as the last argument (or where _ stands)
       operators, loosest first: |  or  and  not  == != < <= > >= in  + -  * / // %  unary -  **
       a statement that names a command runs it (`trace.clear`); one that names a command needing
