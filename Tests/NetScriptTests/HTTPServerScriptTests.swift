@@ -425,10 +425,47 @@ final class HTTPServerScriptTests: XCTestCase {
         XCTAssertEqual(lines[1], "HTTP/1.1 400 Bad Request")
         XCTAssertEqual(lines[2], "HTTP/1.1 431 Request Header Fields Too Large")
         XCTAssertEqual(lines[3], "HTTP/1.1 431 Request Header Fields Too Large")
-        XCTAssertEqual(lines[4], "HTTP/1.1 431 Request Header Fields Too Large")
+        XCTAssertEqual(lines[4], "HTTP/1.1 414 URI Too Long")
         XCTAssertEqual(lines[5], "HTTP/1.1 200 OK")
         XCTAssertTrue(log(err, containing: "code 400, message Bad Request").contains("code 400, message Bad Request"), text(err))
         XCTAssertTrue(log(err, containing: "code 431").contains("code 431"), text(err))
+    }
+
+    /// Every answer is delimited and every request answered at once: CONNECT (not a proxy)
+    /// gets 501 and a close; an HTTP/0.9 request line gets 400 (as nginx); HTTP/1.1 without
+    /// Host or with two gets 400 (RFC 9112 §3.2); a request line over the limit gets 414.
+    func testRequestLineAndHostEdgeCases() throws {
+        let port = try freePort()
+        let (_, _, err) = try serve("serve http dir: \"site\" port: \(port)", port: port)
+        let out = try py(Self.rawClient + """
+        def closed(data):
+            r = raw(data, quiet=5.0)
+            return r.split(b"\\r\\n", 1)[0].decode(), len(r) > 0
+        t0 = time.time()
+        print(closed(b"CONNECT example.test:443 HTTP/1.1\\r\\nHost: example.test:443\\r\\n\\r\\nGET /hello.txt HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"))
+        print(closed(b"GET /hello.txt\\r\\n"))
+        print(time.time() - t0 < 4)
+        print(status(b"GET /hello.txt HTTP/1.1\\r\\n\\r\\n"))
+        print(status(b"GET /hello.txt HTTP/1.1\\r\\nHost: a\\r\\nHost: b\\r\\n\\r\\n"))
+        print(status(b"GET /hello.txt HTTP/1.0\\r\\n\\r\\n"))
+        print(status(b"GET /" + b"a" * 70000 + b" HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"))
+        print(status(b"GET /" + b"a" * 70000))
+        print(status(b"\\r\\nGET /hello.txt HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n"))
+        """, port: port)
+        XCTAssertEqual(out, """
+        ('HTTP/1.1 501 Not Implemented', True)
+        ('HTTP/1.1 400 Bad Request', True)
+        True
+        HTTP/1.1 400 Bad Request
+        HTTP/1.1 400 Bad Request
+        HTTP/1.0 200 OK
+        HTTP/1.1 414 URI Too Long
+        HTTP/1.1 414 URI Too Long
+        HTTP/1.1 200 OK
+
+        """)
+        XCTAssertTrue(log(err, containing: "HTTP/0.9").contains("code 400, message Bad Request (HTTP/0.9 request line"), text(err))
+        XCTAssertTrue(log(err, containing: "code 414").contains("code 414, message URI Too Long"), text(err))
     }
 
     func testSeededMutatedRequestsNeverStopTheServer() throws {

@@ -216,6 +216,7 @@ public final class HTTPServer: @unchecked Sendable {
         track(ch)
         if let tls { try ops.addHandler(NIOSSLServerHandler(context: tls)) }
         try ops.addHandler(IdleStateHandler(allTimeout: .milliseconds(Int64(config.idleTimeout * 1000))))
+        try ops.addHandler(HTTPRequestLineGuard(server: self))
         try ops.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false,
                                             withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
         try ops.addHandler(HTTPServerErrorHandler(server: self))
@@ -312,6 +313,75 @@ final class HTTPOverloadHandler: ChannelInboundHandler, @unchecked Sendable {
     }
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
     func errorCaught(context: ChannelHandlerContext, error: Error) { context.close(promise: nil) }
+}
+
+/// Reads a connection's first request line before the HTTP decoder sees it, and answers what
+/// the decoder would leave hanging or misname: an HTTP/0.9 request line (`GET /path`, no
+/// version) gets 400 at once, as nginx answers, and a request line longer than the head limit
+/// gets 414 URI Too Long (RFC 9112 §3) rather than 431. Then it steps aside. (A later request on
+/// a kept-alive connection whose head is too long is answered 431.)
+final class HTTPRequestLineGuard: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let server: HTTPServer
+    private var held: ByteBuffer?
+    private var done = false
+    init(server: HTTPServer) { self.server = server }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !done else { context.fireChannelRead(data); return }
+        var incoming = unwrapInboundIn(data)
+        if held == nil { held = incoming } else { held!.writeBuffer(&incoming) }
+        let view = held!.readableBytesView
+        // Blank lines before a request line are allowed (RFC 9112 §2.2).
+        var start = view.startIndex
+        while start < view.endIndex, view[start] == 0x0D || view[start] == 0x0A { start += 1 }
+        guard let nl = view[start...].firstIndex(of: 0x0A) else {
+            if view.endIndex - start > server.config.maxHeaderBytes { refuse(context, 414, "URI Too Long", "request line longer than \(server.config.maxHeaderBytes) bytes") }
+            return
+        }
+        if nl - start > server.config.maxHeaderBytes { return refuse(context, 414, "URI Too Long", "request line longer than \(server.config.maxHeaderBytes) bytes") }
+        var end = nl
+        if end > start, view[end - 1] == 0x0D { end -= 1 }
+        let line = view[start..<end]
+        let words = line.split(separator: 0x20, omittingEmptySubsequences: true)
+        if words.count == 2 {
+            return refuse(context, 400, "Bad Request", "HTTP/0.9 request line (no version): \(String(decoding: line.prefix(200), as: UTF8.self))")
+        }
+        done = true
+        let all = held!
+        held = nil
+        context.fireChannelRead(wrapInboundOut(all))
+        context.pipeline.syncOperations.removeHandler(self, promise: nil)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.fireChannelReadComplete()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        if let h = held, h.readableBytes > 0, !done { held = nil; context.fireChannelRead(wrapInboundOut(h)) }
+    }
+
+    private func refuse(_ context: ChannelHandlerContext, _ status: Int, _ reason: String, _ why: String) {
+        done = true
+        held = nil
+        let client = context.channel.remoteAddress?.ipAddress ?? "-"
+        server.logNote(client: client, "code \(status), message \(reason) (\(why))")
+        let body = HTTPServerConnectionHandler.errorPage(status, reason)
+        var buf = context.channel.allocator.buffer(capacity: body.count + 160)
+        buf.writeString("HTTP/1.1 \(status) \(reason)\r\nServer: NetScript\r\nConnection: close\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: \(body.count)\r\n\r\n")
+        buf.writeBytes(body)
+        server.completed.add(1, ordering: .relaxed)
+        let ctx = context
+        // Close our side once the answer is out; input still arriving is dropped, so the kernel
+        // does not reset the connection before the client has read the answer.
+        context.writeAndFlush(wrapOutboundOut(buf)).whenComplete { _ in
+            ctx.close(mode: .output, promise: nil)
+            ctx.eventLoop.scheduleTask(in: .seconds(2)) { ctx.close(promise: nil) }
+        }
+    }
 }
 
 /// Turns a parse error (garbage, an oversized head) into 400 or 431 and a log line; the decoder

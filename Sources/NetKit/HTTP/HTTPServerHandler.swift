@@ -60,6 +60,19 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
         case .head(let h):
             head = h; body = nil; bodySize = 0; route = nil
             if refusing { return }
+            // RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one in 1.0; else 400.
+            let hosts = h.headers["host"].count
+            if hosts > 1 || (hosts == 0 && h.version.major == 1 && h.version.minor >= 1) {
+                refusing = true
+                return respondError(h, 400, hosts == 0 ? "Bad request: HTTP/1.1 needs a Host header" : "Bad request: more than one Host header",
+                                    forceClose: true, linger: true)
+            }
+            // CONNECT makes a tunnel, which this server does not: the answer is delimited by
+            // closing, since what follows a CONNECT head is not HTTP.
+            if h.method == .CONNECT {
+                refusing = true
+                return respondError(h, 501, "Unsupported method ('CONNECT')", extra: [("Allow", "GET, HEAD")], forceClose: true, linger: true)
+            }
             if let cl = h.headers.first(name: "content-length"), let n = Int(cl), n > server.config.maxBody {
                 return refuseBody(h)
             }
