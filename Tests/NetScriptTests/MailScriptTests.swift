@@ -254,6 +254,32 @@ final class MailScriptTests: XCTestCase {
         XCTAssertEqual(parts[5]["sha256"] as? String, sha256(Array(notes.utf8)))
     }
 
+    /// Encoded-word header lines stay within 76 characters (RFC 2047 §2), as Python folds them,
+    /// and a display name that looks like an encoded-word is encoded, so readers show it as
+    /// written; Python's email package reads every header back as it was given.
+    func testEncodedWordsFoldTo76AndLookalikeNamesAreEncoded() throws {
+        let work = try tempDir()
+        let subject = "Grüße — ünïcödé everywhere in a subject long enough to take several encoded words"
+        let r = try run("""
+        m = mail.message from: "Zoë Ünïcödé-Example <zoe@example.test>" to: ["=?utf-8?q?x?= <e@example.test>", "Ännchen von Tharau mit einem langen Namen <ann@example.test>"] cc: "\\"=?iso-8859-1?q?y?=\\" <c@example.test>" subject: "\(subject)" headers: {"X-Note": "ça ne fait rien, c'est une note assez longue pour deux mots codés"} body: "hi"
+        write "m.eml" m.text
+        """, cwd: work)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let raw = try String(contentsOf: work.appendingPathComponent("m.eml"), encoding: .utf8)
+        let head = raw.components(separatedBy: "\r\n\r\n")[0].components(separatedBy: "\r\n")
+        for line in head where line.contains("=?") {
+            XCTAssertLessThanOrEqual(line.count, 76, "over 76 characters: \(line)")
+        }
+        XCTAssertFalse(head.contains { $0.contains("=?utf-8?q?x?=") }, "the look-alike name went out raw:\n\(head.joined(separator: "\n"))")
+        let p = try parsed(work.appendingPathComponent("m.eml"))
+        XCTAssertEqual(header(p, "Subject"), [subject])
+        XCTAssertEqual(header(p, "From"), ["Zoë Ünïcödé-Example <zoe@example.test>"])
+        XCTAssertEqual(header(p, "To"), ["=?utf-8?q?x?= <e@example.test>, Ännchen von Tharau mit einem langen Namen <ann@example.test>"])
+        XCTAssertEqual(header(p, "Cc"), ["=?iso-8859-1?q?y?= <c@example.test>"])
+        XCTAssertEqual(header(p, "X-Note"), ["ça ne fait rien, c'est une note assez longue pour deux mots codés"])
+        XCTAssertEqual(p["defects"] as? [String], [])
+    }
+
     // MARK: sessions
 
     func testSessionStepByStep() throws {

@@ -72,17 +72,22 @@ public struct MailMessage: Sendable {
         let customDate = custom.first { $0.0.lowercased() == "date" }?.1
         let customID = custom.first { $0.0.lowercased() == "message-id" }?.1
         h.append(("Date", customDate ?? MailMessage.dateText(date)))
-        h.append(("From", fromAddr.headerText))
-        if !to.isEmpty { h.append(("To", try to.map { try MailAddress(parsing: $0, field: "to").headerText }.joined(separator: ", "))) }
-        if !cc.isEmpty { h.append(("Cc", try cc.map { try MailAddress(parsing: $0, field: "cc").headerText }.joined(separator: ", "))) }
+        h.append(("From", fromAddr.headerText(firstRoom: MailMessage.room("From"))))
+        func list(_ name: String, _ addrs: [String], _ field: String) throws -> String {
+            try addrs.enumerated().map { i, a in
+                try MailAddress(parsing: a, field: field).headerText(firstRoom: i == 0 ? MailMessage.room(name) : MailMessage.wordLimit)
+            }.joined(separator: ", ")
+        }
+        if !to.isEmpty { h.append(("To", try list("To", to, "to"))) }
+        if !cc.isEmpty { h.append(("Cc", try list("Cc", cc, "cc"))) }
         for b in bcc { _ = try MailAddress(parsing: b, field: "bcc") }
         try MailMessage.checkLine(subject, "the subject")
-        if !subject.isEmpty { h.append(("Subject", MailMessage.encodeWords(subject))) }
+        if !subject.isEmpty { h.append(("Subject", MailMessage.encodeWords(subject, firstRoom: MailMessage.room("Subject")))) }
         let domain = fromAddr.address.split(separator: "@").last.map(String.init) ?? "localhost"
         let asciiDomain = domain.utf8.allSatisfy { $0 < 0x80 } ? domain : "localhost"
         h.append(("Message-ID", customID ?? "<\(MailMessage.randomHex(16)).\(Int(date.timeIntervalSince1970))@\(asciiDomain)>"))
         for (k, v) in custom where !["date", "message-id"].contains(k.lowercased()) {
-            h.append((k, MailMessage.encodeWords(v)))
+            h.append((k, MailMessage.encodeWords(v, firstRoom: MailMessage.room(k))))
         }
         h.append(("MIME-Version", "1.0"))
 
@@ -202,16 +207,28 @@ public struct MailMessage: Sendable {
         return out
     }
 
+    /// A line holding encoded-words is at most 76 characters (RFC 2047 §2), as Python writes them.
+    static let encodedLineLimit = 76
+    /// An encoded-word on a continuation line (after its leading space).
+    static let wordLimit = encodedLineLimit - 1
+    /// The room left for the first encoded-word on a header's first line: `Name: ` comes first.
+    static func room(_ headerName: String) -> Int { max(20, encodedLineLimit - headerName.utf8.count - 2) }
+
     /// A header value as it may appear: ASCII as is, anything else as RFC 2047 encoded-words
-    /// (UTF-8, base64), each at most 75 characters, split on character boundaries.
-    public static func encodeWords(_ value: String, force: Bool = false) -> String {
+    /// (UTF-8, base64), split on character boundaries. The first word fits in `firstRoom`
+    /// characters, the others in 73, so folded at spaces every line stays within 76.
+    public static func encodeWords(_ value: String, force: Bool = false, firstRoom: Int = 75) -> String {
         let longWord = value.split(separator: " ").contains { $0.utf8.count > 900 }
         if !force && value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) && !longWord && !value.contains("=?") { return value }
+        // "=?utf-8?b?" + base64 + "?=": 12 characters around 4 for every 3 bytes.
+        func bytesFor(_ room: Int) -> Int { max(3, (min(room, 73) - 12) / 4 * 3) }
+        var limit = bytesFor(firstRoom)
         var words: [String] = []
         var chunk: [UInt8] = []
         for ch in value {
             let bytes = Array(String(ch).utf8)
-            if chunk.count + bytes.count > 45 {
+            if chunk.count + bytes.count > limit, !chunk.isEmpty {
+                limit = bytesFor(wordLimit)
                 words.append("=?utf-8?b?" + Data(chunk).base64EncodedString() + "?=")
                 chunk = []
             }
@@ -221,12 +238,14 @@ public struct MailMessage: Sendable {
         return words.joined(separator: " ")
     }
 
-    /// `Name: value` folded at spaces into lines of about 78 characters, ending in CRLF.
+    /// `Name: value` folded at spaces into lines of about 78 characters (76 where the value has
+    /// encoded-words, RFC 2047 §2), ending in CRLF.
     static func foldHeader(_ name: String, _ value: String) -> [UInt8] {
         var lines: [String] = []
         var current = name + ":"
+        let limit = value.contains("=?") ? encodedLineLimit : 78
         for word in value.split(separator: " ", omittingEmptySubsequences: false) {
-            if current.utf8.count + 1 + word.utf8.count > 78 && current.utf8.count > name.utf8.count + 1 {
+            if current.utf8.count + 1 + word.utf8.count > limit && current.utf8.count > name.utf8.count + 1 {
                 lines.append(current)
                 current = ""
             }
@@ -346,11 +365,17 @@ public struct MailAddress: Sendable {
     }
 
     /// The address for a header: the display name quoted or encoded as needed.
-    public var headerText: String {
+    public var headerText: String { headerText(firstRoom: MailMessage.wordLimit) }
+
+    /// The same, its first encoded-word (if any) fitting in `firstRoom` characters. A name that
+    /// looks like an encoded-word (`=?utf-8?q?x?=`) is encoded, so readers show it as written.
+    public func headerText(firstRoom: Int) -> String {
         if name.isEmpty { return address }
         let atext = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-/=?^_`{|}~ ".utf8)
         let shown: String
-        if !name.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) || name.utf8.count > 400 { shown = MailMessage.encodeWords(name, force: true) }
+        if !name.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) || name.utf8.count > 400 || name.contains("=?") {
+            shown = MailMessage.encodeWords(name, force: true, firstRoom: firstRoom)
+        }
         else if name.utf8.allSatisfy({ atext.contains($0) }) { shown = name }
         else { shown = "\"" + name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
         return "\(shown) <\(address)>"
