@@ -219,4 +219,21 @@ final class REPLTests: XCTestCase {
         try line("exit 4")
         try waitFor("exit status 4") { $0.contains("EXITED rc=4") }
     }
+
+    // MARK: the REPL as a daily tool
+
+    /// A string with braces or quotes shows without escape noise, as a literal that reads back.
+    func testStringsWithBracesShowWithoutEscapes() throws {
+        try startREPL()
+        try line("s = \"\\{\\\"a\\\": 1}\"")
+        try line("s")
+        try waitFor("the single-quoted form") { $0.contains("\n'{\"a\": 1}'\n") }
+        try line("[s, \"it's {1 + 1}\"]")
+        try waitFor("the list") { $0.contains("\n['{\"a\": 1}', \"it's 2\"]\n") }
+        try line("'{\"a\": 1}' == s")
+        try waitFor("the same string") { $0.contains("\ntrue\n") }
+        try keys("C-d")
+        try waitFor("exit") { $0.contains("EXITED rc=0") }
+    }
+
 }
