@@ -80,30 +80,36 @@ public enum Display {
 
 extension Interpreter {
     /// Whether the text is an unfinished statement (an open bracket, block or string), so the
-    /// REPL should read another line before running it.
+    /// REPL should read another line before running it. It agrees with the lexer and parser:
+    /// text they accept is complete, and text is incomplete only when more lines could still
+    /// make it valid (an error that no further line can mend is shown at once).
     public static func isIncomplete(_ text: String) -> Bool {
         let source = Source(name: "<repl>", text: text)
+        let tokens: [Token]
         do {
-            let tokens = try Lexer.tokenize(source)
-            var depth = 0
-            var lastSignificant: TokenKind? = nil
-            for t in tokens {
-                switch t.kind {
-                case .punct("("), .punct("["), .punct("{"): depth += 1
-                case .punct(")"), .punct("]"), .punct("}"): depth -= 1
-                default: break
-                }
-                if t.kind != .newline && t.kind != .eof { lastSignificant = t.kind }
-            }
-            if depth > 0 { return true }
-            if case .punct(let p)? = lastSignificant, ["|", "+", "-", "*", "/", "=", ",", "and", "or", "&&", "||"].contains(p) { return true }
-            if case .keyword(let k)? = lastSignificant, ["and", "or", "else"].contains(k) { return true }
-            return false
+            tokens = try Lexer.tokenize(source)
         } catch let d as Diagnostic {
-            return d.message.hasPrefix("unterminated string") || d.message.hasPrefix("unterminated {")
+            // Strings may span lines; an interpolation `{…}` may not, and the next line
+            // arrives after a newline, so an unterminated one is an error now.
+            return d.message.hasPrefix("unterminated string") || d.message.hasPrefix("unterminated bytes")
         } catch {
             return false
         }
+        if (try? Parser.parse(source)) != nil { return false }
+        var depth = 0
+        var lastSignificant: TokenKind? = nil
+        for t in tokens {
+            switch t.kind {
+            case .punct("("), .punct("["), .punct("{"): depth += 1
+            case .punct(")"), .punct("]"), .punct("}"): depth -= 1
+            default: break
+            }
+            if t.kind != .newline && t.kind != .eof { lastSignificant = t.kind }
+        }
+        if depth > 0 { return true }
+        if case .punct(let p)? = lastSignificant, ["|", "+", "-", "*", "/", "//", "%", "**", "=", ",", "&&", "||", "==", "!=", "<", "<=", ">", ">=", "+=", "-=", "*=", "/="].contains(p) { return true }
+        if case .keyword(let k)? = lastSignificant, ["and", "or", "not", "else", "in"].contains(k) { return true }
+        return false
     }
 
     /// Names for completion: globals, namespaces' commands (`ns.cmd`), and a command's options.

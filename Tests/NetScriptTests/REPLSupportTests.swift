@@ -3,6 +3,41 @@ import XCTest
 
 /// The REPL's helpers that need no terminal: when an entry is complete, and how values show.
 final class REPLSupportTests: XCTestCase {
+    /// The completeness check agrees with the lexer and parser: text the parser accepts is
+    /// complete, and text is incomplete only when more lines could still make it valid.
+    func testIsIncompleteAgreesWithTheParser() {
+        let cases: [(String, Bool)] = [
+            ("json.parse \"{\\\"a\\\": 1}\"", false),      // `{` opens an interpolation that cannot end
+            ("print \"\\{\\\"a\\\": 1}\"", false),          // escaped brace and quotes
+            ("print \"\\{\"", false),
+            ("print \"x {y", false),                        // an interpolation cannot span lines
+            ("print \"x \\\" {\"", true),                   // a string inside it can: `"x \" {"` + `\n"}"`
+            ("print '{'", false),
+            ("print '{\"a\": 1}'", false),
+            ("print 'it\\'s {'", false),
+            ("print \"x {1 + 2} y\"", false),
+            ("print \"a {\"}\"} b\"", false),               // a string inside an interpolation
+            ("x = {a: 1}", false),
+            (")", false),
+            ("print \"abc", true),                          // strings may span lines
+            ("print 'abc", true),
+            ("fn f() {", true),
+            ("fn f() {\n  return \"}\"", true),
+            ("if x {\n} else", true),
+            ("x = [1,", true),
+            ("x = (1 +", true),
+            ("x = 1 +", true),
+            ("xs | sort |", true),
+            ("x = {a: '}'", true),
+        ]
+        for (text, incomplete) in cases {
+            XCTAssertEqual(Interpreter.isIncomplete(text), incomplete, text)
+            if (try? Parser.parse(Source(name: "t", text: text))) != nil {
+                XCTAssertFalse(Interpreter.isIncomplete(text), "the parser accepts \(text)")
+            }
+        }
+    }
+
     /// Strings show in a form that needs no escapes when one exists, and always read back.
     func testStringReprReadsBack() throws {
         let cases: [(String, String)] = [

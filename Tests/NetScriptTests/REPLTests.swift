@@ -236,4 +236,16 @@ final class REPLTests: XCTestCase {
         try waitFor("exit") { $0.contains("EXITED rc=0") }
     }
 
+    /// A line the parser rejects for good never leaves the REPL waiting at `...`.
+    func testEscapedQuotesInAStringDoNotOpenABlock() throws {
+        try startREPL()
+        try line("json.parse \"{\\\"a\\\": 1}\"")
+        let s = try waitFor("the syntax error") { $0.contains("error[syntax]") }
+        XCTAssertFalse(s.contains("\n..."), s)
+        try line("json.parse '{\"a\": 1}'")
+        try waitFor("the parsed map") { $0.contains("\na  1\n") }
+        try keys("C-d")
+        try waitFor("exit") { $0.contains("EXITED rc=0") }
+    }
+
 }
