@@ -124,6 +124,10 @@ final class REPL {
         } catch let e as ExitSignal {
             interp.output.flush()
             return e.status
+        } catch let d as Diagnostic where d.kind == "interrupted" {
+            // Ctrl-C is what the user did, not a fault in the line: one line says it.
+            interp.output.flush()
+            FileHandle.standardError.write("interrupted\n".data(using: .utf8)!)
         } catch let d as Diagnostic {
             interp.output.flush()
             FileHandle.standardError.write((d.render(color: color) + "\n").data(using: .utf8)!)
