@@ -51,20 +51,21 @@ private let interruptibleGetc: @convention(c) (UnsafeMutablePointer<FILE>?) -> I
     return scalar
 }
 
-/// The interactive loop: libedit line editing, history in ~/.netscript_history, completion
-/// from the builtins registry and the session's names, multi-line input while a block,
-/// bracket or string is open, and the value of each expression shown.
+/// The interactive loop: libedit line editing, history shared through a file (every entry
+/// appended as it is entered), completion from the builtins registry and the session's names,
+/// multi-line input while a block, bracket or string is open, and the value of each expression
+/// shown.
 final class REPL {
     let interp: Interpreter
     let color: Bool
-    let historyPath: String
-    var entry = 0
+    let historyFile: HistoryFile
 
     init(interp: Interpreter, color: Bool) {
         self.interp = interp
         self.color = color
         let env = ProcessInfo.processInfo.environment
-        historyPath = env["NETSCRIPT_HISTORY"] ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.netscript_history")
+        let path = env["NETSCRIPT_HISTORY"] ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.netscript_history")
+        historyFile = HistoryFile(path: path, limit: 2000)
     }
 
     func run() -> Int32 {
@@ -75,10 +76,10 @@ final class REPL {
         rl_attempted_completion_function = attemptedCompletion
         rl_completion_entry_function = completionGenerator
         using_history()
-        stifle_history(2000)
-        _ = read_history(historyPath)
+        stifle_history(Int32(historyFile.limit))
+        historyFile.trim()
+        _ = read_history(historyFile.path)
         print("NetScript 0.1 — `help` lists commands, `help \"grammar\"` the language, Ctrl-D exits.")
-        defer { _ = write_history(historyPath) }
 
         var buffer = ""
         while true {
@@ -106,6 +107,7 @@ final class REPL {
             if buffer.trimmingCharacters(in: .whitespaces).isEmpty { buffer = ""; continue }
             if Interpreter.isIncomplete(buffer) { continue }
             add_history(buffer)
+            historyFile.append(buffer)
             let code = buffer
             buffer = ""
             if let status = evaluate(code) { return status }
@@ -114,7 +116,7 @@ final class REPL {
 
     /// Runs one entry; returns an exit status when the entry ended the session (`exit`).
     func evaluate(_ code: String) -> Int32? {
-        entry += 1
+        defer { interruptFlag.store(false, ordering: .relaxed) }
         do {
             let v = try interp.run(Source(name: "<repl>", text: code))
             interp.output.flush()
@@ -135,7 +137,6 @@ final class REPL {
             interp.output.flush()
             FileHandle.standardError.write("error: \(error)\n".data(using: .utf8)!)
         }
-        interruptFlag.store(false, ordering: .relaxed)
         return nil
     }
 }

@@ -10,6 +10,8 @@ final class REPLTests: XCTestCase {
     var historyPath = ""
     var tempDir: URL!
     var lastTmuxError = ""
+    /// The tmux session the helpers type into and read; nil for the only one.
+    var target: String? = nil
 
     override func setUpWithError() throws {
         guard let t = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/opt/homebrew/bin/tmux"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
@@ -57,17 +59,21 @@ final class REPLTests: XCTestCase {
     }
 
     /// Starts the REPL in a 120x40 pane; when it exits the pane shows its status and stays.
-    func startREPL() throws {
+    /// With a session name, starts it in a session of its own (several REPLs at once) and
+    /// makes that session the one the helpers drive.
+    func startREPL(session: String? = nil) throws {
         let exe = try NetScriptBinary.path()
         let cmd = "env NETSCRIPT_HISTORY='\(historyPath)' TERM=xterm NO_COLOR=1 '\(exe)'; echo \"EXITED rc=$?\"; sleep 60"
-        try tmuxRun(["new-session", "-d", "-x", "120", "-y", "40", cmd])
+        try tmuxRun(["new-session", "-d", "-x", "120", "-y", "40"] + (session.map { ["-s", $0] } ?? []) + [cmd])
+        target = session
         try waitFor("the prompt") { $0.contains("\nns>") }
     }
 
-    func type(_ text: String) throws { try tmuxRun(["send-keys", "-l", text]) }
-    func keys(_ names: String...) throws { try tmuxRun(["send-keys"] + names) }
+    var targetArgs: [String] { target.map { ["-t", $0] } ?? [] }
+    func type(_ text: String) throws { try tmuxRun(["send-keys"] + targetArgs + ["-l", text]) }
+    func keys(_ names: String...) throws { try tmuxRun(["send-keys"] + targetArgs + names) }
     func line(_ text: String) throws { try type(text); try keys("Enter") }
-    func screen() throws -> String { try tmuxRun(["capture-pane", "-p"]) }
+    func screen() throws -> String { try tmuxRun(["capture-pane", "-p"] + targetArgs) }
 
     /// Polls the screen until the condition holds, failing with the screen after the deadline.
     @discardableResult
@@ -82,6 +88,17 @@ final class REPLTests: XCTestCase {
         }
         XCTFail("timed out waiting for \(what); screen:\n\(s)\n(tmux said: \(lastTmuxError))", file: file, line: line)
         throw XCTSkip("gave up")
+    }
+
+    /// The REPL's process id: the child of the shell the pane runs.
+    func replPID(file: StaticString = #filePath, line: UInt = #line) throws -> pid_t {
+        let shell = try tmuxRun(["display-message", "-p"] + targetArgs + ["#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let children = (try? String(contentsOfFile: "/proc/\(shell)/task/\(shell)/children", encoding: .utf8)) ?? ""
+        guard let pid = children.split(separator: " ").first.flatMap({ pid_t($0) }) else {
+            XCTFail("no REPL process under the pane's shell \(shell)", file: file, line: line)
+            throw XCTSkip("gave up")
+        }
+        return pid
     }
 
     /// How many lines say `interrupted` (after the terminal's echo of ^C, if any).
@@ -226,6 +243,70 @@ final class REPLTests: XCTestCase {
     }
 
     // MARK: the REPL as a daily tool
+
+    /// Each entry reaches the history file as it is entered: a terminal closed under a
+    /// running REPL (no clean exit) loses nothing.
+    func testHistorySurvivesAKilledTerminal() throws {
+        try startREPL()
+        try line("print \"kept 4711\"")
+        try waitFor("the output") { $0.contains("\nkept 4711\n") }
+        // Close the terminal under it: the shell passes SIGHUP on to the REPL, which dies
+        // there (no clean exit), as when a terminal window is closed.
+        let pid = try replPID()
+        XCTAssertEqual(kill(pid, SIGHUP), 0)
+        try waitFor("the REPL killed") { $0.contains("EXITED rc=129") }
+        try tmuxRun(["kill-server"])
+        socket += "b"
+        try startREPL()
+        try keys("Up")
+        try waitFor("the entry from the killed session") { self.lastPromptLine($0) == "ns> print \"kept 4711\"" }
+        try keys("C-u", "C-d")
+        try waitFor("exit") { $0.contains("EXITED rc=0") }
+    }
+
+    /// Two REPLs on one history file both keep their entries (appended, as bash's histappend).
+    func testTwoREPLsShareTheHistoryFile() throws {
+        try startREPL(session: "one")
+        try startREPL(session: "two")
+        target = "one"
+        try line("print \"from one\"")
+        try waitFor("one's output") { $0.contains("\nfrom one\n") }
+        target = "two"
+        try line("print \"from two\"")
+        try waitFor("two's output") { $0.contains("\nfrom two\n") }
+        target = "one"
+        try keys("C-d")
+        try waitFor("one exits") { $0.contains("EXITED rc=0") }
+        target = "two"
+        try keys("C-d")
+        try waitFor("two exits") { $0.contains("EXITED rc=0") }
+        try startREPL(session: "three")
+        try keys("Up")
+        try waitFor("two's entry") { self.lastPromptLine($0) == "ns> print \"from two\"" }
+        try keys("Up")
+        try waitFor("one's entry") { self.lastPromptLine($0) == "ns> print \"from one\"" }
+        try keys("C-u", "C-d")
+        try waitFor("exit") { $0.contains("EXITED rc=0") }
+    }
+
+    /// The shared file stays bounded: a REPL starting on a long file keeps its last 2000 entries.
+    func testHistoryFileStaysBounded() throws {
+        let old = (0..<2005).map { "print\\040\($0)\n" }.joined()
+        try ("_HiStOrY_V2_\n" + old).write(toFile: historyPath, atomically: true, encoding: .utf8)
+        try startREPL()
+        try keys("Up")
+        try waitFor("the newest old entry") { self.lastPromptLine($0) == "ns> print 2004" }
+        try keys("C-u")
+        try line("print \"newest\"")
+        try waitFor("the output") { $0.contains("\nnewest\n") }
+        try keys("C-d")
+        try waitFor("exit") { $0.contains("EXITED rc=0") }
+        let lines = try String(contentsOfFile: historyPath, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 1 + 2000 + 1)
+        XCTAssertEqual(lines.first, "_HiStOrY_V2_")
+        XCTAssertEqual(lines.dropFirst().first, "print\\0405")
+        XCTAssertEqual(lines.last, "print\\040\"newest\"")
+    }
 
     /// A string with braces or quotes shows without escape noise, as a literal that reads back.
     func testStringsWithBracesShowWithoutEscapes() throws {
