@@ -119,8 +119,11 @@ final class Compiler {
             return { _ in
                 if g.isSet[slot] { return g.values[slot] }
                 var msg = "'\(name)' is not defined"
-                let sugg = interp.suggestion(name, g.definedNames)
-                msg += sugg
+                if Interpreter.replCommands.contains(name) {
+                    msg = "'\(name)' is a REPL command: it works at the ns> prompt, not in a script"
+                } else {
+                    msg += interp.suggestion(name, g.definedNames)
+                }
                 throw Diagnostic.name(msg).located(source, range)
             }
         }

@@ -79,6 +79,9 @@ public enum Display {
 }
 
 extension Interpreter {
+    /// REPL commands (registered by the REPL): in a script their name is an error that says so.
+    public static let replCommands: Set<String> = ["history"]
+
     /// Whether the text is an unfinished statement (an open bracket, block or string), so the
     /// REPL should read another line before running it. It agrees with the lexer and parser:
     /// text they accept is complete, and text is incomplete only when more lines could still

@@ -59,6 +59,10 @@ final class REPL {
     let interp: Interpreter
     let color: Bool
     let historyFile: HistoryFile
+    /// This session's entries in order, whether each ran without an error, and whether it
+    /// used `history` (left out of a saved script, where `history` does not exist).
+    var entries: [(code: String, ok: Bool, usedHistory: Bool)] = []
+    var usedHistory = false
 
     init(interp: Interpreter, color: Bool) {
         self.interp = interp
@@ -66,6 +70,42 @@ final class REPL {
         let env = ProcessInfo.processInfo.environment
         let path = env["NETSCRIPT_HISTORY"] ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.netscript_history")
         historyFile = HistoryFile(path: path, limit: 2000)
+        registerCommands()
+    }
+
+    /// The commands that only make sense at the prompt.
+    func registerCommands() {
+        interp.register("history", min: 0, max: 0,
+                        usage: "history",
+                        summary: "REPL only: lists this session's entries, numbered (one that failed is marked # failed).",
+                        example: "history") { [unowned self] a in
+            usedHistory = true
+            var out = ""
+            for (i, e) in entries.enumerated() {
+                let number = String(i + 1)
+                var text = e.code.replacingOccurrences(of: "\n", with: "\n      ")
+                if !e.ok { text += "   # failed" }
+                out += String(repeating: " ", count: max(0, 4 - number.count)) + number + "  " + text + "\n"
+            }
+            a.interp.output.write(out)
+            return .nil
+        }
+        interp.namespace("history", summary: "REPL only: this session's entries (history), and history save FILE to keep them as a script")
+        interp.register("history.save", min: 1, max: 1,
+                        usage: "history save FILE",
+                        summary: "REPL only: writes this session's entries that ran without an error, in order (a multi-line entry whole), to FILE as a script that `netscript FILE` runs again.",
+                        example: "history save \"session.net\"") { [unowned self] a in
+            usedHistory = true
+            let path = (try a.string(0) as NSString).expandingTildeInPath
+            let kept = entries.filter { $0.ok && !$0.usedHistory }.map(\.code)
+            let stamp = ISO8601DateFormatter().string(from: Date())
+            let text = "# saved from the netscript REPL at \(stamp)\n" + kept.map { $0 + "\n" }.joined()
+            do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+                throw Diagnostic("io", "history save: cannot write \(path): \((error as NSError).localizedDescription)")
+            }
+            a.interp.output.write("saved \(kept.count) entr\(kept.count == 1 ? "y" : "ies") to \(path)", newline: true)
+            return .nil
+        }
     }
 
     func run() -> Int32 {
@@ -116,10 +156,16 @@ final class REPL {
 
     /// Runs one entry; returns an exit status when the entry ended the session (`exit`).
     func evaluate(_ code: String) -> Int32? {
-        defer { interruptFlag.store(false, ordering: .relaxed) }
+        usedHistory = false
+        var ok = false
+        defer {
+            entries.append((code, ok, usedHistory))
+            interruptFlag.store(false, ordering: .relaxed)
+        }
         do {
             let v = try interp.run(Source(name: "<repl>", text: code))
             interp.output.flush()
+            ok = true
             if interp.lastWasExpression, v != .nil {
                 print(Display.show(v))
             }

@@ -308,6 +308,43 @@ final class REPLTests: XCTestCase {
         XCTAssertEqual(lines.last, "print\\040\"newest\"")
     }
 
+    /// `history` lists the session's entries; `history save` writes the ones that ran
+    /// without an error as a script that runs.
+    func testHistorySaveWritesARunnableScript() throws {
+        let saved = tempDir.appendingPathComponent("saved.net").path
+        try startREPL()
+        try line("x = 20")
+        try line("print nope")
+        try waitFor("the error") { $0.contains("error[name]") }
+        try line("fn double(n) {")
+        try line("return n * 2")
+        try line("}")
+        try line("print (double x)")
+        try waitFor("40") { $0.contains("\n40\n") }
+        try line("history")
+        let listing = try waitFor("the numbered listing") { $0.contains("   4  print (double x)") }
+        XCTAssertTrue(listing.contains("   1  x = 20"), listing)
+        XCTAssertTrue(listing.contains("   2  print nope"), listing)
+        XCTAssertTrue(listing.contains("   3  fn double(n) {"), listing)
+        try line("history save \"\(saved)\"")
+        try waitFor("the save report") { $0.contains("saved 3 entries to") }
+        try keys("C-d")
+        try waitFor("exit") { $0.contains("EXITED rc=0") }
+
+        let text = try String(contentsOfFile: saved, encoding: .utf8)
+        XCTAssertFalse(text.contains("nope"), text)
+        XCTAssertFalse(text.contains("history"), text)
+        XCTAssertTrue(text.contains("fn double(n) {\nreturn n * 2\n}"), text)
+        let r = try runProcess(try NetScriptBinary.path(), [saved], timeout: 10)
+        XCTAssertEqual(r.stdout, "40\n", r.stderr)
+        XCTAssertEqual(r.status, 0, r.stderr)
+
+        // In a script, `history` is an error that says it belongs to the REPL.
+        let s = try runProcess(try NetScriptBinary.path(), ["-e", "history"], timeout: 10)
+        XCTAssertEqual(s.status, 1)
+        XCTAssertTrue(s.stderr.contains("'history' is a REPL command"), s.stderr)
+    }
+
     /// A string with braces or quotes shows without escape noise, as a literal that reads back.
     func testStringsWithBracesShowWithoutEscapes() throws {
         try startREPL()
