@@ -1,17 +1,19 @@
 /// How the REPL shows a value: scalars in their written form, records and maps as aligned
-/// key/value tables, lists of records or maps as aligned tables with a column per field.
+/// key/value tables, lists of records (native ones such as DNS records and FTP entries, or
+/// maps) as aligned tables with a row an item and a column a field. A table longer than
+/// `maxRows` is cut, with a last line saying how many rows are left out.
 public enum Display {
     public static func show(_ v: Value, maxRows: Int = 200) -> String {
         switch v {
         case .list(let l) where !l.items.isEmpty:
             if let table = tableOfRows(l.items, maxRows: maxRows) { return table }
             return Value.repr(v)
-        case .map(let m) where !m.dict.isEmpty && m.dict.count <= maxRows:
-            let rows = m.dict.map { (k, x) in [k.displayString, Value.repr(x)] }
-            return aligned(rows, header: nil)
+        case .map(let m) where !m.dict.isEmpty:
+            let rows = m.dict.prefix(maxRows).map { (k, x) in [k.displayString, Value.repr(x)] }
+            return aligned(rows, header: nil) + more(m.dict.count, maxRows)
         case .native(let n):
             if let t = n.tableRows {
-                return aligned(t.rows.prefix(maxRows).map { $0.map(cell) }, header: t.columns)
+                return aligned(t.rows.prefix(maxRows).map { $0.map(cell) }, header: t.columns) + more(t.rows.count, maxRows)
             }
             if n is RecordObject || n is ErrorObject {
                 let rows = try? n.fieldNames.map { name in [name, Value.repr(try n.field(name) ?? .nil)] }
@@ -23,17 +25,26 @@ public enum Display {
         }
     }
 
+    /// The line that ends a cut table.
+    static func more(_ count: Int, _ maxRows: Int) -> String {
+        count > maxRows ? "\n… \(count - maxRows) more (show VALUE prints them all)" : ""
+    }
+
     static func cell(_ v: Value) -> String {
         if case .string(let s) = v { return s }
         return Value.repr(v)
     }
 
-    /// A list whose items are all maps or all records becomes a table; nil otherwise.
+    /// A list whose items are all maps with string keys, or all native records of one type,
+    /// becomes a table (columns in the order fields first appear); nil otherwise.
     static func tableOfRows(_ items: [Value], maxRows: Int) -> String? {
         var columns: [String] = []
         var rows: [[String: Value]] = []
-        for item in items.prefix(maxRows) {
+        var kind: String? = nil
+        for (i, item) in items.enumerated() {
             var row: [String: Value] = [:]
+            let itemKind = item.typeName
+            if kind == nil { kind = itemKind } else if kind != itemKind { return nil }
             switch item {
             case .map(let m):
                 for (k, x) in m.dict {
@@ -41,19 +52,18 @@ public enum Display {
                     if !columns.contains(key) { columns.append(key) }
                     row[key] = x
                 }
-            case .native(let n) where n is RecordObject:
-                for name in n.fieldNames {
+            case .native(let n as TableRow):
+                for name in n.rowColumns {
                     if !columns.contains(name) { columns.append(name) }
                     row[name] = (try? n.field(name)) ?? .nil
                 }
             default: return nil
             }
-            rows.append(row)
+            // Every item is checked (a table only when all are records); only shown rows are kept.
+            if i < maxRows { rows.append(row) }
         }
         guard !columns.isEmpty else { return nil }
-        var out = aligned(rows.map { r in columns.map { r[$0].map(cell) ?? "" } }, header: columns)
-        if items.count > maxRows { out += "\n… \(items.count - maxRows) more rows" }
-        return out
+        return aligned(rows.map { r in columns.map { r[$0].map(cell) ?? "" } }, header: columns) + more(items.count, maxRows)
     }
 
     public static func aligned(_ rows: [[String]], header: [String]?) -> String {
@@ -78,9 +88,23 @@ public enum Display {
     }
 }
 
+/// A native value that is one row of a table when it comes in a list: its columns.
+protocol TableRow: NativeObject {
+    var rowColumns: [String] { get }
+}
+
+extension RecordObject: TableRow {
+    var rowColumns: [String] { fieldNames }
+}
+
+extension DNSRecordValue: TableRow {
+    /// dig's columns; the type's own fields (`r.exchange`) are in `data` and `fields r`.
+    var rowColumns: [String] { ["name", "ttl", "class", "type", "data"] }
+}
+
 extension Interpreter {
     /// REPL commands (registered by the REPL): in a script their name is an error that says so.
-    public static let replCommands: Set<String> = ["history"]
+    public static let replCommands: Set<String> = ["history", "show"]
 
     /// Whether the text is an unfinished statement (an open bracket, block or string), so the
     /// REPL should read another line before running it. It agrees with the lexer and parser:

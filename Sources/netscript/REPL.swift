@@ -54,11 +54,13 @@ private let interruptibleGetc: @convention(c) (UnsafeMutablePointer<FILE>?) -> I
 /// The interactive loop: libedit line editing, history shared through a file (every entry
 /// appended as it is entered), completion from the builtins registry and the session's names,
 /// multi-line input while a block, bracket or string is open, and the value of each expression
-/// shown.
+/// shown (long tables cut: `show` prints them whole).
 final class REPL {
     let interp: Interpreter
     let color: Bool
     let historyFile: HistoryFile
+    /// The rows a table shows before it is cut.
+    let maxRows = 50
     /// This session's entries in order, whether each ran without an error, and whether it
     /// used `history` (left out of a saved script, where `history` does not exist).
     var entries: [(code: String, ok: Bool, usedHistory: Bool)] = []
@@ -104,6 +106,14 @@ final class REPL {
                 throw Diagnostic("io", "history save: cannot write \(path): \((error as NSError).localizedDescription)")
             }
             a.interp.output.write("saved \(kept.count) entr\(kept.count == 1 ? "y" : "ies") to \(path)", newline: true)
+            return .nil
+        }
+        interp.register("show", min: 1, max: 1, options: ["rows"],
+                        usage: "show VALUE [rows: N]",
+                        summary: "REPL only: shows a value as the prompt does, but every row of a table (the prompt cuts tables after \(maxRows) rows), or the first N.",
+                        example: "show (dns.axfr \"example.test\" server: \"127.0.0.1:5300\")") { a in
+            let rows = try a.optionNumber("rows").map { Int(max(0, min($0, Double(Int.max / 2)))) } ?? Int.max
+            a.interp.output.write(Display.show(a[0], maxRows: rows), newline: true)
             return .nil
         }
     }
@@ -167,7 +177,7 @@ final class REPL {
             interp.output.flush()
             ok = true
             if interp.lastWasExpression, v != .nil {
-                print(Display.show(v))
+                print(Display.show(v, maxRows: maxRows))
             }
         } catch let e as ExitSignal {
             interp.output.flush()

@@ -65,4 +65,12 @@ final class REPLSupportTests: XCTestCase {
         }
     }
 
+    /// Lists of native records become tables with a row an item, cut after maxRows.
+    func testListsOfRecordsAreTables() {
+        let rows = (0..<5).map { i in Value.map([("n", .int(i)), ("sq", .int(i * i))]) }
+        let shown = Display.show(.list(rows), maxRows: 3)
+        XCTAssertEqual(shown, "n  sq\n─  ──\n0  0\n1  1\n2  4\n… 2 more (show VALUE prints them all)")
+        // Items of different kinds are not rows of one table.
+        XCTAssertEqual(Display.show(.list([.map([("x", .int(1))]), .int(2)])), "[{x: 1}, 2]")
+    }
 }

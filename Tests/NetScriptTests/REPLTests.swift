@@ -345,6 +345,32 @@ final class REPLTests: XCTestCase {
         XCTAssertTrue(s.stderr.contains("'history' is a REPL command"), s.stderr)
     }
 
+    /// Lists of records (native records such as DNS records, and maps) show as tables, one
+    /// row an item; long ones are cut on the terminal, and `show` prints every row.
+    func testListsOfRecordsShowAsTablesCutWhenLong() throws {
+        try startREPL()
+        try line("[dns.parse \"a.test. 300 IN A 10.0.0.1\", dns.parse \"a.test. 300 IN MX 10 mail.test.\"]")
+        let s = try waitFor("a table of records") { s in
+            s.split(separator: "\n").contains { $0.hasPrefix("a.test.") && $0.contains(" MX ") && $0.hasSuffix("10 mail.test.") }
+        }
+        let lines = s.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("name") && $0.contains("ttl") && $0.contains("type") && $0.hasSuffix("data") }, s)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("a.test.") && $0.contains(" A ") && $0.hasSuffix("10.0.0.1") }, s)
+        XCTAssertFalse(s.contains("[a.test."), s)
+
+        try line("xs = []")
+        try line("for i in range 55 { append xs {n: i, sq: i * i} }")
+        try line("xs")
+        let cut = try waitFor("the cut table") { $0.contains("… 5 more") }
+        XCTAssertTrue(cut.contains("\n49  2401\n"), cut)
+        XCTAssertFalse(cut.contains("\n50  2500\n"), cut)
+        try line("show xs")
+        let all = try waitFor("every row") { $0.contains("\n54  2916\n") }
+        XCTAssertFalse(all.contains("more"), all)
+        try keys("C-d")
+        try waitFor("exit") { $0.contains("EXITED rc=0") }
+    }
+
     /// A string with braces or quotes shows without escape noise, as a literal that reads back.
     func testStringsWithBracesShowWithoutEscapes() throws {
         try startREPL()
