@@ -18,9 +18,62 @@ private let attemptedCompletion: @convention(c) (UnsafePointer<CChar>?, Int32, I
     guard let text, let interp = completionInterp else { return nil }
     let prefix = String(cString: text)
     var line = ""
-    if let buf = rl_line_buffer { line = String(String(cString: buf).utf8.prefix(Int(start)))! + prefix }
-    completionCandidates = interp.completions(prefix: prefix, line: line)
+    if let buf = rl_line_buffer { line = String(decoding: String(cString: buf).utf8.prefix(Int(start)), as: UTF8.self) + prefix }
+    rl_completion_append_character = Int32(UInt8(ascii: " "))
+    if let (quote, typed) = openString(line) {
+        // Inside a string: file names. A directory ends in `/` (more to type), a file
+        // closes the string, as bash and zsh do for a quoted word.
+        let matches = fileCompletions(typed)
+        // libedit replaces only its own word (the text after the last space or quote).
+        let drop = typed.utf8.count - prefix.utf8.count
+        completionCandidates = matches.map { String(decoding: $0.utf8.dropFirst(max(0, drop)), as: UTF8.self) }
+        if matches.count == 1 {
+            rl_completion_append_character = matches[0].hasSuffix("/") ? 0 : Int32(quote)
+        }
+    } else {
+        completionCandidates = interp.completions(prefix: prefix, line: line)
+    }
     return rl_completion_matches(text, completionGenerator)
+}
+
+/// When the text ends inside a string literal: its quote character and what is typed of it
+/// so far. The lexer decides, so escapes and `{…}` interpolations count as they do when
+/// the line runs.
+func openString(_ line: String) -> (UInt8, String)? {
+    do {
+        _ = try Lexer.tokenize(Source(name: "<repl>", text: line))
+        return nil
+    } catch let d as Diagnostic {
+        // The location's column counts Unicode scalars on the (only) line.
+        guard d.message.hasPrefix("unterminated string"), let loc = d.location, loc.line == 1 else { return nil }
+        let scalars = Array(line.unicodeScalars)
+        let open = loc.column - 1
+        guard open >= 0, open < scalars.count, scalars[open] == "\"" || scalars[open] == "'" else { return nil }
+        var typed = ""
+        typed.unicodeScalars.append(contentsOf: scalars[(open + 1)...])
+        // A string already holding an interpolation or an escape is not a plain path.
+        if typed.contains("{") || typed.contains("\\") || typed.contains("\n") { return nil }
+        return (UInt8(scalars[open].value), typed)
+    } catch {
+        return nil
+    }
+}
+
+/// The paths that complete `typed`: entries of its directory starting with its last part
+/// (hidden ones only when that part starts with a dot), directories with a trailing `/`.
+func fileCompletions(_ typed: String) -> [String] {
+    let slash = typed.lastIndex(of: "/")
+    let dirPart = slash.map { String(typed[...$0]) } ?? ""
+    let base = slash.map { String(typed[typed.index(after: $0)...]) } ?? typed
+    var dir = dirPart.isEmpty ? "." : dirPart
+    if dir.hasPrefix("~") { dir = (dir as NSString).expandingTildeInPath }
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return [] }
+    return names.filter { $0.hasPrefix(base) && (base.hasPrefix(".") || !$0.hasPrefix(".")) }.sorted().map { name in
+        var isDir: ObjCBool = false
+        let full = (dir as NSString).appendingPathComponent(name)
+        let directory = FileManager.default.fileExists(atPath: full, isDirectory: &isDir) && isDir.boolValue
+        return dirPart + name + (directory ? "/" : "")
+    }
 }
 
 /// Reads one character for libedit. A Ctrl-C while waiting makes it report end of input,
@@ -52,9 +105,9 @@ private let interruptibleGetc: @convention(c) (UnsafeMutablePointer<FILE>?) -> I
 }
 
 /// The interactive loop: libedit line editing, history shared through a file (every entry
-/// appended as it is entered), completion from the builtins registry and the session's names,
-/// multi-line input while a block, bracket or string is open, and the value of each expression
-/// shown (long tables cut: `show` prints them whole).
+/// appended as it is entered), completion from the builtins registry, the session's names and
+/// file names inside strings, multi-line input while a block, bracket or string is open, and
+/// the value of each expression shown (long tables cut: `show` prints them whole).
 final class REPL {
     let interp: Interpreter
     let color: Bool

@@ -418,4 +418,21 @@ final class REPLTests: XCTestCase {
         try waitFor("exit") { $0.contains("EXITED rc=0") }
     }
 
+    /// Tab inside a string completes file names: directories end in `/`, a file closes the quote.
+    func testTabCompletesFileNamesInStrings() throws {
+        let dir = tempDir.appendingPathComponent("files")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("subdir"), withIntermediateDirectories: true)
+        try "one\ntwo\n".write(to: dir.appendingPathComponent("data-file.txt"), atomically: true, encoding: .utf8)
+        try startREPL()
+        try type("lines \"\(dir.path)/da")
+        try keys("Tab")
+        try waitFor("the file name and closing quote") { self.lastPromptLine($0) == "ns> lines \"\(dir.path)/data-file.txt\"" }
+        try keys("Enter")
+        try waitFor("the file's lines") { $0.contains("\n[\"one\", \"two\"]\n") }
+        try type("lines \"\(dir.path)/su")
+        try keys("Tab")
+        try waitFor("the directory with a slash") { self.lastPromptLine($0) == "ns> lines \"\(dir.path)/subdir/" }
+        try keys("C-u", "C-d")
+        try waitFor("exit") { $0.contains("EXITED rc=0") }
+    }
 }
