@@ -418,6 +418,16 @@ final class REPLTests: XCTestCase {
         try waitFor("exit") { $0.contains("EXITED rc=0") }
     }
 
+    /// `help` at the prompt ends with what the prompt itself offers.
+    func testHelpNamesTheREPLCommands() throws {
+        try startREPL()
+        try line("help")
+        let s = try waitFor("the prompt's part") { $0.contains("history save FILE keeps it as a script") }
+        XCTAssertTrue(s.contains("show VALUE prints"), s)
+        try keys("C-d")
+        try waitFor("exit") { $0.contains("EXITED rc=0") }
+    }
+
     /// Tab inside a string completes file names: directories end in `/`, a file closes the quote.
     func testTabCompletesFileNamesInStrings() throws {
         let dir = tempDir.appendingPathComponent("files")
