@@ -108,8 +108,9 @@ extension Interpreter {
 
     /// Whether the text is an unfinished statement (an open bracket, block or string), so the
     /// REPL should read another line before running it. It agrees with the lexer and parser:
-    /// text they accept is complete, and text is incomplete only when more lines could still
-    /// make it valid (an error that no further line can mend is shown at once).
+    /// text they accept is complete, and text is incomplete only when the next line (which
+    /// comes after a newline) could still make it valid; an error no further line can mend
+    /// is shown at once.
     public static func isIncomplete(_ text: String) -> Bool {
         let source = Source(name: "<repl>", text: text)
         let tokens: [Token]
@@ -123,20 +124,28 @@ extension Interpreter {
             return false
         }
         if (try? Parser.parse(source)) != nil { return false }
-        var depth = 0
-        var lastSignificant: TokenKind? = nil
-        for t in tokens {
-            switch t.kind {
-            case .punct("("), .punct("["), .punct("{"): depth += 1
-            case .punct(")"), .punct("]"), .punct("}"): depth -= 1
-            default: break
+        // With the newline the next line brings: incomplete when the parser then stops only
+        // for want of input (an unclosed bracket or block, an operand still to come where
+        // newlines are spaces), not at a token, nor at the end of a line (`x = 1 +`).
+        do {
+            _ = try Parser.parse(Source(name: "<repl>", text: text + "\n"))
+            return false
+        } catch let d as Diagnostic {
+            guard d.message.contains("found end of input") || d.message.hasPrefix("unclosed") else { return false }
+            // The code of an interpolation is parsed on its own: its end of input is inside
+            // a string, where no further line can help.
+            if let loc = d.location {
+                let at = (loc.line, loc.column)
+                for t in tokens {
+                    guard case .string = t.kind else { continue }
+                    let a = source.lineColumn(of: t.range.start), b = source.lineColumn(of: t.range.end)
+                    if at > (a.line, a.column) && at < (b.line, b.column) { return false }
+                }
             }
-            if t.kind != .newline && t.kind != .eof { lastSignificant = t.kind }
+            return true
+        } catch {
+            return false
         }
-        if depth > 0 { return true }
-        if case .punct(let p)? = lastSignificant, ["|", "+", "-", "*", "/", "//", "%", "**", "=", ",", "&&", "||", "==", "!=", "<", "<=", ">", ">=", "+=", "-=", "*=", "/="].contains(p) { return true }
-        if case .keyword(let k)? = lastSignificant, ["and", "or", "not", "else", "in"].contains(k) { return true }
-        return false
     }
 
     /// Names for completion: globals, namespaces' commands (`ns.cmd`), and a command's options.

@@ -23,11 +23,16 @@ final class REPLSupportTests: XCTestCase {
             ("print 'abc", true),
             ("fn f() {", true),
             ("fn f() {\n  return \"}\"", true),
-            ("if x {\n} else", true),
+            ("if x {\n} else", false),                      // `else {` must share a line
+            ("if x {\n} else {", true),
             ("x = [1,", true),
             ("x = (1 +", true),
-            ("x = 1 +", true),
-            ("xs | sort |", true),
+            ("x = 1 +", false),                             // the parser ends it at the newline
+            ("xs | sort |", false),
+            ("f(1, 2 3", false),                            // an error at a token: more lines cannot help
+            ("print \"{1 +}\"", false),                     // the end of an interpolation's code
+            ("print \"{[1,}\"", false),
+            ("x = [1,\n2", true),
             ("x = {a: '}'", true),
         ]
         for (text, incomplete) in cases {
