@@ -18,7 +18,11 @@ private let attemptedCompletion: @convention(c) (UnsafePointer<CChar>?, Int32, I
     guard let text, let interp = completionInterp else { return nil }
     let prefix = String(cString: text)
     var line = ""
-    if let buf = rl_line_buffer { line = String(decoding: String(cString: buf).utf8.prefix(Int(start)), as: UTF8.self) + prefix }
+    // libedit counts `start` in characters (its line is wide), the buffer is UTF-8.
+    if let buf = rl_line_buffer {
+        line.unicodeScalars.append(contentsOf: String(cString: buf).unicodeScalars.prefix(Int(start)))
+        line += prefix
+    }
     rl_completion_append_character = Int32(UInt8(ascii: " "))
     if let (quote, typed) = openString(line) {
         // Inside a string: file names. A directory ends in `/` (more to type), a file

@@ -430,16 +430,17 @@ final class REPLTests: XCTestCase {
 
     /// Tab inside a string completes file names: directories end in `/`, a file closes the quote.
     func testTabCompletesFileNamesInStrings() throws {
-        let dir = tempDir.appendingPathComponent("files")
+        let dir = tempDir.appendingPathComponent("fichiers-é")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("subdir"), withIntermediateDirectories: true)
         try "one\ntwo\n".write(to: dir.appendingPathComponent("data-file.txt"), atomically: true, encoding: .utf8)
         try startREPL()
-        try type("lines \"\(dir.path)/da")
+        // (A non-ASCII character before the string: libedit counts the cursor in characters.)
+        try type("print \"é\" (lines \"\(dir.path)/da")
         try keys("Tab")
-        try waitFor("the file name and closing quote") { self.lastPromptLine($0) == "ns> lines \"\(dir.path)/data-file.txt\"" }
-        try keys("Enter")
+        try waitFor("the file name and closing quote") { self.lastPromptLine($0) == "ns> print \"é\" (lines \"\(dir.path)/data-file.txt\"" }
+        try line(")")
         // Tab typed ahead while a line runs would meet the terminal's own line editing.
-        try waitFor("the file's lines, then the prompt") { $0.contains("\n[\"one\", \"two\"]\nns>") }
+        try waitFor("the file's lines, then the prompt") { $0.contains("\né [\"one\", \"two\"]\nns>") }
         try type("lines \"\(dir.path)/su")
         try keys("Tab")
         try waitFor("the directory with a slash") { self.lastPromptLine($0) == "ns> lines \"\(dir.path)/subdir/" }
