@@ -121,7 +121,9 @@ final class Compiler {
             return { _ in
                 if g.isSet[slot] { return g.values[slot] }
                 var msg = "'\(name)' is not defined"
-                if let py = HelpBuiltins.pythonNames[name] {
+                if Interpreter.replCommands.contains(name) {
+                    msg = "'\(name)' is a REPL command: it works at the ns> prompt, not in a script"
+                } else if let py = HelpBuiltins.pythonNames[name] {
                     msg += "; did you mean '\(py)'? ('\(name)' is Python's)"
                 } else {
                     msg += interp.suggestion(name, g.definedNames)

@@ -1,17 +1,19 @@
 /// How the REPL shows a value: scalars in their written form, records and maps as aligned
-/// key/value tables, lists of records or maps as aligned tables with a column per field.
+/// key/value tables, lists of records (native ones such as DNS records and FTP entries, or
+/// maps) as aligned tables with a row an item and a column a field. A table longer than
+/// `maxRows` is cut, with a last line saying how many rows are left out.
 public enum Display {
     public static func show(_ v: Value, maxRows: Int = 200) -> String {
         switch v {
         case .list(let l) where !l.items.isEmpty:
             if let table = tableOfRows(l.items, maxRows: maxRows) { return table }
             return Value.repr(v)
-        case .map(let m) where !m.dict.isEmpty && m.dict.count <= maxRows:
-            let rows = m.dict.map { (k, x) in [k.displayString, Value.repr(x)] }
-            return aligned(rows, header: nil)
+        case .map(let m) where !m.dict.isEmpty:
+            let rows = m.dict.prefix(maxRows).map { (k, x) in [k.displayString, Value.repr(x)] }
+            return aligned(rows, header: nil) + more(m.dict.count, maxRows)
         case .native(let n):
             if let t = n.tableRows {
-                return aligned(t.rows.prefix(maxRows).map { $0.map(cell) }, header: t.columns)
+                return aligned(t.rows.prefix(maxRows).map { $0.map(cell) }, header: t.columns) + more(t.rows.count, maxRows)
             }
             if n is RecordObject || n is ErrorObject {
                 let rows = try? n.fieldNames.map { name in [name, Value.repr(try n.field(name) ?? .nil)] }
@@ -26,17 +28,26 @@ public enum Display {
         }
     }
 
+    /// The line that ends a cut table.
+    static func more(_ count: Int, _ maxRows: Int) -> String {
+        count > maxRows ? "\n… \(count - maxRows) more (show VALUE prints them all)" : ""
+    }
+
     static func cell(_ v: Value) -> String {
         if case .string(let s) = v { return s }
         return Value.repr(v)
     }
 
-    /// A list whose items are all maps or all records becomes a table; nil otherwise.
+    /// A list whose items are all maps with string keys, or all native records of one type,
+    /// becomes a table (columns in the order fields first appear); nil otherwise.
     static func tableOfRows(_ items: [Value], maxRows: Int) -> String? {
         var columns: [String] = []
         var rows: [[String: Value]] = []
-        for item in items.prefix(maxRows) {
+        var kind: String? = nil
+        for (i, item) in items.enumerated() {
             var row: [String: Value] = [:]
+            let itemKind = item.typeName
+            if kind == nil { kind = itemKind } else if kind != itemKind { return nil }
             switch item {
             case .map(let m):
                 for (k, x) in m.dict {
@@ -44,19 +55,18 @@ public enum Display {
                     if !columns.contains(key) { columns.append(key) }
                     row[key] = x
                 }
-            case .native(let n) where n is RecordObject:
-                for name in n.fieldNames {
+            case .native(let n as TableRow):
+                for name in n.rowColumns {
                     if !columns.contains(name) { columns.append(name) }
                     row[name] = (try? n.field(name)) ?? .nil
                 }
             default: return nil
             }
-            rows.append(row)
+            // Every item is checked (a table only when all are records); only shown rows are kept.
+            if i < maxRows { rows.append(row) }
         }
         guard !columns.isEmpty else { return nil }
-        var out = aligned(rows.map { r in columns.map { r[$0].map(cell) ?? "" } }, header: columns)
-        if items.count > maxRows { out += "\n… \(items.count - maxRows) more rows" }
-        return out
+        return aligned(rows.map { r in columns.map { r[$0].map(cell) ?? "" } }, header: columns) + more(items.count, maxRows)
     }
 
     public static func aligned(_ rows: [[String]], header: [String]?) -> String {
@@ -81,29 +91,61 @@ public enum Display {
     }
 }
 
+/// A native value that is one row of a table when it comes in a list: its columns.
+protocol TableRow: NativeObject {
+    var rowColumns: [String] { get }
+}
+
+extension RecordObject: TableRow {
+    var rowColumns: [String] { fieldNames }
+}
+
+extension DNSRecordValue: TableRow {
+    /// dig's columns; the type's own fields (`r.exchange`) are in `data` and `fields r`.
+    var rowColumns: [String] { ["name", "ttl", "class", "type", "data"] }
+}
+
 extension Interpreter {
+    /// REPL commands (registered by the REPL): in a script their name is an error that says so.
+    public static let replCommands: Set<String> = ["history", "show"]
+
     /// Whether the text is an unfinished statement (an open bracket, block or string), so the
-    /// REPL should read another line before running it.
+    /// REPL should read another line before running it. It agrees with the lexer and parser:
+    /// text they accept is complete, and text is incomplete only when the next line (which
+    /// comes after a newline) could still make it valid; an error no further line can mend
+    /// is shown at once.
     public static func isIncomplete(_ text: String) -> Bool {
         let source = Source(name: "<repl>", text: text)
+        let tokens: [Token]
         do {
-            let tokens = try Lexer.tokenize(source)
-            var depth = 0
-            var lastSignificant: TokenKind? = nil
-            for t in tokens {
-                switch t.kind {
-                case .punct("("), .punct("["), .punct("{"): depth += 1
-                case .punct(")"), .punct("]"), .punct("}"): depth -= 1
-                default: break
-                }
-                if t.kind != .newline && t.kind != .eof { lastSignificant = t.kind }
-            }
-            if depth > 0 { return true }
-            if case .punct(let p)? = lastSignificant, ["|", "+", "-", "*", "/", "=", ",", "and", "or", "&&", "||"].contains(p) { return true }
-            if case .keyword(let k)? = lastSignificant, ["and", "or", "else"].contains(k) { return true }
+            tokens = try Lexer.tokenize(source)
+        } catch let d as Diagnostic {
+            // Strings may span lines; an interpolation `{…}` may not, and the next line
+            // arrives after a newline, so an unterminated one is an error now.
+            return d.message.hasPrefix("unterminated string") || d.message.hasPrefix("unterminated bytes")
+        } catch {
+            return false
+        }
+        if (try? Parser.parse(source)) != nil { return false }
+        // With the newline the next line brings: incomplete when the parser then stops only
+        // for want of input (an unclosed bracket or block, an operand still to come where
+        // newlines are spaces), not at a token, nor at the end of a line (`x = 1 +`).
+        do {
+            _ = try Parser.parse(Source(name: "<repl>", text: text + "\n"))
             return false
         } catch let d as Diagnostic {
-            return d.message.hasPrefix("unterminated string") || d.message.hasPrefix("unterminated {")
+            guard d.message.contains("found end of input") || d.message.hasPrefix("unclosed") else { return false }
+            // The code of an interpolation is parsed on its own: its end of input is inside
+            // a string, where no further line can help.
+            if let loc = d.location {
+                let at = (loc.line, loc.column)
+                for t in tokens {
+                    guard case .string = t.kind else { continue }
+                    let a = source.lineColumn(of: t.range.start), b = source.lineColumn(of: t.range.end)
+                    if at > (a.line, a.column) && at < (b.line, b.column) { return false }
+                }
+            }
+            return true
         } catch {
             return false
         }

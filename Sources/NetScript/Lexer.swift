@@ -360,6 +360,10 @@ public struct Lexer {
                 if depth == 0 { return }
             case UInt8(ascii: "\""): _ = try doubleQuoted()
             case UInt8(ascii: "'"): _ = try singleQuoted()
+            case UInt8(ascii: "\\"):
+                // Never valid in the code of an interpolation: most often `"{\"a\": 1}"`
+                // meant a literal brace.
+                throw error("a backslash inside {…} in a string: write \\{ for a literal brace, or use single quotes ('{\"a\": 1}')", pos)
             case 0x0A: throw error("unterminated {…} in a string", open, pos)
             default: pos += 1
             }

@@ -341,7 +341,7 @@ extension Value {
         case .bool(let b): return b ? "true" : "false"
         case .int(let i): return String(i)
         case .float(let d): return formatFloat(d)
-        case .string(let s): return quote(s)
+        case .string(let s): return literal(s)
         case .bytes(let b): return "b\"" + escapeBytes(b) + "\""
         case .list(let l):
             return "[" + l.items.map { repr($0, depth: depth + 1) }.joined(separator: ", ") + "]"
@@ -366,6 +366,21 @@ extension Value {
         if d.isInfinite { return d < 0 ? "-inf" : "inf" }
         if d == d.rounded(), abs(d) < 1e16 { return String(format0: d) }
         return "\(d)"
+    }
+
+    /// A string as a literal that reads back to it, with the fewest escapes: single quotes
+    /// when it has braces or double quotes but nothing single quotes would need to escape
+    /// (`'{"a": 1}'` rather than `"\{\"a\": 1}"`), double quotes otherwise.
+    public static func literal(_ s: String) -> String {
+        var noisy = false
+        for u in s.unicodeScalars {
+            switch u {
+            case "{", "\"": noisy = true
+            case "'", "\\": return quote(s)
+            default: if u.value < 0x20 || u.value == 0x7F { return quote(s) }
+            }
+        }
+        return noisy ? "'" + s + "'" : quote(s)
     }
 
     public static func quote(_ s: String) -> String {

@@ -44,6 +44,11 @@ enum HelpBuiltins {
                 lines.append("  " + n.padding(toLength: width, withPad: " ", startingAt: 0) + " " + ns.summary)
             }
         }
+        if interp.isInteractive {
+            lines += ["", "At the prompt: Tab completes names, a command's options and file names in a string;",
+                      "history lists this session, history save FILE keeps it as a script; show VALUE prints",
+                      "a long table whole; Up/Down recall entries (shared by every REPL); Ctrl-C interrupts."]
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
