@@ -197,6 +197,21 @@ final class REPLTests: XCTestCase {
         try waitFor("exit 0 after errors") { $0.contains("EXITED rc=0") }
     }
 
+    /// At the prompt a command named alone shows how to run it (a script would raise an error);
+    /// one that needs no arguments runs; inside a block the rule is the script's.
+    func testACommandNamedAloneShowsItsUsage() throws {
+        try startREPL()
+        try line("smtp.quit")
+        let s = try waitFor("the usage") { $0.contains("usage: smtp.quit SESSION") }
+        XCTAssertFalse(s.contains("error["), s)
+        try line("trace note \"x\"; trace.clear; print (len (trace.steps))")
+        try waitFor("trace.clear ran") { $0.contains("\n0\n") }
+        try line("if true { smtp.quit }")
+        try waitFor("the error inside a block") { $0.contains("error[type]: `smtp.quit` is a command: did you mean to run it?") }
+        try keys("C-d")
+        try waitFor("exit") { $0.contains("EXITED rc=0") }
+    }
+
     func testCtrlCAbandonsLineAndInterruptsLoop() throws {
         try startREPL()
         try type("print \"half typed\"")
