@@ -213,6 +213,45 @@ final class DNSScriptTests: XCTestCase {
         """, r.stderr)
     }
 
+    /// A query to a port where nothing listens is `refused` at once (ICMP port unreachable on a
+    /// connected UDP socket, RST over TCP), as dig says "connection refused", not a timeout.
+    func testNothingListeningIsRefusedAtOnce() throws {
+        let port = try freeUDPPort()
+        let r = try run("""
+        t0 = clock
+        try { dns "A" "x.example.test" server: "127.0.0.1:\(port)" } catch e { print e.kind e.message }
+        try { dns "A" "x.example.test" server: "127.0.0.1:\(port)" tcp: true } catch e { print e.kind e.message }
+        try { dns "A" "x.example.test" server: "127.0.0.1:\(port)" } catch "dns" e { print "not a dns.* kind" } catch "refused" { print "caught as refused" }
+        print (clock - t0 < 3)
+        """)
+        XCTAssertEqual(r.stdout, """
+        refused 127.0.0.1:\(port) refused the query: nothing listens on UDP port \(port) (ICMP port unreachable)
+        refused TCP connect to 127.0.0.1:\(port): connection refused (nothing listens there)
+        caught as refused
+        true
+
+        """, r.stderr)
+    }
+
+    /// A UDP port nothing listens on (bound, read, closed).
+    func freeUDPPort() throws -> Int {
+        let (fd, port) = boundUDPSocket()
+        close(fd)
+        return port
+    }
+
+    /// A UDP socket bound to a free loopback port, and the port.
+    func boundUDPSocket() -> (Int32, Int) {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var sa = sockaddr_in()
+        sa.sin_family = sa_family_t(AF_INET)
+        sa.sin_addr.s_addr = UInt32(0x7F000001).bigEndian
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return (fd, Int(UInt16(bigEndian: sa.sin_port)))
+    }
+
     func testPrintsLikeDigAndTraces() throws {
         let r = try run("trace on\nprint (dns \"MX\" \"example.test\" server: \"\(srv)\" rd: false)")
         XCTAssertTrue(r.stdout.contains(";; ANSWER SECTION:\nexample.test.\t\t3600\tIN\tMX\t10 mail.example.test.\n"), r.stdout)
@@ -226,8 +265,10 @@ final class DNSScriptTests: XCTestCase {
         XCTAssertEqual(r.stdout, "nope.example.test A | \(srv) | NXDOMAIN: nope.example.test. does not exist (asked nope.example.test. A at \(srv))\n", r.stderr)
         r = try run("try { dns \"A\" \"example.org\" server: \"\(srv)\" } catch e { print e.kind }")
         XCTAssertEqual(r.stdout, "dns.refused\n", r.stderr)
-        // Nothing answers on port 9: two short tries, then dns.timeout.
-        r = try run("try { dns \"A\" \"x.test\" server: \"127.0.0.1:9\" timeout: 0.2 retries: 1 } catch e { print e.kind }")
+        // A socket that listens but never answers: two short tries, then dns.timeout.
+        let (silent, silentPort) = boundUDPSocket()
+        defer { close(silent) }
+        r = try run("try { dns \"A\" \"x.test\" server: \"127.0.0.1:\(silentPort)\" timeout: 0.2 retries: 1 } catch e { print e.kind }")
         XCTAssertEqual(r.stdout, "dns.timeout\n", r.stderr)
         r = try run("dns \"BOGUS\" \"x.test\" server: \"\(srv)\"")
         XCTAssertTrue(r.stderr.contains("error[value]: dns: unknown record type 'BOGUS'"), r.stderr)

@@ -105,7 +105,7 @@ public final class DNSClient {
                     got = try query(candidate, type, server: s, options: options)
                     lastError = nil
                     break
-                } catch let e as DNSError where e.kind == .timeout || e.kind == .io { lastError = e }
+                } catch let e as DNSError where e.kind == .timeout || e.kind == .io || e.kind == .connectionRefused { lastError = e }
             }
             if let e = lastError { throw e }
             guard let r = got else { continue }

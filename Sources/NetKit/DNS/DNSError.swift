@@ -7,6 +7,9 @@ public struct DNSError: Error, CustomStringConvertible, Sendable, Equatable {
         case malformed = "dns.malformed", rcode = "dns.rcode", syntax = "dns.syntax", io = "dns.io"
         case interrupted = "dns.interrupted", transfer = "dns.transfer", tsig = "dns.tsig", tls = "dns.tls"
         case yxdomain = "dns.yxdomain", yxrrset = "dns.yxrrset", nxrrset = "dns.nxrrset", notauth = "dns.notauth", notzone = "dns.notzone"
+        /// Nothing listens where the query went (ICMP port unreachable on UDP, RST on TCP): the
+        /// socket kind, as `connect` raises it; `dns.refused` is the server's REFUSED answer.
+        case connectionRefused = "refused"
     }
     public var kind: Kind
     public var message: String

@@ -46,7 +46,7 @@ extension DNSClient {
             var response: DNSResponse? = nil
             var lastError: Error? = nil
             for s in servers {
-                do { response = try query(name, type, server: s, options: options); break } catch let e as DNSError where e.kind == .timeout || e.kind == .io || e.kind == .malformed {
+                do { response = try query(name, type, server: s, options: options); break } catch let e as DNSError where e.kind == .timeout || e.kind == .io || e.kind == .connectionRefused || e.kind == .malformed {
                     lastError = e
                 }
             }

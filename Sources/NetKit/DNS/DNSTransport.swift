@@ -68,7 +68,17 @@ public final class DNSSocket {
     private init(fd: Int32, server: DNSServer) { self.fd = fd; self.server = server }
     deinit { close(fd) }
 
-    static func errno_(_ what: String) -> DNSError { DNSError(.io, "\(what): \(String(cString: strerror(errno)))") }
+    static func errno_(_ what: String) -> DNSError { errno_(what, errno) }
+
+    static func errno_(_ what: String, _ code: Int32) -> DNSError {
+        if code == ECONNREFUSED { return DNSError(.connectionRefused, "\(what): connection refused (nothing listens there)") }
+        return DNSError(.io, "\(what): \(String(cString: strerror(code)))")
+    }
+
+    /// What a connected UDP socket reports when an ICMP port-unreachable came back.
+    func refusedOverUDP() -> DNSError {
+        DNSError(.connectionRefused, "\(server) refused the query: nothing listens on UDP port \(server.port) (ICMP port unreachable)")
+    }
 
     /// Calls `body` with the server's address as a sockaddr.
     static func withSockaddr<T>(_ s: DNSServer, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
@@ -113,7 +123,9 @@ public final class DNSSocket {
         return DNSSocket(fd: fd, server: server)
     }
 
-    /// A UDP socket bound to a kernel-chosen (random) source port, aimed at `server`.
+    /// A UDP socket bound to a kernel-chosen (random) source port and connected to `server`:
+    /// the kernel then drops datagrams from anyone else, and an ICMP port-unreachable comes
+    /// back as "connection refused" at once, as dig reports it, instead of a timeout.
     public static func udp(_ server: DNSServer) throws -> DNSSocket {
         #if canImport(Glibc)
         let s = try make(server, Int32(SOCK_DGRAM.rawValue))
@@ -124,6 +136,7 @@ public final class DNSSocket {
         let any = DNSServer(address: server.address.version == .v4 ? IPAddress(v4: 0) : IPAddress(v6: 0), port: 0)
         let rc = withSockaddr(any) { bind(s.fd, $0, $1) }
         guard rc == 0 else { throw errno_("bind") }
+        guard withSockaddr(server, { connect(s.fd, $0, $1) }) == 0 else { throw errno_("connect to \(server)") }
         return s
     }
 
@@ -145,7 +158,7 @@ public final class DNSSocket {
             var err: Int32 = 0
             var len = socklen_t(MemoryLayout<Int32>.size)
             getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len)
-            if err != 0 { throw DNSError(.io, "connect to \(server): \(String(cString: strerror(err)))") }
+            if err != 0 { throw errno_("TCP connect to \(server)", err) }
         }
         return s
     }
@@ -165,8 +178,11 @@ public final class DNSSocket {
 
     /// Sends one datagram to the server.
     public func sendDatagram(_ bytes: [UInt8]) throws {
-        let n = DNSSocket.withSockaddr(server) { sa, len in bytes.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, 0, sa, len) } }
-        guard n == bytes.count else { throw DNSSocket.errno_("send to \(server)") }
+        let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        guard n == bytes.count else {
+            if errno == ECONNREFUSED { throw refusedOverUDP() }
+            throw DNSSocket.errno_("send to \(server)")
+        }
     }
 
     /// Receives one datagram and its source, or nil at the deadline.
@@ -182,8 +198,7 @@ public final class DNSSocket {
             }
             if n < 0 {
                 if errno == EAGAIN || errno == EINTR { continue }
-                // ICMP port unreachable surfaces as ECONNREFUSED on some stacks: keep waiting.
-                if errno == ECONNREFUSED { continue }
+                if errno == ECONNREFUSED { throw refusedOverUDP() }
                 throw DNSSocket.errno_("receive from \(server)")
             }
             return (Array(buf[0..<n]), DNSSocket.peer(ss))
@@ -202,7 +217,8 @@ public final class DNSSocket {
                 }
             }
             if n >= 0 { return (n, DNSSocket.peer(ss)) }
-            if errno == EINTR || errno == ECONNREFUSED { continue }
+            if errno == EINTR { continue }
+            if errno == ECONNREFUSED { throw refusedOverUDP() }
             if errno == EAGAIN || errno == EWOULDBLOCK { return nil }
             throw DNSSocket.errno_("receive from \(server)")
         }
@@ -210,9 +226,10 @@ public final class DNSSocket {
 
     /// Sends one datagram; false when the socket buffer is full (the caller retries later).
     public func trySendDatagram(_ bytes: [UInt8]) throws -> Bool {
-        let n = DNSSocket.withSockaddr(server) { sa, len in bytes.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, 0, sa, len) } }
+        let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         if n == bytes.count { return true }
-        if errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS || errno == ECONNREFUSED { return false }
+        if errno == ECONNREFUSED { throw refusedOverUDP() }
+        if errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS { return false }
         throw DNSSocket.errno_("send to \(server)")
     }
 

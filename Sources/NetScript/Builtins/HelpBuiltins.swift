@@ -214,7 +214,9 @@ enum HelpBuiltins {
         A kind also matches its sub-kinds: catch "dns" catches dns.nxdomain. fail "msg" kind: "config" raises one.
         Kinds: syntax name type value index key zero overflow recursion memory io assert fail interrupted,
         sockets: refused timeout reset unreachable closed resolve tls; http.status http.timeout http.redirects
-        http.tls http.protocol; dns.nxdomain dns.servfail dns.refused dns.timeout …; smtp.auth smtp.helo
+        http.tls http.protocol; dns.nxdomain dns.servfail dns.refused dns.formerr dns.notimp dns.rcode
+        dns.yxdomain dns.yxrrset dns.nxrrset dns.notauth dns.notzone (updates) dns.timeout dns.io dns.malformed
+        dns.transfer dns.tsig dns.tls, and refused when nothing listens; smtp.auth smtp.helo
         smtp.recipients_refused smtp.sender_refused smtp.data smtp.disconnected smtp.not_supported smtp.response;
         ftp.perm ftp.temp ftp.reply ftp.proto. (grammar.md §7 has the full table.)
 
