@@ -87,6 +87,13 @@ final class DNSTSIGTests: XCTestCase {
         r = try client.update(zone, server: server, updates: [try DNSUpdate.add("md5 60 TXT \"signed with md5\"", zone: zone)],
                               key: try DNSTSIGKey("hmac-md5:md5-key:c2VjcmV0LW1kNS1rZXk="))
         XCTAssertEqual(r.message.rcode, 0)
+        // Without an algorithm a key is hmac-md5, as dig takes `-y NAME:SECRET`: one string for both.
+        let bare = "md5-key:c2VjcmV0LW1kNS1rZXk="
+        XCTAssertEqual(try DNSTSIGKey(bare).algorithm, .hmacMD5)
+        r = try client.update(zone, server: server, updates: [try DNSUpdate.add("bare 60 TXT \"no algorithm\"", zone: zone)], key: try DNSTSIGKey(bare))
+        XCTAssertEqual(r.message.rcode, 0)
+        let digBare = try runTool("/usr/bin/dig", ["+noall", "+answer", "-y", bare, "TXT", "bare.update.test", "@127.0.0.1", "-p", String(port)])
+        XCTAssertTrue(digBare.contains("\"no algorithm\""), digBare)
         let recs = try client.axfr(zone, server: server, key: key)
         XCTAssertTrue(recs.contains { $0.description == "md5.update.test.\t60\tIN\tTXT\t\"signed with md5\"" }, recs.map(\.description).joined(separator: "\n"))
         // IXFR from the first serial: the differences, exactly as dig prints them.

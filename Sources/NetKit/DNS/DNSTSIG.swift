@@ -17,11 +17,13 @@ public struct DNSTSIGKey: Sendable {
         self.name = name; self.algorithm = algorithm; self.secret = secret
     }
 
-    /// dig's `-y` form: `[ALGORITHM:]NAME:BASE64SECRET`.
+    /// dig's `-y` form: `[ALGORITHM:]NAME:BASE64SECRET`. Without an algorithm it is hmac-md5,
+    /// as dig takes it (BIND 9.18 sends hmac-md5.sig-alg.reg.int. for `-y NAME:SECRET`), so
+    /// the same string works with both.
     public init(_ text: String) throws {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 2 || parts.count == 3 else { throw DNSError.syntax("a TSIG key is [ALGORITHM:]NAME:BASE64SECRET") }
-        var alg = Algorithm.hmacSHA256
+        var alg = Algorithm.hmacMD5
         if parts.count == 3 {
             guard let a = Algorithm(rawValue: parts[0].lowercased()) else { throw DNSError.syntax("TSIG algorithm must be hmac-sha256 or hmac-md5, not '\(parts[0])'") }
             alg = a

@@ -115,7 +115,7 @@ enum DNSBuiltins {
     static func register(in r: Interpreter) {
         r.namespace("dns", summary: "DNS queries as dig does them: any record type, zone transfers, reverse lookups; responses and records with typed fields.")
         r.register("dns", min: 1, max: 2, options: queryOptions + ["concurrency"],
-                   usage: "dns [TYPE] NAME|[NAMES] [server: \"HOST[:PORT]\"] [tcp: false] [timeout: 5] [retries: 2] [rd: true] [dnssec: false] [edns: true] [class: \"IN\"] [key: \"hmac-sha256:NAME:SECRET\"] [tls: false] [verify: true] [ca: \"ca.pem\"] [sni: NAME] [concurrency: 64]",
+                   usage: "dns [TYPE] NAME|[NAMES] [server: \"HOST[:PORT]\"] [tcp: false] [timeout: 5] [retries: 2] [rd: true] [dnssec: false] [edns: true] [class: \"IN\"] [key: \"[hmac-sha256:]NAME:SECRET\"] [tls: false] [verify: true] [ca: \"ca.pem\"] [sni: NAME] [concurrency: 64]",
                    summary: "Asks a DNS server (default: /etc/resolv.conf's) for NAME's records of TYPE (default A). The response iterates as its answer records and has fields rcode flags answer authority additional question server elapsed; records have name ttl type class data and typed fields (address, exchange, preference, target, strings, …). NXDOMAIN, SERVFAIL, REFUSED, … are errors dns.nxdomain, dns.servfail, dns.refused; an empty answer is not. tls: true asks over DNS over TLS (RFC 7858, port 853 unless the server names one; the certificate is verified — ca: trusts a private CA, verify: false skips the check; a failure is dns.tls). A list of names (dns NAMES, dns TYPE NAMES) is resolved concurrently (concurrency: in flight) into a list of responses, with an error value in place of each failed one.",
                    example: "for r in dns \"MX\" \"example.test\" server: \"127.0.0.1:5300\" { print r.preference r.exchange }") { a in
             if a.count == 1 {
@@ -134,7 +134,7 @@ enum DNSBuiltins {
             return try query(a, name: ip.withoutZone.reverseDNS, type: .PTR)
         }
         r.register("dns.axfr", min: 1, max: 1, options: ["server", "timeout", "class", "key"],
-                   usage: "dns.axfr ZONE server: \"HOST[:PORT]\" [timeout: 5] [key: \"hmac-sha256:NAME:SECRET\"]",
+                   usage: "dns.axfr ZONE server: \"HOST[:PORT]\" [timeout: 5] [key: \"[hmac-sha256:]NAME:SECRET\"]",
                    summary: "Transfers a whole zone over TCP (AXFR) and returns its records, from the opening SOA to the closing one (which is included); with key:, signed with TSIG and every signature checked.",
                    example: "print (len (dns.axfr \"example.test\" server: \"127.0.0.1:5300\"))") { a in
             let zoneText = try a.string(0)
@@ -151,7 +151,7 @@ enum DNSBuiltins {
             }
         }
         r.register("dns.ixfr", min: 1, max: 1, options: ["server", "serial", "timeout", "class", "key"],
-                   usage: "dns.ixfr ZONE serial: N server: \"HOST[:PORT]\" [key: \"hmac-sha256:NAME:SECRET\"]",
+                   usage: "dns.ixfr ZONE serial: N server: \"HOST[:PORT]\" [key: \"[hmac-sha256:]NAME:SECRET\"]",
                    summary: "An incremental zone transfer (IXFR) from serial N, records as the server sends them (as dig ixfr=N prints them): the new SOA; for each change the old SOA, deleted records, the new SOA, added records; the new SOA again. Just the SOA when nothing changed.",
                    example: "for r in dns.ixfr \"update.test\" serial: 1 server: \"127.0.0.1:5301\" key: \"hmac-sha256:update-key:c2VjcmV0LXNoYTI1Ni1rZXktZm9yLXRlc3Rz\" { print r }") { a in
             let zoneText = try a.string(0)
@@ -166,7 +166,7 @@ enum DNSBuiltins {
             }
         }
         r.register("dns.update", min: 1, max: 1, options: ["server", "add", "delete", "exists", "absent", "key", "timeout", "class"],
-                   usage: "dns.update ZONE server: \"HOST[:PORT]\" [add: [\"NAME TTL TYPE DATA\"…]] [delete: [\"NAME [TYPE [DATA]]\"…]] [exists: [\"NAME [TYPE [DATA]]\"…]] [absent: [\"NAME [TYPE]\"…]] [key: \"hmac-sha256:NAME:SECRET\"]",
+                   usage: "dns.update ZONE server: \"HOST[:PORT]\" [add: [\"NAME TTL TYPE DATA\"…]] [delete: [\"NAME [TYPE [DATA]]\"…]] [exists: [\"NAME [TYPE [DATA]]\"…]] [absent: [\"NAME [TYPE]\"…]] [key: \"[hmac-sha256:]NAME:SECRET\"]",
                    summary: "A dynamic update (RFC 2136) over TCP: the prerequisites (exists:, absent:) must hold, then delete: and add: are applied together. Names are relative to ZONE unless they end with a dot. Signed with TSIG when key: is given. Failed prerequisites are errors dns.yxdomain, dns.yxrrset, dns.nxrrset; a refused key dns.notauth or dns.tsig.",
                    example: "dns.update \"update.test\" server: \"127.0.0.1:5301\" key: \"hmac-sha256:update-key:c2VjcmV0LXNoYTI1Ni1rZXktZm9yLXRlc3Rz\" add: [\"www 300 A 192.0.2.80\"] delete: [\"old A\"]") { a in
             let zoneText = try a.string(0)
