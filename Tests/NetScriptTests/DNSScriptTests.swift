@@ -233,6 +233,34 @@ final class DNSScriptTests: XCTestCase {
         """, r.stderr)
     }
 
+    /// Every type in IANA's registry is asked by its name (RFC 3597 data where there is no
+    /// typed form), as dig asks it; an unknown name is still a clear error.
+    func testEveryRegisteredTypeIsAskedByName() throws {
+        let r = try run("""
+        for t in ["RP", "LOC", "URI", "OPENPGPKEY", "AFSDB", "CERT", "SMIMEA", "ZONEMD", "EUI48", "AMTRELAY"] {
+            q = dns t "example.test" server: "\(srv)"
+            print q.question.type q.rcode
+        }
+        print (dns.parse 'x.test. 60 IN URI \\# 4 000a0001')
+        try { dns "NOTATYPE" "example.test" server: "\(srv)" } catch e { print e.kind e.message }
+        """)
+        XCTAssertEqual(r.stdout, """
+        RP NOERROR
+        LOC NOERROR
+        URI NOERROR
+        OPENPGPKEY NOERROR
+        AFSDB NOERROR
+        CERT NOERROR
+        SMIMEA NOERROR
+        ZONEMD NOERROR
+        EUI48 NOERROR
+        AMTRELAY NOERROR
+        x.test.\t\t\t60\tIN\tURI\t\\# 4 000A0001
+        value dns: unknown record type 'NOTATYPE' (A, AAAA, MX, TXT, … or TYPEn)
+
+        """, r.stderr)
+    }
+
     /// A UDP port nothing listens on (bound, read, closed).
     func freeUDPPort() throws -> Int {
         let (fd, port) = boundUDPSocket()

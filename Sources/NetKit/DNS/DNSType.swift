@@ -17,6 +17,16 @@ public struct DNSType: Hashable, Sendable, CustomStringConvertible, RawRepresent
         35: "NAPTR", 39: "DNAME", 41: "OPT", 43: "DS", 44: "SSHFP", 46: "RRSIG", 47: "NSEC", 48: "DNSKEY", 50: "NSEC3",
         51: "NSEC3PARAM", 52: "TLSA", 59: "CDS", 60: "CDNSKEY", 64: "SVCB", 65: "HTTPS", 99: "SPF", 250: "TSIG",
         251: "IXFR", 252: "AXFR", 255: "ANY", 257: "CAA",
+        // The rest of IANA's Resource Record (RR) TYPEs registry: asked by name, their data
+        // read and written in RFC 3597's generic form (`\# LENGTH HEX`) where there is no typed one.
+        3: "MD", 4: "MF", 7: "MB", 8: "MG", 9: "MR", 10: "NULL", 11: "WKS", 14: "MINFO", 17: "RP", 18: "AFSDB",
+        19: "X25", 20: "ISDN", 21: "RT", 22: "NSAP", 23: "NSAP-PTR", 24: "SIG", 25: "KEY", 26: "PX", 27: "GPOS",
+        29: "LOC", 30: "NXT", 31: "EID", 32: "NIMLOC", 34: "ATMA", 36: "KX", 37: "CERT", 38: "A6", 40: "SINK",
+        42: "APL", 45: "IPSECKEY", 49: "DHCID", 53: "SMIMEA", 55: "HIP", 56: "NINFO", 57: "RKEY", 58: "TALINK",
+        61: "OPENPGPKEY", 62: "CSYNC", 63: "ZONEMD", 100: "UINFO", 101: "UID", 102: "GID", 103: "UNSPEC",
+        104: "NID", 105: "L32", 106: "L64", 107: "LP", 108: "EUI48", 109: "EUI64", 249: "TKEY", 253: "MAILB",
+        254: "MAILA", 256: "URI", 258: "AVC", 259: "DOA", 260: "AMTRELAY", 261: "RESINFO", 262: "WALLET",
+        32768: "TA", 32769: "DLV",
     ]
     static let codes: [String: UInt16] = Dictionary(uniqueKeysWithValues: names.map { ($0.value, $0.key) })
 
