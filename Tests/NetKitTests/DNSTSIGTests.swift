@@ -28,7 +28,14 @@ final class DNSTSIGTests: XCTestCase {
         let key = try DNSTSIGKey("hmac-sha256:k.test:c2VjcmV0")
         let q = try DNSMessage.query(DNSQuestion(try DNSName("x.test"), .A), id: 77).encode()
         let (signed, mac) = DNSTSIG.sign(q, key: key, time: 1_000_000)
-        XCTAssertEqual(try DNSMessage(decoding: signed).additional.last?.type, .TSIG)
+        // The TSIG record is kept apart from the additional records, and printed as dig does.
+        let decoded = try DNSMessage(decoding: signed)
+        XCTAssertEqual(decoded.tsig?.type, .TSIG)
+        XCTAssertTrue(decoded.additional.allSatisfy { $0.type != .TSIG })
+        let again = try DNSMessage(decoding: try decoded.encode())
+        XCTAssertEqual(again.tsig, decoded.tsig, "re-encoding keeps the TSIG record, last")
+        XCTAssertEqual(again.additionalCount, 2)
+        XCTAssertTrue(decoded.text().contains(";; TSIG PSEUDOSECTION:\nk.test.\t\t\t0\tANY\tTSIG\thmac-sha256. 1000000 300 32 "), decoded.text())
         // A "response" signed over the request MAC verifies; a flipped byte does not.
         let (resp, _) = DNSTSIG.sign(q, key: key, time: 1_000_000, requestMAC: mac)
         XCTAssertNotNil(try DNSTSIG.verify(resp, key: key, requestMAC: mac, now: 1_000_100))

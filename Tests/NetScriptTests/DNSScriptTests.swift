@@ -180,7 +180,7 @@ final class DNSScriptTests: XCTestCase {
         print (json.parse (json mx)).type
         """)
         XCTAssertEqual(r.stdout, """
-        rcode NOERROR true 14
+        rcode NOERROR true 15
         rcode is NOERROR
         ["name", "ttl", "type", "class", "data", "preference", "exchange"] MX true
         MX
@@ -259,6 +259,33 @@ final class DNSScriptTests: XCTestCase {
         value dns: unknown record type 'NOTATYPE' (A, AAAA, MX, TXT, … or TYPEn)
 
         """, r.stderr)
+    }
+
+    /// A signed answer shows its TSIG record as dig does, in a pseudosection of its own, and
+    /// keeps it out of `r.additional` (it is `r.tsig`).
+    func testSignedAnswerPrintsTheTSIGPseudosection() throws {
+        let key = "hmac-sha256:xfr-key:eGZyLWtleS1zZWNyZXQtZm9yLXRoZS10ZXN0cw=="
+        let r = try run("""
+        r = dns "SOA" "example.test" server: "\(srv)" key: "\(key)"
+        print r
+        print (len r.additional) r.tsig.type r.tsig.name ("TSIG" in (map fn(x) { x.type } r.additional))
+        """)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let ours = r.stdout.components(separatedBy: "\n")
+        guard let i = ours.firstIndex(of: ";; TSIG PSEUDOSECTION:"), i + 1 < ours.count else { return XCTFail(r.stdout) }
+        let dig = try runProcess("/usr/bin/dig", ["+nocmd", "+nostats", "-y", key, "SOA", "example.test", "@127.0.0.1", "-p", srv.components(separatedBy: ":").last!]).stdout
+        let digLines = dig.components(separatedBy: "\n")
+        guard let j = digLines.firstIndex(of: ";; TSIG PSEUDOSECTION:"), j + 1 < digLines.count else { return XCTFail(dig) }
+        // Name, TTL, class, type, algorithm, fudge, MAC size, error and other length agree; the
+        // time, MAC and id are the answer's own.
+        func fields(_ line: String) -> [String] {
+            let f = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            return f.count >= 12 ? [f[0], f[1], f[2], f[3], f[4], f[6], f[7], f[10], f[11]] : f
+        }
+        XCTAssertEqual(fields(ours[i + 1]), fields(digLines[j + 1]))
+        XCTAssertEqual(fields(ours[i + 1]), ["xfr-key.", "0", "ANY", "TSIG", "hmac-sha256.", "300", "32", "NOERROR", "0"])
+        XCTAssertTrue(r.stdout.contains("ADDITIONAL: 5"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("3 TSIG xfr-key. false\n"), r.stdout)
     }
 
     /// A UDP port nothing listens on (bound, read, closed).

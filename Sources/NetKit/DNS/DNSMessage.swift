@@ -146,9 +146,15 @@ public struct DNSMessage: Hashable, Sendable {
     public var questions: [DNSQuestion] = []
     public var answers: [DNSRecord] = []
     public var authority: [DNSRecord] = []
-    /// Additional records without the OPT record.
+    /// Additional records without the OPT record and the TSIG record.
     public var additional: [DNSRecord] = []
     public var edns: DNSEDNS?
+    /// The TSIG record (RFC 8945), last in the additional section: it signs the message rather
+    /// than adding to it, so it is kept apart (and dig shows it in its own pseudosection).
+    public var tsig: DNSRecord?
+
+    /// The additional section's count on the wire: records, OPT and TSIG.
+    public var additionalCount: Int { additional.count + (edns == nil ? 0 : 1) + (tsig == nil ? 0 : 1) }
 
     public init() {}
 
@@ -169,7 +175,7 @@ public struct DNSMessage: Hashable, Sendable {
         if flags.ra { b2 |= 0x80 }; if flags.z { b2 |= 0x40 }; if flags.ad { b2 |= 0x20 }; if flags.cd { b2 |= 0x10 }
         w.u8(b1); w.u8(b2)
         w.u16(UInt16(questions.count)); w.u16(UInt16(answers.count)); w.u16(UInt16(authority.count))
-        w.u16(UInt16(additional.count + (edns == nil ? 0 : 1)))
+        w.u16(UInt16(additionalCount))
         for q in questions { w.name(q.name, compress: true); w.u16(q.type.rawValue); w.u16(q.klass.rawValue) }
         for r in answers { try r.encode(&w) }
         for r in authority { try r.encode(&w) }
@@ -180,6 +186,7 @@ public struct DNSMessage: Hashable, Sendable {
             let ttl = UInt32(UInt8(truncatingIfNeeded: rcode >> 4)) << 24 | UInt32(e.version) << 16 | (e.dnssecOK ? 0x8000 : 0)
             try DNSRecord(name: .root, type: .OPT, klass: DNSClass(e.udpSize), ttl: ttl, data: .opaque(ow.bytes)).encode(&w)
         }
+        if let t = tsig { try t.encode(&w) }
         return w.bytes
     }
 
@@ -201,9 +208,11 @@ public struct DNSMessage: Hashable, Sendable {
         }
         for _ in 0..<an { answers.append(try DNSRecord.decode(&r)) }
         for _ in 0..<ns { authority.append(try DNSRecord.decode(&r)) }
-        for _ in 0..<ar {
+        for i in 0..<ar {
             let rec = try DNSRecord.decode(&r)
-            if rec.type == .OPT {
+            if rec.type == .TSIG && i == ar - 1 {
+                tsig = rec
+            } else if rec.type == .OPT {
                 guard edns == nil, rec.name.isRoot else { throw DNSError.malformed("more than one OPT record, or one not at the root") }
                 var e = DNSEDNS(udpSize: rec.klass.rawValue, extendedRcode: UInt8(rec.ttl >> 24), version: UInt8((rec.ttl >> 16) & 0xFF),
                                 dnssecOK: rec.ttl & 0x8000 != 0)
@@ -225,12 +234,13 @@ public struct DNSMessage: Hashable, Sendable {
     /// The message as dig prints it: header, flags, then each section.
     public func text(querySize: Int? = nil) -> String {
         var s = ";; ->>HEADER<<- opcode: \(DNSOpcode.name(opcode)), status: \(rcodeName), id: \(id)\n"
-        s += ";; flags: \(flags.names.joined(separator: " ")); QUERY: \(questions.count), ANSWER: \(answers.count), AUTHORITY: \(authority.count), ADDITIONAL: \(additional.count + (edns == nil ? 0 : 1))\n"
+        s += ";; flags: \(flags.names.joined(separator: " ")); QUERY: \(questions.count), ANSWER: \(answers.count), AUTHORITY: \(authority.count), ADDITIONAL: \(additionalCount)\n"
         if let e = edns { s += "\n;; OPT PSEUDOSECTION:\n\(e.description)\n" }
         if !questions.isEmpty { s += "\n;; QUESTION SECTION:\n" + questions.map(\.description).joined(separator: "\n") + "\n" }
         for (title, recs) in [("ANSWER", answers), ("AUTHORITY", authority), ("ADDITIONAL", additional)] where !recs.isEmpty {
             s += "\n;; \(title) SECTION:\n" + recs.map(\.description).joined(separator: "\n") + "\n"
         }
+        if let t = tsig { s += "\n;; TSIG PSEUDOSECTION:\n" + DNSTSIG.presentation(t) + "\n" }
         return s
     }
 }

@@ -36,6 +36,25 @@ public struct DNSTSIGKey: Sendable {
 
 /// Signing and checking of messages with TSIG.
 public enum DNSTSIG {
+    /// A TSIG record as dig prints it: `NAME 0 ANY TSIG ALGORITHM. TIME FUDGE MACSIZE MAC
+    /// ORIGINAL-ID ERROR OTHER-LEN [OTHER]` (RFC 8945 §4.2); undecodable data in RFC 3597 form.
+    public static func presentation(_ rec: DNSRecord) -> String {
+        var text = rec.dataText
+        if case .opaque(let d) = rec.data {
+            var r = DNSReader(d)
+            if let alg = try? r.name(), let hi = try? r.u16(), let lo = try? r.u32(), let fudge = try? r.u16(),
+               let macSize = try? r.u16(), let mac = try? r.take(Int(macSize)), let orig = try? r.u16(),
+               let err = try? r.u16(), let otherLen = try? r.u16(), let other = try? r.take(Int(otherLen)), r.atEnd {
+                let time = UInt64(hi) << 32 | UInt64(lo)
+                // TSIG's own error codes (RFC 8945 §4.3): 16 is BADSIG here, not EDNS's BADVERS.
+                let tsigErrors: [UInt16: String] = [16: "BADSIG", 17: "BADKEY", 18: "BADTIME", 19: "BADMODE", 20: "BADNAME", 21: "BADALG", 22: "BADTRUNC"]
+                text = "\(alg) \(time) \(fudge) \(macSize) \(DNSText.base64(mac)) \(orig) \(tsigErrors[err] ?? DNSRcode.name(Int(err))) \(otherLen)"
+                if !other.isEmpty { text += " " + DNSText.base64(other) }
+            }
+        }
+        return DNSRecord.columns([rec.name.description, String(rec.ttl), rec.klass.description, rec.type.description, text], [24, 32, 40, 48])
+    }
+
     static func canonical(_ n: DNSName) -> [UInt8] {
         var out: [UInt8] = []
         for l in n.lowercased.labels { out.append(UInt8(l.count)); out += l }

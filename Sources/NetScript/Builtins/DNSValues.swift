@@ -130,7 +130,7 @@ final class DNSResponseValue: NativeObject {
     override var count: Int? { message.answers.count }
     override var isTruthy: Bool { !message.answers.isEmpty }
     static let names = ["rcode", "flags", "answer", "authority", "additional", "question", "server", "elapsed",
-                        "id", "tcp", "tls", "size", "edns", "opcode"]
+                        "id", "tcp", "tls", "size", "edns", "opcode", "tsig"]
     override var fieldNames: [String] { DNSResponseValue.names }
     static func records(_ rs: [DNSRecord]) -> Value { .list(rs.map { .native(DNSRecordValue($0)) }) }
 
@@ -152,6 +152,7 @@ final class DNSResponseValue: NativeObject {
         case "tls": return .bool(response.overTLS)
         case "size": return .int(response.size)
         case "opcode": return .string(DNSOpcode.name(message.opcode))
+        case "tsig": return message.tsig.map { .native(DNSRecordValue($0)) } ?? .nil
         case "edns":
             guard let e = message.edns else { return .nil }
             return .native(RecordObject("edns", ["version": .int(Int(e.version)), "udp": .int(Int(e.udpSize)),
