@@ -346,6 +346,12 @@ final class DNSScriptTests: XCTestCase {
         try { dns.update "update.test" server: "\(k)" key: "update-key:d3Jvbmc=" add: ["x A 192.0.2.1"] } catch e { print e.kind }
         for r in dns.ixfr "update.test" serial: 1 server: "\(k)" key: k { print r.type r.name r.data }
         print (len (dns.axfr "example.test" server: "\(srv)" key: "hmac-sha256:xfr-key:eGZyLWtleS1zZWNyZXQtZm9yLXRoZS10ZXN0cw=="))
+        # Failed updates say which prerequisite did not hold, in update terms.
+        try { dns.update "update.test" server: "\(k)" key: k add: ["x A 192.0.2.1"] exists: ["nothere"] } catch e { print e.message }
+        try { dns.update "update.test" server: "\(k)" key: k add: ["x A 192.0.2.1"] absent: ["www A"] } catch e { print e.message }
+        try { dns.update "update.test" server: "\(k)" key: k add: ["x A 192.0.2.1"] exists: ["www MX"] } catch e { print e.message }
+        try { dns.update "update.test" server: "\(k)" key: k add: ["x A 192.0.2.1"] absent: ["www"] } catch e { print e.message }
+        try { dns.update "update.test" server: "\(k)" key: k add: ["x.other.test. 60 A 192.0.2.1"] } catch e { print e.message }
         """)
         XCTAssertEqual(r.stdout, """
         NOERROR
@@ -360,6 +366,11 @@ final class DNSScriptTests: XCTestCase {
         A www.update.test. 192.0.2.80
         SOA update.test. ns1.update.test. hostmaster.update.test. 2 7200 900 1209600 300
         10079
+        NXDOMAIN: update of update.test. at \(k) not applied: the prerequisite exists: "nothere.update.test." does not hold: the name does not exist
+        YXRRSET: update of update.test. at \(k) not applied: the prerequisite absent: "www.update.test. A" does not hold: records of that type exist
+        NXRRSET: update of update.test. at \(k) not applied: the prerequisite exists: "www.update.test. MX" does not hold: no such records (or not with that data)
+        YXDOMAIN: update of update.test. at \(k) not applied: the prerequisite absent: "www.update.test." does not hold: the name exists
+        NOTZONE: update of update.test. at \(k) not applied: outside the zone: x.other.test.
 
         """, r.stderr)
     }

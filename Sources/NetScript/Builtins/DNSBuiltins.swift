@@ -186,7 +186,7 @@ enum DNSBuiltins {
                 let changes = try texts("delete").map { try DNSUpdate.delete($0, zone: zone) } + texts("add").map { try DNSUpdate.add($0, zone: zone) }
                 guard !changes.isEmpty else { throw Diagnostic.value("dns.update: nothing to do (give add: or delete:)") }
                 let r = try client(a).update(zone, server: srv, prerequisites: prereq, updates: changes, key: opts.tsig, timeout: opts.timeout, klass: opts.klass)
-                if let e = DNSClient.rcodeError(r.message, r.question, r.server) { throw e }
+                if let e = DNSUpdate.error(r.message, zone: zone, server: r.server, prerequisites: prereq, updates: changes) { throw e }
                 return .native(DNSResponseValue(r))
             } catch {
                 throw dnsDiagnostic(error, question: "\(zoneText) UPDATE", server: srv.description)
