@@ -288,6 +288,22 @@ final class DNSScriptTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("3 TSIG xfr-key. false\n"), r.stdout)
     }
 
+    /// A zone transfer is bounded by bytes as well as records: over `max:` it stops with
+    /// dns.transfer naming the limit, long before the memory could grow.
+    func testZoneTransferBoundedByBytes() throws {
+        let r = try run("""
+        try { dns.axfr "example.test" server: "\(srv)" max: 20000 } catch e { print e.kind e.message }
+        print (len (dns.axfr "example.test" server: "\(srv)" max: 10000000))
+        try { dns.axfr "example.test" server: "\(srv)" max: 10 } catch e { print e.kind e.message }
+        """)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 3, r.stdout + r.stderr)
+        XCTAssertTrue(lines.first?.hasPrefix("dns.transfer AXFR of example.test. from \(srv): more than 20000 bytes (") == true, r.stdout)
+        XCTAssertTrue(lines.first?.hasSuffix("records) without the closing SOA; max: raises the limit") == true, r.stdout)
+        XCTAssertEqual(lines.dropFirst().first, "10079")
+        XCTAssertEqual(lines.last, "value dns.axfr: max: must be a number of bytes from 512 on")
+    }
+
     /// A UDP port nothing listens on (bound, read, closed).
     func freeUDPPort() throws -> Int {
         let (fd, port) = boundUDPSocket()

@@ -265,10 +265,14 @@ public final class DNSClient {
     }
 
     /// A zone transfer (AXFR over TCP): every record from the opening SOA to the closing
-    /// one. `timeout` bounds each read; `totalTimeout` the whole transfer, `maxRecords` its size.
+    /// one. `timeout` bounds each read; `totalTimeout` the whole transfer; `maxRecords` and
+    /// `maxBytes` (of DNS messages received; 64 MiB holds about two million records and keeps
+    /// the decoded zone well under 1 GB of memory) its size.
     public func axfr(_ zone: DNSName, server: DNSServer, timeout: Double = 5, totalTimeout: Double = 300,
-                     klass: DNSClass = .IN, key: DNSTSIGKey? = nil, maxRecords: Int = 5_000_000) throws -> [DNSRecord] {
-        try transfer(zone, server: server, ixfrSerial: nil, timeout: timeout, totalTimeout: totalTimeout, klass: klass, key: key, maxRecords: maxRecords)
+                     klass: DNSClass = .IN, key: DNSTSIGKey? = nil, maxRecords: Int = 5_000_000,
+                     maxBytes: Int = DNSClient.defaultTransferBytes) throws -> [DNSRecord] {
+        try transfer(zone, server: server, ixfrSerial: nil, timeout: timeout, totalTimeout: totalTimeout, klass: klass, key: key,
+                     maxRecords: maxRecords, maxBytes: maxBytes)
     }
 
     /// An incremental transfer (IXFR, RFC 1995) from `serial`, over TCP. The records come as
@@ -277,8 +281,10 @@ public final class DNSClient {
     /// between two SOAs when the server cannot send differences; or just the SOA when the
     /// zone has not changed.
     public func ixfr(_ zone: DNSName, serial: UInt32, server: DNSServer, timeout: Double = 5, totalTimeout: Double = 300,
-                     klass: DNSClass = .IN, key: DNSTSIGKey? = nil, maxRecords: Int = 5_000_000) throws -> [DNSRecord] {
-        try transfer(zone, server: server, ixfrSerial: serial, timeout: timeout, totalTimeout: totalTimeout, klass: klass, key: key, maxRecords: maxRecords)
+                     klass: DNSClass = .IN, key: DNSTSIGKey? = nil, maxRecords: Int = 5_000_000,
+                     maxBytes: Int = DNSClient.defaultTransferBytes) throws -> [DNSRecord] {
+        try transfer(zone, server: server, ixfrSerial: serial, timeout: timeout, totalTimeout: totalTimeout, klass: klass, key: key,
+                     maxRecords: maxRecords, maxBytes: maxBytes)
     }
 
     static func serial(_ r: DNSRecord) -> UInt32? {
@@ -286,8 +292,11 @@ public final class DNSClient {
         return v
     }
 
+    /// The default bound on a zone transfer's bytes (see `axfr`).
+    public static let defaultTransferBytes = 64 << 20
+
     func transfer(_ zone: DNSName, server: DNSServer, ixfrSerial: UInt32?, timeout: Double, totalTimeout: Double,
-                  klass: DNSClass, key: DNSTSIGKey?, maxRecords: Int) throws -> [DNSRecord] {
+                  klass: DNSClass, key: DNSTSIGKey?, maxRecords: Int, maxBytes: Int) throws -> [DNSRecord] {
         let kind = ixfrSerial == nil ? "AXFR" : "IXFR"
         let q = DNSQuestion(zone, ixfrSerial == nil ? .AXFR : .IXFR, klass)
         var msg = DNSMessage.query(q, id: DNSClient.randomID(), rd: false, edns: nil)
@@ -319,6 +328,9 @@ public final class DNSClient {
             }
             guard reply.id == msg.id, reply.flags.qr else { continue }
             messages += 1; bytesIn += bytes.count
+            guard bytesIn <= maxBytes else {
+                throw DNSError(.transfer, "\(kind) of \(zone) from \(server): more than \(maxBytes) bytes (\(records.count) records) without the closing SOA; max: raises the limit")
+            }
             if let key {
                 // The first message carries the full TSIG variables; later ones chain on the
                 // previous MAC and may leave up to 99 messages in between unsigned.

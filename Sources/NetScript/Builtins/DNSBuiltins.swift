@@ -39,6 +39,13 @@ enum DNSBuiltins {
         return t
     }
 
+    /// `max:` on a zone transfer: bytes of DNS messages at most (64 MiB unless given).
+    static func transferMax(_ a: Args) throws -> Int {
+        guard let m = try a.optionNumber("max") else { return DNSClient.defaultTransferBytes }
+        guard m >= 512, m <= 1e12 else { throw Diagnostic.value("\(a.callee): max: must be a number of bytes from 512 on") }
+        return Int(m)
+    }
+
     static func options(_ a: Args) throws -> DNSQueryOptions {
         var o = DNSQueryOptions()
         if a.option("timeout") != nil { o.timeout = try a.timeout(o.timeout, max: 3600) }
@@ -133,9 +140,9 @@ enum DNSBuiltins {
             let ip = try AddressBuiltins.toIP(a[0], "dns.reverse")
             return try query(a, name: ip.withoutZone.reverseDNS, type: .PTR)
         }
-        r.register("dns.axfr", min: 1, max: 1, options: ["server", "timeout", "class", "key"],
-                   usage: "dns.axfr ZONE server: \"HOST[:PORT]\" [timeout: 5] [key: \"[hmac-sha256:]NAME:SECRET\"]",
-                   summary: "Transfers a whole zone over TCP (AXFR) and returns its records, from the opening SOA to the closing one (which is included); with key:, signed with TSIG and every signature checked.",
+        r.register("dns.axfr", min: 1, max: 1, options: ["server", "timeout", "class", "key", "max"],
+                   usage: "dns.axfr ZONE server: \"HOST[:PORT]\" [timeout: 5] [key: \"[hmac-sha256:]NAME:SECRET\"] [max: 67108864]",
+                   summary: "Transfers a whole zone over TCP (AXFR) and returns its records, from the opening SOA to the closing one (which is included); with key:, signed with TSIG and every signature checked. A transfer over max: bytes (64 MiB, about two million records) stops with dns.transfer.",
                    example: "print (len (dns.axfr \"example.test\" server: \"127.0.0.1:5300\"))") { a in
             let zoneText = try a.string(0)
             guard let srv = try server(a) ?? ResolvConf.system().nameservers.first else {
@@ -144,14 +151,14 @@ enum DNSBuiltins {
             let opts = try options(a)
             do {
                 let zone = try DNSName(zoneText)
-                let recs = try client(a).axfr(zone, server: srv, timeout: opts.timeout, klass: opts.klass, key: opts.tsig)
+                let recs = try client(a).axfr(zone, server: srv, timeout: opts.timeout, klass: opts.klass, key: opts.tsig, maxBytes: try transferMax(a))
                 return DNSResponseValue.records(recs)
             } catch {
                 throw dnsDiagnostic(error, question: "\(zoneText) AXFR", server: srv.description)
             }
         }
-        r.register("dns.ixfr", min: 1, max: 1, options: ["server", "serial", "timeout", "class", "key"],
-                   usage: "dns.ixfr ZONE serial: N server: \"HOST[:PORT]\" [key: \"[hmac-sha256:]NAME:SECRET\"]",
+        r.register("dns.ixfr", min: 1, max: 1, options: ["server", "serial", "timeout", "class", "key", "max"],
+                   usage: "dns.ixfr ZONE serial: N server: \"HOST[:PORT]\" [key: \"[hmac-sha256:]NAME:SECRET\"] [max: 67108864]",
                    summary: "An incremental zone transfer (IXFR) from serial N, records as the server sends them (as dig ixfr=N prints them): the new SOA; for each change the old SOA, deleted records, the new SOA, added records; the new SOA again. Just the SOA when nothing changed.",
                    example: "for r in dns.ixfr \"update.test\" serial: 1 server: \"127.0.0.1:5301\" key: \"hmac-sha256:update-key:c2VjcmV0LXNoYTI1Ni1rZXktZm9yLXRlc3Rz\" { print r }") { a in
             let zoneText = try a.string(0)
@@ -159,7 +166,7 @@ enum DNSBuiltins {
             guard let serial = try a.optionNumber("serial"), serial >= 0, serial <= 4294967295 else { throw Diagnostic.value("dns.ixfr: needs serial: (0 to 4294967295)") }
             let opts = try options(a)
             do {
-                let recs = try client(a).ixfr(try DNSName(zoneText), serial: UInt32(serial), server: srv, timeout: opts.timeout, klass: opts.klass, key: opts.tsig)
+                let recs = try client(a).ixfr(try DNSName(zoneText), serial: UInt32(serial), server: srv, timeout: opts.timeout, klass: opts.klass, key: opts.tsig, maxBytes: try transferMax(a))
                 return DNSResponseValue.records(recs)
             } catch {
                 throw dnsDiagnostic(error, question: "\(zoneText) IXFR", server: srv.description)
