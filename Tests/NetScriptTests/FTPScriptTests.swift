@@ -118,6 +118,53 @@ final class FTPScriptTests: XCTestCase {
         """, r.stderr)
     }
 
+    /// Nothing local is lost: a refused RETR leaves an existing file as it was and creates
+    /// none; a directory that cannot be listed leaves no empty local one; a mirror upload
+    /// carries on past a refused MKD and reports every failure at the end (as lftp does).
+    func testNothingLocalIsLostAndMirrorCarriesOn() throws {
+        try startVsftpd()
+        let home = dir.appendingPathComponent("home")
+        try FileManager.default.createDirectory(at: home.appendingPathComponent("adir"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: home.appendingPathComponent("up"), withIntermediateDirectories: true)
+        try "remote file\n".write(to: home.appendingPathComponent("up/blocker"), atomically: true, encoding: .utf8)
+        _ = try runProcess("/bin/chown", ["-R", "netscript-ftp", home.path])
+        try "keep me\n".write(to: work.appendingPathComponent("keep.txt"), atomically: true, encoding: .utf8)
+        let up = work.appendingPathComponent("up")
+        for (path, text) in [("a.txt", "a\n"), ("blocker/b.txt", "b\n"), ("c/d.txt", "d\n")] {
+            let f = up.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: f.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: f, atomically: true, encoding: .utf8)
+        }
+        let r = try run("""
+        ftp.open "127.0.0.1:\(port)" \(login)
+        try { ftp.get "no-such-file.txt" "keep.txt" } catch e { print e.kind e.message }
+        print (read "keep.txt")
+        try { ftp.get "no-such-file.txt" } catch e { print e.kind (exists "no-such-file.txt") }
+        try { ftp.get "adir" } catch e { print e.kind (exists "adir") }
+        try { ftp.mirror "/nonexist" "nd" } catch e { print e.kind (exists "nd") }
+        try { ftp.mirror "up" "/up" put: true } catch e { print e.kind; print e.message }
+        print (ftp.ls "/up") (ftp.ls "/up/c") (ftp.pwd)
+        print (ftp.get "/up/c/d.txt" "keep.txt").bytes (read "keep.txt")
+        """)
+        XCTAssertEqual(r.stdout, """
+        ftp.perm ftp.get no-such-file.txt: 550 Failed to open file.; keep.txt was left as it was
+        keep me
+
+        ftp.perm false
+        ftp.perm false
+        ftp.perm false
+        ftp.perm
+        ftp.mirror up → /up: 1 item failed (2 files copied):
+          /up/blocker: MKD /up/blocker: 550 Create directory operation failed.
+        ["/up/a.txt", "/up/blocker", "/up/c"] ["/up/c/d.txt"] /
+        2 d
+
+
+        """, r.stderr)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: work.path).filter { $0.contains(".part-") }
+        XCTAssertEqual(leftovers, [], "temporary files left behind")
+    }
+
     /// The bar is drawn only when standard error is a terminal (`script` gives it one), and erased.
     func testProgressBarOnlyOnATerminal() throws {
         try startVsftpd()

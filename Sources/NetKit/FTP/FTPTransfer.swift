@@ -309,10 +309,19 @@ extension FTPClient {
 
     /// RETR into a local file, streamed in constant memory. `resume` continues a partial
     /// local file with REST; `ascii` uses TYPE A and turns CR LF into LF.
+    ///
+    /// Nothing local is lost: without `resume` the bytes go to a temporary file beside the
+    /// target, renamed over it only when the transfer is complete. A refused RETR (no such
+    /// file, a directory) leaves nothing behind and the target as it was; a transfer cut short
+    /// keeps its partial file under the target's name only when there was no file there before
+    /// (so `resume: true` can continue it), and otherwise leaves the old file untouched.
     public func retrieve(_ remote: String, to local: String, resume: Bool = false, ascii: Bool = false,
                          progress: FTPProgress? = nil) throws -> FTPTransferResult {
         let what = "ftp.get \(remote)"
         try FTPClient.checkArgument(remote, what: what)
+        var isDir: ObjCBool = false
+        let existed = FileManager.default.fileExists(atPath: local, isDirectory: &isDir)
+        if existed && isDir.boolValue { throw FTPError(.io, "\(what): cannot write \(local): it is a directory") }
         var offset: Int64 = 0
         if resume, !ascii, let attrs = try? FileManager.default.attributesOfItem(atPath: local),
            let s = (attrs[.size] as? NSNumber)?.int64Value {
@@ -326,15 +335,38 @@ extension FTPClient {
             return FTPTransferResult(bytes: 0, offset: offset, seconds: 0, reply: nil)
         }
         if offset > 0 { try expect("REST \(offset)", 350...350, doing: "\(what): REST \(offset)") }
+        // Resuming appends to the file itself; otherwise a temporary file beside it (the same
+        // file system, so the rename is atomic), which device files and FIFOs do not need.
+        let special = existed && !FileManager.default.isWritableRegularOrAbsent(local)
+        let temp = offset > 0 || special ? local : FTPClient.temporaryPath(beside: local)
         // Positioned with lseek rather than O_APPEND, which splice(2) refuses.
-        let fd = open(local, O_WRONLY | O_CREAT | O_CLOEXEC | (offset > 0 ? 0 : O_TRUNC), 0o644)
+        let fd = open(temp, O_WRONLY | O_CREAT | O_CLOEXEC | (offset > 0 ? 0 : O_TRUNC) | (temp == local ? 0 : O_EXCL), 0o644)
         guard fd >= 0 else {
-            throw FTPError(.io, "\(what): cannot write \(local): \(String(cString: strerror(errno)))")
+            throw FTPError(.io, "\(what): cannot write \(temp == local ? local : "beside " + local): \(String(cString: strerror(errno)))")
         }
-        defer { Glibc.close(fd) }
+        var closed = false
+        defer { if !closed { Glibc.close(fd) } }
         if offset > 0 { lseek(fd, off_t(offset), SEEK_SET) }
+        /// After a failure: what became of the local file, for the error message.
+        func settle(partial: Int64) -> String {
+            guard temp != local else { return "; the partial file \(local) has \(offset + partial) bytes (resume: true continues it)" }
+            Glibc.close(fd); closed = true
+            if partial > 0 && !existed && Glibc.rename(temp, local) == 0 {
+                return "; the partial file \(local) has \(partial) bytes (resume: true continues it)"
+            }
+            unlink(temp)
+            return existed ? "; \(local) was left as it was" : "; nothing was written"
+        }
         let start = Date()
-        let (c, _) = try startTransfer("RETR \(remote)", doing: what)
+        let c: StreamConnection
+        do { (c, _) = try startTransfer("RETR \(remote)", doing: what) } catch var e as FTPError {
+            let note = settle(partial: 0)
+            if temp != local { e.message += note }
+            throw e
+        } catch {
+            _ = settle(partial: 0)
+            throw error
+        }
         var done = offset
         var lastCR = false
         var conv = [UInt8]()
@@ -378,8 +410,12 @@ extension FTPClient {
                 e = FTPError.unexpected(r, doing: what)
             }
             e.partialBytes = have
-            e.message += "; the partial file \(local) has \(have) bytes (resume: true continues it)"
+            e.message += settle(partial: e.partialBytes.map { $0 - offset } ?? 0)
             throw e
+        } catch {
+            c.abandon()
+            _ = settle(partial: 0)
+            throw error
         }
         c.close()
         noteData(c, bytes: got, start: start, what: "RETR \(remote)")
@@ -387,16 +423,32 @@ extension FTPClient {
         do { r = try finish(doing: what) }
         catch var e as FTPError {
             e.partialBytes = offset + got
-            e.message += "; the partial file \(local) has \(offset + got) bytes (resume: true continues it)"
+            e.message += settle(partial: got)
             throw e
         }
         _ = r
         if !ascii, let t = total, offset + got < t {
-            throw FTPError(.closed, "\(what): the transfer ended after \(offset + got) of \(t) bytes; the partial file \(local) has them (resume: true continues it)",
+            throw FTPError(.closed, "\(what): the transfer ended after \(offset + got) of \(t) bytes" + settle(partial: got),
                            reply: r, partialBytes: offset + got)
+        }
+        if temp != local {
+            Glibc.close(fd); closed = true
+            guard Glibc.rename(temp, local) == 0 else {
+                let why = String(cString: strerror(errno))
+                unlink(temp)
+                throw FTPError(.io, "\(what): cannot rename the finished download to \(local): \(why)")
+            }
         }
         r = lastReply ?? r
         return FTPTransferResult(bytes: got, offset: offset, seconds: Date().timeIntervalSince(start), reply: r)
+    }
+
+    /// A new file name beside `path` (same directory, so a rename replaces it atomically).
+    static func temporaryPath(beside path: String) -> String {
+        let dir = (path as NSString).deletingLastPathComponent
+        let base = (path as NSString).lastPathComponent
+        let name = ".\(base).part-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+        return dir.isEmpty ? name : (dir as NSString).appendingPathComponent(name)
     }
 
     static func writeAll(_ fd: Int32, _ p: UnsafeRawBufferPointer, local: String, what: String) throws {
@@ -586,5 +638,15 @@ extension FTPClient {
     /// RETR in TYPE A, as lines (CR LF removed).
     public func retrlines(_ remote: String) throws -> [String] {
         FTPClient.splitLines(try fetchText("RETR \(remote)", ascii: true, doing: "ftp.retrlines \(remote)"))
+    }
+}
+
+extension FileManager {
+    /// Whether `path` is a regular file (or nothing): a download may then go through a
+    /// temporary file and a rename; a device or FIFO is written in place.
+    func isWritableRegularOrAbsent(_ path: String) -> Bool {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return true }
+        return (st.st_mode & S_IFMT) == S_IFREG || (st.st_mode & S_IFMT) == S_IFLNK
     }
 }

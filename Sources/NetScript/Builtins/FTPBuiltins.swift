@@ -214,7 +214,7 @@ enum FTPBuiltins {
         let transferOptions = ["resume", "ascii", "progress"]
         r.register("ftp.get", min: 1, max: 3, options: transferOptions,
                    usage: "ftp.get [SESSION] REMOTE [LOCAL=basename] [resume: true] [ascii: true] [progress: false]",
-                   summary: "Downloads a file to disk, streamed in constant memory (RETR, binary; ascii: true uses TYPE A and LF line ends). resume: true continues a partial local file with REST. A progress bar shows on a terminal. Returns a record: remote local bytes offset seconds mib_per_s. A transfer cut short is an error naming the partial file (e.partial bytes).",
+                   summary: "Downloads a file to disk, streamed in constant memory (RETR, binary; ascii: true uses TYPE A and LF line ends). resume: true continues a partial local file with REST. A progress bar shows on a terminal. Returns a record: remote local bytes offset seconds mib_per_s. A transfer cut short is an error naming the partial file (e.partial bytes). Nothing local is lost: the file is written beside LOCAL and renamed over it when complete, so a refused RETR leaves LOCAL as it was (or absent), and a cut transfer keeps its partial file only where there was none.",
                    example: "ftp.get \"pub/big.iso\" \"big.iso\" resume: true") { a in
             let (c, i) = try session(a, needs: 1, most: 2)
             let remote = try text(a, i, "the remote path")
