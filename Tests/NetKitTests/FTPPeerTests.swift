@@ -302,6 +302,19 @@ final class FTPPeerTests: XCTestCase {
         XCTAssertEqual(data, Data((0..<(1 << 20)).map { UInt8($0 % 251) }))
     }
 
+    /// A cut upload reports what the server has (SIZE), not what went into the socket buffers.
+    func testCutUploadReportsWhatTheServerHas() throws {
+        let c = try fault("normal")
+        let big = work.appendingPathComponent("big.bin")
+        try Data(count: 8 << 20).write(to: big)
+        XCTAssertThrowsError(try c.store(big.path, to: "cut.bin")) { e in
+            let f = e as! FTPError
+            XCTAssertEqual(f.partialBytes, 1 << 20, f.message)
+            XCTAssertTrue(f.message.contains("the server has 1048576 of 8388608 bytes (resume: true continues)"), f.message)
+        }
+        XCTAssertEqual(try c.pwd(), "/")
+    }
+
     func testStorRefusedSessionGoesOn() throws {
         let c = try fault("normal")
         try "x".write(to: work.appendingPathComponent("x"), atomically: true, encoding: .utf8)

@@ -3,12 +3,14 @@
     python3 ftp_fault_server.py PORT MODE
 MODE: normal   greeting split across packets with a multi-line continuation; RETR cut.bin
                sends half of the file, closes the data connection and answers 426 (with REST
-               it sends the rest); STOR answers 553; QUOTE BADREPLY / LONGLINE break the protocol
+               it sends the rest); STOR cut.bin keeps the first MiB, resets the data connection
+               and answers 426 (SIZE cut.bin then says what it kept); any other STOR answers 553;
+               QUOTE BADREPLY / LONGLINE break the protocol
       noconn   EPSV/PASV name a port where nothing listens (the data connection never opens)
       silent   RETR answers 150 and then sends nothing (the data connection stays silent)
 Only 127.0.0.1. The file served is 1 MiB of bytes i % 251.
 """
-import socket, sys, threading, time
+import socket, struct, sys, threading, time
 
 PORT, MODE = int(sys.argv[1]), sys.argv[2]
 DATA = bytes(i % 251 for i in range(1 << 20))
@@ -23,6 +25,7 @@ def handle(c):
         time.sleep(0.05)
     rest = 0
     listener = None
+    stored = {}
     while True:
         line = f.readline()
         if not line:
@@ -41,7 +44,7 @@ def handle(c):
         elif verb == "TYPE":
             send("200 ok\r\n")
         elif verb == "SIZE":
-            send("213 %d\r\n" % len(DATA))
+            send("213 %d\r\n" % stored.get(arg, len(DATA)))
         elif verb == "REST":
             rest = int(arg)
             send("350 restarting at %d\r\n" % rest)
@@ -77,6 +80,21 @@ def handle(c):
                 d.close()
                 send("226 done\r\n")
             rest = 0
+        elif verb == "STOR" and arg == "cut.bin" and MODE == "normal":
+            send("150 go ahead\r\n")
+            d, _ = listener.accept()
+            listener.close()
+            got = 0
+            while got < len(DATA):
+                b = d.recv(min(65536, len(DATA) - got))
+                if not b:
+                    break
+                got += len(b)
+            stored[arg] = got
+            # A reset, not a close: the client's later writes fail at once.
+            d.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            d.close()
+            send("426 Connection closed; transfer aborted.\r\n")
         elif verb == "STOR":
             if listener:
                 listener.close()

@@ -532,7 +532,16 @@ extension FTPClient {
                 e = FTPError.unexpected(r, doing: what)
                 e.partialBytes = sentBytes
             }
-            e.message += "; \(offset + (e.partialBytes ?? 0)) of \(total) bytes were sent (resume: true continues)"
+            // What reached the server, asked with SIZE where it can answer: bytes written to the
+            // socket may never have left its buffers.
+            let written = offset + (e.partialBytes ?? 0)
+            if !isClosed, !ascii, let have = try? size(remote) {
+                e.partialBytes = have
+                e.message += "; the server has \(have) of \(total) bytes (resume: true continues)"
+            } else {
+                e.partialBytes = written
+                e.message += "; \(written) of \(total) bytes were written to the data connection, the server may have fewer"
+            }
             throw e
         }
         c.close()

@@ -46,7 +46,8 @@ public struct SocketError: Error, CustomStringConvertible, Sendable {
     }
 
     public static func fromErrno(_ code: Int32, op: String, address: String) -> SocketError {
-        let text = String(cString: strerror(code)).lowercased()
+        var text = String(cString: strerror(code)).lowercased()
+        if code == EPIPE { text = "the other side closed the connection (broken pipe)" }
         let kind: Kind
         switch code {
         case ECONNREFUSED: kind = .refused
