@@ -208,6 +208,57 @@ final class SocketScriptTests: XCTestCase {
         XCTAssertEqual(result?.status, 0)
     }
 
+    /// Nothing sent is lost when the script ends right after: `send` returns only once the
+    /// bytes are with the kernel. 400 clients at once, each answered after a pause, while a
+    /// CPU hog competes for both cores; every client gets its line.
+    func testBytesSentBeforeTheScriptEndsAllArrive() throws {
+        let port = try freePort()
+        let n = 400
+        let server = inBackground(["-e", """
+        served = serve tcp "127.0.0.1:\(port)" fn(c) { l = recv.line c timeout: 20; sleep 0.2; send c "{upper l}\\n" } count: \(n) concurrency: \(n) duration: 40
+        print "served" served
+        """], timeout: 60)
+        waitForPortOnce(port)
+        let py = try python()
+        let hog = Process()
+        hog.executableURL = URL(fileURLWithPath: py)
+        hog.arguments = ["-c", "import time\nend = time.time() + 30\nwhile time.time() < end: pass"]
+        try hog.run()
+        peers.append(hog)
+        let hog2 = Process()
+        hog2.executableURL = URL(fileURLWithPath: py)
+        hog2.arguments = hog.arguments
+        try hog2.run()
+        peers.append(hog2)
+        let client = """
+        import socket, sys, threading
+        port, n = int(sys.argv[1]), int(sys.argv[2])
+        results = [None] * n
+        def one(i):
+            try:
+                s = socket.create_connection(("127.0.0.1", port), timeout=30)
+                s.sendall(b"client %d\\n" % i)
+                data = b""
+                while not data.endswith(b"\\n"):
+                    b = s.recv(100)
+                    if not b: break
+                    data += b
+                results[i] = data
+                s.close()
+            except OSError as e:
+                results[i] = repr(e).encode()
+        ts = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+        for t in ts: t.start()
+        for t in ts: t.join()
+        bad = [i for i in range(n) if results[i] != b"CLIENT %d\\n" % i]
+        print(len(bad), [results[i] for i in bad[:5]])
+        """
+        let r = try runProcess(py, ["-c", client, "\(port)", "\(n)"], timeout: 60)
+        XCTAssertEqual(r.stdout, "0 []\n", r.stderr)
+        let result = server.wait(60)
+        XCTAssertEqual(result?.stdout, "served \(n)\n", result?.stderr ?? "the server did not end")
+    }
+
     /// Runs netscript with `args` on another thread; `wait` gives its result (nil if it did not
     /// finish within the seconds given).
     final class Background: @unchecked Sendable {

@@ -353,8 +353,9 @@ public final class StreamConnection: @unchecked Sendable {
 
     // MARK: sending
 
-    /// Sends all the bytes. Returns once they are queued for the kernel; if more than the
-    /// channel's high-water mark is pending, waits until the peer has taken enough.
+    /// Sends all the bytes. Returns once they are with the kernel (as Python's `sendall`), so
+    /// a program that ends right after a send loses nothing; while more than the channel's
+    /// high-water mark is pending, waits until the peer has taken enough.
     public func send(_ data: [UInt8], timeout: TimeInterval = 30) throws {
         if isClosed { throw SocketError(.closed, "send to \(peerText): the connection is closed", address: peerText) }
         if isWriteShut { throw SocketError(.closed, "send to \(peerText): the sending side was shut down", address: peerText) }
@@ -372,10 +373,11 @@ public final class StreamConnection: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         var offset = 0
         let chunk = 1 << 20
+        var last: EventLoopFuture<Void>? = nil
         while offset < data.count || (offset == 0 && data.isEmpty) {
             let end = min(data.count, offset + chunk)
             let buf = channel.allocator.buffer(bytes: data[offset..<end])
-            channel.writeAndFlush(buf, promise: nil)
+            last = channel.writeAndFlush(buf)
             offset = end
             if data.isEmpty { break }
             if !channel.isWritable {
@@ -386,6 +388,16 @@ public final class StreamConnection: @unchecked Sendable {
                     if !channel.isActive { throw SocketError(.reset, "send to \(peerText): the connection was closed while sending", address: peerText) }
                     try checkWait(deadline: deadline, op: "send to")
                 }
+            }
+        }
+        // Writes complete in order: once the last is written, all of them are with the kernel.
+        if let last {
+            do {
+                _ = try SocketRuntime.wait(last, deadline: deadline, cancel: cancel, op: "send to", address: peerText)
+            } catch let e as SocketError where e.kind == .timeout || e.kind == .interrupted {
+                throw e
+            } catch {
+                throw SocketError(.reset, "send to \(peerText): the connection was closed before the data could be written", address: peerText)
             }
         }
     }
