@@ -205,6 +205,12 @@ final class TLSIdentityScriptTests: XCTestCase {
         XCTAssertTrue(try failure("http.get \"https://localhost:\(selfSigned)/\" ca: \"ca.pem\"").contains("is self-signed"))
     }
 
+    func testHelpSaysWhatACertificateMustBe() throws {
+        let r = try run("help \"tls\"")
+        XCTAssertTrue(r.stdout.contains("RFC 9525") && r.stdout.contains("sni: NAME replaces it") && r.stdout.contains("CN is never used"), r.stdout)
+        XCTAssertTrue(try run("help \"connect\"").stdout.contains("the identity by RFC 9525 against the host given or sni:"))
+    }
+
     // MARK: SMTP
 
     func smtpPeer(_ cert: String, implicit: Bool = false) throws -> Int {
