@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.24.0"),
+        // A certificate's subjectAltNames and dates, for the identity check and its messages.
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.0.0"),
     ],
     targets: [
         // The protocol library: plain Swift, no knowledge of the language.
@@ -27,6 +29,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             // AsyncHTTPClient's own response decompressor, reused by the plain-HTTP path.
             .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
+            .product(name: "X509", package: "swift-certificates"),
         ]),
         // The language: lexer, parser, evaluator, builtins.
         .target(name: "NetScript", dependencies: [

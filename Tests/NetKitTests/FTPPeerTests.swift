@@ -173,6 +173,38 @@ final class FTPPeerTests: XCTestCase {
         XCTAssertThrowsError(try FTPClient.connect(s.address, options: o)) { XCTAssertEqual(($0 as! FTPError).kind, .tls) }
     }
 
+    /// Issue 18: the name asked is the name checked (RFC 9525), on the control connection and
+    /// on the data connections, which check the control host's identity whatever address PASV
+    /// names. The certificate names localhost, 127.0.0.1 and ::1; before, NIOSSL took its IP
+    /// 127.0.0.1 (the address connected to) for any name asked.
+    func testFTPSChecksTheNameAsked() throws {
+        var ran = 0
+        for (kind, mode) in [("pure-ftpd-tls", FTPTLSMode.explicit), ("vsftpd-tls", .explicit), ("vsftpd-implicit", .implicit)] {
+            let s: FTPTestServer
+            do { s = try start(kind) } catch is XCTSkip { continue }
+            ran += 1
+            var o = FTPOptions()
+            o.tls = mode
+            o.timeout = 10
+            o.tlsOptions = TLSOptions(caFile: s.caFile, serverName: "other.test")
+            XCTAssertThrowsError(try FTPClient.connect(s.address, options: o)) { e in
+                XCTAssertEqual((e as? FTPError)?.kind, .tls, "\(e)")
+                XCTAssertTrue("\(e)".contains("the certificate of \(s.address) is for localhost, IP 127.0.0.1, IP ::1, not for \"other.test\""), "\(e)")
+                if mode == .explicit { XCTAssertTrue("\(e)".contains("AUTH TLS with \(s.address) failed"), "\(e)") }
+            }
+            // Asked as localhost, the control and the data connections (to PASV's 127.0.0.1) pass.
+            o.tlsOptions = TLSOptions(caFile: s.caFile)
+            let c = try FTPClient.connect("localhost:\(s.port)", options: o)
+            defer { c.quit() }
+            try c.login(user: FTPTestServer.user, password: FTPTestServer.password)
+            try "x\n".write(to: work.appendingPathComponent("x.txt"), atomically: true, encoding: .utf8)
+            try c.store(path("x.txt"), to: "x-\(kind).txt")
+            try c.retrieve("x-\(kind).txt", to: path("y.txt"))
+            XCTAssertEqual(try String(contentsOfFile: path("y.txt"), encoding: .utf8), "x\n")
+        }
+        if ran == 0 { throw XCTSkip("no FTPS server (pure-ftpd, vsftpd) is installed") }
+    }
+
     func testImplicitFTPS() throws {
         let s = try start("vsftpd-implicit")
         let c = try login(s, tls: .implicit)

@@ -111,7 +111,7 @@ final class DNSResolverTests: XCTestCase {
         // The system's roots do not know the lab CA.
         XCTAssertThrowsError(try DNSClient().query(try DNSName("example.test"), .SOA, server: tls, options: tlsOptions(nil))) { e in
             XCTAssertEqual((e as? DNSError)?.kind, .tls, "\(e)")
-            XCTAssertTrue("\(e)".contains("not trusted"), "\(e)")
+            XCTAssertTrue("\(e)".contains("is not signed by a trusted CA (its issuer \"NetScript Lab CA\" is not among the system's CAs"), "\(e)")
         }
         // verify: false is the explicit opt-out.
         let r = try DNSClient().query(try DNSName("example.test"), .SOA, server: tls, options: tlsOptions(nil, verify: false))
@@ -123,6 +123,26 @@ final class DNSResolverTests: XCTestCase {
             let k = (e as? DNSError)?.kind
             XCTAssertTrue(k == .tls || k == .timeout || k == .io, "\(e)")
         }
+    }
+
+    /// Issue 18: the name asked (sni:, or the server's name) is the name checked, by RFC 9525.
+    /// The lab certificate names localhost, 127.0.0.1 and ::1; before, NIOSSL took its IP
+    /// 127.0.0.1 (the address connected to) for any name asked.
+    func testDNSOverTLSChecksTheNameAsked() throws {
+        let (_, tls, ca) = try peers()
+        var o = tlsOptions(ca, name: "other.test")
+        XCTAssertThrowsError(try DNSClient().query(try DNSName("example.test"), .SOA, server: tls, options: o)) { e in
+            XCTAssertEqual((e as? DNSError)?.kind, .tls, "\(e)")
+            XCTAssertTrue("\(e)".contains("the certificate of 127.0.0.1:\(tls.port) is for localhost, IP 127.0.0.1, IP ::1, not for \"other.test\""), "\(e)")
+        }
+        o = tlsOptions(ca, name: nil)
+        XCTAssertEqual(try DNSClient().query(try DNSName("example.test"), .SOA, server: tls, options: o).message.answers.first?.type, .SOA)
+        let bin = try NetScriptBinary.path()
+        let r = try runProcess(bin, ["-e", """
+            try { dns "SOA" "example.test" server: "127.0.0.1:\(tls.port)" tls: true ca: "\(ca)" sni: "other.test" } catch e { print e.kind }
+            print (dns "SOA" "example.test" server: "[::1]:\(tls.port)" tls: true ca: "\(ca)").answer[0].type
+            """])
+        XCTAssertEqual(r.stdout, "dns.tls\nSOA\n", r.stderr)
     }
 
     func testScriptsAskOverTLS() throws {

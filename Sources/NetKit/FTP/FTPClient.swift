@@ -67,7 +67,8 @@ public final class FTPClient: @unchecked Sendable {
         catch { throw FTPError(.value, "ftp.open \(address): \(error)") }
         let shown = "ftp.open \(ep)"
         var tlsOpts = options.tlsOptions
-        if tlsOpts.serverName == nil, (try? IPAddress(ep.host)) == nil { tlsOpts.serverName = ep.host }
+        // The data connections (to whatever address PASV names) check the control host's identity.
+        if tlsOpts.serverName == nil { tlsOpts.serverName = ep.host }
         let conn: StreamConnection
         do {
             conn = try StreamConnection.connect(ep.description, timeout: options.timeout,
@@ -86,7 +87,7 @@ public final class FTPClient: @unchecked Sendable {
             if options.tls == .explicit {
                 let r = try c.command("AUTH TLS", doing: "\(shown): AUTH TLS")
                 guard r.code == 234 else { throw FTPError.unexpected(r, doing: "\(shown): AUTH TLS (the server does not offer TLS)") }
-                do { c.control = try c.control.startTLS(tlsOpts, host: ep.host, timeout: options.timeout) }
+                do { c.control = try c.control.startTLS(tlsOpts, host: ep.host, timeout: options.timeout, command: "AUTH TLS", shownPeer: ep.description) }
                 catch { throw FTPError.from(error, doing: shown) }
                 transcript?.record("ftp", .note, "TLS established on the control connection")
             }

@@ -170,13 +170,13 @@ extension FTPClient {
         guard let ch = c.channel else { return c }
         let deadline = Date().addingTimeInterval(options.timeout)
         let shown = "TLS on the data connection from \(c.peerText)"
-        let ctx = try StreamConnection.makeSSLContext(tls, shown: shown, address: c.peerText)
-        let literal = (try? SocketAddress(ipAddress: host, port: 0)) != nil
-        let handler = try NIOSSLClientHandler(context: ctx, serverHostname: tls.serverName ?? (literal ? nil : host))
-        let added = ch.eventLoop.submit { try ch.pipeline.syncOperations.addHandler(handler, position: .first) }
+        let setup = try StreamConnection.tlsSetup(tls, host: host, shownPeer: c.peerText, failing: shown, address: c.peerText)
+        let ctx = try StreamConnection.tlsContext(setup, failing: shown, address: c.peerText)
+        let made = try setup.makeHandlers(context: ctx)
+        let added = ch.eventLoop.submit { try ch.pipeline.syncOperations.addHandlers(made.handlers, position: .first) }
         try SocketRuntime.wait(added, deadline: deadline, cancel: cancel, op: shown, address: c.peerText)
         let t = StreamConnection(channel: ch, box: c.box, proto: "tls", serverSide: false, transcript: nil, cancel: cancel)
-        try t.waitForHandshake(deadline: deadline, address: c.peerText)
+        try t.waitForHandshake(deadline: deadline, address: c.peerText, failing: "\(shown) failed", setup: setup, observer: made.observer)
         return t
     }
 

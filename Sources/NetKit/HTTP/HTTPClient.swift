@@ -84,9 +84,17 @@ public final class HTTPAgent: @unchecked Sendable {
     nonisolated(unsafe) private static var clients: [String: HTTPClient] = [:]
 
     /// One client per proxy setting (AsyncHTTPClient takes the proxy per client), kept for the
-    /// life of the process so connections are pooled and reused across requests.
-    static func client(proxy: (host: String, port: Int, user: String?, password: String?)?) -> HTTPClient {
-        let key = proxy.map { "\($0.host):\($0.port):\($0.user ?? "")" } ?? ""
+    /// life of the process so connections are pooled and reused across requests. A verified
+    /// HTTPS request gets the client for its host and port too: AsyncHTTPClient has no
+    /// per-request verification hook, so the RFC 9525 identity check of TLSClientSetup runs in
+    /// the client's connection initializers (after the handshake, before the connection carries
+    /// a request), which must know the name asked. Its pool keys connections by host and port
+    /// anyway, so nothing that could have been reused is lost.
+    static func client(proxy: (host: String, port: Int, user: String?, password: String?)?,
+                       checking tls: TLSClientSetup? = nil) -> HTTPClient {
+        var key = proxy.map { "\($0.host):\($0.port):\($0.user ?? "")" } ?? ""
+        let check = tls.flatMap { $0.options.verify ? $0 : nil }
+        if let t = check { key += "|tls:\(t.asked)|\(t.shownPeer)" }
         clientsLock.lock(); defer { clientsLock.unlock() }
         if let c = clients[key] { return c }
         var cfg = HTTPClient.Configuration()
@@ -102,8 +110,11 @@ public final class HTTPAgent: @unchecked Sendable {
         }
         // Larger reads than NIO's default 64 KiB ceiling: fewer trips through the pipeline for big bodies.
         cfg.http1_1ConnectionDebugInitializer = { ch in
-            ch.setOption(ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16384, maximum: 1 << 20))
+            let larger = ch.setOption(ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16384, maximum: 1 << 20))
+            guard let t = check else { return larger }
+            return larger.flatMap { t.check(channel: ch) }
         }
+        if let t = check { cfg.http2ConnectionDebugInitializer = { ch in t.check(channel: ch) } }
         let c = HTTPClient(eventLoopGroupProvider: .shared(SocketRuntime.group), configuration: cfg)
         clients[key] = c
         return c
@@ -216,18 +227,19 @@ public final class HTTPAgent: @unchecked Sendable {
             return try fastOnce(spec, plan: plan, sink: sink, progress: progress)
         }
         let headers = HTTPHeaders(list)
-        var tls: TLSConfiguration? = nil
-        if url.scheme?.lowercased() == "https" && (!spec.verify || spec.caFile != nil) {
-            var cfg = TLSConfiguration.makeClientConfiguration()
-            if !spec.verify { cfg.certificateVerification = .none }
-            if let ca = spec.caFile {
-                guard FileManager.default.isReadableFile(atPath: ca) else {
-                    throw HTTPClientFailure(.tls, "\(spec.method) \(spec.url): cannot read the CA file \(ca)", url: spec.url)
-                }
-                cfg.trustRoots = .file(ca)
+        var setup: TLSClientSetup? = nil
+        if url.scheme?.lowercased() == "https" {
+            // The name asked is the URL's host, as curl checks it.
+            let host = url.host ?? ""
+            let shownHost = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+            do {
+                setup = try TLSClientSetup(TLSOptions(verify: spec.verify, caFile: spec.caFile), host: host,
+                                           shownPeer: "\(shownHost):\(url.port ?? 443)")
+            } catch {
+                throw HTTPClientFailure(.tls, "\(spec.method) \(spec.url): \(TLSClientSetup.reason(error, setup: nil, observer: nil))", url: spec.url)
             }
-            tls = cfg
         }
+        let tls = setup?.configuration
         let request: HTTPClient.Request
         do {
             request = try HTTPClient.Request(url: spec.url, method: HTTPMethod(rawValue: spec.method), headers: headers,
@@ -235,12 +247,21 @@ public final class HTTPAgent: @unchecked Sendable {
         } catch {
             throw HTTPClientFailure.from(error, method: spec.method, url: spec.url)
         }
-        let client = HTTPAgent.client(proxy: HTTPClientSupport.proxy(for: url))
+        let proxy = HTTPClientSupport.proxy(for: url)
+        let client = HTTPAgent.client(proxy: proxy, checking: setup)
         let exchange = HTTPExchange(spec: spec, sink: sink, transcript: transcript)
+        exchange.tls = setup
         let started = DispatchTime.now().uptimeNanoseconds
         let task = client.execute(request: request, delegate: exchange, eventLoop: .delegateAndChannel(on: HTTPAgent.loop))
         task.futureResult.whenComplete { result in exchange.complete(result) }
-        try exchange.wait(task: task, cancel: cancel, progress: progress)
+        do {
+            try exchange.wait(task: task, cancel: cancel, progress: progress)
+        } catch let f as HTTPClientFailure where f.tlsChainRefused && proxy == nil {
+            // BoringSSL says only "verify failed" and AsyncHTTPClient hides the certificate:
+            // a second handshake of our own (no request sent) tells why.
+            guard let s = setup, let why = s.explainRefusedChain(at: "\(s.shownPeer)", timeout: min(spec.timeout, 10)) else { throw f }
+            throw HTTPClientFailure(.tls, "\(spec.method) \(spec.url): TLS handshake failed: \(why)", url: spec.url)
+        }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         return exchange.response(elapsed: elapsed)
     }
@@ -254,6 +275,8 @@ final class HTTPExchange: HTTPClientResponseDelegate, @unchecked Sendable {
     let cond = NSCondition()
     let spec: HTTPRequestSpec
     let transcript: Transcript?
+    /// For HTTPS: the set-up whose identity check and wording a TLS failure uses.
+    var tls: TLSClientSetup?
     var sink: Int32?
     var head: HTTPResponseHead?
     var body = ByteBuffer()
@@ -401,7 +424,7 @@ final class HTTPExchange: HTTPClientResponseDelegate, @unchecked Sendable {
         let failure = self.failure
         let size = received
         cond.unlock()
-        if let f = failure { throw HTTPClientFailure.from(f, method: spec.method, url: spec.url) }
+        if let f = failure { throw HTTPClientFailure.from(f, method: spec.method, url: spec.url, tls: tls) }
         progress?(size, expected)
         if let s = transcript, head != nil, !spec.method.elementsEqual("HEAD"), size > 0 {
             s.record("http", .server, "… \(HTTPClientSupport.grouped(size)) bytes")

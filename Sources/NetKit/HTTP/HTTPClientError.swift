@@ -28,6 +28,8 @@ public struct HTTPClientFailure: Error, CustomStringConvertible, Sendable {
     public var url: String
     /// For `http.status`: the status code.
     public var status: Int?
+    /// The TLS handshake failed because the certificate chain was refused (unknown CA, expired, …).
+    var tlsChainRefused = false
 
     public init(_ kind: Kind, _ message: String, url: String, status: Int? = nil) {
         self.kind = kind; self.message = message; self.url = url; self.status = status
@@ -35,9 +37,10 @@ public struct HTTPClientFailure: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 
     /// Maps what AsyncHTTPClient, NIO or NIOSSL raised onto a kind, naming the URL.
-    static func from(_ error: Error, method: String, url: String) -> HTTPClientFailure {
+    static func from(_ error: Error, method: String, url: String, tls: TLSClientSetup? = nil) -> HTTPClientFailure {
         if let e = error as? HTTPClientFailure { return e }
         let what = "\(method) \(url)"
+        if let f = error as? TLSFailure { return HTTPClientFailure(.tls, "\(what): TLS handshake failed: \(f.reason)", url: url) }
         if let s = error as? SocketError {
             let k: Kind
             switch s.kind {
@@ -94,7 +97,9 @@ public struct HTTPClientFailure: Error, CustomStringConvertible, Sendable {
         }
         let typeName = String(reflecting: type(of: error))
         if typeName.contains("NIOSSL") || typeName.contains("BoringSSL") {
-            return HTTPClientFailure(.tls, "\(what): TLS failed: \(StreamConnection.tlsReason(error))", url: url)
+            var f = HTTPClientFailure(.tls, "\(what): TLS handshake failed: \(TLSClientSetup.reason(error, setup: tls, observer: nil))", url: url)
+            f.tlsChainRefused = "\(error)".contains("CERTIFICATE_VERIFY_FAILED")
+            return f
         }
         if typeName.contains("HTTP2") || typeName.contains("NIOHTTP") {
             return HTTPClientFailure(.proto, "\(what): \(error)", url: url)

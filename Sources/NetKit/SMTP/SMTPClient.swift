@@ -206,7 +206,7 @@ public final class SMTPClient: @unchecked Sendable {
         }
         let r = try command("STARTTLS")
         guard r.code == 220 else { throw SMTPError(.response, "STARTTLS \(address): the server refused: \(r.code) \(r.text)", reply: r) }
-        conn = try conn.startTLS(tls, host: host, timeout: timeout)
+        conn = try conn.startTLS(tls, host: host, timeout: timeout, command: "STARTTLS", shownPeer: address)
         isTLS = true
         transcript?.record("smtp", .note, "TLS handshake done with \(address); saying EHLO again")
         features = []

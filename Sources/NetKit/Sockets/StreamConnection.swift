@@ -78,18 +78,6 @@ final class InboundHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 }
 
-/// TLS settings for a client connection: verification is on unless `verify` is false.
-public struct TLSOptions: Sendable {
-    public var verify: Bool
-    /// A PEM file of CA certificates to trust instead of the system's.
-    public var caFile: String?
-    /// The name to send as SNI and to verify; defaults to the host connected to.
-    public var serverName: String?
-    public init(verify: Bool = true, caFile: String? = nil, serverName: String? = nil) {
-        self.verify = verify; self.caFile = caFile; self.serverName = serverName
-    }
-}
-
 /// A connected byte stream (TCP, TLS over TCP, or a Unix stream socket) used with blocking
 /// calls: each waits on the event loop's work in slices of at most 100 ms, so a deadline or a
 /// cancellation check (Ctrl-C) ends it promptly. Every step is reported to the transcript.
@@ -131,7 +119,8 @@ public final class StreamConnection: @unchecked Sendable {
         let ep = try Endpoint(parsing: address)
         let deadline = Date().addingTimeInterval(timeout)
         let targets = try HostLookup.resolve(ep, deadline: deadline, cancel: cancel)
-        let sslContext = try tls.map { try makeSSLContext($0, shown: "connect \(ep)", address: ep.description) }
+        let setup = try tls.map { try tlsSetup($0, host: ep.host, shownPeer: ep.description, failing: "connect \(ep): TLS", address: ep.description) }
+        let sslContext = try setup.map { try tlsContext($0, failing: "connect \(ep): TLS", address: ep.description) }
         var lastError: Error = SocketError(.resolve, "connect \(ep): no addresses", address: ep.description)
         for target in targets {
             let addrText = ep.isLiteral ? ep.description : "\(ep) (\(target.text))"
@@ -151,7 +140,7 @@ public final class StreamConnection: @unchecked Sendable {
                 }
             }
             let box = InboundBuffer()
-            let sniName = tls?.serverName ?? (ep.isLiteral ? nil : ep.host)
+            let tlsHandlers = try setup.flatMap { s in try sslContext.map { try s.makeHandlers(context: $0) } }
             let remaining = max(0.001, deadline.timeIntervalSinceNow)
             let bootstrap = ClientBootstrap(group: SocketRuntime.group)
                 .connectTimeout(.milliseconds(Int64(remaining * 1000)))
@@ -159,10 +148,7 @@ public final class StreamConnection: @unchecked Sendable {
                 .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { ch in
                     do {
-                        if let ctx = sslContext {
-                            let h = try NIOSSLClientHandler(context: ctx, serverHostname: sniName)
-                            try ch.pipeline.syncOperations.addHandler(h)
-                        }
+                        if let made = tlsHandlers { try ch.pipeline.syncOperations.addHandlers(made.handlers) }
                         try ch.pipeline.syncOperations.addHandler(InboundHandler(box))
                         return ch.eventLoop.makeSucceededVoidFuture()
                     } catch { return ch.eventLoop.makeFailedFuture(error) }
@@ -173,7 +159,10 @@ public final class StreamConnection: @unchecked Sendable {
                 let conn = StreamConnection(channel: ch, box: box, proto: tls == nil ? "tcp" : "tls", serverSide: false,
                                             transcript: transcript, cancel: cancel)
                 transcript?.record(conn.proto, .note, "connected \(conn.localText) → \(conn.peerText)")
-                if tls != nil { try conn.waitForHandshake(deadline: deadline, address: addrText) }
+                if tls != nil {
+                    try conn.waitForHandshake(deadline: deadline, address: addrText, failing: "connect \(addrText): TLS handshake failed",
+                                              setup: setup, observer: tlsHandlers?.observer)
+                }
                 return conn
             } catch let e as SocketError where e.kind == .interrupted || e.kind == .tls {
                 throw e
@@ -187,19 +176,16 @@ public final class StreamConnection: @unchecked Sendable {
         throw failure
     }
 
-    /// A client TLS context: verification on unless `verify` is false, `caFile` trusted instead
-    /// of the system's roots.
-    static func makeSSLContext(_ tls: TLSOptions, shown: String, address: String) throws -> NIOSSLContext {
-        var cfg = TLSConfiguration.makeClientConfiguration()
-        if !tls.verify { cfg.certificateVerification = .none }
-        if let ca = tls.caFile {
-            guard FileManager.default.isReadableFile(atPath: ca) else {
-                throw SocketError(.tls, "\(shown): cannot read the CA file \(ca)", address: address)
-            }
-            cfg.trustRoots = .file(ca)
-        }
-        do { return try NIOSSLContext(configuration: cfg) }
-        catch { throw SocketError(.tls, "\(shown): TLS set-up failed: \(error)", address: address) }
+    /// The client TLS set-up (TLSClientSetup.swift, the one builder), its failures as this
+    /// connection's errors.
+    static func tlsSetup(_ tls: TLSOptions, host: String, shownPeer: String, failing: String, address: String) throws -> TLSClientSetup {
+        do { return try TLSClientSetup(tls, host: host, shownPeer: shownPeer) }
+        catch { throw SocketError(.tls, "\(failing): \(TLSClientSetup.reason(error, setup: nil, observer: nil))", address: address) }
+    }
+
+    static func tlsContext(_ setup: TLSClientSetup, failing: String, address: String) throws -> NIOSSLContext {
+        do { return try setup.makeContext() }
+        catch { throw SocketError(.tls, "\(failing): \(TLSClientSetup.reason(error, setup: setup, observer: nil))", address: address) }
     }
 
     /// Upgrades a plain TCP client connection to TLS in place, for STARTTLS (SMTP) and
@@ -211,10 +197,14 @@ public final class StreamConnection: @unchecked Sendable {
     /// Anything the server sent before the handshake and we have not read is refused: bytes
     /// that arrive in the clear after the "go ahead" reply are the STARTTLS command-injection
     /// attack (CVE-2011-0411), and must never be treated as if they came over TLS.
-    public func startTLS(_ tls: TLSOptions, host: String, timeout: TimeInterval = 10) throws -> StreamConnection {
-        let shown = "TLS upgrade with \(peerText)"
+    /// `command` names the upgrade in messages ("STARTTLS", "AUTH TLS"); `shownPeer` is the
+    /// address as the user gave it (default: the connected address).
+    public func startTLS(_ tls: TLSOptions, host: String, timeout: TimeInterval = 10, command: String = "TLS upgrade",
+                         shownPeer: String? = nil) throws -> StreamConnection {
+        let shownAddress = shownPeer ?? peerText
+        let shown = "\(command) with \(shownAddress) failed"
         guard let d = direct, !isClosed else {
-            throw SocketError(.tls, "\(shown): only a plain TCP client connection can be upgraded", address: peerText)
+            throw SocketError(.tls, "\(shown): only a plain TCP client connection can be upgraded", address: shownAddress)
         }
         box.cond.lock()
         var pending = box.count
@@ -225,12 +215,14 @@ public final class StreamConnection: @unchecked Sendable {
         if waiting > 0 { pending += waiting }
         if pending > 0 {
             abandon()
-            throw SocketError(.tls, "\(shown): the server sent \(pending) bytes in the clear before the TLS handshake (a STARTTLS injection?); connection closed", address: peerText)
+            throw SocketError(.tls, "\(shown): the server sent \(pending) bytes in the clear before the TLS handshake (a STARTTLS injection?); connection closed", address: shownAddress)
         }
         let deadline = Date().addingTimeInterval(timeout)
-        let ctx = try StreamConnection.makeSSLContext(tls, shown: shown, address: peerText)
-        let literal = (try? SocketAddress(ipAddress: host, port: 0)) != nil
-        let sniName = tls.serverName ?? (literal ? nil : host)
+        let setup = try StreamConnection.tlsSetup(tls, host: host, shownPeer: shownAddress, failing: shown, address: shownAddress)
+        let ctx = try StreamConnection.tlsContext(setup, failing: shown, address: shownAddress)
+        let made: (handlers: [ChannelHandler], observer: TLSVerifyObserver?)
+        do { made = try setup.makeHandlers(context: ctx) }
+        catch { throw SocketError(.tls, "\(shown): \(TLSClientSetup.reason(error, setup: setup, observer: nil))", address: shownAddress) }
         let newBox = InboundBuffer()
         // From here the socket belongs to NIO: this connection must neither read nor close it.
         isClosed = true
@@ -240,7 +232,7 @@ public final class StreamConnection: @unchecked Sendable {
             .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .channelInitializer { ch in
                 do {
-                    try ch.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: ctx, serverHostname: sniName))
+                    try ch.pipeline.syncOperations.addHandlers(made.handlers)
                     try ch.pipeline.syncOperations.addHandler(InboundHandler(newBox))
                     return ch.eventLoop.makeSucceededVoidFuture()
                 } catch { return ch.eventLoop.makeFailedFuture(error) }
@@ -251,11 +243,11 @@ public final class StreamConnection: @unchecked Sendable {
                                         op: "TLS upgrade with", address: peerText, onAbandon: { $0.close(promise: nil) })
         } catch {
             d.close()
-            throw SocketError(.tls, "\(shown): \(StreamConnection.tlsReason(error))", address: peerText)
+            throw SocketError(.tls, "\(shown): \(TLSClientSetup.reason(error, setup: setup, observer: made.observer))", address: shownAddress)
         }
         let conn = StreamConnection(channel: ch, box: newBox, proto: "tls", serverSide: false, transcript: transcript, cancel: cancel)
         transcript?.record("tls", .note, "starting TLS on \(localText) → \(peerText)")
-        try conn.waitForHandshake(deadline: deadline, address: peerText)
+        try conn.waitForHandshake(deadline: deadline, address: shownAddress, failing: shown, setup: setup, observer: made.observer)
         return conn
     }
 
@@ -277,16 +269,19 @@ public final class StreamConnection: @unchecked Sendable {
         StreamConnection(channel: channel, box: box, proto: proto, serverSide: true, transcript: transcript, cancel: nil)
     }
 
-    func waitForHandshake(deadline: Date, address: String) throws {
+    /// Waits for the TLS handshake (and the identity check after it); a failure reads
+    /// "`failing`: reason in plain words".
+    func waitForHandshake(deadline: Date, address: String, failing: String, setup: TLSClientSetup?,
+                          observer: TLSVerifyObserver?) throws {
         box.cond.lock()
         defer { box.cond.unlock() }
         while !box.tlsReady {
             if let e = box.error {
                 channel?.close(promise: nil)
-                throw SocketError(.tls, "connect \(address): TLS handshake failed: \(StreamConnection.tlsReason(e))", address: address)
+                throw SocketError(.tls, "\(failing): \(TLSClientSetup.reason(e, setup: setup, observer: observer))", address: address)
             }
             if box.eof {
-                throw SocketError(.tls, "connect \(address): the peer closed the connection during the TLS handshake", address: address)
+                throw SocketError(.tls, "\(failing): the peer closed the connection during the TLS handshake", address: address)
             }
             try checkWait(deadline: deadline, op: "TLS handshake with")
         }
@@ -294,16 +289,7 @@ public final class StreamConnection: @unchecked Sendable {
     }
 
     /// A TLS failure in words a learner can act on.
-    static func tlsReason(_ e: Error) -> String {
-        let s = "\(e)"
-        if s.contains("CERTIFICATE_VERIFY_FAILED") {
-            return "the server's certificate is not trusted (unknown issuer, self-signed or expired); ca: FILE trusts a private CA, verify: false skips the check"
-        }
-        if s.contains("failedToValidateHostname") { return "the server's certificate is not for this name (\(s))" }
-        if s.contains("WRONG_VERSION_NUMBER") || s.contains("PACKET_LENGTH_TOO_LONG") { return "the server did not answer in TLS" }
-        if let io = e as? IOError { return String(cString: strerror(io.errnoCode)).lowercased() }
-        return s
-    }
+    static func tlsReason(_ e: Error) -> String { TLSClientSetup.reason(e, setup: nil, observer: nil) }
 
     // MARK: waiting
 

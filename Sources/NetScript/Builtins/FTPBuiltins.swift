@@ -71,8 +71,8 @@ enum FTPBuiltins {
 
     static func registerSession(_ r: Interpreter) {
         r.register("ftp.open", min: 1, max: 1, options: ["user", "password", "tls", "verify", "ca", "sni", "timeout", "passive", "trust_pasv"],
-                   usage: "ftp.open \"HOST[:PORT]\" [user: \"anonymous\"] [password: \"anonymous@\"] [tls: \"explicit\"|\"implicit\"|false] [verify: true] [ca: FILE] [timeout: 30] [passive: true] [trust_pasv: false]",
-                   summary: "Connects and logs in (anonymous by default, as ftplib), returns the session and makes it current. tls: \"explicit\" (AUTH TLS, also tls: true) or \"implicit\" (port 990), certificates verified unless verify: false; data connections are TLS too (PROT P). passive: false uses active mode (EPRT/PORT). The address in a PASV reply is ignored for the control connection's peer (FTP-bounce defence) unless trust_pasv: true. Fields: host port user cwd welcome features last_reply tls passive closed.",
+                   usage: "ftp.open \"HOST[:PORT]\" [user: \"anonymous\"] [password: \"anonymous@\"] [tls: \"explicit\"|\"implicit\"|false] [verify: true] [ca: FILE] [sni: NAME] [timeout: 30] [passive: true] [trust_pasv: false]",
+                   summary: "Connects and logs in (anonymous by default, as ftplib), returns the session and makes it current. tls: \"explicit\" (AUTH TLS, also tls: true) or \"implicit\" (port 990), certificates verified unless verify: false (the chain, ca: trusting a private CA, and by RFC 9525 the host given or sni: on the control and every data connection — help tls); data connections are TLS too (PROT P). passive: false uses active mode (EPRT/PORT). The address in a PASV reply is ignored for the control connection's peer (FTP-bounce defence) unless trust_pasv: true. Fields: host port user cwd welcome features last_reply tls passive closed.",
                    example: "s = ftp.open \"127.0.0.1:2121\" user: \"alice\" password: \"secret\"; print s.welcome") { a in
             let addr = try text(a, 0, "the address")
             var o = FTPOptions()

@@ -5,7 +5,7 @@ import Foundation
 enum HelpBuiltins {
     static func register(in r: Interpreter) {
         r.register("help", min: 0, max: 1, usage: "help [NAME|TOPIC|WORD]",
-                   summary: "Lists the commands; help NAME shows one command's usage and an example (namespaces list their subcommands); topics: grammar, errors, socket, python (Python's modules and names mapped to NetScript's); any other word lists the commands that mention it.",
+                   summary: "Lists the commands; help NAME shows one command's usage and an example (namespaces list their subcommands); topics: grammar, errors, socket, tls, python (Python's modules and names mapped to NetScript's); any other word lists the commands that mention it.",
                    example: "help split") { a in
             let out = a.interp.output
             if a.count == 0 {
@@ -161,6 +161,7 @@ enum HelpBuiltins {
         t["errors"] = errorsTopic
         t["error"] = errorsTopic
         for k in ["socket", "sockets"] { t[k] = socketTopic }
+        for k in ["tls", "ssl", "certificate", "certificates"] { t[k] = tlsTopic }
         for k in ["python", "smtplib", "ftplib", "dnspython", "netaddr", "ipaddress", "socketserver"] { t[k] = pythonTopic }
         return t
     }()
@@ -177,7 +178,21 @@ enum HelpBuiltins {
       unix "/tmp/sock"                         Unix-domain sockets (dgram: true for datagrams)
       gethostbyname "localhost"  gethostbyaddr "127.0.0.1"  getservbyname "smtp"  hostname    look-ups
     Every wait takes timeout: SECONDS (timeout: nil waits without limit); Ctrl-C interrupts any wait.
-    Errors: refused timeout reset unreachable closed resolve tls io, each with e.address.
+    Errors: refused timeout reset unreachable closed resolve tls io, each with e.address. help tls: what a certificate must be.
+
+    """
+
+    static let tlsTopic = """
+    TLS certificates (connect tls:, https://, mail/smtp STARTTLS and implicit TLS, ftp.open tls:, dns tls:):
+      the chain is verified against the system's CAs, or ca: "ca.pem" (a private CA); verify: false skips every check
+      the identity is checked by RFC 9525 against the name asked: the host you gave ("localhost" in
+      "localhost:4443", the URL's host), not the address it resolved to; sni: NAME replaces it (sent and checked)
+        a name matches only the certificate's DNS names: case and a trailing dot ignored, * only as the whole
+        left-most label for one label (*.example.test is for a.example.test, not a.b.example.test or example.test)
+        an address (127.0.0.1, [::1]) matches only its IP addresses; the subject's CN is never used
+      c = connect "127.0.0.1:4443" tls: true ca: "ca.pem" sni: "a.example.test"   ask a loopback server for a name
+    A failure (tls, http.tls, dns.tls) says what was asked and what the certificate is for, or why the chain
+    was refused (not signed by a trusted CA, self-signed, expired on DATE).
 
     """
 

@@ -110,7 +110,7 @@ enum MailBuiltins {
         r.namespace("mail", summary: "Email: mail (build and send one message), mail.message (build one for smtp.send_message).")
         r.register("mail", min: 0, max: 0,
                    options: messageOptions + ["server", "tls", "user", "password", "verify", "ca", "sni", "timeout", "name"],
-                   usage: "mail from: A to: B|[B…] [cc: […]] [bcc: […]] [subject: S] [body: TEXT] [html: HTML] [attachments: [FILE…]] [headers: {…}] [server: \"localhost:25\"] [tls: \"starttls\"|\"implicit\"|\"none\"] [user: U password: P] [verify: false] [ca: FILE] [timeout: 30]",
+                   usage: "mail from: A to: B|[B…] [cc: […]] [bcc: […]] [subject: S] [body: TEXT] [html: HTML] [attachments: [FILE…]] [headers: {…}] [server: \"localhost:25\"] [tls: \"starttls\"|\"implicit\"|\"none\"] [user: U password: P] [verify: false] [ca: FILE] [sni: NAME] [timeout: 30]",
                    summary: "Sends one mail in one command (smtplib's SMTP + sendmail + quit): builds an RFC 5322 / MIME message (Date, Message-ID, encoded non-ASCII headers, UTF-8 bodies, html as multipart/alternative, base64 attachments; Bcc never in the headers) and sends it over one SMTP session. Returns the refused recipients as a map (empty {} when all were accepted). Without tls:, STARTTLS is used when the server offers it; a password is never sent over plain text unless tls: \"none\" says so. Errors: smtp.recipients_refused smtp.sender_refused smtp.auth smtp.data smtp.disconnected smtp.not_supported smtp.helo smtp.response, refused timeout tls, value (CR/LF in a header).",
                    example: "mail from: \"me@example.test\" to: [\"you@example.test\"] subject: \"hi\" body: \"hello\" server: \"127.0.0.1:2525\" tls: \"none\"") { a in
             let msg = try message(a)
@@ -162,7 +162,7 @@ enum MailBuiltins {
     static func registerSessions(_ r: Interpreter) {
         r.namespace("smtp", summary: "SMTP sessions step by step (as Python's smtplib): smtp.connect, ehlo, helo, starttls, login, sendmail, send_message, noop, rset, verify, quit.")
         r.register("smtp.connect", min: 1, max: 1, options: ["tls", "verify", "ca", "sni", "timeout", "name"],
-                   usage: "smtp.connect \"HOST:PORT\" [tls: \"implicit\"|\"none\"] [verify: false] [ca: FILE] [timeout: 30] [name: EHLO_NAME]",
+                   usage: "smtp.connect \"HOST:PORT\" [tls: \"implicit\"|\"none\"] [verify: false] [ca: FILE] [sni: NAME] [timeout: 30] [name: EHLO_NAME]",
                    summary: "Opens an SMTP session and reads the greeting (220). tls: \"implicit\" speaks TLS from the start (port 465, the default port then; otherwise 25). Fields: address esmtp_features does_esmtp last_reply greeting tls authenticated closed. Errors: refused timeout tls smtp.response smtp.disconnected.",
                    example: "s = smtp.connect \"127.0.0.1:2525\"; smtp.ehlo s; print s.esmtp_features; smtp.quit s") { a in
             let addr = try a.string(0)
@@ -190,8 +190,8 @@ enum MailBuiltins {
             return smtpReplyValue(try smtpCall { try c.helo(name) })
         }
         r.register("smtp.starttls", min: 1, max: 1, options: ["verify", "ca", "sni"],
-                   usage: "smtp.starttls SESSION [verify: false] [ca: FILE]",
-                   summary: "STARTTLS: upgrades the session to TLS (certificate verified unless verify: false; ca: trusts a private CA), then says EHLO again and forgets the features learnt in the clear. Errors: smtp.not_supported (not offered), smtp.response, tls.",
+                   usage: "smtp.starttls SESSION [verify: false] [ca: FILE] [sni: NAME]",
+                   summary: "STARTTLS: upgrades the session to TLS (certificate verified unless verify: false: the chain, ca: trusting a private CA, and the identity of the host smtp.connect was given or sni:, by RFC 9525 — help tls), then says EHLO again and forgets the features learnt in the clear. Errors: smtp.not_supported (not offered), smtp.response, tls.",
                    example: "smtp.starttls s ca: \"ca.pem\"") { a in
             let c = try session(a)
             let tls = try tlsOptions(a)

@@ -74,7 +74,7 @@ enum SocketBuiltins {
     static func registerClient(_ r: Interpreter) {
         r.register("connect", min: 1, max: 2, options: ["timeout", "tls", "verify", "ca", "sni"],
                    usage: "connect \"HOST:PORT\" [timeout: 10] [tls: true] [verify: false] [ca: \"ca.pem\"] [sni: NAME]",
-                   summary: "Opens a TCP connection (IPv4, [IPv6]:PORT, or a name, each address tried in turn); tls: true wraps it in TLS with certificate verification on. Fields: local peer closed proto eof. Errors: refused timeout reset unreachable resolve tls io.",
+                   summary: "Opens a TCP connection (IPv4, [IPv6]:PORT, or a name, each address tried in turn); tls: true wraps it in TLS with certificate verification on: the chain against the system's CAs or ca:, the identity by RFC 9525 against the host given or sni: (a name only by the certificate's DNS names, an address only by its IP addresses; help tls). Fields: local peer closed proto eof. Errors: refused timeout reset unreachable resolve tls io.",
                    example: "c = connect \"127.0.0.1:7007\"; send c \"hello\\n\"; print (recv.line c); close c") { a in
             let addr = try address(a, 0)
             var tls: TLSOptions? = nil
