@@ -41,7 +41,9 @@ enum CoreBuiltins {
             case .bytes(let b): return .int(b.count)
             case .list(let l): return .int(l.count)
             case .map(let m): return .int(m.dict.count)
-            case .native(let n): if let c = n.count { return .int(c) }
+            case .native(let n):
+                if let c = n.count { return .int(c) }
+                if let c = n.itemCount { throw Diagnostic("overflow", "len: \(n.typeName.withArticle) of \(c.text) items is longer than the largest int") }
             default: break
             }
             throw Diagnostic.type("len: \(a[0].typeName.withArticle) has no length")
