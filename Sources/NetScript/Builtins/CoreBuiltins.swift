@@ -64,7 +64,7 @@ enum CoreBuiltins {
                 return .int(Int(d))
             case .string(let s0):
                 var s = s0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "_", with: "")
-                var base = try a.optionNumber("base").map { Int($0) } ?? 10
+                var base = try a.optionInt("base") ?? 10
                 guard (2...36).contains(base) else { throw Diagnostic.value("int: base must be 2 to 36, not \(base)") }
                 var neg = false
                 if s.hasPrefix("-") { neg = true; s.removeFirst() } else if s.hasPrefix("+") { s.removeFirst() }
@@ -277,9 +277,13 @@ enum CoreBuiltins {
         }
         r.register("enumerate", min: 1, max: 1, options: ["start"], usage: "enumerate ITEMS [start: 0]", summary: "[index, item] pairs.",
                    example: "for i, x in enumerate [\"a\", \"b\"] { print i x }") { a in
-            var i = try a.optionNumber("start").map { Int($0) } ?? 0
+            var next: Int? = try a.optionInt("start") ?? 0
             var out: [Value] = []
-            try a.interp.iterate(a[0], what: "enumerate") { x in out.append(.list([.int(i), x])); i += 1; return true }
+            try Limits.checkItems(of: a[0], what: "enumerate")
+            try a.interp.iterate(a[0], what: "enumerate") { x in
+                guard let i = next else { throw Diagnostic("overflow", "enumerate: the index passed the largest int") }
+                out.append(.list([.int(i), x])); next = i == Int.max ? nil : i + 1; return true
+            }
             return .list(out)
         }
         r.register("zip", min: 2, max: nil, usage: "zip A B…", summary: "Lists of items taken in step from each list, as long as the shortest.",
@@ -327,9 +331,11 @@ enum CoreBuiltins {
     }
 
     static func registerData(_ r: Interpreter) {
-        r.register("json", min: 1, max: 1, options: ["indent"], usage: "json VALUE [indent: N]", summary: "Encodes a value as JSON text (map keys keep their order).",
+        r.register("json", min: 1, max: 1, options: ["indent"], usage: "json VALUE [indent: N]", summary: "Encodes a value as JSON text (map keys keep their order); indent: 0 to 100 spaces a level.",
                    example: "json {a: 1, b: [1, 2]}   # {\"a\":1,\"b\":[1,2]}") { a in
-            .string(try JSON.encode(a[0], indent: try a.optionNumber("indent").map { Int($0) }))
+            let indent = try a.optionInt("indent")
+            if let indent, !(0...100).contains(indent) { throw Diagnostic.value("json: indent: must be 0 to 100, not \(indent)") }
+            return .string(try JSON.encode(a[0], indent: indent))
         }
         let parseJSON: (Args) throws -> Value = { a in
             switch a[0] {
@@ -452,7 +458,7 @@ enum CoreBuiltins {
                    example: "trace diagram 20") { a in
             var steps = a.interp.transcript.steps
             if a.count > 0 { steps = Array(steps.suffix(max(0, try a.int(0)))) }
-            let width = try a.optionNumber("width").map { Int($0) } ?? 72
+            let width = try a.optionInt("width") ?? 72
             guard width >= 40, width <= 400 else { throw Diagnostic.value("trace diagram: width: must be between 40 and 400") }
             a.interp.output.write(TranscriptDiagram.render(steps, width: width) + "\n")
             return .nil

@@ -8,15 +8,19 @@ enum StringBuiltins {
                    summary: "Splits at SEP (default: runs of whitespace, ends trimmed); max: limits the number of splits.",
                    example: "split \"a,b,c\" \",\"        # [\"a\", \"b\", \"c\"]") { a in
             let s = try a.string(0)
-            let maxSplits = try a.optionNumber("max").map { Int($0) } ?? Int.max
+            // A negative max: means no limit, as in Python.
+            let maxSplits = try a.optionInt("max").map { $0 < 0 ? Int.max : $0 } ?? Int.max
             if a.count < 2 || a[1] == .nil {
-                return .list(s.split(maxSplits: maxSplits, omittingEmptySubsequences: true, whereSeparator: { $0.isWhitespace }).map { .string(String($0)) })
+                let parts = s.split(maxSplits: maxSplits, omittingEmptySubsequences: true, whereSeparator: { $0.isWhitespace })
+                if parts.count > Limits.maxItems { throw Limits.tooManyItems("split", String(parts.count)) }
+                return .list(parts.map { .string(String($0)) })
             }
             let sep = try a.string(1)
             guard !sep.isEmpty else { throw Diagnostic.value("split: the separator must not be empty") }
             var parts: [Value] = []
             var rest = Substring(s)
             while parts.count < maxSplits, let range = rest.range(of: sep) {
+                if parts.count >= Limits.maxItems { throw Limits.tooManyItems("split", nil) }
                 parts.append(.string(String(rest[..<range.lowerBound])))
                 rest = rest[range.upperBound...]
             }
@@ -46,7 +50,7 @@ enum StringBuiltins {
                    example: "replace \"a-b-c\" \"-\" \".\"   # \"a.b.c\"") { a in
             let s = try a.string(0), old = try a.string(1), new = try a.string(2)
             guard !old.isEmpty else { throw Diagnostic.value("replace: OLD must not be empty") }
-            guard let n = try a.optionNumber("count").map({ Int($0) }) else { return .string(s.replacingOccurrences(of: old, with: new)) }
+            guard let n = try a.optionInt("count") else { return .string(s.replacingOccurrences(of: old, with: new)) }
             var out = "", rest = Substring(s), done = 0
             while done < n, let range = rest.range(of: old) {
                 out += rest[..<range.lowerBound] + new
