@@ -234,7 +234,11 @@ enum Ops {
         case .native(let n):
             if let r = try n.contains(item) { return r }
             if let next = n.makeIterator() {
-                while let x = try next() { if x == item { return true } }
+                // A walk, perhaps a very long one (the hosts of an IPv6 network): Ctrl-C stops it.
+                while let x = try next() {
+                    if x == item { return true }
+                    if interruptFlag.load(ordering: .relaxed) { throw Interpreter.interrupted() }
+                }
                 return false
             }
         default: break

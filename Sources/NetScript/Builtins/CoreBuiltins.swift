@@ -168,7 +168,7 @@ enum CoreBuiltins {
             guard step != 0 else { throw Diagnostic.value("range: step must not be 0") }
             return .native(RangeObject(start, stop, step))
         }
-        r.register("list", min: 0, max: 1, usage: "list [ITERABLE]", summary: "Makes a new list from anything iterable (a range, a string, a map's keys, a set).",
+        r.register("list", min: 0, max: 1, usage: "list [ITERABLE]", summary: "Makes a new list from anything iterable (a range, a string, a map's keys, a set); more than 30 million items is an error of kind memory.",
                    example: "list (range 3)           # [0, 1, 2]") { a in
             a.count == 0 ? .list([]) : .list(try a.interp.iterateToArray(a[0], what: "list"))
         }
@@ -197,7 +197,7 @@ enum CoreBuiltins {
             }
         }
         r.register("sort", min: 1, max: 1, options: ["key", "reverse"], usage: "sort ITEMS [key: FN] [reverse: true]",
-                   summary: "A new sorted list (stable). key: computes the value to compare by.",
+                   summary: "A new sorted list (stable). key: computes the value to compare by. At most 30 million items (else an error of kind memory).",
                    example: "sort [\"bb\", \"a\"] key: len   # [\"a\", \"bb\"]") { a in
             var items = try a.list(0)
             let reverse = a.optionBool("reverse") ?? false
@@ -217,13 +217,14 @@ enum CoreBuiltins {
             items = idx.map { items[$0] }
             return .list(items)
         }
-        r.register("reverse", min: 1, max: 1, usage: "reverse ITEMS", summary: "A new list (or string) in reverse order.", example: "reverse [1, 2, 3]        # [3, 2, 1]") { a in
+        r.register("reverse", min: 1, max: 1, usage: "reverse ITEMS", summary: "A new list (or string) in reverse order (at most 30 million items).", example: "reverse [1, 2, 3]        # [3, 2, 1]") { a in
             if case .string(let s) = a[0] { return .string(String(String.UnicodeScalarView(s.unicodeScalars.reversed()))) }
             return .list(Array(try a.list(0).reversed()))
         }
         r.register("map", min: 2, max: 2, usage: "map FN ITEMS", summary: "Applies FN to each item, giving a new list.",
                    example: "map fn(x) { x * 2 } [1, 2, 3]   # [2, 4, 6]") { a in
             var out: [Value] = []
+            try Limits.checkItems(of: a[1], what: "map")
             try a.interp.iterate(a[1], what: "map") { x in out.append(try a.interp.call(a[0], [x])); return true }
             return .list(out)
         }
@@ -231,7 +232,10 @@ enum CoreBuiltins {
                    example: "filter fn(x) { x > 1 } [1, 2, 3]   # [2, 3]") { a in
             var out: [Value] = []
             try a.interp.iterate(a[1], what: "filter") { x in
-                if try a.interp.call(a[0], [x]).isTruthy { out.append(x) }
+                if try a.interp.call(a[0], [x]).isTruthy {
+                    if out.count >= Limits.maxItems { throw Limits.tooManyItems("filter", nil) }
+                    out.append(x)
+                }
                 return true
             }
             return .list(out)
@@ -325,7 +329,13 @@ enum CoreBuiltins {
         r.register("unique", min: 1, max: 1, usage: "unique ITEMS", summary: "The items without repeats, first occurrence kept.", example: "unique [1, 2, 1]         # [1, 2]") { a in
             var seen = Set<Value>()
             var out: [Value] = []
-            try a.interp.iterate(a[0], what: "unique") { x in if seen.insert(x).inserted { out.append(x) }; return true }
+            try a.interp.iterate(a[0], what: "unique") { x in
+                if seen.insert(x).inserted {
+                    if out.count >= Limits.maxItems { throw Limits.tooManyItems("unique", nil) }
+                    out.append(x)
+                }
+                return true
+            }
             return .list(out)
         }
     }
