@@ -421,8 +421,11 @@ enum CoreBuiltins {
             default: throw Diagnostic.value("decode: unknown encoding \(enc) (utf-8, latin-1, ascii)")
             }
         }
-        r.register("chr", min: 1, max: 1, usage: "chr CODEPOINT", summary: "The one-character string for a Unicode code point.", example: "chr 65                   # \"A\"") { a in
-            guard let u = UnicodeScalar(UInt32(clamping: max(0, try a.int(0)))) else { throw Diagnostic.value("chr: \(try a.int(0)) is not a Unicode scalar value") }
+        r.register("chr", min: 1, max: 1, usage: "chr CODEPOINT", summary: "The one-character string for a Unicode code point: 0 to 0x10FFFF, except the surrogates 0xD800–0xDFFF (an error of kind value).", example: "chr 65                   # \"A\"") { a in
+            let n = try a.int(0)
+            guard (0...0x10FFFF).contains(n), let u = UnicodeScalar(UInt32(n)) else {
+                throw Diagnostic.value("chr: \(n) is not a Unicode scalar value (0 to 0x10FFFF, not a surrogate 0xD800–0xDFFF)")
+            }
             return .string(String(u))
         }
         r.register("ord", min: 1, max: 1, usage: "ord CHARACTER", summary: "The code point of a one-character string.", example: "ord \"A\"                  # 65") { a in
