@@ -79,6 +79,14 @@ public struct Args {
         default: throw Diagnostic.type("\(callee): option \(name): must be a number, not \(v.typeName.withArticle)")
         }
     }
+    /// An int option; a float is cut to an int (as `Int(d)` did), but one that does not fit
+    /// (inf, nan, 1e300) is an error of kind value, not a crash.
+    public func optionInt(_ name: String) throws -> Int? {
+        guard let d = try optionNumber(name) else { return nil }
+        if case .int(let i)? = option(name) { return i }
+        guard d.isFinite, abs(d) < 9.2e18 else { throw Diagnostic.value("\(callee): option \(name): \(Value.formatFloat(d)) does not fit in an int") }
+        return Int(d)
+    }
     public func optionBool(_ name: String) -> Bool? { option(name).map { $0.isTruthy } }
 
     /// How long "no limit" is: finite (about 31 years), so every deadline NetKit computes from

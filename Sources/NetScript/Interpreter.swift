@@ -281,11 +281,15 @@ public final class Interpreter {
         }
     }
 
-    public func iterateToArray(_ v: Value, what: String, limit: Int = 100_000_000) throws -> [Value] {
+    /// The items as an array, refusing (kind `memory`) more than `limit` — before walking
+    /// anything when the size is known, so `list (range 1e12)` fails at once.
+    public func iterateToArray(_ v: Value, what: String, limit: Int = Limits.maxItems) throws -> [Value] {
         if case .list(let l) = v { return l.items }
+        try Limits.checkItems(of: v, what: what, limit: limit)
         var out: [Value] = []
+        if case .native(let n) = v, let c = n.itemCount { out.reserveCapacity(Int(c.value)) }
         try iterate(v, what: what) { x in
-            if out.count >= limit { throw Diagnostic.value("\(what): more than \(limit) items") }
+            if out.count >= limit { throw Limits.tooManyItems(what, nil, limit: limit) }
             out.append(x); return true
         }
         return out

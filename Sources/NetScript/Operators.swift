@@ -69,22 +69,56 @@ enum Ops {
         case (.int(let x), .float(let y)): return .float(Double(x) * y)
         case (.float(let x), .int(let y)): return .float(x * Double(y))
         case (.string(let s), .int(let n)), (.int(let n), .string(let s)):
-            guard n >= 0, n.multipliedReportingOverflow(by: s.utf8.count).partialValue <= 1 << 30 else { throw Diagnostic.value("cannot repeat a string \(n) times") }
-            return .string(String(repeating: s, count: n))
+            return .string(try repeatString(s, n))
         case (.list(let l), .int(let n)), (.int(let n), .list(let l)):
-            guard n >= 0, n.multipliedReportingOverflow(by: l.items.count).partialValue <= 1 << 27 else { throw Diagnostic.value("cannot repeat a list \(n) times") }
-            var out: [Value] = []
-            for _ in 0..<n { out += l.items }
-            return .list(ListRef(out))
+            return .list(ListRef(try repeatList(l.items, n)))
         case (.bytes(let s), .int(let n)):
-            guard n >= 0, n.multipliedReportingOverflow(by: s.count).partialValue <= 1 << 30 else { throw Diagnostic.value("cannot repeat bytes \(n) times") }
-            var out: [UInt8] = []
-            for _ in 0..<n { out += s }
-            return .bytes(out)
+            return .bytes(try repeatBytes(s, n))
         case (.native(let n), _): if let r = try n.binary("*", b) { return r }
         default: break
         }
         throw mismatch("*", a, b)
+    }
+
+    /// `s * n`: at most Limits.maxBytes of UTF-8, built by doubling rather than piece by piece.
+    static func repeatString(_ s: String, _ n: Int) throws -> String {
+        var s = s
+        let total = try Limits.repetitionSize(n, unit: s.utf8.count, limit: Limits.maxBytes, what: "a string", unitName: "bytes")
+        if total == 0 { return "" }
+        return s.withUTF8 { piece in
+            String(unsafeUninitializedCapacity: total) { buffer in
+                Limits.repeatBytes(UnsafeRawBufferPointer(piece), n, into: UnsafeMutableRawBufferPointer(buffer))
+                return total
+            }
+        }
+    }
+
+    static func repeatBytes(_ b: [UInt8], _ n: Int) throws -> [UInt8] {
+        let total = try Limits.repetitionSize(n, unit: b.count, limit: Limits.maxBytes, what: "bytes", unitName: "bytes")
+        return b.withUnsafeBytes { piece in
+            [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
+                Limits.repeatBytes(piece, n, into: UnsafeMutableRawBufferPointer(buffer))
+                count = total
+            }
+        }
+    }
+
+    /// `xs * n`: at most Limits.maxItems items, reserved at once and filled by doubling.
+    static func repeatList(_ items: [Value], _ n: Int) throws -> [Value] {
+        let total = try Limits.repetitionSize(n, unit: items.count, limit: Limits.maxItems, what: "a list", unitName: "items")
+        if total == 0 { return [] }
+        if items.count == 1 { return Array(repeating: items[0], count: total) }
+        return [Value](unsafeUninitializedCapacity: total) { buffer, count in
+            let base = buffer.baseAddress!
+            items.withUnsafeBufferPointer { base.initialize(from: $0.baseAddress!, count: items.count) }
+            var filled = items.count
+            while filled < total {
+                let chunk = Swift.min(filled, total - filled)
+                (base + filled).initialize(from: base, count: chunk)
+                filled += chunk
+            }
+            count = total
+        }
     }
 
     static func div(_ a: Value, _ b: Value) throws -> Value {
@@ -203,7 +237,11 @@ enum Ops {
             if case .string(let k) = item, let names = n.entryNames, names.contains(k) { return true }
             if n.makeIterator() == nil, n.entryNames != nil { return false }
             if let next = n.makeIterator() {
-                while let x = try next() { if x == item { return true } }
+                // A walk, perhaps a very long one (the hosts of an IPv6 network): Ctrl-C stops it.
+                while let x = try next() {
+                    if x == item { return true }
+                    if interruptFlag.load(ordering: .relaxed) { throw Interpreter.interrupted() }
+                }
                 return false
             }
         default: break

@@ -156,6 +156,10 @@ open class NativeObject {
     open func makeIterator() -> (() throws -> Value?)? { nil }
     /// The number of items, for `len`, when the value has one.
     open var count: Int? { nil }
+    /// How many items `for` walks, when known without walking — past Int.max too (an IPv6 /0
+    /// has 2^128 addresses), as a number and its exact decimal text. `list`, `sort` and the
+    /// other builtins that build a list check it first, to refuse a huge sequence at once.
+    open var itemCount: (value: Double, text: String)? { count.map { (Double($0), String($0)) } }
     /// Equality with another native value (identity unless overridden).
     open func isEqual(to other: NativeObject) -> Bool { self === other }
     /// Ordering with another native value, for `<` and `sort`; nil when not ordered.
@@ -198,10 +202,14 @@ public final class RangeObject: NativeObject {
     public let start: Int, stop: Int, step: Int
     public init(_ start: Int, _ stop: Int, _ step: Int) { self.start = start; self.stop = stop; self.step = step }
     public override var typeName: String { "range" }
-    public override var count: Int? {
-        if step > 0 { return stop > start ? (stop - start - 1) / step + 1 : 0 }
-        return start > stop ? (start - stop - 1) / (-step) + 1 : 0
+    /// The number of items: up to 2^64 - 1, which need not fit in an Int.
+    public var size: UInt {
+        if step == 0 { return 0 }
+        if step > 0 { return stop > start ? (UInt(bitPattern: stop &- start) - 1) / UInt(step) + 1 : 0 }
+        return start > stop ? (UInt(bitPattern: start &- stop) - 1) / step.magnitude + 1 : 0
     }
+    public override var count: Int? { Int(exactly: size) }
+    public override var itemCount: (value: Double, text: String)? { (Double(size), String(size)) }
     public override var description: String {
         step == 1 ? "range(\(start), \(stop))" : "range(\(start), \(stop), \(step))"
     }
@@ -216,8 +224,9 @@ public final class RangeObject: NativeObject {
     }
     public override func contains(_ value: Value) throws -> Bool? {
         guard case .int(let v) = value else { return false }
-        if step > 0 { return v >= start && v < stop && (v - start) % step == 0 }
-        return v <= start && v > stop && (start - v) % (-step) == 0
+        // The distance from start may exceed Int.max; as an unsigned number it cannot.
+        if step > 0 { return v >= start && v < stop && UInt(bitPattern: v &- start) % UInt(step) == 0 }
+        return v <= start && v > stop && UInt(bitPattern: start &- v) % step.magnitude == 0
     }
     public override func isEqual(to other: NativeObject) -> Bool {
         guard let o = other as? RangeObject else { return false }

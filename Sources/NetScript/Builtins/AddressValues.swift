@@ -52,6 +52,9 @@ func sliceAddresses(_ range: IPRange, _ lo: Value, _ hi: Value, _ what: String) 
     return .list(out)
 }
 
+/// A count for NativeObject.itemCount, exact in its text however large.
+func itemCountOf(_ c: AddressCount) -> (value: Double, text: String) { (c.doubleValue, c.description) }
+
 final class IPValue: NativeObject {
     let ip: IPAddress
     init(_ ip: IPAddress) { self.ip = ip }
@@ -139,6 +142,7 @@ final class CIDRValue: NativeObject {
         return cidr < o.cidr ? -1 : (cidr == o.cidr ? 0 : 1)
     }
     override var count: Int? { cidr.size.intValue }
+    override var itemCount: (value: Double, text: String)? { itemCountOf(cidr.size) }
     override var fieldNames: [String] {
         ["network", "broadcast", "netmask", "hostmask", "prefixlen", "size", "first", "last",
          "first_host", "last_host", "version", "ip", "hosts", "glob", "reverse_dns"]
@@ -193,6 +197,7 @@ final class IPRangeValue: NativeObject {
     override func isEqual(to other: NativeObject) -> Bool { (other as? IPRangeValue)?.range == range }
     override func hash(into h: inout Hasher) { h.combine(range) }
     override var count: Int? { range.size.intValue }
+    override var itemCount: (value: Double, text: String)? { itemCountOf(range.size) }
     override var fieldNames: [String] { ["first", "last", "size", "cidrs", "version"] }
     override func field(_ name: String) throws -> Value? {
         switch name {
@@ -233,6 +238,8 @@ final class IPSetValue: NativeObject {
     override func isEqual(to other: NativeObject) -> Bool { (other as? IPSetValue)?.ipset == ipset }
     override func hash(into h: inout Hasher) { h.combine(ipset) }
     override var count: Int? { ipset.size.intValue }
+    /// `count` is the addresses, but `for` walks the (few) CIDRs.
+    override var itemCount: (value: Double, text: String)? { nil }
     override var isTruthy: Bool { !ipset.isEmpty }
     override var fieldNames: [String] { ["size", "cidrs", "ranges", "contiguous", "empty"] }
     override func field(_ name: String) throws -> Value? {
@@ -344,6 +351,7 @@ final class AddressSequence: NativeObject {
     }
     override var typeName: String { kind }
     override var count: Int? { size?.intValue }
+    override var itemCount: (value: Double, text: String)? { size.map(itemCountOf) }
     override var description: String { "<\(kind)\(size.map { " of \($0) addresses" } ?? "")>" }
     override var fieldNames: [String] { ["size"] }
     override func field(_ name: String) throws -> Value? { name == "size" ? size.map(countValue) ?? .nil : nil }
@@ -359,6 +367,7 @@ final class SubnetSequence: NativeObject {
     init(_ s: CIDRSubnetSequence) { seq = s }
     override var typeName: String { "subnets" }
     override var count: Int? { seq.count.intValue }
+    override var itemCount: (value: Double, text: String)? { itemCountOf(seq.count) }
     override var description: String { "<subnets: \(seq.count)>" }
     override var fieldNames: [String] { ["size"] }
     override func field(_ name: String) throws -> Value? { name == "size" ? countValue(seq.count) : nil }

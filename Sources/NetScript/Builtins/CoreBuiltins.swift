@@ -43,6 +43,7 @@ enum CoreBuiltins {
             case .map(let m): return .int(m.dict.count)
             case .native(let n):
                 if let c = n.count { return .int(c) }
+                if let c = n.itemCount { throw Diagnostic("overflow", "len: \(n.typeName.withArticle) of \(c.text) items is longer than the largest int") }
                 if let names = n.entryNames { return .int(names.count) }
             default: break
             }
@@ -64,7 +65,7 @@ enum CoreBuiltins {
                 return .int(Int(d))
             case .string(let s0):
                 var s = s0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "_", with: "")
-                var base = try a.optionNumber("base").map { Int($0) } ?? 10
+                var base = try a.optionInt("base") ?? 10
                 guard (2...36).contains(base) else { throw Diagnostic.value("int: base must be 2 to 36, not \(base)") }
                 var neg = false
                 if s.hasPrefix("-") { neg = true; s.removeFirst() } else if s.hasPrefix("+") { s.removeFirst() }
@@ -175,7 +176,7 @@ enum CoreBuiltins {
             guard step != 0 else { throw Diagnostic.value("range: step must not be 0") }
             return .native(RangeObject(start, stop, step))
         }
-        r.register("list", min: 0, max: 1, usage: "list [ITERABLE]", summary: "Makes a new list from anything iterable (a range, a string, a map's keys, a set).",
+        r.register("list", min: 0, max: 1, usage: "list [ITERABLE]", summary: "Makes a new list from anything iterable (a range, a string, a map's keys, a set); more than 30 million items is an error of kind memory.",
                    example: "list (range 3)           # [0, 1, 2]") { a in
             a.count == 0 ? .list([]) : .list(try a.interp.iterateToArray(a[0], what: "list"))
         }
@@ -204,7 +205,7 @@ enum CoreBuiltins {
             }
         }
         r.register("sort", min: 1, max: 1, options: ["key", "reverse"], usage: "sort ITEMS [key: FN] [reverse: true]",
-                   summary: "A new sorted list (stable). key: computes the value to compare by.",
+                   summary: "A new sorted list (stable). key: computes the value to compare by. At most 30 million items (else an error of kind memory).",
                    example: "sort [\"bb\", \"a\"] key: len   # [\"a\", \"bb\"]") { a in
             var items = try a.list(0)
             let reverse = a.optionBool("reverse") ?? false
@@ -224,13 +225,14 @@ enum CoreBuiltins {
             items = idx.map { items[$0] }
             return .list(items)
         }
-        r.register("reverse", min: 1, max: 1, usage: "reverse ITEMS", summary: "A new list (or string) in reverse order.", example: "reverse [1, 2, 3]        # [3, 2, 1]") { a in
+        r.register("reverse", min: 1, max: 1, usage: "reverse ITEMS", summary: "A new list (or string) in reverse order (at most 30 million items).", example: "reverse [1, 2, 3]        # [3, 2, 1]") { a in
             if case .string(let s) = a[0] { return .string(String(String.UnicodeScalarView(s.unicodeScalars.reversed()))) }
             return .list(Array(try a.list(0).reversed()))
         }
         r.register("map", min: 2, max: 2, usage: "map FN ITEMS", summary: "Applies FN to each item, giving a new list.",
                    example: "map fn(x) { x * 2 } [1, 2, 3]   # [2, 4, 6]") { a in
             var out: [Value] = []
+            try Limits.checkItems(of: a[1], what: "map")
             try a.interp.iterate(a[1], what: "map") { x in out.append(try a.interp.call(a[0], [x])); return true }
             return .list(out)
         }
@@ -238,7 +240,10 @@ enum CoreBuiltins {
                    example: "filter fn(x) { x > 1 } [1, 2, 3]   # [2, 3]") { a in
             var out: [Value] = []
             try a.interp.iterate(a[1], what: "filter") { x in
-                if try a.interp.call(a[0], [x]).isTruthy { out.append(x) }
+                if try a.interp.call(a[0], [x]).isTruthy {
+                    if out.count >= Limits.maxItems { throw Limits.tooManyItems("filter", nil) }
+                    out.append(x)
+                }
                 return true
             }
             return .list(out)
@@ -284,9 +289,13 @@ enum CoreBuiltins {
         }
         r.register("enumerate", min: 1, max: 1, options: ["start"], usage: "enumerate ITEMS [start: 0]", summary: "[index, item] pairs.",
                    example: "for i, x in enumerate [\"a\", \"b\"] { print i x }") { a in
-            var i = try a.optionNumber("start").map { Int($0) } ?? 0
+            var next: Int? = try a.optionInt("start") ?? 0
             var out: [Value] = []
-            try a.interp.iterate(a[0], what: "enumerate") { x in out.append(.list([.int(i), x])); i += 1; return true }
+            try Limits.checkItems(of: a[0], what: "enumerate")
+            try a.interp.iterate(a[0], what: "enumerate") { x in
+                guard let i = next else { throw Diagnostic("overflow", "enumerate: the index passed the largest int") }
+                out.append(.list([.int(i), x])); next = i == Int.max ? nil : i + 1; return true
+            }
             return .list(out)
         }
         r.register("zip", min: 2, max: nil, usage: "zip A B…", summary: "Lists of items taken in step from each list, as long as the shortest.",
@@ -328,15 +337,23 @@ enum CoreBuiltins {
         r.register("unique", min: 1, max: 1, usage: "unique ITEMS", summary: "The items without repeats, first occurrence kept.", example: "unique [1, 2, 1]         # [1, 2]") { a in
             var seen = Set<Value>()
             var out: [Value] = []
-            try a.interp.iterate(a[0], what: "unique") { x in if seen.insert(x).inserted { out.append(x) }; return true }
+            try a.interp.iterate(a[0], what: "unique") { x in
+                if seen.insert(x).inserted {
+                    if out.count >= Limits.maxItems { throw Limits.tooManyItems("unique", nil) }
+                    out.append(x)
+                }
+                return true
+            }
             return .list(out)
         }
     }
 
     static func registerData(_ r: Interpreter) {
-        r.register("json", min: 1, max: 1, options: ["indent"], usage: "json VALUE [indent: N]", summary: "Encodes a value as JSON text (map keys keep their order).",
+        r.register("json", min: 1, max: 1, options: ["indent"], usage: "json VALUE [indent: N]", summary: "Encodes a value as JSON text (map keys keep their order); indent: 0 to 100 spaces a level.",
                    example: "json {a: 1, b: [1, 2]}   # {\"a\":1,\"b\":[1,2]}") { a in
-            .string(try JSON.encode(a[0], indent: try a.optionNumber("indent").map { Int($0) }))
+            let indent = try a.optionInt("indent")
+            if let indent, !(0...100).contains(indent) { throw Diagnostic.value("json: indent: must be 0 to 100, not \(indent)") }
+            return .string(try JSON.encode(a[0], indent: indent))
         }
         let parseJSON: (Args) throws -> Value = { a in
             switch a[0] {
@@ -412,8 +429,11 @@ enum CoreBuiltins {
             default: throw Diagnostic.value("decode: unknown encoding \(enc) (utf-8, latin-1, ascii)")
             }
         }
-        r.register("chr", min: 1, max: 1, usage: "chr CODEPOINT", summary: "The one-character string for a Unicode code point.", example: "chr 65                   # \"A\"") { a in
-            guard let u = UnicodeScalar(UInt32(clamping: max(0, try a.int(0)))) else { throw Diagnostic.value("chr: \(try a.int(0)) is not a Unicode scalar value") }
+        r.register("chr", min: 1, max: 1, usage: "chr CODEPOINT", summary: "The one-character string for a Unicode code point: 0 to 0x10FFFF, except the surrogates 0xD800–0xDFFF (an error of kind value).", example: "chr 65                   # \"A\"") { a in
+            let n = try a.int(0)
+            guard (0...0x10FFFF).contains(n), let u = UnicodeScalar(UInt32(n)) else {
+                throw Diagnostic.value("chr: \(n) is not a Unicode scalar value (0 to 0x10FFFF, not a surrogate 0xD800–0xDFFF)")
+            }
             return .string(String(u))
         }
         r.register("ord", min: 1, max: 1, usage: "ord CHARACTER", summary: "The code point of a one-character string.", example: "ord \"A\"                  # 65") { a in
@@ -459,7 +479,7 @@ enum CoreBuiltins {
                    example: "trace diagram 20") { a in
             var steps = a.interp.transcript.steps
             if a.count > 0 { steps = Array(steps.suffix(max(0, try a.int(0)))) }
-            let width = try a.optionNumber("width").map { Int($0) } ?? 72
+            let width = try a.optionInt("width") ?? 72
             guard width >= 40, width <= 400 else { throw Diagnostic.value("trace diagram: width: must be between 40 and 400") }
             a.interp.output.write(TranscriptDiagram.render(steps, width: width) + "\n")
             return .nil

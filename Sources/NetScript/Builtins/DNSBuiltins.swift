@@ -98,7 +98,7 @@ enum DNSBuiltins {
             throw Diagnostic.value("dns: needs server: (and /etc/resolv.conf has no nameserver)")
         }
         let opts = try options(a)
-        let inFlight = try a.optionNumber("concurrency").map { Int($0) } ?? 64
+        let inFlight = try a.optionInt("concurrency") ?? 64
         guard inFlight >= 1 && inFlight <= 1024 else { throw Diagnostic.value("dns: concurrency: must be between 1 and 1024") }
         let results: [Result<DNSResponse, DNSError>]
         let c = client(a)

@@ -58,7 +58,7 @@ enum HTTPServerBuiltins {
     static func serveHTTP(_ a: Args) throws -> Value {
         let interp = a.interp
         let host = try a.optionString("host") ?? a.optionString("bind") ?? "127.0.0.1"
-        let port = try a.optionNumber("port").map { Int($0) } ?? 8000
+        let port = try a.optionInt("port") ?? 8000
         guard (0...65535).contains(port) else { throw Diagnostic.value("serve http: port: must be from 0 to 65535, not \(port)") }
         var config = HTTPServerConfig(root: try a.optionString("dir"))
         var handlers: [Value] = []
@@ -78,10 +78,10 @@ enum HTTPServerBuiltins {
             handlers.append(d.handler)
         }
         if config.root == nil && config.routes.isEmpty { config.root = "." }
-        if let n = try a.optionNumber("max_body") { config.maxBody = max(0, Int(n)) }
-        if let n = try a.optionNumber("max_connections") {
+        if let n = try a.optionInt("max_body") { config.maxBody = max(0, n) }
+        if let n = try a.optionInt("max_connections") {
             guard n >= 1 else { throw Diagnostic.value("serve http: max_connections: must be at least 1") }
-            config.maxConnections = Int(n)
+            config.maxConnections = n
         }
         if let n = try a.optionNumber("idle") {
             guard n > 0 else { throw Diagnostic.value("serve http: idle: must be a positive number of seconds") }
@@ -98,7 +98,7 @@ enum HTTPServerBuiltins {
         let scheme = config.tlsCertificate == nil ? "HTTP" : "HTTPS"
         let quiet = a.optionBool("quiet") == true
         config.accessLog = !quiet
-        let maxRequests = try a.optionNumber("requests").map { Int($0) }
+        let maxRequests = try a.optionInt("requests")
         let end = a.option("timeout") == nil ? Date.distantFuture : Date().addingTimeInterval(try a.timeout(0))
         let address = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]:\(port)" : "\(host):\(port)"
 

@@ -222,7 +222,7 @@ enum SocketBuiltins {
                    summary: "A listening socket (bind + listen) on HOST:PORT (port 0 picks a free one; .port tells which) or on a Unix socket path (\"/tmp/x.sock\" or \"unix:PATH\"). Take clients with accept.",
                    example: "l = listen \"127.0.0.1:0\" backlog: 5; print l.port; c = accept l") { a in
             let addr = try address(a, 0)
-            let backlog = try a.optionNumber("backlog").map { Int($0) } ?? 128
+            let backlog = try a.optionInt("backlog") ?? 128
             guard backlog >= 1 else { throw Diagnostic.value("listen: backlog: must be at least 1") }
             return .native(ListenerValue(try sock {
                 try Listener.listen(addr, backlog: backlog, transcript: a.interp.transcript, cancel: socketCancel)
@@ -247,10 +247,10 @@ enum SocketBuiltins {
             let addr = try address(a, 0)
             let handler = a[1]
             guard case .function = handler else { throw Diagnostic.type("serve tcp: the handler must be a function fn(conn) { … }, not \(handler.typeName.withArticle)") }
-            let count = try a.optionNumber("count").map { Int($0) }
+            let count = try a.optionInt("count")
             let duration = try a.optionNumber("duration")
-            let backlog = try a.optionNumber("backlog").map { Int($0) } ?? 128
-            let concurrency = try a.optionNumber("concurrency").map { Int($0) } ?? 100
+            let backlog = try a.optionInt("backlog") ?? 128
+            let concurrency = try a.optionInt("concurrency") ?? 100
             guard concurrency >= 1, concurrency <= 1000 else { throw Diagnostic.value("serve tcp: concurrency: must be between 1 and 1000") }
             if concurrency > 1 && activeInterpreterLock != nil {
                 throw Diagnostic.value("serve tcp: a concurrent server cannot run inside another one's handler (use concurrency: 1)")
@@ -363,9 +363,9 @@ enum SocketBuiltins {
                    example: "serve echo \"127.0.0.1:7007\" duration: 60") { a in
             let addr = try address(a, 0)
             let udp = a.optionBool("udp") == true
-            let count = try a.optionNumber("count").map { Int($0) }
+            let count = try a.optionInt("count")
             let duration = try a.optionNumber("duration")
-            let backlog = try a.optionNumber("backlog").map { Int($0) } ?? 1024
+            let backlog = try a.optionInt("backlog") ?? 1024
             let server = try sock { try EchoServer.start(addr, udp: udp, backlog: backlog, transcript: a.interp.transcript, cancel: socketCancel) }
             announce(a.interp, "serve echo: listening on \(server.localText)\(udp ? " (udp)" : "")")
             let end = duration.map { Date().addingTimeInterval($0) } ?? Date.distantFuture

@@ -8,15 +8,19 @@ enum StringBuiltins {
                    summary: "Splits at SEP (default: runs of whitespace, ends trimmed); max: limits the number of splits.",
                    example: "split \"a,b,c\" \",\"        # [\"a\", \"b\", \"c\"]") { a in
             let s = try a.string(0)
-            let maxSplits = try a.optionNumber("max").map { Int($0) } ?? Int.max
+            // A negative max: means no limit, as in Python.
+            let maxSplits = try a.optionInt("max").map { $0 < 0 ? Int.max : $0 } ?? Int.max
             if a.count < 2 || a[1] == .nil {
-                return .list(s.split(maxSplits: maxSplits, omittingEmptySubsequences: true, whereSeparator: { $0.isWhitespace }).map { .string(String($0)) })
+                let parts = s.split(maxSplits: maxSplits, omittingEmptySubsequences: true, whereSeparator: { $0.isWhitespace })
+                if parts.count > Limits.maxItems { throw Limits.tooManyItems("split", String(parts.count)) }
+                return .list(parts.map { .string(String($0)) })
             }
             let sep = try a.string(1)
             guard !sep.isEmpty else { throw Diagnostic.value("split: the separator must not be empty") }
             var parts: [Value] = []
             var rest = Substring(s)
             while parts.count < maxSplits, let range = rest.range(of: sep) {
+                if parts.count >= Limits.maxItems { throw Limits.tooManyItems("split", nil) }
                 parts.append(.string(String(rest[..<range.lowerBound])))
                 rest = rest[range.upperBound...]
             }
@@ -46,7 +50,7 @@ enum StringBuiltins {
                    example: "replace \"a-b-c\" \"-\" \".\"   # \"a.b.c\"") { a in
             let s = try a.string(0), old = try a.string(1), new = try a.string(2)
             guard !old.isEmpty else { throw Diagnostic.value("replace: OLD must not be empty") }
-            guard let n = try a.optionNumber("count").map({ Int($0) }) else { return .string(s.replacingOccurrences(of: old, with: new)) }
+            guard let n = try a.optionInt("count") else { return .string(s.replacingOccurrences(of: old, with: new)) }
             var out = "", rest = Substring(s), done = 0
             while done < n, let range = rest.range(of: old) {
                 out += rest[..<range.lowerBound] + new
@@ -75,19 +79,25 @@ enum StringBuiltins {
             return .int(s.unicodeScalars[..<range.lowerBound].count)
         }
         r.register("pad", min: 2, max: 2, options: ["align", "fill"], usage: "pad VALUE WIDTH [align: \"left\"|\"right\"|\"center\"] [fill: \" \"]",
-                   summary: "The value's text padded to WIDTH characters (left-aligned unless align:).",
+                   summary: "The value's text padded to WIDTH characters (left-aligned unless align:); WIDTH is at most 1,000,000.",
                    example: "pad 42 6 align: \"right\"   # \"    42\"") { a in
             let s = a[0].displayString
-            let width = try a.int(1)
+            let width = try checkWidth(try a.int(1), "pad")
             let fill = try a.optionString("fill") ?? " "
             guard fill.count == 1 else { throw Diagnostic.value("pad: fill: must be one character") }
             return .string(try align(s, width: width, how: try a.optionString("align") ?? "left", fill: Character(fill)))
         }
         r.register("format", min: 1, max: nil, usage: "format TEMPLATE VALUE…",
-                   summary: "Fills {} (or {0}, {1}) in TEMPLATE with values; a spec after a colon sets width, alignment and precision: {:>8} {:<8} {:^8} {:08.3f} {:x}.",
+                   summary: "Fills {} (or {0}, {1}) in TEMPLATE with values; a spec after a colon sets width, alignment and precision: {:>8} {:<8} {:^8} {:08.3f} {:x}. Widths go up to 1,000,000, float precisions up to 100.",
                    example: "format \"{:<6}|{:>5.1f}\" \"rtt\" 3.14159   # \"rtt   |  3.1\"") { a in
             try format(try a.string(0), Array(a.positional.dropFirst()))
         }
+    }
+
+    /// A field width within Limits.maxWidth (negative ones pad nothing, as before).
+    static func checkWidth(_ width: Int, _ who: String) throws -> Int {
+        guard width <= Limits.maxWidth else { throw Diagnostic.value("\(who): width \(width) is too large (at most \(Limits.maxWidth))") }
+        return width
     }
 
     static func align(_ s: String, width: Int, how: String, fill: Character) throws -> String {
@@ -125,7 +135,7 @@ enum StringBuiltins {
             if indexText.isEmpty { idx = auto; auto += 1 }
             else if let n = Int(indexText) { idx = n }
             else { throw Diagnostic.value("format: {\(field)} — expected {} or {N}") }
-            guard idx >= 0 && idx < values.count else { throw Diagnostic("index", "format: {\(field)} needs value \(idx + 1), only \(values.count) given") }
+            guard idx >= 0 && idx < values.count else { throw Diagnostic("index", "format: {\(field)} needs a value at index \(idx), only \(values.count) given") }
             out += try applySpec(values[idx], spec)
         }
         return .string(out)
@@ -143,17 +153,25 @@ enum StringBuiltins {
         var inPrec = false
         for ch in s {
             if ch == "." { inPrec = true }
-            else if ch.isNumber { if inPrec { precText.append(ch) } else { widthText.append(ch) } }
+            else if ch.isASCII && ch.isNumber { if inPrec { precText.append(ch) } else { widthText.append(ch) } }
             else if type == nil { type = ch }
             else { throw Diagnostic.value("format: bad spec ':\(spec)'") }
         }
-        let width = Int(widthText) ?? 0
+        // Bounded: a width is a string to build, a precision goes to String(format:).
+        guard widthText.isEmpty || Int(widthText) != nil else { throw Diagnostic.value("format: width \(widthText) in ':\(spec)' is too large (at most \(Limits.maxWidth))") }
+        guard precText.isEmpty || Int(precText) != nil else { throw Diagnostic.value("format: precision \(precText) in ':\(spec)' is too large") }
+        let width = try checkWidth(Int(widthText) ?? 0, "format")
         let prec = Int(precText)
+        func floatPrecision() throws -> Int {
+            let p = prec ?? 6
+            guard p <= Limits.maxPrecision else { throw Diagnostic.value("format: precision \(p) in ':\(spec)' is too large (at most \(Limits.maxPrecision) for a float)") }
+            return p
+        }
         var body: String
         switch type {
         case "f":
             guard let d = v.asDouble else { throw Diagnostic.type("format: :\(spec) needs a number, not \(v.typeName.withArticle)") }
-            body = String(format: "%.\(prec ?? 6)f", d)
+            body = String(format: "%.\(try floatPrecision())f", d)
         case "d":
             guard case .int(let i) = v else { throw Diagnostic.type("format: :\(spec) needs an int, not \(v.typeName.withArticle)") }
             body = String(i)
@@ -162,7 +180,7 @@ enum StringBuiltins {
             let radix = type == "o" ? 8 : type == "b" ? 2 : 16
             body = (i < 0 ? "-" : "") + String(i.magnitude, radix: radix, uppercase: type == "X")
         case nil, "s":
-            if let prec, case .float(let d) = v { body = String(format: "%.\(prec)f", d) }
+            if prec != nil, case .float(let d) = v { body = String(format: "%.\(try floatPrecision())f", d) }
             else {
                 body = v.displayString
                 if let prec, type == "s" { body = String(body.prefix(prec)) }
