@@ -109,6 +109,20 @@ class Handler(BaseHTTPRequestHandler):
             raw = ("compressed text " * 1000).encode()
             enc = gzip.compress(raw) if path == "/gzip" else zlib.compress(raw)
             self.send(200, enc, headers=[("Content-Encoding", path[1:])])
+        elif path == "/raw-deflate":
+            # Deflate without the zlib wrapper (RFC 1951), as some servers send it.
+            c = zlib.compressobj(wbits=-15)
+            enc = c.compress(("raw deflate text " * 1000).encode()) + c.flush()
+            self.send(200, enc, headers=[("Content-Encoding", "deflate")])
+        elif path == "/raw-deflate-zlib-like":
+            # Raw deflate whose first two bytes pass the zlib header check: a stored block of
+            # 29 bytes (0x08 0x1D), then an empty final stored block.
+            data = b"twenty-nine bytes, stored!!!."
+            enc = b"\x08\x1d\x00\xe2\xff" + data + b"\x01\x00\x00\xff\xff"
+            assert zlib.decompress(enc, -15) == data
+            self.send(200, enc, headers=[("Content-Encoding", "deflate")])
+        elif path == "/corrupt-gzip":
+            self.send(200, b"\x1f\x8b\x08\x00 this is not gzip data at all", headers=[("Content-Encoding", "gzip")])
         elif path == "/latin1":
             self.send(200, "café".encode("latin-1"), "text/plain; charset=ISO-8859-1")
         elif path == "/notjson":

@@ -2,7 +2,6 @@ import Foundation
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
-import NIOHTTPCompression
 import NIOPosix
 import NIOSSL
 
@@ -91,7 +90,9 @@ public final class HTTPAgent: @unchecked Sendable {
         if let c = clients[key] { return c }
         var cfg = HTTPClient.Configuration()
         cfg.redirectConfiguration = .disallow
-        cfg.decompression = .enabled(limit: .none)
+        // Bodies are decoded by the agent (HTTPContentDecoder), as on the plain-HTTP path:
+        // NIO's decompressor refuses raw deflate.
+        cfg.decompression = .disabled
         // The agent enforces the caller's timeout itself; these only bound what it abandons.
         cfg.timeout = .init(connect: .seconds(120), read: nil)
         cfg.connectionPool.retryConnectionEstablishment = false
@@ -258,6 +259,8 @@ final class HTTPExchange: HTTPClientResponseDelegate, @unchecked Sendable {
     var head: HTTPResponseHead?
     var body = ByteBuffer()
     var received = 0
+    /// Decodes a gzip or deflate body; nil when the body is kept as sent.
+    var decoder: HTTPContentDecoder?
     var expected: Int?
     var lastActivity = DispatchTime.now().uptimeNanoseconds
     var failure: Error?
@@ -303,6 +306,8 @@ final class HTTPExchange: HTTPClientResponseDelegate, @unchecked Sendable {
         self.head = head
         expected = head.headers.first(name: "content-length").flatMap { Int($0) }
         if head.headers.contains(name: "content-encoding") { expected = nil }
+        let bodiless = spec.method == "HEAD" || [204, 304].contains(head.status.code)
+        if !bodiless { decoder = HTTPContentDecoder(contentEncoding: head.headers.first(name: "content-encoding")) }
         // A redirect that will be followed, or an error page, is not what a download wants on disk.
         if sink != nil && ((spec.followRedirects && [301, 302, 303, 307, 308].contains(Int(head.status.code)) && head.headers.contains(name: "location"))
                            || head.status.code >= 400) {
@@ -320,29 +325,37 @@ final class HTTPExchange: HTTPClientResponseDelegate, @unchecked Sendable {
         defer { cond.unlock() }
         touch()
         if abandoned { return task.eventLoop.makeFailedFuture(HTTPClientError.cancelled) }
-        received += buffer.readableBytes
+        do {
+            try buffer.withUnsafeReadableBytes { p in
+                if let d = decoder { try d.feed(p, store) } else { try store(p) }
+            }
+        } catch {
+            return task.eventLoop.makeFailedFuture(error)
+        }
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    /// Keeps decoded body bytes: in memory up to `maxBody`, or written to the sink. Called with
+    /// the lock held.
+    private func store(_ p: UnsafeRawBufferPointer) throws {
+        received += p.count
         if let fd = sink {
-            var failed: Int32 = 0
-            buffer.withUnsafeReadableBytes { p in
-                var off = 0
-                while off < p.count {
-                    let n = write(fd, p.baseAddress! + off, p.count - off)
-                    if n < 0 { if errno == EINTR { continue }; failed = errno; return }
-                    off += n
+            var off = 0
+            while off < p.count {
+                let n = write(fd, p.baseAddress! + off, p.count - off)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    let why = String(cString: strerror(errno)).lowercased()
+                    throw HTTPClientFailure(.io, "\(spec.method) \(spec.url): writing the body failed: \(why)", url: spec.url)
                 }
+                off += n
             }
-            if failed != 0 {
-                let why = String(cString: strerror(failed)).lowercased()
-                return task.eventLoop.makeFailedFuture(HTTPClientFailure(.io, "\(spec.method) \(spec.url): writing the body failed: \(why)", url: spec.url))
-            }
-            return task.eventLoop.makeSucceededVoidFuture()
+            return
         }
         if received > spec.maxBody {
-            return task.eventLoop.makeFailedFuture(HTTPClientFailure(.value, "\(spec.method) \(spec.url): the body is larger than max: \(HTTPClientSupport.grouped(spec.maxBody)) bytes", url: spec.url))
+            throw HTTPClientFailure(.value, "\(spec.method) \(spec.url): the body is larger than max: \(HTTPClientSupport.grouped(spec.maxBody)) bytes", url: spec.url)
         }
-        var b = buffer
-        body.writeBuffer(&b)
-        return task.eventLoop.makeSucceededVoidFuture()
+        body.writeBytes(p)
     }
 
     func didReceiveError(task: HTTPClient.Task<Void>, _ error: Error) {
@@ -356,12 +369,10 @@ final class HTTPExchange: HTTPClientResponseDelegate, @unchecked Sendable {
     func complete(_ result: Result<Void, Error>) {
         cond.lock()
         if case .failure(let e) = result, failure == nil { failure = e }
-        // The decompressor reports a gzip response that has no body (HEAD, 204, 304) as
-        // truncated; there is nothing to decode, so the response stands.
-        if let f = failure as? NIOHTTPDecompression.ExtraDecompressionError, f == .truncatedData, let h = head,
-           spec.method == "HEAD" || h.status.code == 204 || h.status.code == 304 {
-            failure = nil
+        if failure == nil, !abandoned, let d = decoder {
+            do { try d.finish(store) } catch { failure = error }
         }
+        decoder = nil
         done = true
         cond.broadcast()
         cond.unlock()

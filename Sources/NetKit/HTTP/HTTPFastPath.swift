@@ -1,8 +1,6 @@
 import Foundation
 import NIOCore
-import NIOEmbedded
 import NIOHTTP1
-import NIOHTTPCompression
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -178,38 +176,6 @@ final class HTTPWire {
         if closed { return }
         closed = true
         conn.abandon()
-    }
-}
-
-/// Content-Encoding decoding by the handler AsyncHTTPClient puts in its pipeline
-/// (NIOHTTPResponseDecompressor, unlimited), driven through an embedded channel so that gzip
-/// and deflate bodies, and their errors, come out exactly as on that path.
-final class HTTPBodyDecoder {
-    let channel: EmbeddedChannel
-
-    init(head: HTTPResponseHead) throws {
-        channel = EmbeddedChannel(handler: NIOHTTPResponseDecompressor(limit: .none))
-        try channel.writeInbound(HTTPClientResponsePart.head(head))
-        while try channel.readInbound(as: HTTPClientResponsePart.self) != nil {}
-    }
-    deinit { _ = try? channel.finish(acceptAlreadyClosed: true) }
-
-    func feed(_ bytes: UnsafeRawBufferPointer, _ out: (UnsafeRawBufferPointer) throws -> Void) throws {
-        var b = channel.allocator.buffer(capacity: bytes.count)
-        b.writeBytes(bytes)
-        try channel.writeInbound(HTTPClientResponsePart.body(b))
-        try drain(out)
-    }
-
-    func finish(_ out: (UnsafeRawBufferPointer) throws -> Void) throws {
-        try channel.writeInbound(HTTPClientResponsePart.end(nil))
-        try drain(out)
-    }
-
-    private func drain(_ out: (UnsafeRawBufferPointer) throws -> Void) throws {
-        while let part = try channel.readInbound(as: HTTPClientResponsePart.self) {
-            if case .body(let b) = part, b.readableBytes > 0 { try b.withUnsafeReadableBytes { try out($0) } }
-        }
     }
 }
 
@@ -428,6 +394,7 @@ extension HTTPAgent {
         var contentLength: Int? = nil
         var chunked = false
         var hasEncoding = false
+        var contentEncoding: String? = nil
         var connectionTokens: [String] = []
         var hasLocation = false
         do {
@@ -439,7 +406,7 @@ extension HTTPAgent {
                     if let c = contentLength, c != n { throw HTTPParserError.unexpectedContentLength }
                     contentLength = n
                 case "transfer-encoding": transferEncoding = transferEncoding.map { $0 + ", " + v } ?? v
-                case "content-encoding": hasEncoding = true
+                case "content-encoding": hasEncoding = true; contentEncoding = v
                 case "connection": connectionTokens += v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
                 case "location": hasLocation = true
                 default: break
@@ -463,7 +430,7 @@ extension HTTPAgent {
         // The body, decoded as AsyncHTTPClient decodes it.
         var bodyBytes: [UInt8] = []
         if sink == nil, !bodiless, !hasEncoding, let n = contentLength { bodyBytes.reserveCapacity(min(n, spec.maxBody + 1, 16 << 20)) }
-        var decoder: HTTPBodyDecoder? = nil
+        var decoder: HTTPContentDecoder? = nil
         var lastProgress = DispatchTime.now().uptimeNanoseconds
         func store(_ p: UnsafeRawBufferPointer) throws {
             received += p.count
@@ -503,7 +470,7 @@ extension HTTPAgent {
         var delimited = true
         do {
             if !bodiless {
-                if hasEncoding { decoder = try HTTPBodyDecoder(head: HTTPResponseHead(version: version, status: status, headers: HTTPHeaders(h.headers))) }
+                decoder = HTTPContentDecoder(contentEncoding: contentEncoding)
                 if chunked {
                     try readChunked(wire, deliver: deliver, more: more)
                 } else if let n = contentLength {

@@ -313,7 +313,7 @@ enum HTTPBuiltins {
     static func register(in r: Interpreter) {
         r.namespace("http", summary: "An HTTP client in the manner of Python's requests: http.get/post/put/patch/delete/head/options, sessions with cookies, downloads to disk, TLS, redirects, retries; responses with status_code, headers, text, json.")
         let descriptions: [String: String] = [
-            "get": "Fetches URL and returns a response: status_code reason ok text content json headers (case-insensitive: r.headers[\"content-type\"]) url (final) history (the redirects) elapsed encoding version cookies size. Redirects are followed (redirects: false or a limit); bodies are decompressed (gzip, deflate); a 4xx/5xx is a response, not an error (see http.check). Errors: http.timeout http.redirects http.tls http.protocol refused resolve value.",
+            "get": "Fetches URL and returns a response: status_code reason ok text content json headers (case-insensitive: r.headers[\"content-type\"]) url (final) history (the redirects) elapsed encoding version cookies size. Redirects are followed (redirects: false or a limit); bodies are decompressed (gzip, deflate with or without its zlib header); a 4xx/5xx is a response, not an error (see http.check). Errors: http.timeout http.redirects http.tls http.protocol refused resolve value.",
             "post": "Sends a POST with a body from json: (encoded, Content-Type application/json), data: (a map as a form, or raw text/bytes) or files: (multipart/form-data, with data: as its fields); returns a response as http.get does.",
             "put": "Sends a PUT (body options as http.post); retried on failure when retries: is given, being idempotent.",
             "patch": "Sends a PATCH (body options as http.post).",

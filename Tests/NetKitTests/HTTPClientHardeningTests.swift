@@ -1,0 +1,99 @@
+import Foundation
+import XCTest
+@testable import NetKit
+import NIOHTTP1
+import NIOSSL
+
+/// Issue 18, the HTTP client hardened against what servers do. Each runs on every path: plain
+/// HTTP on the calling thread, AsyncHTTPClient for the same URL, and the echo server through
+/// nginx over HTTPS (HTTP/2).
+extension HTTPClientTests {
+    /// `body` once per path, with the base URL of the echo server on that path.
+    func onEveryPath(_ body: (_ base: String, _ path: String) throws -> Void) rethrows {
+        defer { HTTPAgent.plainHTTPFastPath = true }
+        HTTPAgent.plainHTTPFastPath = true
+        try body(echoBase, "plain HTTP")
+        HTTPAgent.plainHTTPFastPath = false
+        try body(echoBase, "AsyncHTTPClient")
+        HTTPAgent.plainHTTPFastPath = true
+        try body(tlsEchoBase, "HTTPS")
+    }
+
+    var ca: String { dir.appendingPathComponent("ca.pem").path }
+
+    func testRawAndZlibDeflateAreDecodedOnEveryPath() throws {
+        try onEveryPath { base, path in
+            let raw = try get("\(base)/raw-deflate") { $0.caFile = self.ca }
+            XCTAssertEqual(raw.status, 200, path)
+            XCTAssertEqual(String(decoding: raw.body, as: UTF8.self), String(repeating: "raw deflate text ", count: 1000), path)
+            // Raw deflate whose first bytes pass the zlib header check: tried as zlib, then raw.
+            let tricky = try get("\(base)/raw-deflate-zlib-like") { $0.caFile = self.ca }
+            XCTAssertEqual(String(decoding: tricky.body, as: UTF8.self), "twenty-nine bytes, stored!!!.", path)
+            let zlib = try get("\(base)/deflate") { $0.caFile = self.ca }
+            XCTAssertEqual(zlib.body.count, 16_000, path)
+            let gzip = try get("\(base)/gzip") { $0.caFile = self.ca }
+            XCTAssertEqual(gzip.body.count, 16_000, path)
+            let bad = failure { try self.get("\(base)/corrupt-gzip") { $0.caFile = self.ca } }
+            XCTAssertEqual(bad?.kind, .proto, path)
+            XCTAssertEqual(bad?.message, "GET \(base)/corrupt-gzip: the gzip body is corrupt (it cannot be decompressed)", path)
+        }
+    }
+
+    func testContentDecoderTakesAnyPieces() throws {
+        let tricky: [UInt8] = [0x08, 0x1D, 0x00, 0xE2, 0xFF] + Array("twenty-nine bytes, stored!!!.".utf8) + [0x01, 0x00, 0x00, 0xFF, 0xFF]
+        XCTAssertTrue(HTTPContentDecoder.isZlibHeader(0x78, 0x9C))
+        XCTAssertTrue(HTTPContentDecoder.isZlibHeader(0x08, 0x1D))
+        XCTAssertFalse(HTTPContentDecoder.isZlibHeader(0xED, 0xBD))
+        for size in [1, 2, 3, 7, tricky.count] {
+            let d = try XCTUnwrap(HTTPContentDecoder(contentEncoding: "deflate"))
+            var out: [UInt8] = []
+            var i = 0
+            while i < tricky.count {
+                let piece = Array(tricky[i..<min(tricky.count, i + size)])
+                try piece.withUnsafeBytes { try d.feed($0) { out += $0 } }
+                i += size
+            }
+            try d.finish { out += $0 }
+            XCTAssertEqual(String(decoding: out, as: UTF8.self), "twenty-nine bytes, stored!!!.", "pieces of \(size)")
+        }
+        // Cut short: an error in words, not zlib's code.
+        let d = try XCTUnwrap(HTTPContentDecoder(contentEncoding: "deflate"))
+        try Array(tricky.prefix(10)).withUnsafeBytes { try d.feed($0) { _ in } }
+        XCTAssertThrowsError(try d.finish { _ in }) { e in
+            XCTAssertEqual((e as? HTTPBodyDecodingError)?.words, "the deflate body is cut short (the compressed data ends before its end)")
+        }
+        XCTAssertNil(HTTPContentDecoder(contentEncoding: "br"))
+        XCTAssertNil(HTTPContentDecoder(contentEncoding: nil))
+    }
+
+    func testTLSErrorsAreInWords() {
+        let untrusted = failure { try self.get("https://127.0.0.1:\(self.tlsPort)/hello.txt") }
+        let plain = failure { try self.get("https://127.0.0.1:\(self.port)/hello.txt") { $0.verify = false } }
+        for e in [untrusted, plain] {
+            XCTAssertEqual(e?.kind, .tls)
+            for name in ["NIOSSL", "BoringSSL", "SSL_", "Error("] { XCTAssertFalse(e?.message.contains(name) ?? true, e?.message ?? "") }
+        }
+        XCTAssertTrue(untrusted?.message.contains("not trusted") ?? false, untrusted?.message ?? "")
+    }
+
+    func testMessagesNameNoLibraryTypes() {
+        let cases: [Error] = [HTTPBodyDecodingError(reason: .corrupt, encoding: "gzip")]
+        for c in cases {
+            let m = HTTPClientFailure.from(c, method: "GET", url: "http://h/").message
+            for name in ["inflationError", "Error(", "NIO", "HTTPParserError", "invalidConstant"] {
+                XCTAssertFalse(m.contains(name), m)
+            }
+        }
+        for p in [HTTPParserError.invalidConstant, .invalidVersion, .lfExpected, .invalidHeaderToken, .unknown] {
+            let m = HTTPClientFailure.from(p, method: "GET", url: "http://h/").message
+            XCTAssertFalse(m.contains("\(p)"), m)
+            XCTAssertTrue(m.hasPrefix("GET http://h/: malformed response ("), m)
+        }
+        let name = HTTPClientFailure.from(NIOSSLExtraError.failedToValidateHostname, method: "GET", url: "https://h.test/").message
+        XCTAssertEqual(name, "GET https://h.test/: TLS failed: the server's certificate is not for h.test")
+        let handshake = HTTPClientFailure.from(NIOSSLError.handshakeFailed(.sslError([])), method: "GET", url: "https://h.test/").message
+        XCTAssertEqual(handshake, "GET https://h.test/: TLS failed: the TLS handshake failed")
+        struct Odd: Error {}
+        XCTAssertFalse(HTTPClientFailure.from(Odd(), method: "GET", url: "http://h/").message.contains("Odd"))
+    }
+}
