@@ -66,6 +66,23 @@ extension HTTPClientTests {
         XCTAssertNil(HTTPContentDecoder(contentEncoding: nil))
     }
 
+    func testURLsAreEncodedOnce() throws {
+        XCTAssertEqual(HTTPClientSupport.requoteURL("http://h:1/a%20b/ü?r=a%20b&s=ü x#f"), "http://h:1/a%20b/%C3%BC?r=a%20b&s=%C3%BC%20x#f")
+        XCTAssertEqual(HTTPClientSupport.requoteURL("http://h/100%/%zz/%4"), "http://h/100%25/%25zz/%254")
+        XCTAssertEqual(HTTPClientSupport.requoteURL("http://h/a%2Fb?x=%E2%82%AC&y=~!$'()*+,;=:@"), "http://h/a%2Fb?x=%E2%82%AC&y=~!$'()*+,;=:@")
+        XCTAssertEqual(HTTPClientSupport.requoteURL("/relative path"), "/relative%20path")
+        try onEveryPath { base, path in
+            let r = try get("\(base)/inspect/a%20b/ü?r=a%20b&s=ü x&p=100%") { $0.caFile = self.ca }
+            let target = "/inspect/a%20b/%C3%BC?r=a%20b&s=%C3%BC%20x&p=100%25"
+            XCTAssertEqual(try echoJSON(r)["target"] as? String, target, path)
+            XCTAssertEqual(r.url, base + target, path)
+            XCTAssertEqual(try echoJSON(r)["args"] as? [String: String], ["r": "a b", "s": "ü x", "p": "100%"], path)
+            // Already encoded: sent as it is.
+            let same = try get("\(base)/inspect/a%20b/%C3%BC?r=a%20b") { $0.caFile = self.ca }
+            XCTAssertEqual(try echoJSON(same)["target"] as? String, "/inspect/a%20b/%C3%BC?r=a%20b", path)
+        }
+    }
+
     func testTLSErrorsAreInWords() {
         let untrusted = failure { try self.get("https://127.0.0.1:\(self.tlsPort)/hello.txt") }
         let plain = failure { try self.get("https://127.0.0.1:\(self.port)/hello.txt") { $0.verify = false } }

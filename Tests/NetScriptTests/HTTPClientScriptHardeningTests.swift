@@ -19,4 +19,23 @@ extension HTTPClientScriptTests {
             """)
     }
 
+    func testURLsAreEncodedOnceAndRURLIsEncoded() throws {
+        try check("""
+            for base in [E, T] {
+              r = http.get "{base}/inspect/a%20b/ü?r=a%20b&s=ü x&p=100%" ca: "{D}/ca.pem"
+              print r.json.target
+              print (r.url == "{base}/inspect/a%20b/%C3%BC?r=a%20b&s=%C3%BC%20x&p=100%25") r.json.args.r r.json.args.s r.json.args.p
+              print (http.get "{base}/inspect/x y" params: {q: "a b%"} ca: "{D}/ca.pem").json.target
+            }
+            """, """
+            /inspect/a%20b/%C3%BC?r=a%20b&s=%C3%BC%20x&p=100%25
+            true a b ü x 100%
+            /inspect/x%20y?q=a+b%25
+            /inspect/a%20b/%C3%BC?r=a%20b&s=%C3%BC%20x&p=100%25
+            true a b ü x 100%
+            /inspect/x%20y?q=a+b%25
+
+            """)
+    }
+
 }

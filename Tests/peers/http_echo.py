@@ -38,8 +38,8 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/echo" and self.headers.get("Content-Type", "").startswith("application/json"):
             # The contract: a JSON body comes back as it was sent.
             self.send(200, data, "application/json")
-        elif path in ("/echo", "/inspect"):
-            out = {"method": self.command, "path": path, "query": u.query,
+        elif path in ("/echo", "/inspect") or path.startswith("/inspect/"):
+            out = {"method": self.command, "target": self.path, "path": path, "query": u.query,
                    "args": {k: v[0] if len(v) == 1 else v for k, v in q.items()},
                    "headers": {k.lower(): v for k, v in self.headers.items()},
                    "body": data.decode("utf-8", "replace"), "json": None, "form": {}, "files": {}}

@@ -129,9 +129,13 @@ public final class HTTPAgent: @unchecked Sendable {
         if HTTPClientSupport.hasLineBreak(spec.method) || spec.method.contains(" ") || spec.method.isEmpty {
             throw HTTPClientFailure(.value, "\(spec.method.debugDescription) \(spec.url): not a valid method; nothing was sent", url: spec.url)
         }
-        _ = try HTTPClientSupport.validate(spec.url, method: spec.method)
-        let jar = cookies ?? HTTPCookieJar()
         var current = spec
+        // A line break is refused as written (encoded, it would pass unnoticed).
+        if HTTPClientSupport.hasLineBreak(spec.url) { _ = try HTTPClientSupport.validate(spec.url, method: spec.method) }
+        // Raw characters are %-encoded; escapes already there are kept (as requests does).
+        current.url = HTTPClientSupport.requoteURL(spec.url)
+        _ = try HTTPClientSupport.validate(current.url, method: spec.method)
+        let jar = cookies ?? HTTPCookieJar()
         var history: [HTTPResponseData] = []
         var visited: [String] = []
         while true {
@@ -140,7 +144,7 @@ public final class HTTPAgent: @unchecked Sendable {
             r.setCookies = jar.store(setCookie: r.headers.filter { $0.0.lowercased() == "set-cookie" }.map { $0.1 }, from: url)
             let isRedirect = [301, 302, 303, 307, 308].contains(r.status)
             guard current.followRedirects, isRedirect, let loc = r.header("location"),
-                  let next = HTTPClientSupport.resolve(loc, against: current.url) else {
+                  let next = HTTPClientSupport.resolve(HTTPClientSupport.requoteURL(loc), against: current.url) else {
                 r.history = history
                 return r
             }
@@ -148,7 +152,7 @@ public final class HTTPAgent: @unchecked Sendable {
             history.append(r)
             if history.count > current.maxRedirects {
                 let chain = (visited + [next]).joined(separator: " → ")
-                throw HTTPClientFailure(.redirects, "\(spec.method) \(spec.url): more than \(current.maxRedirects) redirect\(current.maxRedirects == 1 ? "" : "s") (\(chain))", url: spec.url)
+                throw HTTPClientFailure(.redirects, "\(spec.method) \(visited[0]): more than \(current.maxRedirects) redirect\(current.maxRedirects == 1 ? "" : "s") (\(chain))", url: visited[0])
             }
             transcript?.record("http", .note, "redirect \(r.status) → \(next)")
             // As browsers and requests do: 303 becomes GET, and so does a POST answered by 301 or 302.
