@@ -38,4 +38,29 @@ extension HTTPClientScriptTests {
             """)
     }
 
+    func testHeadDoesNotFollowRedirectsUnlessAsked() throws {
+        try check("""
+            r = http.head "{E}/redirect/2"
+            print r.status_code r.headers["location"] (len r.history)
+            print (http.head "{E}/redirect/2" redirects: true).status_code (http.head "{E}/redirect/2" redirects: 5).status_code
+            try { http.head "{E}/redirect/2" redirects: 1 } catch e { print e.kind }
+            s = http.session
+            print (s.head "{E}/redirect/1").status_code (s.head "{E}/redirect/1" redirects: true).status_code
+            print (http.head "{E}/redirect/1" session: (http.session redirects: true)).status_code
+            print (http.request "HEAD" "{E}/redirect/1").status_code (http.get "{E}/redirect/1").status_code
+            print (http.head "{T}/moved" ca: "{D}/ca.pem").status_code (http.head "{T}/moved" ca: "{D}/ca.pem" redirects: true).status_code
+            """, """
+            302 /redirect/1 0
+            200 200
+            http.redirects
+            302 200
+            200
+            200 200
+            301 200
+
+            """)
+        let h = try run("help http.head")
+        XCTAssertTrue(h.stdout.contains("not followed"), h.stdout)
+    }
+
 }

@@ -84,7 +84,7 @@ enum HTTPBuiltins {
     }
 
     /// The request the options describe.
-    static func spec(_ a: Args, method: String, url rawURL: String, session: HTTPSessionValue?) throws -> HTTPRequestSpec {
+    static func spec(_ a: Args, method: String, url rawURL: String, session: HTTPSessionValue?, headCommand: Bool = false) throws -> HTTPRequestSpec {
         let callee = a.callee
         var url = rawURL
         var params: [(String, String)] = []
@@ -147,12 +147,16 @@ enum HTTPBuiltins {
             guard n > 0, n <= 86400 || n == Args.noTimeLimit else { throw Diagnostic.value("\(callee): timeout: must be between 0 and 86400 seconds, or nil for no limit") }
             s.timeout = n
         }
+        // As requests' head(): a HEAD from http.head or s.head reports a redirect rather than
+        // following it, unless redirects: says to.
+        if headCommand { s.followRedirects = false }
         if let r = option(a, "redirects", session) {
             switch r {
             case .bool(let b): s.followRedirects = b
             case .int(let n):
                 guard n >= 0 && n <= 1000 else { throw Diagnostic.value("\(callee): redirects: must be true, false or a limit from 0 to 1000") }
                 s.maxRedirects = n
+                s.followRedirects = true
             default: throw Diagnostic.type("\(callee): redirects: must be true, false or a limit (an int)")
             }
         }
@@ -229,10 +233,12 @@ enum HTTPBuiltins {
 
     // MARK: commands
 
-    static func request(_ a: Args, method: String, urlIndex: Int, session given: HTTPSessionValue? = nil) throws -> Value {
+    /// `headCommand`: http.head or s.head, which (as requests' head()) do not follow redirects
+    /// unless `redirects:` says to; `http.request "HEAD"` does.
+    static func request(_ a: Args, method: String, urlIndex: Int, session given: HTTPSessionValue? = nil, headCommand: Bool = false) throws -> Value {
         let s = try given ?? session(a)
         let url = try a.string(urlIndex)
-        let sp = try spec(a, method: method, url: url, session: s)
+        let sp = try spec(a, method: method, url: url, session: s, headCommand: headCommand)
         a.interp.output.flush()
         let r = try run { try agent(a, s).perform(sp) }
         s?.requests += 1
@@ -288,7 +294,7 @@ enum HTTPBuiltins {
             return BuiltinFunction(name: "session.\(name)", min: 1, max: 1, options: requestOptions.filter { $0 != "session" },
                                    usage: "s.\(name) URL [options as http.\(name)]", summary: "http.\(name) with the session's cookies, headers and settings.",
                                    example: "s.\(name) \"http://127.0.0.1:8080/\"") { [s] a in
-                try request(a, method: name.uppercased(), urlIndex: 0, session: s)
+                try request(a, method: name.uppercased(), urlIndex: 0, session: s, headCommand: name == "head")
             }
         }
         if name == "request" {
@@ -318,7 +324,7 @@ enum HTTPBuiltins {
             "put": "Sends a PUT (body options as http.post); retried on failure when retries: is given, being idempotent.",
             "patch": "Sends a PATCH (body options as http.post).",
             "delete": "Sends a DELETE; returns a response as http.get does.",
-            "head": "Sends a HEAD: the response has headers and no body.",
+            "head": "Sends a HEAD: the response has headers and no body. As requests' head, a redirect is returned, not followed, unless redirects: true (or a limit) says to follow it.",
             "options": "Sends an OPTIONS request; the Allow header says what the server accepts.",
         ]
         let examples: [String: String] = [
@@ -333,7 +339,7 @@ enum HTTPBuiltins {
         for m in HTTPSessionValue.methods {
             r.register("http.\(m)", min: 1, max: 1, options: requestOptions,
                        usage: "http.\(m) URL \(commonUsage)", summary: descriptions[m]!, example: examples[m]!) { a in
-                try request(a, method: m.uppercased(), urlIndex: 0)
+                try request(a, method: m.uppercased(), urlIndex: 0, headCommand: m == "head")
             }
         }
         r.register("http.request", min: 2, max: 2, options: requestOptions,
