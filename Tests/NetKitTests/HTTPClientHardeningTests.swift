@@ -83,6 +83,27 @@ extension HTTPClientTests {
         }
     }
 
+    func testDeadlineBoundsADrippingBody() throws {
+        XCTAssertEqual(HTTPRequestSpec(method: "GET", url: "http://x/").deadline, 300)
+        try onEveryPath { base, path in
+            let started = Date()
+            // One byte every 0.3 s never lets a 2 s timeout fire; the 1.5 s deadline does.
+            let e = failure { try self.get("\(base)/drip?n=100&every=0.3") { $0.timeout = 2; $0.deadline = 1.5; $0.caFile = self.ca } }
+            let took = Date().timeIntervalSince(started)
+            XCTAssertEqual(e?.kind, .timeout, path)
+            XCTAssertTrue(e?.message.hasPrefix("GET \(base)/drip?n=100&every=0.3: not finished within deadline: 1.5 s (") ?? false, "\(path): \(e?.message ?? "no error")")
+            XCTAssertTrue(e?.message.contains("bytes of the body had arrived") ?? false, "\(path): \(e?.message ?? "")")
+            XCTAssertLessThan(took, 4, path)
+            // Before the head, and with retries asked for: the deadline still holds.
+            let head = failure { try self.get("\(base)/stall-head") { $0.timeout = 5; $0.deadline = 0.5; $0.retries = 3; $0.caFile = self.ca } }
+            XCTAssertEqual(head?.kind, .timeout, path)
+            XCTAssertTrue(head?.message.contains("not finished within deadline: 0.5 s (no response yet)") ?? false, "\(path): \(head?.message ?? "")")
+            // No deadline: a short drip completes.
+            let done = try get("\(base)/drip?n=3&every=0.1") { $0.deadline = nil; $0.caFile = self.ca }
+            XCTAssertEqual(String(decoding: done.body, as: UTF8.self), "ddd", path)
+        }
+    }
+
     func testTLSErrorsAreInWords() {
         let untrusted = failure { try self.get("https://127.0.0.1:\(self.tlsPort)/hello.txt") }
         let plain = failure { try self.get("https://127.0.0.1:\(self.port)/hello.txt") { $0.verify = false } }

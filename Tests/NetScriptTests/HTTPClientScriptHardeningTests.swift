@@ -63,4 +63,31 @@ extension HTTPClientScriptTests {
         XCTAssertTrue(h.stdout.contains("not followed"), h.stdout)
     }
 
+    func testDeadlineBoundsTheWholeRequest() throws {
+        let started = Date()
+        let r = try run("""
+            for base in [E, T] {
+              try { http.get "{base}/drip?n=100&every=0.3" timeout: 2 deadline: 1 ca: "{D}/ca.pem" } catch e { print e.kind e.message }
+            }
+            try { http.get "{E}/stall-head" deadline: 0.5 } catch e { print e.kind e.message }
+            print (http.get "{E}/drip?n=2&every=0.1" deadline: nil).text
+            s = http.session deadline: 0.5
+            try { s.get "{E}/stall-head" } catch e { print e.kind }
+            try { http.get "{E}/inspect" deadline: 0 } catch e { print e.kind e.message }
+            """)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 15)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 6, r.stdout + r.stderr)
+        guard lines.count == 6 else { return }
+        XCTAssertTrue(lines[0].hasPrefix("http.timeout GET http://127.0.0.1:\(echoPort)/drip?n=100&every=0.3: not finished within deadline: 1 s ("), lines[0])
+        XCTAssertTrue(lines[0].hasSuffix("bytes of the body had arrived)"), lines[0])
+        XCTAssertTrue(lines[1].hasPrefix("http.timeout GET https://127.0.0.1:\(tlsPort)/drip?n=100&every=0.3: not finished within deadline: 1 s ("), lines[1])
+        XCTAssertEqual(lines[2], "http.timeout GET http://127.0.0.1:\(echoPort)/stall-head: not finished within deadline: 0.5 s (no response yet)")
+        XCTAssertEqual(lines[3], "dd")
+        XCTAssertEqual(lines[4], "http.timeout")
+        XCTAssertEqual(lines[5], "value http.get: deadline: must be between 0 and 604800 seconds, or nil for no limit")
+        let h = try run("help http.get")
+        XCTAssertTrue(h.stdout.contains("deadline:"), h.stdout)
+    }
+
 }

@@ -123,6 +123,20 @@ class Handler(BaseHTTPRequestHandler):
             self.send(200, enc, headers=[("Content-Encoding", "deflate")])
         elif path == "/corrupt-gzip":
             self.send(200, b"\x1f\x8b\x08\x00 this is not gzip data at all", headers=[("Content-Encoding", "gzip")])
+        elif path == "/drip":
+            # One byte every `every` seconds (default 0.5) of a body of n bytes (default 100).
+            n, every = int(q.get("n", ["100"])[0]), float(q.get("every", ["0.5"])[0])
+            self.send_response(200)
+            self.send_header("Content-Length", str(n))
+            self.end_headers()
+            self.wfile.flush()
+            try:
+                for _ in range(n):
+                    time.sleep(every)
+                    self.wfile.write(b"d")
+                    self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                pass
         elif path == "/latin1":
             self.send(200, "café".encode("latin-1"), "text/plain; charset=ISO-8859-1")
         elif path == "/notjson":

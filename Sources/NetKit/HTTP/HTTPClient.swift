@@ -15,6 +15,15 @@ public struct HTTPRequestSpec: Sendable {
     public var body: [UInt8]?
     /// Seconds allowed for connecting and between any two reads or writes.
     public var timeout: Double = 30
+    /// Seconds allowed for the whole request: connecting, every redirect and retry, and the
+    /// whole body (a server dripping bytes never lets `timeout` fire). nil for no limit.
+    public var deadline: Double? = HTTPRequestSpec.defaultDeadline
+    /// The deadline a request has unless told otherwise: 5 minutes.
+    public static let defaultDeadline: Double = 300
+    /// The deadline a download (a body streamed to a file) has unless told otherwise: 1 hour.
+    public static let defaultDownloadDeadline: Double = 3600
+    /// When the deadline passes, in uptime nanoseconds: set by `perform` from `deadline`.
+    var deadlineAt: UInt64? = nil
     /// Whether 3xx responses with a Location are followed, and how many at most.
     public var followRedirects = true
     public var maxRedirects = 30
@@ -29,6 +38,28 @@ public struct HTTPRequestSpec: Sendable {
 
     public init(method: String, url: String, headers: [(String, String)] = [], body: [UInt8]? = nil) {
         self.method = method.uppercased(); self.url = url; self.headers = headers; self.body = body
+    }
+
+    /// Seconds to wait for the next step: `timeout`, or what is left before the deadline when
+    /// that is sooner.
+    func waitLimit() -> Double {
+        guard let at = deadlineAt else { return timeout }
+        let now = DispatchTime.now().uptimeNanoseconds
+        return now >= at ? 0.001 : min(timeout, Double(at - now) / 1e9)
+    }
+
+    /// Whether the deadline has passed.
+    var deadlinePassed: Bool {
+        guard let at = deadlineAt else { return false }
+        return DispatchTime.now().uptimeNanoseconds >= at
+    }
+
+    /// The error for a request that ran out of its deadline; `received` is the body bytes so
+    /// far, nil before the response head.
+    func deadlineFailure(received: Int?) -> HTTPClientFailure {
+        let seconds = HTTPClientSupport.formatSeconds(deadline ?? 0)
+        let detail = received.map { "\(HTTPClientSupport.grouped($0)) bytes of the body had arrived" } ?? "no response yet"
+        return HTTPClientFailure(.timeout, "\(method) \(url): not finished within deadline: \(seconds) (\(detail))", url: url)
     }
 }
 
@@ -135,6 +166,9 @@ public final class HTTPAgent: @unchecked Sendable {
         // Raw characters are %-encoded; escapes already there are kept (as requests does).
         current.url = HTTPClientSupport.requoteURL(spec.url)
         _ = try HTTPClientSupport.validate(current.url, method: spec.method)
+        if let d = spec.deadline {
+            current.deadlineAt = DispatchTime.now().uptimeNanoseconds + UInt64(max(0.001, min(d, 1e9)) * 1e9)
+        }
         let jar = cookies ?? HTTPCookieJar()
         var history: [HTTPResponseData] = []
         var visited: [String] = []
@@ -166,6 +200,7 @@ public final class HTTPAgent: @unchecked Sendable {
                 current.headers.removeAll { $0.0.lowercased() == "authorization" }
             }
             current.url = next
+            if current.deadlinePassed { throw current.deadlineFailure(received: nil) }
         }
     }
 
@@ -184,7 +219,7 @@ public final class HTTPAgent: @unchecked Sendable {
                     continue
                 }
                 return r
-            } catch let e as HTTPClientFailure where canRetry && attempt < spec.retries
+            } catch let e as HTTPClientFailure where canRetry && attempt < spec.retries && !spec.deadlinePassed
                         && [.timeout, .refused, .reset, .proto, .unreachable, .io].contains(e.kind) {
                 attempt += 1
                 transcript?.record("http", .note, "\(e.kind.rawValue): retry \(attempt) of \(spec.retries)")
@@ -198,6 +233,7 @@ public final class HTTPAgent: @unchecked Sendable {
         let until = Date().addingTimeInterval(min(10, 0.2 * pow(2, Double(attempt - 1))))
         while Date() < until {
             if cancel?() == true { throw HTTPClientFailure(.interrupted, "\(spec.method) \(spec.url): interrupted", url: spec.url) }
+            if spec.deadlinePassed { throw spec.deadlineFailure(received: nil) }
             Thread.sleep(forTimeInterval: min(0.05, max(0, until.timeIntervalSinceNow)))
         }
     }
@@ -395,6 +431,14 @@ final class HTTPExchange: HTTPClientResponseDelegate, @unchecked Sendable {
                 throw HTTPClientFailure(.interrupted, "\(spec.method) \(spec.url): interrupted", url: spec.url)
             }
             let now = DispatchTime.now().uptimeNanoseconds
+            if let at = spec.deadlineAt, now >= at {
+                abandoned = true
+                let got = head == nil ? nil : received
+                cond.unlock()
+                task.cancel()
+                transcript?.record("http", .note, "deadline of \(HTTPClientSupport.formatSeconds(spec.deadline ?? 0)) passed")
+                throw spec.deadlineFailure(received: got)
+            }
             if now > lastActivity && now - lastActivity >= limit {
                 abandoned = true
                 let phase = head == nil ? (received == 0 ? "no response" : "no response head") : "the body stalled after \(HTTPClientSupport.grouped(received)) bytes"
@@ -410,7 +454,8 @@ final class HTTPExchange: HTTPClientResponseDelegate, @unchecked Sendable {
                 cond.lock()
                 if done { break }
             }
-            let waitNanos = min(100_000_000, limit - min(limit, now - min(now, lastActivity)))
+            var waitNanos = min(100_000_000, limit - min(limit, now - min(now, lastActivity)))
+            if let at = spec.deadlineAt { waitNanos = min(waitNanos, at - now) }
             _ = cond.wait(until: Date().addingTimeInterval(Double(max(1_000_000, waitNanos)) / 1e9))
         }
         let failure = self.failure

@@ -292,14 +292,14 @@ extension HTTPAgent {
             let reused = wire != nil
             if wire == nil {
                 do {
-                    let c = try StreamConnection.connect(plan.address, timeout: spec.timeout, tls: nil, transcript: nil, cancel: cancel)
+                    let c = try StreamConnection.connect(plan.address, timeout: spec.waitLimit(), tls: nil, transcript: nil, cancel: cancel)
                     guard let d = c.direct else {
                         c.abandon()
                         throw HTTPClientFailure(.io, "\(spec.method) \(spec.url): not a plain TCP connection", url: spec.url)
                     }
                     wire = HTTPWire(conn: c, fd: d.fd, key: plan.address)
                 } catch {
-                    throw fastFailure(error, spec, phase: "no response")
+                    throw fastFailure(error, spec, phase: "no response", received: nil)
                 }
             }
             do {
@@ -327,6 +327,9 @@ extension HTTPAgent {
         func phase() -> String {
             head == nil ? "no response" : "the body stalled after \(HTTPClientSupport.grouped(received)) bytes"
         }
+        func failed(_ error: Error) -> HTTPClientFailure {
+            fastFailure(error, spec, phase: phase(), received: head == nil ? nil : received)
+        }
 
         // The request: head and a small body in one send.
         if let t = transcript {
@@ -340,20 +343,20 @@ extension HTTPAgent {
         if inline { first += body }
         var written = false
         do {
-            try wire.conn.send(first, timeout: spec.timeout)
+            try wire.conn.send(first, timeout: spec.waitLimit())
             written = true
             if !inline {
                 var off = 0
                 while off < body.count {
                     let n = min(1 << 20, body.count - off)
-                    try wire.conn.send(Array(body[off..<(off + n)]), timeout: spec.timeout)
+                    try wire.conn.send(Array(body[off..<(off + n)]), timeout: spec.waitLimit())
                     off += n
                 }
             }
         } catch let e as SocketError where reused && !written && [.reset, .closed].contains(e.kind) {
             throw HTTPStaleConnection()
         } catch {
-            throw fastFailure(error, spec, phase: phase())
+            throw failed(error)
         }
 
         // The head, skipping 1xx interim responses.
@@ -361,7 +364,7 @@ extension HTTPAgent {
         var scan = HTTPHeadScan()
         while head == nil {
             let parsed: HTTPParsedHead?
-            do { parsed = try parseHead(wire, &scan) } catch { throw fastFailure(error, spec, phase: phase()) }
+            do { parsed = try parseHead(wire, &scan) } catch { throw failed(error) }
             if let h = parsed {
                 if h.status >= 100 && h.status < 200 && h.status != 101 { continue }
                 head = h
@@ -369,15 +372,15 @@ extension HTTPAgent {
             }
             let n: Int
             do {
-                n = try wire.fill(timeout: spec.timeout, cancel: cancel)
+                n = try wire.fill(timeout: spec.waitLimit(), cancel: cancel)
             } catch HTTPWireFailure.system(let code) where reused && !gotAny && idempotent && (code == ECONNRESET || code == EPIPE) {
                 throw HTTPStaleConnection()
             } catch {
-                throw fastFailure(error, spec, phase: phase())
+                throw failed(error)
             }
             if n == 0 {
                 if reused && !gotAny && (idempotent || !written) { throw HTTPStaleConnection() }
-                throw fastFailure(HTTPParserError.invalidEOFState, spec, phase: phase())
+                throw failed(HTTPParserError.invalidEOFState)
             }
             gotAny = true
         }
@@ -417,7 +420,7 @@ extension HTTPAgent {
                 chunked = te.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } == "chunked"
             }
         } catch {
-            throw fastFailure(error, spec, phase: phase())
+            throw failed(error)
         }
         let bodiless = spec.method == "HEAD" || h.status == 204 || h.status == 304 || h.status == 101
         let expected = hasEncoding ? nil : contentLength
@@ -464,7 +467,7 @@ extension HTTPAgent {
                 let now = DispatchTime.now().uptimeNanoseconds
                 if now - lastProgress >= 100_000_000 { lastProgress = now; progress(received, expected) }
             }
-            return try wire.fill(timeout: spec.timeout, cancel: cancel, upTo: upTo) > 0
+            return try wire.fill(timeout: spec.waitLimit(), cancel: cancel, upTo: upTo) > 0
         }
         let big = sink != nil || (contentLength ?? 0) > 1 << 20 ? 1 << 20 : 65536
         var delimited = true
@@ -491,7 +494,7 @@ extension HTTPAgent {
                 try decoder?.finish(store)
             }
         } catch {
-            throw fastFailure(error, spec, phase: phase())
+            throw failed(error)
         }
         decoder = nil
         progress?(received, expected)
@@ -634,9 +637,13 @@ extension HTTPAgent {
     }
 
     /// A failure of the plain-HTTP path as the AsyncHTTPClient path names it.
-    private func fastFailure(_ error: Error, _ spec: HTTPRequestSpec, phase: String) -> HTTPClientFailure {
+    private func fastFailure(_ error: Error, _ spec: HTTPRequestSpec, phase: String, received: Int?) -> HTTPClientFailure {
         let what = "\(spec.method) \(spec.url)"
         func timedOut() -> HTTPClientFailure {
+            if spec.deadlinePassed {
+                transcript?.record("http", .note, "deadline of \(HTTPClientSupport.formatSeconds(spec.deadline ?? 0)) passed")
+                return spec.deadlineFailure(received: received)
+            }
             transcript?.record("http", .note, "timed out after \(spec.timeout) s: \(phase)")
             return HTTPClientFailure(.timeout, "\(what): timed out after \(HTTPClientSupport.formatSeconds(spec.timeout)) (\(phase))", url: spec.url)
         }
