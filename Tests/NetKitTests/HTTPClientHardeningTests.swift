@@ -104,6 +104,28 @@ extension HTTPClientTests {
         }
     }
 
+    func testDownloadOfAnEndlessStreamStopsAtMax() throws {
+        try onEveryPath { base, path in
+            let out = dir.appendingPathComponent("endless.bin").path
+            let fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            defer { close(fd) }
+            var spec = HTTPRequestSpec(method: "GET", url: "\(base)/endless")
+            spec.maxDownload = 1_000_000
+            spec.deadline = 20
+            spec.caFile = ca
+            let started = Date()
+            let e = failure { try HTTPAgent().perform(spec, sink: fd) }
+            XCTAssertEqual(e?.kind, .value, path)
+            XCTAssertEqual(e?.message, "GET \(base)/endless: the download is larger than max: 1,000,000 bytes; stopped", path)
+            XCTAssertLessThan(Date().timeIntervalSince(started), 10, path)
+            // A body within the limit is written whole.
+            var fits = HTTPRequestSpec(method: "GET", url: "\(base)/huge-body?n=5000")
+            fits.maxDownload = 5000
+            fits.caFile = ca
+            XCTAssertEqual(try HTTPAgent().perform(fits, sink: fd).bodySize, 5000, path)
+        }
+    }
+
     func testTLSErrorsAreInWords() {
         let untrusted = failure { try self.get("https://127.0.0.1:\(self.tlsPort)/hello.txt") }
         let plain = failure { try self.get("https://127.0.0.1:\(self.port)/hello.txt") { $0.verify = false } }

@@ -90,4 +90,32 @@ extension HTTPClientScriptTests {
         XCTAssertTrue(h.stdout.contains("deadline:"), h.stdout)
     }
 
+    func testDownloadStopsAtMaxAndKeepsTheTarget() throws {
+        let started = Date()
+        try check("""
+            write "{D}/keep.txt" "precious"
+            try { http.download "{E}/endless" "{D}/keep.txt" max: 100000 } catch e { print e.kind e.message }
+            print (read "{D}/keep.txt") (exists "{D}/keep.txt.part")
+            try { http.download "{T}/endless" "{D}/keep.txt" max: 100000 ca: "{D}/ca.pem" } catch e { print e.kind e.message }
+            print (read "{D}/keep.txt") (exists "{D}/keep.txt.part")
+            try { http.download "{E}/endless" "{D}/new.txt" max: 1000 } catch e { print e.kind (exists "{D}/new.txt") (exists "{D}/new.txt.part") }
+            s = http.session max: 1000
+            try { s.download "{E}/endless" "{D}/new.txt" } catch e { print e.kind }
+            print (http.download "{E}/huge-body?n=5000" "{D}/fits.bin" max: 5000).size
+            try { http.get "{E}/endless" max: 100000 } catch e { print e.kind e.message }
+            """, """
+            value GET http://127.0.0.1:\(echoPort)/endless: the download is larger than max: 100,000 bytes; stopped
+            precious false
+            value GET https://127.0.0.1:\(tlsPort)/endless: the download is larger than max: 100,000 bytes; stopped
+            precious false
+            value false false
+            value
+            5000
+            value GET http://127.0.0.1:\(echoPort)/endless: the body is larger than max: 100,000 bytes
+
+            """)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 20)
+        let h = try run("help http.download")
+        XCTAssertTrue(h.stdout.contains("max:"), h.stdout)
+    }
 }

@@ -137,6 +137,19 @@ class Handler(BaseHTTPRequestHandler):
                     self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError):
                 pass
+        elif path == "/endless":
+            # A body with no length that never ends, until the client goes away.
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            block = b"e" * 65536
+            try:
+                while True:
+                    self.wfile.write(block)
+            except (BrokenPipeError, ConnectionResetError, OSError):
+                pass
         elif path == "/latin1":
             self.send(200, "café".encode("latin-1"), "text/plain; charset=ISO-8859-1")
         elif path == "/notjson":

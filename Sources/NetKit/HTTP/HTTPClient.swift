@@ -33,6 +33,9 @@ public struct HTTPRequestSpec: Sendable {
     public var retries = 0
     /// The largest body kept in memory; more is an error of kind `value`.
     public var maxBody = 1 << 30
+    /// The most body bytes written to a sink (a download), nil for no limit: more stops the
+    /// transfer with an error of kind `value` (an endless stream otherwise never ends).
+    public var maxDownload: Int? = nil
     /// Whether to ask for gzip/deflate (bodies are decompressed either way).
     public var acceptEncoding = true
 
@@ -375,11 +378,12 @@ final class HTTPExchange: HTTPClientResponseDelegate, @unchecked Sendable {
         return task.eventLoop.makeSucceededVoidFuture()
     }
 
-    /// Keeps decoded body bytes: in memory up to `maxBody`, or written to the sink. Called with
-    /// the lock held.
+    /// Keeps decoded body bytes: in memory up to `maxBody`, or written to the sink up to
+    /// `maxDownload`. Called with the lock held.
     private func store(_ p: UnsafeRawBufferPointer) throws {
         received += p.count
         if let fd = sink {
+            if let limit = spec.maxDownload, received > limit { throw HTTPClientSupport.overMaxDownload(spec, limit) }
             var off = 0
             while off < p.count {
                 let n = write(fd, p.baseAddress! + off, p.count - off)

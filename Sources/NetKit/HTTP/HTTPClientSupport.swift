@@ -57,6 +57,11 @@ public enum HTTPClientSupport {
         return changed ? String(decoding: out, as: UTF8.self) : url
     }
 
+    /// The error for a download that went over `max:`.
+    static func overMaxDownload(_ spec: HTTPRequestSpec, _ limit: Int) -> HTTPClientFailure {
+        HTTPClientFailure(.value, "\(spec.method) \(spec.url): the download is larger than max: \(grouped(limit)) bytes; stopped", url: spec.url)
+    }
+
     /// `a=1&b=x+y`: pairs in order, each side %-encoded.
     public static func formEncode(_ pairs: [(String, String)]) -> String {
         pairs.map { percentEncode($0.0) + "=" + percentEncode($0.1) }.joined(separator: "&")

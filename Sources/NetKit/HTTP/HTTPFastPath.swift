@@ -438,6 +438,7 @@ extension HTTPAgent {
         func store(_ p: UnsafeRawBufferPointer) throws {
             received += p.count
             if let fd = sink {
+                if let limit = spec.maxDownload, received > limit { throw HTTPClientSupport.overMaxDownload(spec, limit) }
                 var off = 0
                 while off < p.count {
                     let n = write(fd, p.baseAddress! + off, p.count - off)

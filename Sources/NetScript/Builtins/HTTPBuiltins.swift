@@ -259,7 +259,9 @@ enum HTTPBuiltins {
         var sp = try spec(a, method: "GET", url: url, session: s)
         // The file should hold the resource as served: no compression asked for.
         sp.acceptEncoding = false
-        // A download may take longer than a request before its deadline.
+        // max: bounds what is written (a stream that never ends is stopped there); a download
+        // may take longer than a request before its deadline.
+        sp.maxDownload = option(a, "max", s) == nil ? nil : sp.maxBody
         if option(a, "deadline", s) == nil { sp.deadline = HTTPRequestSpec.defaultDownloadDeadline }
         var isDir: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
@@ -376,8 +378,8 @@ enum HTTPBuiltins {
             return .native(s)
         }
         r.register("http.download", min: 2, max: 2, options: requestOptions + ["progress"],
-                   usage: "http.download URL FILE [progress: true] [timeout: 30] [deadline: 3600|nil] [headers: …] [auth: …] [session: S] …",
-                   summary: "Streams URL's body to FILE in constant memory (written to FILE.part, renamed when complete; /dev/null works), with a progress bar when stderr is a terminal. Returns the response with fields file and size (content is empty). A 4xx/5xx status is an error http.status and saves nothing. deadline: bounds the whole download (3600 s unless given; nil for none).",
+                   usage: "http.download URL FILE [progress: true] [max: BYTES] [timeout: 30] [deadline: 3600|nil] [headers: …] [auth: …] [session: S] …",
+                   summary: "Streams URL's body to FILE in constant memory (written to FILE.part, renamed when complete; /dev/null works), with a progress bar when stderr is a terminal. Returns the response with fields file and size (content is empty). A 4xx/5xx status is an error http.status and saves nothing. max: stops a body longer than that many bytes with an error of kind value (no limit unless given: an endless stream needs it); deadline: bounds the whole download (3600 s unless given; nil for none). On any error the partial FILE.part is removed and an existing FILE is left as it was.",
                    example: "r = http.download \"http://127.0.0.1:8080/big.bin\" \"big.bin\"; print r.size") { a in
             try download(a)
         }
