@@ -13,7 +13,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
-        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.24.0"),
         // A certificate's subjectAltNames and dates, for the identity check and its messages.
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.0.0"),
     ],
@@ -27,9 +26,8 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            // AsyncHTTPClient's own response decompressor, reused by the plain-HTTP path.
-            .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
             .product(name: "X509", package: "swift-certificates"),
+            "CZlib",
         ]),
         // The language: lexer, parser, evaluator, builtins.
         .target(name: "NetScript", dependencies: [
@@ -40,6 +38,9 @@ let package = Package(
             // dynamic exclusivity checks there cost more than the work itself.
             .unsafeFlags(["-enforce-exclusivity=unchecked"]),
         ]),
+        // zlib, for HTTP bodies sent with Content-Encoding gzip or deflate (zlib-wrapped or raw).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib",
+                       providers: [.apt(["zlib1g-dev"])]),
         // libedit, for the REPL's line editing.
         .systemLibrary(name: "CEditLine", path: "Sources/CEditLine",
                        providers: [.apt(["libedit-dev"])]),

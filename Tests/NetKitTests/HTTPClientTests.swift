@@ -16,6 +16,8 @@ final class HTTPClientTests: XCTestCase {
     var port = 0, tlsPort = 0, echoPort = 0
     var base: String { "http://127.0.0.1:\(port)" }
     var echoBase: String { "http://127.0.0.1:\(echoPort)" }
+    /// The echo server through nginx over HTTPS (HTTP/2): always AsyncHTTPClient.
+    var tlsEchoBase: String { "https://127.0.0.1:\(tlsPort)" }
 
     override func setUpWithError() throws {
         guard Peers.which("nginx") != nil else { throw XCTSkip("nginx is not installed") }
@@ -25,7 +27,8 @@ final class HTTPClientTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("www/slow"), withIntermediateDirectories: true)
         try Data(repeating: 0x41, count: 64 * 1024).write(to: dir.appendingPathComponent("www/slow/file.txt"))
         port = try Peers.freePort(); tlsPort = try Peers.freePort(); echoPort = try Peers.freePort()
-        nginx = try Peers.start("/bin/sh", [HTTPClientTests.peersDir.appendingPathComponent("nginx_http.sh").path, dir.path, "\(port)", "\(tlsPort)"])
+        // ECHO_PORT: paths that are not files go on to the echo server, so it is reached over HTTPS too.
+        nginx = try Peers.start("/usr/bin/env", ["ECHO_PORT=\(echoPort)", "/bin/sh", HTTPClientTests.peersDir.appendingPathComponent("nginx_http.sh").path, dir.path, "\(port)", "\(tlsPort)"])
         echo = try Peers.start(py, [HTTPClientTests.peersDir.appendingPathComponent("http_echo.py").path, "\(echoPort)"])
         try Peers.waitForPort("127.0.0.1:\(port)")
         try Peers.waitForPort("127.0.0.1:\(tlsPort)")

@@ -40,7 +40,8 @@ final class HTTPClientScriptTests: XCTestCase {
             """], cwd: dir)
         guard certs.status == 0 else { throw XCTSkip("openssl could not make certificates") }
         port = try freePort(); tlsPort = try freePort(); echoPort = try freePort()
-        try start("/bin/sh", [Self.peersDir.appendingPathComponent("nginx_http.sh").path, dir.path, "\(port)", "\(tlsPort)"])
+        // ECHO_PORT: paths that are not files go on to the echo server, so T reaches it over HTTPS too.
+        try start("/usr/bin/env", ["ECHO_PORT=\(echoPort)", "/bin/sh", Self.peersDir.appendingPathComponent("nginx_http.sh").path, dir.path, "\(port)", "\(tlsPort)"])
         try start(py, [Self.peersDir.appendingPathComponent("http_echo.py").path, "\(echoPort)"])
         waitForPort(port); waitForPort(tlsPort); waitForPort(echoPort)
     }

@@ -38,8 +38,8 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/echo" and self.headers.get("Content-Type", "").startswith("application/json"):
             # The contract: a JSON body comes back as it was sent.
             self.send(200, data, "application/json")
-        elif path in ("/echo", "/inspect"):
-            out = {"method": self.command, "path": path, "query": u.query,
+        elif path in ("/echo", "/inspect") or path.startswith("/inspect/"):
+            out = {"method": self.command, "target": self.path, "path": path, "query": u.query,
                    "args": {k: v[0] if len(v) == 1 else v for k, v in q.items()},
                    "headers": {k.lower(): v for k, v in self.headers.items()},
                    "body": data.decode("utf-8", "replace"), "json": None, "form": {}, "files": {}}
@@ -109,6 +109,47 @@ class Handler(BaseHTTPRequestHandler):
             raw = ("compressed text " * 1000).encode()
             enc = gzip.compress(raw) if path == "/gzip" else zlib.compress(raw)
             self.send(200, enc, headers=[("Content-Encoding", path[1:])])
+        elif path == "/raw-deflate":
+            # Deflate without the zlib wrapper (RFC 1951), as some servers send it.
+            c = zlib.compressobj(wbits=-15)
+            enc = c.compress(("raw deflate text " * 1000).encode()) + c.flush()
+            self.send(200, enc, headers=[("Content-Encoding", "deflate")])
+        elif path == "/raw-deflate-zlib-like":
+            # Raw deflate whose first two bytes pass the zlib header check: a stored block of
+            # 29 bytes (0x08 0x1D), then an empty final stored block.
+            data = b"twenty-nine bytes, stored!!!."
+            enc = b"\x08\x1d\x00\xe2\xff" + data + b"\x01\x00\x00\xff\xff"
+            assert zlib.decompress(enc, -15) == data
+            self.send(200, enc, headers=[("Content-Encoding", "deflate")])
+        elif path == "/corrupt-gzip":
+            self.send(200, b"\x1f\x8b\x08\x00 this is not gzip data at all", headers=[("Content-Encoding", "gzip")])
+        elif path == "/drip":
+            # One byte every `every` seconds (default 0.5) of a body of n bytes (default 100).
+            n, every = int(q.get("n", ["100"])[0]), float(q.get("every", ["0.5"])[0])
+            self.send_response(200)
+            self.send_header("Content-Length", str(n))
+            self.end_headers()
+            self.wfile.flush()
+            try:
+                for _ in range(n):
+                    time.sleep(every)
+                    self.wfile.write(b"d")
+                    self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+        elif path == "/endless":
+            # A body with no length that never ends, until the client goes away.
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            block = b"e" * 65536
+            try:
+                while True:
+                    self.wfile.write(block)
+            except (BrokenPipeError, ConnectionResetError, OSError):
+                pass
         elif path == "/latin1":
             self.send(200, "café".encode("latin-1"), "text/plain; charset=ISO-8859-1")
         elif path == "/notjson":

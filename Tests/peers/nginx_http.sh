@@ -4,7 +4,8 @@
 # Serves DIR/www (hello.txt and whatever the caller put there), gzip on for text, redirects
 # (/moved → /hello.txt, /loop → itself, /chain/N), a slow location (/slow/, 1 KiB/s), and with
 # TLSPORT, the same over TLS with DIR/srv.pem and DIR/srv.key (made by the caller). With
-# ECHO_PORT set, paths that are not files go to http_echo.py on that port (the lab does this).
+# ECHO_PORT set, paths that are not files go to http_echo.py on that port, on both ports (the
+# lab does this; the HTTP client tests reach the echo server over HTTPS so).
 set -e
 dir=$1; port=$2; tlsport=$3
 mkdir -p "$dir/www" "$dir/tmp"
@@ -18,7 +19,7 @@ if [ -n "${ECHO_PORT:-}" ]; then
 fi
 if [ -n "$tlsport" ]; then
   chmod a+r "$dir/srv.pem" "$dir/srv.key"
-  tls="server { listen 127.0.0.1:$tlsport ssl http2; ssl_certificate $dir/srv.pem; ssl_certificate_key $dir/srv.key; root $dir/www; }"
+  tls="server { listen 127.0.0.1:$tlsport ssl http2; ssl_certificate $dir/srv.pem; ssl_certificate_key $dir/srv.key; root $dir/www; location = /moved { return 301 /hello.txt; } $fallback }"
 fi
 cat > "$dir/nginx.conf" <<CONF
 worker_processes 1;

@@ -2,7 +2,6 @@ import Foundation
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
-import NIOHTTPCompression
 import NIOPosix
 import NIOSSL
 
@@ -16,6 +15,15 @@ public struct HTTPRequestSpec: Sendable {
     public var body: [UInt8]?
     /// Seconds allowed for connecting and between any two reads or writes.
     public var timeout: Double = 30
+    /// Seconds allowed for the whole request: connecting, every redirect and retry, and the
+    /// whole body (a server dripping bytes never lets `timeout` fire). nil for no limit.
+    public var deadline: Double? = HTTPRequestSpec.defaultDeadline
+    /// The deadline a request has unless told otherwise: 5 minutes.
+    public static let defaultDeadline: Double = 300
+    /// The deadline a download (a body streamed to a file) has unless told otherwise: 1 hour.
+    public static let defaultDownloadDeadline: Double = 3600
+    /// When the deadline passes, in uptime nanoseconds: set by `perform` from `deadline`.
+    var deadlineAt: UInt64? = nil
     /// Whether 3xx responses with a Location are followed, and how many at most.
     public var followRedirects = true
     public var maxRedirects = 30
@@ -25,11 +33,36 @@ public struct HTTPRequestSpec: Sendable {
     public var retries = 0
     /// The largest body kept in memory; more is an error of kind `value`.
     public var maxBody = 1 << 30
+    /// The most body bytes written to a sink (a download), nil for no limit: more stops the
+    /// transfer with an error of kind `value` (an endless stream otherwise never ends).
+    public var maxDownload: Int? = nil
     /// Whether to ask for gzip/deflate (bodies are decompressed either way).
     public var acceptEncoding = true
 
     public init(method: String, url: String, headers: [(String, String)] = [], body: [UInt8]? = nil) {
         self.method = method.uppercased(); self.url = url; self.headers = headers; self.body = body
+    }
+
+    /// Seconds to wait for the next step: `timeout`, or what is left before the deadline when
+    /// that is sooner.
+    func waitLimit() -> Double {
+        guard let at = deadlineAt else { return timeout }
+        let now = DispatchTime.now().uptimeNanoseconds
+        return now >= at ? 0.001 : min(timeout, Double(at - now) / 1e9)
+    }
+
+    /// Whether the deadline has passed.
+    var deadlinePassed: Bool {
+        guard let at = deadlineAt else { return false }
+        return DispatchTime.now().uptimeNanoseconds >= at
+    }
+
+    /// The error for a request that ran out of its deadline; `received` is the body bytes so
+    /// far, nil before the response head.
+    func deadlineFailure(received: Int?) -> HTTPClientFailure {
+        let seconds = HTTPClientSupport.formatSeconds(deadline ?? 0)
+        let detail = received.map { "\(HTTPClientSupport.grouped($0)) bytes of the body had arrived" } ?? "no response yet"
+        return HTTPClientFailure(.timeout, "\(method) \(url): not finished within deadline: \(seconds) (\(detail))", url: url)
     }
 }
 
@@ -99,7 +132,9 @@ public final class HTTPAgent: @unchecked Sendable {
         if let c = clients[key] { return c }
         var cfg = HTTPClient.Configuration()
         cfg.redirectConfiguration = .disallow
-        cfg.decompression = .enabled(limit: .none)
+        // Bodies are decoded by the agent (HTTPContentDecoder), as on the plain-HTTP path:
+        // NIO's decompressor refuses raw deflate.
+        cfg.decompression = .disabled
         // The agent enforces the caller's timeout itself; these only bound what it abandons.
         cfg.timeout = .init(connect: .seconds(120), read: nil)
         cfg.connectionPool.retryConnectionEstablishment = false
@@ -139,9 +174,16 @@ public final class HTTPAgent: @unchecked Sendable {
         if HTTPClientSupport.hasLineBreak(spec.method) || spec.method.contains(" ") || spec.method.isEmpty {
             throw HTTPClientFailure(.value, "\(spec.method.debugDescription) \(spec.url): not a valid method; nothing was sent", url: spec.url)
         }
-        _ = try HTTPClientSupport.validate(spec.url, method: spec.method)
-        let jar = cookies ?? HTTPCookieJar()
         var current = spec
+        // A line break is refused as written (encoded, it would pass unnoticed).
+        if HTTPClientSupport.hasLineBreak(spec.url) { _ = try HTTPClientSupport.validate(spec.url, method: spec.method) }
+        // Raw characters are %-encoded; escapes already there are kept (as requests does).
+        current.url = HTTPClientSupport.requoteURL(spec.url)
+        _ = try HTTPClientSupport.validate(current.url, method: spec.method)
+        if let d = spec.deadline {
+            current.deadlineAt = DispatchTime.now().uptimeNanoseconds + UInt64(max(0.001, min(d, 1e9)) * 1e9)
+        }
+        let jar = cookies ?? HTTPCookieJar()
         var history: [HTTPResponseData] = []
         var visited: [String] = []
         while true {
@@ -150,7 +192,7 @@ public final class HTTPAgent: @unchecked Sendable {
             r.setCookies = jar.store(setCookie: r.headers.filter { $0.0.lowercased() == "set-cookie" }.map { $0.1 }, from: url)
             let isRedirect = [301, 302, 303, 307, 308].contains(r.status)
             guard current.followRedirects, isRedirect, let loc = r.header("location"),
-                  let next = HTTPClientSupport.resolve(loc, against: current.url) else {
+                  let next = HTTPClientSupport.resolve(HTTPClientSupport.requoteURL(loc), against: current.url) else {
                 r.history = history
                 return r
             }
@@ -158,7 +200,7 @@ public final class HTTPAgent: @unchecked Sendable {
             history.append(r)
             if history.count > current.maxRedirects {
                 let chain = (visited + [next]).joined(separator: " → ")
-                throw HTTPClientFailure(.redirects, "\(spec.method) \(spec.url): more than \(current.maxRedirects) redirect\(current.maxRedirects == 1 ? "" : "s") (\(chain))", url: spec.url)
+                throw HTTPClientFailure(.redirects, "\(spec.method) \(visited[0]): more than \(current.maxRedirects) redirect\(current.maxRedirects == 1 ? "" : "s") (\(chain))", url: visited[0])
             }
             transcript?.record("http", .note, "redirect \(r.status) → \(next)")
             // As browsers and requests do: 303 becomes GET, and so does a POST answered by 301 or 302.
@@ -172,6 +214,7 @@ public final class HTTPAgent: @unchecked Sendable {
                 current.headers.removeAll { $0.0.lowercased() == "authorization" }
             }
             current.url = next
+            if current.deadlinePassed { throw current.deadlineFailure(received: nil) }
         }
     }
 
@@ -190,7 +233,7 @@ public final class HTTPAgent: @unchecked Sendable {
                     continue
                 }
                 return r
-            } catch let e as HTTPClientFailure where canRetry && attempt < spec.retries
+            } catch let e as HTTPClientFailure where canRetry && attempt < spec.retries && !spec.deadlinePassed
                         && [.timeout, .refused, .reset, .proto, .unreachable, .io].contains(e.kind) {
                 attempt += 1
                 transcript?.record("http", .note, "\(e.kind.rawValue): retry \(attempt) of \(spec.retries)")
@@ -204,6 +247,7 @@ public final class HTTPAgent: @unchecked Sendable {
         let until = Date().addingTimeInterval(min(10, 0.2 * pow(2, Double(attempt - 1))))
         while Date() < until {
             if cancel?() == true { throw HTTPClientFailure(.interrupted, "\(spec.method) \(spec.url): interrupted", url: spec.url) }
+            if spec.deadlinePassed { throw spec.deadlineFailure(received: nil) }
             Thread.sleep(forTimeInterval: min(0.05, max(0, until.timeIntervalSinceNow)))
         }
     }
@@ -281,6 +325,8 @@ final class HTTPExchange: HTTPClientResponseDelegate, @unchecked Sendable {
     var head: HTTPResponseHead?
     var body = ByteBuffer()
     var received = 0
+    /// Decodes a gzip or deflate body; nil when the body is kept as sent.
+    var decoder: HTTPContentDecoder?
     var expected: Int?
     var lastActivity = DispatchTime.now().uptimeNanoseconds
     var failure: Error?
@@ -326,6 +372,8 @@ final class HTTPExchange: HTTPClientResponseDelegate, @unchecked Sendable {
         self.head = head
         expected = head.headers.first(name: "content-length").flatMap { Int($0) }
         if head.headers.contains(name: "content-encoding") { expected = nil }
+        let bodiless = spec.method == "HEAD" || [204, 304].contains(head.status.code)
+        if !bodiless { decoder = HTTPContentDecoder(contentEncoding: head.headers.first(name: "content-encoding")) }
         // A redirect that will be followed, or an error page, is not what a download wants on disk.
         if sink != nil && ((spec.followRedirects && [301, 302, 303, 307, 308].contains(Int(head.status.code)) && head.headers.contains(name: "location"))
                            || head.status.code >= 400) {
@@ -343,29 +391,38 @@ final class HTTPExchange: HTTPClientResponseDelegate, @unchecked Sendable {
         defer { cond.unlock() }
         touch()
         if abandoned { return task.eventLoop.makeFailedFuture(HTTPClientError.cancelled) }
-        received += buffer.readableBytes
+        do {
+            try buffer.withUnsafeReadableBytes { p in
+                if let d = decoder { try d.feed(p, store) } else { try store(p) }
+            }
+        } catch {
+            return task.eventLoop.makeFailedFuture(error)
+        }
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    /// Keeps decoded body bytes: in memory up to `maxBody`, or written to the sink up to
+    /// `maxDownload`. Called with the lock held.
+    private func store(_ p: UnsafeRawBufferPointer) throws {
+        received += p.count
         if let fd = sink {
-            var failed: Int32 = 0
-            buffer.withUnsafeReadableBytes { p in
-                var off = 0
-                while off < p.count {
-                    let n = write(fd, p.baseAddress! + off, p.count - off)
-                    if n < 0 { if errno == EINTR { continue }; failed = errno; return }
-                    off += n
+            if let limit = spec.maxDownload, received > limit { throw HTTPClientSupport.overMaxDownload(spec, limit) }
+            var off = 0
+            while off < p.count {
+                let n = write(fd, p.baseAddress! + off, p.count - off)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    let why = String(cString: strerror(errno)).lowercased()
+                    throw HTTPClientFailure(.io, "\(spec.method) \(spec.url): writing the body failed: \(why)", url: spec.url)
                 }
+                off += n
             }
-            if failed != 0 {
-                let why = String(cString: strerror(failed)).lowercased()
-                return task.eventLoop.makeFailedFuture(HTTPClientFailure(.io, "\(spec.method) \(spec.url): writing the body failed: \(why)", url: spec.url))
-            }
-            return task.eventLoop.makeSucceededVoidFuture()
+            return
         }
         if received > spec.maxBody {
-            return task.eventLoop.makeFailedFuture(HTTPClientFailure(.value, "\(spec.method) \(spec.url): the body is larger than max: \(HTTPClientSupport.grouped(spec.maxBody)) bytes", url: spec.url))
+            throw HTTPClientFailure(.value, "\(spec.method) \(spec.url): the body is larger than max: \(HTTPClientSupport.grouped(spec.maxBody)) bytes", url: spec.url)
         }
-        var b = buffer
-        body.writeBuffer(&b)
-        return task.eventLoop.makeSucceededVoidFuture()
+        body.writeBytes(p)
     }
 
     func didReceiveError(task: HTTPClient.Task<Void>, _ error: Error) {
@@ -379,12 +436,10 @@ final class HTTPExchange: HTTPClientResponseDelegate, @unchecked Sendable {
     func complete(_ result: Result<Void, Error>) {
         cond.lock()
         if case .failure(let e) = result, failure == nil { failure = e }
-        // The decompressor reports a gzip response that has no body (HEAD, 204, 304) as
-        // truncated; there is nothing to decode, so the response stands.
-        if let f = failure as? NIOHTTPDecompression.ExtraDecompressionError, f == .truncatedData, let h = head,
-           spec.method == "HEAD" || h.status.code == 204 || h.status.code == 304 {
-            failure = nil
+        if failure == nil, !abandoned, let d = decoder {
+            do { try d.finish(store) } catch { failure = error }
         }
+        decoder = nil
         done = true
         cond.broadcast()
         cond.unlock()
@@ -403,6 +458,14 @@ final class HTTPExchange: HTTPClientResponseDelegate, @unchecked Sendable {
                 throw HTTPClientFailure(.interrupted, "\(spec.method) \(spec.url): interrupted", url: spec.url)
             }
             let now = DispatchTime.now().uptimeNanoseconds
+            if let at = spec.deadlineAt, now >= at {
+                abandoned = true
+                let got = head == nil ? nil : received
+                cond.unlock()
+                task.cancel()
+                transcript?.record("http", .note, "deadline of \(HTTPClientSupport.formatSeconds(spec.deadline ?? 0)) passed")
+                throw spec.deadlineFailure(received: got)
+            }
             if now > lastActivity && now - lastActivity >= limit {
                 abandoned = true
                 let phase = head == nil ? (received == 0 ? "no response" : "no response head") : "the body stalled after \(HTTPClientSupport.grouped(received)) bytes"
@@ -418,7 +481,8 @@ final class HTTPExchange: HTTPClientResponseDelegate, @unchecked Sendable {
                 cond.lock()
                 if done { break }
             }
-            let waitNanos = min(100_000_000, limit - min(limit, now - min(now, lastActivity)))
+            var waitNanos = min(100_000_000, limit - min(limit, now - min(now, lastActivity)))
+            if let at = spec.deadlineAt { waitNanos = min(waitNanos, at - now) }
             _ = cond.wait(until: Date().addingTimeInterval(Double(max(1_000_000, waitNanos)) / 1e9))
         }
         let failure = self.failure

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// An HTTP client failure, named by what a learner can act on. Every message names the URL.
 public struct HTTPClientFailure: Error, CustomStringConvertible, Sendable {
@@ -36,11 +37,16 @@ public struct HTTPClientFailure: Error, CustomStringConvertible, Sendable {
     }
     public var description: String { message }
 
-    /// Maps what AsyncHTTPClient, NIO or NIOSSL raised onto a kind, naming the URL.
+    /// Maps what AsyncHTTPClient, NIO or NIOSSL raised onto a kind, naming the URL. Messages
+    /// are plain words: no library's type or case names.
     static func from(_ error: Error, method: String, url: String, tls: TLSClientSetup? = nil) -> HTTPClientFailure {
         if let e = error as? HTTPClientFailure { return e }
         let what = "\(method) \(url)"
+        let host = URL(string: url)?.host ?? url
         if let f = error as? TLSFailure { return HTTPClientFailure(.tls, "\(what): TLS handshake failed: \(f.reason)", url: url) }
+        if let d = error as? HTTPBodyDecodingError {
+            return HTTPClientFailure(.proto, "\(what): \(d.words)", url: url)
+        }
         if let s = error as? SocketError {
             let k: Kind
             switch s.kind {
@@ -68,14 +74,21 @@ public struct HTTPClientFailure: Error, CustomStringConvertible, Sendable {
             return HTTPClientFailure(.refused, "\(what): cannot connect to \(c.host):\(c.port)", url: url)
         }
         if error is SocketAddressError {
-            return HTTPClientFailure(.resolve, "\(what): cannot resolve the host name (\(error))", url: url)
+            return HTTPClientFailure(.resolve, "\(what): cannot resolve the host name (\(host))", url: url)
         }
         if let p = error as? HTTPParserError {
             let detail: String
             switch p {
             case .headerOverflow: detail = "the response head is too large (over 80 KB of headers)"
             case .invalidEOFState: detail = "the server closed the connection before the response was complete"
-            default: detail = "malformed response (\(p))"
+            case .invalidVersion: detail = "malformed response (the status line has no valid HTTP version)"
+            case .invalidStatus: detail = "malformed response (the status line has no valid status code)"
+            case .invalidHeaderToken, .invalidCharactersUsed: detail = "malformed response (a header line is not valid)"
+            case .invalidContentLength: detail = "malformed response (the Content-Length is not a number)"
+            case .unexpectedContentLength: detail = "malformed response (conflicting Content-Length or Transfer-Encoding headers)"
+            case .invalidChunkSize: detail = "malformed response (a chunk size of the chunked body is not valid)"
+            case .closedConnection: detail = "the server closed the connection before the response was complete"
+            default: detail = "malformed response (not valid HTTP/1.1)"
             }
             return HTTPClientFailure(.proto, "\(what): \(detail)", url: url)
         }
@@ -91,18 +104,33 @@ public struct HTTPClientFailure: Error, CustomStringConvertible, Sendable {
                 return HTTPClientFailure(.value, "\(what): not a valid http:// or https:// URL", url: url)
             case .cancelled:
                 return HTTPClientFailure(.interrupted, "\(what): interrupted", url: url)
+            case .httpProxyHandshakeTimeout, .socksHandshakeTimeout:
+                return HTTPClientFailure(.timeout, "\(what): the proxy did not answer in time", url: url)
+            case .proxyAuthenticationRequired:
+                return HTTPClientFailure(.proto, "\(what): the proxy asks for credentials (407 Proxy Authentication Required)", url: url)
+            case .invalidProxyResponse:
+                return HTTPClientFailure(.proto, "\(what): the proxy refused to open a tunnel to the server", url: url)
+            case .uncleanShutdown:
+                return HTTPClientFailure(.proto, "\(what): the TLS connection was cut without a proper close", url: url)
+            case .bodyLengthMismatch:
+                return HTTPClientFailure(.proto, "\(what): the body's length does not match its Content-Length", url: url)
             default:
-                return HTTPClientFailure(.proto, "\(what): \(h)", url: url)
+                return HTTPClientFailure(.proto, "\(what): the request failed in the HTTP client", url: url)
             }
         }
         let typeName = String(reflecting: type(of: error))
         if typeName.contains("NIOSSL") || typeName.contains("BoringSSL") {
-            var f = HTTPClientFailure(.tls, "\(what): TLS handshake failed: \(TLSClientSetup.reason(error, setup: tls, observer: nil))", url: url)
+            let reason = tls == nil && (error as? NIOSSLExtraError) == .failedToValidateHostname
+                ? "the server's certificate is not for \(host)" : TLSClientSetup.reason(error, setup: tls, observer: nil)
+            var f = HTTPClientFailure(.tls, "\(what): TLS handshake failed: \(reason)", url: url)
             f.tlsChainRefused = "\(error)".contains("CERTIFICATE_VERIFY_FAILED")
             return f
         }
-        if typeName.contains("HTTP2") || typeName.contains("NIOHTTP") {
-            return HTTPClientFailure(.proto, "\(what): \(error)", url: url)
+        if typeName.contains("HTTP2") {
+            return HTTPClientFailure(.proto, "\(what): the server broke the HTTP/2 protocol", url: url)
+        }
+        if typeName.contains("NIOHTTP") {
+            return HTTPClientFailure(.proto, "\(what): malformed response (not valid HTTP)", url: url)
         }
         if let c = error as? ChannelError {
             switch c {
@@ -112,6 +140,6 @@ public struct HTTPClientFailure: Error, CustomStringConvertible, Sendable {
             default: break
             }
         }
-        return HTTPClientFailure(.io, "\(what): \(error)", url: url)
+        return HTTPClientFailure(.io, "\(what): the request failed (an unexpected error in the connection)", url: url)
     }
 }

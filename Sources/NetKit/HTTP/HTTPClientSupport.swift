@@ -17,6 +17,51 @@ public enum HTTPClientSupport {
         return out
     }
 
+    /// Bytes a URL may carry as they are: unreserved and reserved characters (RFC 3986), as
+    /// requests' `requote_uri` leaves them.
+    static let urlAllowed: Set<UInt8> = Set(Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!#$&'()*+,/:;=?@[]".utf8))
+
+    /// The URL with what needs it %-encoded after the host: raw characters (spaces, non-ASCII
+    /// as UTF-8, quotes, …) are encoded, escapes already there (`%` and two hex digits) are kept
+    /// as they are, and a `%` that starts no escape becomes `%25`: `/a%20b/ü` → `/a%20b/%C3%BC`.
+    /// A URL written fully encoded comes out unchanged, so nothing is encoded twice.
+    public static func requoteURL(_ url: String) -> String {
+        let bytes = Array(url.utf8)
+        // Past "scheme://authority": the host is not %-encoded.
+        var from = 0
+        if let r = url.range(of: "://") {
+            from = url.utf8.distance(from: url.startIndex, to: r.upperBound)
+            while from < bytes.count && ![UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: "#")].contains(bytes[from]) { from += 1 }
+        }
+        func hex(_ c: UInt8) -> Bool {
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)
+        }
+        var out = Array(bytes[0..<from])
+        var changed = false
+        var i = from
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: "%") {
+                if i + 2 < bytes.count && hex(bytes[i + 1]) && hex(bytes[i + 2]) {
+                    out.append(b)
+                } else {
+                    out += Array("%25".utf8); changed = true
+                }
+            } else if urlAllowed.contains(b) {
+                out.append(b)
+            } else {
+                out += Array(String(format: "%%%02X", b).utf8); changed = true
+            }
+            i += 1
+        }
+        return changed ? String(decoding: out, as: UTF8.self) : url
+    }
+
+    /// The error for a download that went over `max:`.
+    static func overMaxDownload(_ spec: HTTPRequestSpec, _ limit: Int) -> HTTPClientFailure {
+        HTTPClientFailure(.value, "\(spec.method) \(spec.url): the download is larger than max: \(grouped(limit)) bytes; stopped", url: spec.url)
+    }
+
     /// `a=1&b=x+y`: pairs in order, each side %-encoded.
     public static func formEncode(_ pairs: [(String, String)]) -> String {
         pairs.map { percentEncode($0.0) + "=" + percentEncode($0.1) }.joined(separator: "&")

@@ -1,8 +1,6 @@
 import Foundation
 import NIOCore
-import NIOEmbedded
 import NIOHTTP1
-import NIOHTTPCompression
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -181,38 +179,6 @@ final class HTTPWire {
     }
 }
 
-/// Content-Encoding decoding by the handler AsyncHTTPClient puts in its pipeline
-/// (NIOHTTPResponseDecompressor, unlimited), driven through an embedded channel so that gzip
-/// and deflate bodies, and their errors, come out exactly as on that path.
-final class HTTPBodyDecoder {
-    let channel: EmbeddedChannel
-
-    init(head: HTTPResponseHead) throws {
-        channel = EmbeddedChannel(handler: NIOHTTPResponseDecompressor(limit: .none))
-        try channel.writeInbound(HTTPClientResponsePart.head(head))
-        while try channel.readInbound(as: HTTPClientResponsePart.self) != nil {}
-    }
-    deinit { _ = try? channel.finish(acceptAlreadyClosed: true) }
-
-    func feed(_ bytes: UnsafeRawBufferPointer, _ out: (UnsafeRawBufferPointer) throws -> Void) throws {
-        var b = channel.allocator.buffer(capacity: bytes.count)
-        b.writeBytes(bytes)
-        try channel.writeInbound(HTTPClientResponsePart.body(b))
-        try drain(out)
-    }
-
-    func finish(_ out: (UnsafeRawBufferPointer) throws -> Void) throws {
-        try channel.writeInbound(HTTPClientResponsePart.end(nil))
-        try drain(out)
-    }
-
-    private func drain(_ out: (UnsafeRawBufferPointer) throws -> Void) throws {
-        while let part = try channel.readInbound(as: HTTPClientResponsePart.self) {
-            if case .body(let b) = part, b.readableBytes > 0 { try b.withUnsafeReadableBytes { try out($0) } }
-        }
-    }
-}
-
 /// What the plain-HTTP path sends for one request.
 struct HTTPFastPlan {
     /// `HOST:PORT` to connect to, and the pool key.
@@ -326,14 +292,14 @@ extension HTTPAgent {
             let reused = wire != nil
             if wire == nil {
                 do {
-                    let c = try StreamConnection.connect(plan.address, timeout: spec.timeout, tls: nil, transcript: nil, cancel: cancel)
+                    let c = try StreamConnection.connect(plan.address, timeout: spec.waitLimit(), tls: nil, transcript: nil, cancel: cancel)
                     guard let d = c.direct else {
                         c.abandon()
                         throw HTTPClientFailure(.io, "\(spec.method) \(spec.url): not a plain TCP connection", url: spec.url)
                     }
                     wire = HTTPWire(conn: c, fd: d.fd, key: plan.address)
                 } catch {
-                    throw fastFailure(error, spec, phase: "no response")
+                    throw fastFailure(error, spec, phase: "no response", received: nil)
                 }
             }
             do {
@@ -361,6 +327,9 @@ extension HTTPAgent {
         func phase() -> String {
             head == nil ? "no response" : "the body stalled after \(HTTPClientSupport.grouped(received)) bytes"
         }
+        func failed(_ error: Error) -> HTTPClientFailure {
+            fastFailure(error, spec, phase: phase(), received: head == nil ? nil : received)
+        }
 
         // The request: head and a small body in one send.
         if let t = transcript {
@@ -374,20 +343,20 @@ extension HTTPAgent {
         if inline { first += body }
         var written = false
         do {
-            try wire.conn.send(first, timeout: spec.timeout)
+            try wire.conn.send(first, timeout: spec.waitLimit())
             written = true
             if !inline {
                 var off = 0
                 while off < body.count {
                     let n = min(1 << 20, body.count - off)
-                    try wire.conn.send(Array(body[off..<(off + n)]), timeout: spec.timeout)
+                    try wire.conn.send(Array(body[off..<(off + n)]), timeout: spec.waitLimit())
                     off += n
                 }
             }
         } catch let e as SocketError where reused && !written && [.reset, .closed].contains(e.kind) {
             throw HTTPStaleConnection()
         } catch {
-            throw fastFailure(error, spec, phase: phase())
+            throw failed(error)
         }
 
         // The head, skipping 1xx interim responses.
@@ -395,7 +364,7 @@ extension HTTPAgent {
         var scan = HTTPHeadScan()
         while head == nil {
             let parsed: HTTPParsedHead?
-            do { parsed = try parseHead(wire, &scan) } catch { throw fastFailure(error, spec, phase: phase()) }
+            do { parsed = try parseHead(wire, &scan) } catch { throw failed(error) }
             if let h = parsed {
                 if h.status >= 100 && h.status < 200 && h.status != 101 { continue }
                 head = h
@@ -403,15 +372,15 @@ extension HTTPAgent {
             }
             let n: Int
             do {
-                n = try wire.fill(timeout: spec.timeout, cancel: cancel)
+                n = try wire.fill(timeout: spec.waitLimit(), cancel: cancel)
             } catch HTTPWireFailure.system(let code) where reused && !gotAny && idempotent && (code == ECONNRESET || code == EPIPE) {
                 throw HTTPStaleConnection()
             } catch {
-                throw fastFailure(error, spec, phase: phase())
+                throw failed(error)
             }
             if n == 0 {
                 if reused && !gotAny && (idempotent || !written) { throw HTTPStaleConnection() }
-                throw fastFailure(HTTPParserError.invalidEOFState, spec, phase: phase())
+                throw failed(HTTPParserError.invalidEOFState)
             }
             gotAny = true
         }
@@ -428,6 +397,7 @@ extension HTTPAgent {
         var contentLength: Int? = nil
         var chunked = false
         var hasEncoding = false
+        var contentEncoding: String? = nil
         var connectionTokens: [String] = []
         var hasLocation = false
         do {
@@ -439,7 +409,7 @@ extension HTTPAgent {
                     if let c = contentLength, c != n { throw HTTPParserError.unexpectedContentLength }
                     contentLength = n
                 case "transfer-encoding": transferEncoding = transferEncoding.map { $0 + ", " + v } ?? v
-                case "content-encoding": hasEncoding = true
+                case "content-encoding": hasEncoding = true; contentEncoding = v
                 case "connection": connectionTokens += v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
                 case "location": hasLocation = true
                 default: break
@@ -450,7 +420,7 @@ extension HTTPAgent {
                 chunked = te.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } == "chunked"
             }
         } catch {
-            throw fastFailure(error, spec, phase: phase())
+            throw failed(error)
         }
         let bodiless = spec.method == "HEAD" || h.status == 204 || h.status == 304 || h.status == 101
         let expected = hasEncoding ? nil : contentLength
@@ -463,11 +433,12 @@ extension HTTPAgent {
         // The body, decoded as AsyncHTTPClient decodes it.
         var bodyBytes: [UInt8] = []
         if sink == nil, !bodiless, !hasEncoding, let n = contentLength { bodyBytes.reserveCapacity(min(n, spec.maxBody + 1, 16 << 20)) }
-        var decoder: HTTPBodyDecoder? = nil
+        var decoder: HTTPContentDecoder? = nil
         var lastProgress = DispatchTime.now().uptimeNanoseconds
         func store(_ p: UnsafeRawBufferPointer) throws {
             received += p.count
             if let fd = sink {
+                if let limit = spec.maxDownload, received > limit { throw HTTPClientSupport.overMaxDownload(spec, limit) }
                 var off = 0
                 while off < p.count {
                     let n = write(fd, p.baseAddress! + off, p.count - off)
@@ -497,13 +468,13 @@ extension HTTPAgent {
                 let now = DispatchTime.now().uptimeNanoseconds
                 if now - lastProgress >= 100_000_000 { lastProgress = now; progress(received, expected) }
             }
-            return try wire.fill(timeout: spec.timeout, cancel: cancel, upTo: upTo) > 0
+            return try wire.fill(timeout: spec.waitLimit(), cancel: cancel, upTo: upTo) > 0
         }
         let big = sink != nil || (contentLength ?? 0) > 1 << 20 ? 1 << 20 : 65536
         var delimited = true
         do {
             if !bodiless {
-                if hasEncoding { decoder = try HTTPBodyDecoder(head: HTTPResponseHead(version: version, status: status, headers: HTTPHeaders(h.headers))) }
+                decoder = HTTPContentDecoder(contentEncoding: contentEncoding)
                 if chunked {
                     try readChunked(wire, deliver: deliver, more: more)
                 } else if let n = contentLength {
@@ -524,7 +495,7 @@ extension HTTPAgent {
                 try decoder?.finish(store)
             }
         } catch {
-            throw fastFailure(error, spec, phase: phase())
+            throw failed(error)
         }
         decoder = nil
         progress?(received, expected)
@@ -667,9 +638,13 @@ extension HTTPAgent {
     }
 
     /// A failure of the plain-HTTP path as the AsyncHTTPClient path names it.
-    private func fastFailure(_ error: Error, _ spec: HTTPRequestSpec, phase: String) -> HTTPClientFailure {
+    private func fastFailure(_ error: Error, _ spec: HTTPRequestSpec, phase: String, received: Int?) -> HTTPClientFailure {
         let what = "\(spec.method) \(spec.url)"
         func timedOut() -> HTTPClientFailure {
+            if spec.deadlinePassed {
+                transcript?.record("http", .note, "deadline of \(HTTPClientSupport.formatSeconds(spec.deadline ?? 0)) passed")
+                return spec.deadlineFailure(received: received)
+            }
             transcript?.record("http", .note, "timed out after \(spec.timeout) s: \(phase)")
             return HTTPClientFailure(.timeout, "\(what): timed out after \(HTTPClientSupport.formatSeconds(spec.timeout)) (\(phase))", url: spec.url)
         }

@@ -6,9 +6,9 @@ import OrderedCollections
 /// the manner of Python's requests, on NetKit's HTTPAgent (plain http:// over its own kept-alive
 /// connections, HTTPS and proxies over AsyncHTTPClient); a session has its own connection pool.
 enum HTTPBuiltins {
-    static let requestOptions = ["params", "headers", "data", "json", "files", "auth", "timeout", "redirects",
+    static let requestOptions = ["params", "headers", "data", "json", "files", "auth", "timeout", "deadline", "redirects",
                                  "verify", "ca", "retries", "max", "cookies", "session"]
-    static let sessionOptions = ["headers", "auth", "timeout", "redirects", "verify", "ca", "retries", "max", "cookies", "params"]
+    static let sessionOptions = ["headers", "auth", "timeout", "deadline", "redirects", "verify", "ca", "retries", "max", "cookies", "params"]
 
     // MARK: errors
 
@@ -84,7 +84,7 @@ enum HTTPBuiltins {
     }
 
     /// The request the options describe.
-    static func spec(_ a: Args, method: String, url rawURL: String, session: HTTPSessionValue?) throws -> HTTPRequestSpec {
+    static func spec(_ a: Args, method: String, url rawURL: String, session: HTTPSessionValue?, headCommand: Bool = false) throws -> HTTPRequestSpec {
         let callee = a.callee
         var url = rawURL
         var params: [(String, String)] = []
@@ -147,12 +147,23 @@ enum HTTPBuiltins {
             guard n > 0, n <= 86400 || n == Args.noTimeLimit else { throw Diagnostic.value("\(callee): timeout: must be between 0 and 86400 seconds, or nil for no limit") }
             s.timeout = n
         }
+        if let d = option(a, "deadline", session) {
+            if case .nil = d { s.deadline = nil } else {
+                let n = try number(d, "\(callee): deadline:")
+                guard n > 0, n <= 7 * 86400 else { throw Diagnostic.value("\(callee): deadline: must be between 0 and 604800 seconds, or nil for no limit") }
+                s.deadline = n
+            }
+        }
+        // As requests' head(): a HEAD from http.head or s.head reports a redirect rather than
+        // following it, unless redirects: says to.
+        if headCommand { s.followRedirects = false }
         if let r = option(a, "redirects", session) {
             switch r {
             case .bool(let b): s.followRedirects = b
             case .int(let n):
                 guard n >= 0 && n <= 1000 else { throw Diagnostic.value("\(callee): redirects: must be true, false or a limit from 0 to 1000") }
                 s.maxRedirects = n
+                s.followRedirects = true
             default: throw Diagnostic.type("\(callee): redirects: must be true, false or a limit (an int)")
             }
         }
@@ -229,10 +240,12 @@ enum HTTPBuiltins {
 
     // MARK: commands
 
-    static func request(_ a: Args, method: String, urlIndex: Int, session given: HTTPSessionValue? = nil) throws -> Value {
+    /// `headCommand`: http.head or s.head, which (as requests' head()) do not follow redirects
+    /// unless `redirects:` says to; `http.request "HEAD"` does.
+    static func request(_ a: Args, method: String, urlIndex: Int, session given: HTTPSessionValue? = nil, headCommand: Bool = false) throws -> Value {
         let s = try given ?? session(a)
         let url = try a.string(urlIndex)
-        let sp = try spec(a, method: method, url: url, session: s)
+        let sp = try spec(a, method: method, url: url, session: s, headCommand: headCommand)
         a.interp.output.flush()
         let r = try run { try agent(a, s).perform(sp) }
         s?.requests += 1
@@ -246,6 +259,10 @@ enum HTTPBuiltins {
         var sp = try spec(a, method: "GET", url: url, session: s)
         // The file should hold the resource as served: no compression asked for.
         sp.acceptEncoding = false
+        // max: bounds what is written (a stream that never ends is stopped there); a download
+        // may take longer than a request before its deadline.
+        sp.maxDownload = option(a, "max", s) == nil ? nil : sp.maxBody
+        if option(a, "deadline", s) == nil { sp.deadline = HTTPRequestSpec.defaultDownloadDeadline }
         var isDir: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
         if isDir.boolValue { throw Diagnostic.io("http.download: \(path) is a directory") }
@@ -288,7 +305,7 @@ enum HTTPBuiltins {
             return BuiltinFunction(name: "session.\(name)", min: 1, max: 1, options: requestOptions.filter { $0 != "session" },
                                    usage: "s.\(name) URL [options as http.\(name)]", summary: "http.\(name) with the session's cookies, headers and settings.",
                                    example: "s.\(name) \"http://127.0.0.1:8080/\"") { [s] a in
-                try request(a, method: name.uppercased(), urlIndex: 0, session: s)
+                try request(a, method: name.uppercased(), urlIndex: 0, session: s, headCommand: name == "head")
             }
         }
         if name == "request" {
@@ -308,17 +325,17 @@ enum HTTPBuiltins {
         return nil
     }
 
-    static let commonUsage = "[params: {k: v}] [headers: {k: v}] [data: {k: v}|TEXT|BYTES] [json: VALUE] [files: {field: PATH}] [auth: [\"user\", \"pass\"]|TOKEN] [timeout: 30] [redirects: true|false|N] [verify: true] [ca: \"ca.pem\"] [retries: 0] [max: 1073741824] [cookies: {k: v}] [session: S]"
+    static let commonUsage = "[params: {k: v}] [headers: {k: v}] [data: {k: v}|TEXT|BYTES] [json: VALUE] [files: {field: PATH}] [auth: [\"user\", \"pass\"]|TOKEN] [timeout: 30] [deadline: 300|nil] [redirects: true|false|N] [verify: true] [ca: \"ca.pem\"] [retries: 0] [max: 1073741824] [cookies: {k: v}] [session: S]"
 
     static func register(in r: Interpreter) {
         r.namespace("http", summary: "An HTTP client in the manner of Python's requests: http.get/post/put/patch/delete/head/options, sessions with cookies, downloads to disk, TLS, redirects, retries; responses with status_code, headers, text, json.")
         let descriptions: [String: String] = [
-            "get": "Fetches URL and returns a response: status_code reason ok text content json headers (case-insensitive: r.headers[\"content-type\"]) url (final) history (the redirects) elapsed encoding version cookies size. Redirects are followed (redirects: false or a limit); bodies are decompressed (gzip, deflate); a 4xx/5xx is a response, not an error (see http.check). Errors: http.timeout http.redirects http.tls http.protocol refused resolve value.",
+            "get": "Fetches URL and returns a response: status_code reason ok text content json headers (case-insensitive: r.headers[\"content-type\"]) url (final) history (the redirects) elapsed encoding version cookies size. Redirects are followed (redirects: false or a limit); bodies are decompressed (gzip, deflate with or without its zlib header); a 4xx/5xx is a response, not an error (see http.check). The URL is sent %-encoded: raw characters are encoded, escapes already in it (%20) are kept. timeout: bounds connecting and each wait for data; deadline: bounds the whole request, redirects and body included (300 s unless given; nil for none); max: bounds the body kept in memory. Errors: http.timeout http.redirects http.tls http.protocol refused resolve value.",
             "post": "Sends a POST with a body from json: (encoded, Content-Type application/json), data: (a map as a form, or raw text/bytes) or files: (multipart/form-data, with data: as its fields); returns a response as http.get does.",
             "put": "Sends a PUT (body options as http.post); retried on failure when retries: is given, being idempotent.",
             "patch": "Sends a PATCH (body options as http.post).",
             "delete": "Sends a DELETE; returns a response as http.get does.",
-            "head": "Sends a HEAD: the response has headers and no body.",
+            "head": "Sends a HEAD: the response has headers and no body. As requests' head, a redirect is returned, not followed, unless redirects: true (or a limit) says to follow it.",
             "options": "Sends an OPTIONS request; the Allow header says what the server accepts.",
         ]
         let examples: [String: String] = [
@@ -333,7 +350,7 @@ enum HTTPBuiltins {
         for m in HTTPSessionValue.methods {
             r.register("http.\(m)", min: 1, max: 1, options: requestOptions,
                        usage: "http.\(m) URL \(commonUsage)", summary: descriptions[m]!, example: examples[m]!) { a in
-                try request(a, method: m.uppercased(), urlIndex: 0)
+                try request(a, method: m.uppercased(), urlIndex: 0, headCommand: m == "head")
             }
         }
         r.register("http.request", min: 2, max: 2, options: requestOptions,
@@ -343,7 +360,7 @@ enum HTTPBuiltins {
             try request(a, method: try a.string(0).uppercased(), urlIndex: 1)
         }
         r.register("http.session", min: 0, max: 0, options: sessionOptions,
-                   usage: "http.session [headers: {k: v}] [auth: …] [timeout: 30] [redirects: …] [verify: true] [ca: \"ca.pem\"] [retries: 0] [max: N] [cookies: {k: v}] [params: {k: v}]",
+                   usage: "http.session [headers: {k: v}] [auth: …] [timeout: 30] [deadline: 300|nil] [redirects: …] [verify: true] [ca: \"ca.pem\"] [retries: 0] [max: N] [cookies: {k: v}] [params: {k: v}]",
                    summary: "A session: cookies the server sets are kept and sent back, its headers and settings apply to every request, and connections are reused. Use its methods: s.get s.post s.put s.patch s.delete s.head s.options s.request s.download (or http.get URL session: s); fields headers (a map you may change), cookies, requests; s.clear_cookies.",
                    example: "s = http.session headers: {\"X-Client\": \"tour\"}; s.get \"http://127.0.0.1:8080/login\"; print s.cookies") { a in
             var hdrs = MapRef()
@@ -361,8 +378,8 @@ enum HTTPBuiltins {
             return .native(s)
         }
         r.register("http.download", min: 2, max: 2, options: requestOptions + ["progress"],
-                   usage: "http.download URL FILE [progress: true] [timeout: 30] [headers: …] [auth: …] [session: S] …",
-                   summary: "Streams URL's body to FILE in constant memory (written to FILE.part, renamed when complete; /dev/null works), with a progress bar when stderr is a terminal. Returns the response with fields file and size (content is empty). A 4xx/5xx status is an error http.status and saves nothing.",
+                   usage: "http.download URL FILE [progress: true] [max: BYTES] [timeout: 30] [deadline: 3600|nil] [headers: …] [auth: …] [session: S] …",
+                   summary: "Streams URL's body to FILE in constant memory (written to FILE.part, renamed when complete; /dev/null works), with a progress bar when stderr is a terminal. Returns the response with fields file and size (content is empty). A 4xx/5xx status is an error http.status and saves nothing. max: stops a body longer than that many bytes with an error of kind value (no limit unless given: an endless stream needs it); deadline: bounds the whole download (3600 s unless given; nil for none). On any error the partial FILE.part is removed and an existing FILE is left as it was.",
                    example: "r = http.download \"http://127.0.0.1:8080/big.bin\" \"big.bin\"; print r.size") { a in
             try download(a)
         }
