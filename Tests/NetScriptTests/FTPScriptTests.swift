@@ -127,6 +127,7 @@ final class FTPScriptTests: XCTestCase {
         try FileManager.default.createDirectory(at: home.appendingPathComponent("adir"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: home.appendingPathComponent("up"), withIntermediateDirectories: true)
         try "remote file\n".write(to: home.appendingPathComponent("up/blocker"), atomically: true, encoding: .utf8)
+        try Data(count: 2_000_000).write(to: home.appendingPathComponent("big.bin"))
         _ = try runProcess("/bin/chown", ["-R", "netscript-ftp", home.path])
         try "keep me\n".write(to: work.appendingPathComponent("keep.txt"), atomically: true, encoding: .utf8)
         let up = work.appendingPathComponent("up")
@@ -145,6 +146,9 @@ final class FTPScriptTests: XCTestCase {
         try { ftp.mirror "up" "/up" put: true } catch e { print e.kind; print e.message }
         print (ftp.ls "/up") (ftp.ls "/up/c") (ftp.pwd)
         print (ftp.get "/up/c/d.txt" "keep.txt").bytes (read "keep.txt")
+        try { ftp.get "big.bin" max: 100000 } catch e { print e.kind e.message (exists "big.bin") }
+        try { ftp.get "big.bin" "keep.txt" max: 100000 } catch e { print e.kind (read "keep.txt") }
+        print (ftp.get "big.bin" max: 3000000).bytes
         """)
         XCTAssertEqual(r.stdout, """
         ftp.perm ftp.get no-such-file.txt: 550 Failed to open file.; keep.txt was left as it was
@@ -159,6 +163,10 @@ final class FTPScriptTests: XCTestCase {
         ["/up/a.txt", "/up/blocker", "/up/c"] ["/up/c/d.txt"] /
         2 d
 
+        value ftp.get big.bin: more than max: 100000 bytes; stopped; nothing was written false
+        value d
+
+        2000000
 
         """, r.stderr)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: work.path).filter { $0.contains(".part-") }

@@ -315,8 +315,10 @@ extension FTPClient {
     /// file, a directory) leaves nothing behind and the target as it was; a transfer cut short
     /// keeps its partial file under the target's name only when there was no file there before
     /// (so `resume: true` can continue it), and otherwise leaves the old file untouched.
+    /// `maxBytes` bounds the file (an endless stream otherwise never ends): past it the transfer
+    /// stops with a `value` error, and what was written is removed as for any failure.
     public func retrieve(_ remote: String, to local: String, resume: Bool = false, ascii: Bool = false,
-                         progress: FTPProgress? = nil) throws -> FTPTransferResult {
+                         maxBytes: Int64? = nil, progress: FTPProgress? = nil) throws -> FTPTransferResult {
         let what = "ftp.get \(remote)"
         try FTPClient.checkArgument(remote, what: what)
         var isDir: ObjCBool = false
@@ -348,10 +350,16 @@ extension FTPClient {
         defer { if !closed { Glibc.close(fd) } }
         if offset > 0 { lseek(fd, off_t(offset), SEEK_SET) }
         /// After a failure: what became of the local file, for the error message.
+        var overMax = false
+        func checkMax(_ size: Int64) throws {
+            guard let m = maxBytes, size > m else { return }
+            overMax = true
+            throw FTPError(.value, "\(what): more than max: \(m) bytes; stopped", partialBytes: size - offset)
+        }
         func settle(partial: Int64) -> String {
             guard temp != local else { return "; the partial file \(local) has \(offset + partial) bytes (resume: true continues it)" }
             Glibc.close(fd); closed = true
-            if partial > 0 && !existed && Glibc.rename(temp, local) == 0 {
+            if partial > 0 && !existed && !overMax && Glibc.rename(temp, local) == 0 {
                 return "; the partial file \(local) has \(partial) bytes (resume: true continues it)"
             }
             unlink(temp)
@@ -376,7 +384,7 @@ extension FTPClient {
             if !ascii, let d = c.direct {
                 do {
                     if let moved = try FTPZeroCopy.receive(socket: d.fd, file: fd, idle: options.timeout, cancel: cancel, what: what,
-                                                           peer: c.peerText, progress: { progress?(offset + $0, total) }) {
+                                                           peer: c.peerText, progress: { try checkMax(offset + $0); progress?(offset + $0, total) }) {
                         got = moved
                         finished = true
                     }
@@ -399,6 +407,7 @@ extension FTPClient {
                     try FTPClient.writeAll(fd, chunk, local: local, what: what)
                 }
                 done += Int64(chunk.count)
+                try checkMax(done)
                 progress?(done, total)
             } }
             if lastCR { try [UInt8(0x0D)].withUnsafeBytes { try FTPClient.writeAll(fd, $0, local: local, what: what) } }
@@ -406,7 +415,7 @@ extension FTPClient {
             c.abandon()
             noteData(c, bytes: e.partialBytes ?? 0, start: start, what: "RETR, cut short")
             let have = offset + (e.partialBytes ?? 0)
-            if let r = try finishAfterFailure(doing: what), r.kind >= 4 {
+            if let r = try finishAfterFailure(doing: what), r.kind >= 4, !overMax {
                 e = FTPError.unexpected(r, doing: what)
             }
             e.partialBytes = have

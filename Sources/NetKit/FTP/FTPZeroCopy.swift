@@ -21,7 +21,7 @@ enum FTPZeroCopy {
     /// Moves the socket's bytes into `file` until end of stream. Nil when splice cannot be
     /// used here and nothing was moved (the caller reads and writes instead).
     static func receive(socket: Int32, file: Int32, idle: TimeInterval, cancel: CancelCheck?, what: String, peer: String,
-                        progress: (Int64) -> Void) throws -> Int64? {
+                        progress: (Int64) throws -> Void) throws -> Int64? {
         guard let splice else { return nil }
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { return nil }
@@ -51,7 +51,7 @@ enum FTPZeroCopy {
                 total += Int64(n)
                 idleSince = Date()
                 if cancel?() == true { throw FTPError(.interrupted, "\(what): interrupted", partialBytes: total) }
-                progress(total)
+                try progress(total)
                 continue
             }
             if n == 0 { return total }

@@ -212,17 +212,19 @@ enum FTPBuiltins {
 
     static func registerTransfers(_ r: Interpreter) {
         let transferOptions = ["resume", "ascii", "progress"]
-        r.register("ftp.get", min: 1, max: 3, options: transferOptions,
-                   usage: "ftp.get [SESSION] REMOTE [LOCAL=basename] [resume: true] [ascii: true] [progress: false]",
-                   summary: "Downloads a file to disk, streamed in constant memory (RETR, binary; ascii: true uses TYPE A and LF line ends). resume: true continues a partial local file with REST. A progress bar shows on a terminal. Returns a record: remote local bytes offset seconds mib_per_s. A transfer cut short is an error naming the partial file (e.partial bytes). Nothing local is lost: the file is written beside LOCAL and renamed over it when complete, so a refused RETR leaves LOCAL as it was (or absent), and a cut transfer keeps its partial file only where there was none.",
+        r.register("ftp.get", min: 1, max: 3, options: transferOptions + ["max"],
+                   usage: "ftp.get [SESSION] REMOTE [LOCAL=basename] [resume: true] [ascii: true] [max: BYTES] [progress: false]",
+                   summary: "Downloads a file to disk, streamed in constant memory (RETR, binary; ascii: true uses TYPE A and LF line ends). resume: true continues a partial local file with REST. A progress bar shows on a terminal. Returns a record: remote local bytes offset seconds mib_per_s. A transfer cut short is an error naming the partial file (e.partial bytes). Nothing local is lost: the file is written beside LOCAL and renamed over it when complete, so a refused RETR leaves LOCAL as it was (or absent), and a cut transfer keeps its partial file only where there was none. max: stops a longer file (an endless stream never ends otherwise) with a value error, writing nothing.",
                    example: "ftp.get \"pub/big.iso\" \"big.iso\" resume: true") { a in
             let (c, i) = try session(a, needs: 1, most: 2)
             let remote = try text(a, i, "the remote path")
             let local = i + 1 < a.count ? try text(a, i + 1, "the local path") : (remote as NSString).lastPathComponent
             let bar = progress(a, remote)
             defer { bar?.finish() }
+            let mx = try a.optionNumber("max")
+            if let m = mx, !(m >= 0 && m < 9e18) { throw Diagnostic.value("ftp.get: max: must be a number of bytes") }
             let t = try run { try c.retrieve(remote, to: local, resume: a.optionBool("resume") == true, ascii: a.optionBool("ascii") == true,
-                                             progress: bar.map { b in { b.update($0, $1) } }) }
+                                             maxBytes: mx.map { Int64($0) }, progress: bar.map { b in { b.update($0, $1) } }) }
             return FTPValues.transfer(t, remote: remote, local: local)
         }
         r.register("ftp.put", min: 1, max: 3, options: transferOptions,
