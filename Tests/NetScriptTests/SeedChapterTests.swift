@@ -72,21 +72,6 @@ final class SeedChapterTests: XCTestCase {
         return ((status >> 8) & 0xFF, text)
     }
 
-    /// Waits until something listens on the port, without connecting to it (a server that
-    /// serves a fixed number of clients would count a probe as one).
-    func listening(_ port: Int) {
-        let hex = String(format: ":%04X ", port)
-        let deadline = Date().addingTimeInterval(15)
-        while Date() < deadline {
-            for f in ["/proc/net/tcp", "/proc/net/tcp6"] {
-                if let t = try? String(contentsOfFile: f, encoding: .utf8),
-                   t.split(separator: "\n").contains(where: { $0.contains(hex) && $0.contains(" 0A ") }) { return }
-            }
-            usleep(20_000)
-        }
-        XCTFail("nothing listens on port \(port)")
-    }
-
     func testEachSeedChapterAgainstTheLab() throws {
         let exe = try NetScriptBinary.path()
         let names = try FileManager.default.contentsOfDirectory(atPath: Self.seedDir.path)
@@ -107,7 +92,7 @@ final class SeedChapterTests: XCTestCase {
                 let port = try freePort()
                 extra["PORT"] = String(port)
                 server = SocketScriptTests.Background("/usr/bin/env", ["PORT=\(port)", exe, "\(base).server.net"], cwd: dir, timeout: 60)
-                listening(port)
+                waitForListening(port)
             }
             let r = try runEnv([exe, name], cwd: dir, extra: extra, timeout: 60)
             XCTAssertFalse(r.timedOut, "\(name): timed out")

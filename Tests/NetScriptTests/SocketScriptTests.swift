@@ -278,18 +278,7 @@ final class SocketScriptTests: XCTestCase {
 
     func inBackground(_ args: [String], timeout: Double) -> Background { Background(exe, args, timeout: timeout) }
 
-    func waitForPortOnce(_ port: Int) {
-        let hex = String(format: ":%04X ", port)
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            for f in ["/proc/net/tcp", "/proc/net/tcp6"] {
-                if let t = try? String(contentsOfFile: f, encoding: .utf8),
-                   t.split(separator: "\n").contains(where: { $0.contains(hex) && $0.contains(" 0A ") }) { return }
-            }
-            usleep(20_000)
-        }
-        XCTFail("nothing listens on port \(port)")
-    }
+    func waitForPortOnce(_ port: Int) { waitForListening(port, seconds: 10) }
 
     func testListenAcceptStepByStepWithTrace() throws {
         let r = try runProcess(exe, ["--trace", "-e", """

@@ -94,6 +94,21 @@ extension XCTestCase {
     }
 
     /// Waits until something accepts connections on HOST:PORT (at most `seconds`).
+    /// Waits until something listens on the port, reading /proc/net/tcp rather than
+    /// connecting (a server that serves a fixed number of clients would count a probe as one).
+    func waitForListening(_ port: Int, seconds: Double = 15) {
+        let hex = String(format: ":%04X ", port)
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            for f in ["/proc/net/tcp", "/proc/net/tcp6"] {
+                if let t = try? String(contentsOfFile: f, encoding: .utf8),
+                   t.split(separator: "\n").contains(where: { $0.contains(hex) && $0.contains(" 0A ") }) { return }
+            }
+            usleep(20_000)
+        }
+        XCTFail("nothing listens on port \(port)")
+    }
+
     func waitForPort(_ port: Int, host: String = "127.0.0.1", seconds: Double = 15) {
         let deadline = Date().addingTimeInterval(seconds)
         let address = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"

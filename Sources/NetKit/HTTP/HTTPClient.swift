@@ -406,17 +406,7 @@ final class HTTPExchange: HTTPClientResponseDelegate, @unchecked Sendable {
     private func store(_ p: UnsafeRawBufferPointer) throws {
         received += p.count
         if let fd = sink {
-            if let limit = spec.maxDownload, received > limit { throw HTTPClientSupport.overMaxDownload(spec, limit) }
-            var off = 0
-            while off < p.count {
-                let n = write(fd, p.baseAddress! + off, p.count - off)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    let why = String(cString: strerror(errno)).lowercased()
-                    throw HTTPClientFailure(.io, "\(spec.method) \(spec.url): writing the body failed: \(why)", url: spec.url)
-                }
-                off += n
-            }
+            try HTTPClientSupport.writeBody(fd, p, received: received, spec)
             return
         }
         if received > spec.maxBody {

@@ -58,6 +58,22 @@ public enum HTTPClientSupport {
     }
 
     /// The error for a download that went over `max:`.
+    /// Writes a downloaded piece to the file, both client paths alike; `received` (the body's
+    /// bytes so far, this piece included) is checked against `max:` first.
+    static func writeBody(_ fd: Int32, _ p: UnsafeRawBufferPointer, received: Int, _ spec: HTTPRequestSpec) throws {
+        if let limit = spec.maxDownload, received > limit { throw overMaxDownload(spec, limit) }
+        var off = 0
+        while off < p.count {
+            let n = write(fd, p.baseAddress! + off, p.count - off)
+            if n < 0 {
+                if errno == EINTR { continue }
+                let why = String(cString: strerror(errno)).lowercased()
+                throw HTTPClientFailure(.io, "\(spec.method) \(spec.url): writing the body failed: \(why)", url: spec.url)
+            }
+            off += n
+        }
+    }
+
     static func overMaxDownload(_ spec: HTTPRequestSpec, _ limit: Int) -> HTTPClientFailure {
         HTTPClientFailure(.value, "\(spec.method) \(spec.url): the download is larger than max: \(grouped(limit)) bytes; stopped", url: spec.url)
     }
