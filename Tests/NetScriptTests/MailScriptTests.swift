@@ -439,6 +439,102 @@ final class MailScriptTests: XCTestCase {
         XCTAssertEqual(try saved(dir).count, 1)
     }
 
+    // MARK: one command at a time (smtplib's mail, rcpt, data, docmd)
+
+    func testSingleStepsAsALearnerTypesThem() throws {
+        let (port, dir) = try startPeer()
+        let r = try run("""
+        s = smtp.connect "127.0.0.1:\(port)"
+        print (smtp.ehlo s).code
+        r = smtp.mail s "ann@example.test"
+        print "mail" r.code r.text
+        r = smtp.rcpt s "bob@example.test"
+        print "rcpt" r.code r.text
+        r = smtp.rcpt s "bad@example.test"
+        print "rcpt" r.code r.text
+        r = smtp.data s "Subject: steps\\n\\n.a dot first\\nhello\\n"
+        print "data" r.code r.text
+        r = smtp.docmd s "NOOP"
+        print "noop" r.code
+        r = smtp.rset s
+        print "rset" r.code
+        r = smtp.mail s "bad@example.test"
+        print "refused sender" r.code
+        try { smtp.docmd s "NOOP\\r\\nQUIT" } catch e { print e.kind }
+        try { smtp.mail s "a@example.test\\r\\nRSET" } catch e { print e.kind }
+        print (smtp.quit s).code
+        """, trace: true)
+        XCTAssertEqual(r.stdout, """
+        250
+        mail 250 OK
+        rcpt 250 OK
+        rcpt 550 5.1.1 <bad@example.test>: Recipient address rejected: no such user
+        data 250 OK queued as 1
+        noop 250
+        rset 250
+        refused sender 553
+        value
+        value
+        221
+
+        """, r.stderr)
+        let m = try saved(dir)
+        XCTAssertEqual(m.count, 1)
+        XCTAssertEqual(m[0].envelope["mail_from"] as? String, "ann@example.test")
+        XCTAssertEqual(m[0].envelope["rcpt_tos"] as? [String], ["bob@example.test"])
+        let body = String(decoding: try Data(contentsOf: m[0].eml), as: UTF8.self)
+        XCTAssertTrue(body.contains("\r\n.a dot first\r\n"), "the dot was doubled on the wire and undone by the server: \(body)")
+        // Each command is followed by its own reply in the trace.
+        let trace = r.stderr.split(separator: "\n").map(String.init).filter { $0.hasPrefix("C: ") || $0.hasPrefix("S: ") }
+        func replyAfter(_ command: String) -> String? {
+            guard let i = trace.firstIndex(where: { $0.hasPrefix("C: " + command) }), i + 1 < trace.count else { return nil }
+            return trace[i + 1]
+        }
+        XCTAssertEqual(replyAfter("MAIL FROM:<ann@example.test>"), "S: 250 OK", r.stderr)
+        XCTAssertEqual(replyAfter("RCPT TO:<bob@example.test>"), "S: 250 OK", r.stderr)
+        XCTAssertEqual(replyAfter("RCPT TO:<bad@example.test>")?.hasPrefix("S: 550"), true, r.stderr)
+        XCTAssertEqual(replyAfter("DATA")?.hasPrefix("S: 354"), true, r.stderr)
+        XCTAssertEqual(replyAfter("NOOP"), "S: 250 OK", r.stderr)
+        XCTAssertEqual(replyAfter("MAIL FROM:<bad@example.test>")?.hasPrefix("S: 553"), true, r.stderr)
+        XCTAssertEqual(trace.filter { $0.hasPrefix("C: NOOP") }.count, 1, "the NOOP with CR LF in it was not sent")
+    }
+
+    func testDataRefusedIsAnError() throws {
+        let (port, _) = try startPeer()
+        // DATA with no recipient: the server answers 503, which smtplib raises as SMTPDataError.
+        let r = try run("""
+        s = smtp.connect "127.0.0.1:\(port)"
+        smtp.ehlo s
+        smtp.mail s "ann@example.test"
+        try { smtp.data s "Subject: x\\n\\nx\\n" } catch e { print e.kind e.code }
+        smtp.quit s
+        """)
+        XCTAssertEqual(r.stdout, "smtp.data 503\n", r.stderr)
+    }
+
+    func testPipeliningFalseSendsOneCommandAtATime() throws {
+        let (port, dir) = try startPeer()
+        let code = { (pipelining: Bool) in """
+            s = smtp.connect "127.0.0.1:\(port)"\(pipelining ? "" : " pipelining: false")
+            smtp.ehlo s
+            print (smtp.sendmail s "ann@example.test" ["bob@example.test", "bad@example.test"] "Subject: p\\n\\nx\\n")
+            smtp.quit s
+            """ }
+        let off = try run(code(false), trace: true)
+        XCTAssertTrue(off.stdout.hasPrefix("{\"bad@example.test\": "), off.stderr)
+        XCTAssertTrue(off.stderr.contains("S: 250-PIPELINING"), "the server offers PIPELINING: \(off.stderr)")
+        let lines = off.stderr.split(separator: "\n").map(String.init).filter { $0.hasPrefix("C: ") || $0.hasPrefix("S: ") }
+        let mail = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("C: MAIL FROM") })
+        XCTAssertEqual(Array(lines[mail...].prefix(8)).map { String($0.prefix(7)) },
+                       ["C: MAIL", "S: 250 ", "C: RCPT", "S: 250 ", "C: RCPT", "S: 550 ", "C: DATA", "S: 354 "], off.stderr)
+        // With the default, the server's PIPELINING is used: the three commands go before any reply.
+        let on = try run(code(true), trace: true)
+        let l2 = on.stderr.split(separator: "\n").map(String.init).filter { $0.hasPrefix("C: ") || $0.hasPrefix("S: ") }
+        let m2 = try XCTUnwrap(l2.firstIndex { $0.hasPrefix("C: MAIL FROM") })
+        XCTAssertEqual(Array(l2[m2...].prefix(5)).map { String($0.prefix(4)) }, ["C: M", "C: R", "C: R", "C: D", "S: 2"], on.stderr)
+        XCTAssertEqual(try saved(dir).count, 2)
+    }
+
     // MARK: faults
 
     func testFaultsAreNamedErrorsWithinTheTimeout() throws {

@@ -23,7 +23,7 @@ extension SMTPClient {
             if var e = error as? SocketError { e.message += note; return e }
             return error
         }
-        guard feature("pipelining") != nil else {
+        guard usePipelining && feature("pipelining") != nil else {
             for (i, item) in items.enumerated() {
                 do {
                     results[i] = .success(try sendmail(from: item.from, to: item.to, message: item.message))

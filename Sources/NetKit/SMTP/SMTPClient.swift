@@ -29,6 +29,9 @@ public final class SMTPClient: @unchecked Sendable {
     /// Whether EHLO or HELO has been answered with 250 (since the last STARTTLS).
     public private(set) var greeted = false
     public private(set) var authenticated = false
+    /// When false, `sendmail` and `sendMany` send MAIL, each RCPT and DATA one at a time and
+    /// wait for each reply even if the server offers PIPELINING (each reply paired with its command).
+    public var usePipelining = true
 
     init(conn: StreamConnection, address: String, host: String, timeout: TimeInterval, transcript: Transcript?,
          cancel: CancelCheck?, localName: String, greeting: SMTPReply, isTLS: Bool) {
@@ -290,7 +293,7 @@ public final class SMTPClient: @unchecked Sendable {
         var mailReply: SMTPReply
         var rcptReplies: [SMTPReply] = []
         var dataReply: SMTPReply? = nil
-        if feature("pipelining") != nil {
+        if usePipelining && feature("pipelining") != nil {
             // RFC 2920: the whole envelope and DATA in one write, the replies read in order.
             var batch = ""
             for l in [mailLine] + rcptLines + ["DATA"] {
@@ -464,6 +467,57 @@ public final class SMTPClient: @unchecked Sendable {
         }
         if !atLineStart || out.isEmpty { out.append(0x0D); out.append(0x0A) }
         return out
+    }
+
+    // MARK: single steps (smtplib's mail, rcpt, data, docmd)
+
+    /// Checks a command argument: CR or LF would end the command early and smuggle another.
+    func checkLine(_ what: String, _ parts: [String]) throws {
+        for p in parts where p.contains("\r") || p.contains("\n") {
+            throw SMTPError(.value, "\(what): \"\(Transcript.escape(Array(p.utf8), limit: 80))\" contains CR or LF; nothing sent")
+        }
+    }
+
+    /// MAIL FROM alone (smtplib's `mail`): the reply, whatever its code (a refusal is an answer
+    /// here, not an error). `options` are ESMTP parameters ("SIZE=1000", "BODY=8BITMIME").
+    public func mail(from: String, options: [String] = []) throws -> SMTPReply {
+        try checkLine("mail", [from] + options)
+        try ehloOrHelo()
+        return try command("MAIL FROM:<\(from)>" + options.map { " " + $0 }.joined())
+    }
+
+    /// RCPT TO alone (smtplib's `rcpt`): the reply, whatever its code.
+    public func rcpt(to: String, options: [String] = []) throws -> SMTPReply {
+        try checkLine("rcpt", [to] + options)
+        return try command("RCPT TO:<\(to)>" + options.map { " " + $0 }.joined())
+    }
+
+    /// DATA alone (smtplib's `data`): DATA, and on 354 the message (line ends made CRLF,
+    /// leading dots doubled) and "."; returns the final reply. A refused DATA (not 354) is
+    /// `smtp.data`, as smtplib raises SMTPDataError; the final reply is returned as it is.
+    public func data(_ message: [UInt8]) throws -> SMTPReply {
+        let wire = try SMTPClient.dataBytes(message)
+        let d = try command("DATA")
+        guard d.code == 354 else {
+            throw SMTPError(.data, "DATA \(address): the server refused DATA: \(d.code) \(d.text) (message not sent)", reply: d)
+        }
+        recordBody(wire)
+        do {
+            try write(wire + Array(".\r\n".utf8), "DATA")
+        } catch let e as SMTPError where e.kind == .disconnected {
+            throw SMTPError(.disconnected, "DATA \(address): the connection was lost while sending the message; it was not sent")
+        }
+        do { return try readReply("DATA") } catch let e as SMTPError where e.kind == .disconnected {
+            throw SMTPError(.disconnected, "DATA \(address): the server closed the connection before accepting the message; it was not sent")
+        }
+    }
+
+    /// Any command line (smtplib's `docmd`): the reply, whatever its code. CR or LF in it is a
+    /// value error and nothing is sent.
+    public func docmd(_ line: String) throws -> SMTPReply {
+        try checkLine("docmd", [line])
+        guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { throw SMTPError(.value, "docmd: an empty command; nothing sent") }
+        return try command(line)
     }
 
     // MARK: other commands

@@ -104,6 +104,19 @@ enum MailBuiltins {
         }
     }
 
+    /// A string or a list of strings (ESMTP parameters).
+    static func stringList(_ a: Args, _ i: Int, _ name: String) throws -> [String] {
+        switch a[i] {
+        case .string(let s): return s.isEmpty ? [] : [s]
+        case .list(let l):
+            return try l.items.map {
+                guard case .string(let s) = $0 else { throw Diagnostic.type("\(a.callee): \(name) must be strings, not \($0.typeName.withArticle)") }
+                return s
+            }
+        default: throw Diagnostic.type("\(a.callee): \(name) must be a string or a list of strings, not \(a[i].typeName.withArticle)")
+        }
+    }
+
     // MARK: mail
 
     static func registerMail(_ r: Interpreter) {
@@ -160,20 +173,23 @@ enum MailBuiltins {
     // MARK: sessions
 
     static func registerSessions(_ r: Interpreter) {
-        r.namespace("smtp", summary: "SMTP sessions step by step (as Python's smtplib): smtp.connect, ehlo, helo, starttls, login, sendmail, send_message, noop, rset, verify, quit.")
-        r.register("smtp.connect", min: 1, max: 1, options: ["tls", "verify", "ca", "sni", "timeout", "name"],
-                   usage: "smtp.connect \"HOST:PORT\" [tls: \"implicit\"|\"none\"] [verify: false] [ca: FILE] [sni: NAME] [timeout: 30] [name: EHLO_NAME]",
-                   summary: "Opens an SMTP session and reads the greeting (220). tls: \"implicit\" speaks TLS from the start (port 465, the default port then; otherwise 25). Fields: address esmtp_features does_esmtp last_reply greeting tls authenticated closed. Errors: refused timeout tls smtp.response smtp.disconnected.",
+        r.namespace("smtp", summary: "SMTP sessions step by step (as Python's smtplib): smtp.connect, ehlo, helo, starttls, login, sendmail, send_message, and one command at a time: mail, rcpt, data, docmd, noop, rset, verify, quit.")
+        r.register("smtp.connect", min: 1, max: 1, options: ["tls", "verify", "ca", "sni", "timeout", "name", "pipelining"],
+                   usage: "smtp.connect \"HOST:PORT\" [tls: \"implicit\"|\"none\"] [verify: false] [ca: FILE] [sni: NAME] [timeout: 30] [name: EHLO_NAME] [pipelining: false]",
+                   summary: "Opens an SMTP session and reads the greeting (220). tls: \"implicit\" speaks TLS from the start (port 465, the default port then; otherwise 25). pipelining: false makes smtp.sendmail and smtp.send_message send MAIL, each RCPT and DATA one at a time, each waiting for its reply, even when the server offers PIPELINING (to watch each reply paired with its command). Fields: address esmtp_features does_esmtp last_reply greeting tls authenticated closed. Errors: refused timeout tls smtp.response smtp.disconnected.",
                    example: "s = smtp.connect \"127.0.0.1:2525\"; smtp.ehlo s; print s.esmtp_features; smtp.quit s") { a in
             let addr = try a.string(0)
             let mode = try tlsMode(a, allowed: ["implicit", "none"])
             let tls = try tlsOptions(a)
             let t = try timeout(a)
             a.interp.output.flush()
-            return .native(SMTPSessionValue(try smtpCall {
+            let pipelining = a.optionBool("pipelining") ?? true
+            let client = try smtpCall {
                 try SMTPClient.connect(addr, tls: mode == "implicit" ? tls : nil, timeout: t, localName: try a.optionString("name"),
                                        transcript: a.interp.transcript, cancel: socketCancel)
-            }))
+            }
+            client.usePipelining = pipelining
+            return .native(SMTPSessionValue(client))
         }
         r.register("smtp.ehlo", min: 1, max: 2, usage: "smtp.ehlo SESSION [NAME]",
                    summary: "EHLO: the reply as {code, text}; the extensions land in the session's esmtp_features. A refusal is smtp.helo.",
@@ -247,6 +263,37 @@ enum MailBuiltins {
             }
             let m = try message(a[1])
             return smtpRefusedMap(try smtpCall { try c.sendmail(from: m.envelopeFrom, to: m.recipients, message: m.bytes) })
+        }
+        r.register("smtp.mail", min: 2, max: 3, usage: "smtp.mail SESSION FROM [OPTIONS]",
+                   summary: "MAIL FROM:<FROM> alone (smtplib's mail), with ESMTP parameters OPTIONS (a string or a list: \"SIZE=1000\", \"BODY=8BITMIME\"). Says EHLO first if the session has not. Returns the reply as {code, text}: a refusal (5xx) is a reply, not an error. Errors: value (CR or LF; nothing sent), smtp.disconnected, timeout.",
+                   example: "r = smtp.mail s \"me@example.test\"; print r.code r.text") { a in
+            let c = try session(a)
+            let from = try a.string(1)
+            let opts = a.count > 2 ? try stringList(a, 2, "OPTIONS") : []
+            return smtpReplyValue(try smtpCall { try c.mail(from: from, options: opts) })
+        }
+        r.register("smtp.rcpt", min: 2, max: 3, usage: "smtp.rcpt SESSION TO [OPTIONS]",
+                   summary: "RCPT TO:<TO> alone (smtplib's rcpt), for one recipient. Returns the reply as {code, text} (250/251 accepted; 5xx refused — a reply, not an error). Errors: value (CR or LF; nothing sent), smtp.disconnected, timeout.",
+                   example: "r = smtp.rcpt s \"you@example.test\"; print r.code") { a in
+            let c = try session(a)
+            let to = try a.string(1)
+            let opts = a.count > 2 ? try stringList(a, 2, "OPTIONS") : []
+            return smtpReplyValue(try smtpCall { try c.rcpt(to: to, options: opts) })
+        }
+        r.register("smtp.data", min: 2, max: 2, usage: "smtp.data SESSION MSG",
+                   summary: "DATA alone (smtplib's data): sends DATA, then on 354 the message (a string, bytes or a mail_message; line ends become CRLF, leading dots are doubled) and the final \".\"; returns the final reply as {code, text} (250: the server took it). A refused DATA is smtp.data, as in smtplib. Errors: smtp.data, smtp.disconnected, timeout, value (a line over 998 octets; nothing sent).",
+                   example: "smtp.mail s \"a@example.test\"; smtp.rcpt s \"b@example.test\"; print (smtp.data s \"Subject: hi\\r\\n\\r\\nhello\\r\\n\")") { a in
+            let c = try session(a)
+            let bytes = try messageBytes(a, 1)
+            a.interp.output.flush()
+            return smtpReplyValue(try smtpCall { try c.data(bytes) })
+        }
+        r.register("smtp.docmd", min: 2, max: 2, usage: "smtp.docmd SESSION \"CMD ARGS\"",
+                   summary: "Sends any one command line (smtplib's docmd) and returns the reply as {code, text}, whatever its code. CR or LF in the line is a value error and nothing is sent.",
+                   example: "print (smtp.docmd s \"NOOP\")") { a in
+            let c = try session(a)
+            let line = try a.string(1)
+            return smtpReplyValue(try smtpCall { try c.docmd(line) })
         }
         r.register("smtp.noop", min: 1, max: 1, usage: "smtp.noop SESSION", summary: "NOOP: the reply as {code, text} (keeps a session alive, checks it still is).",
                    example: "print (smtp.noop s).code") { a in
