@@ -42,7 +42,7 @@ final class TranscriptTests: XCTestCase {
         XCTAssertNil(ProtocolGlossary.explain(ev("smtp", .server, "2500 too long")))
         XCTAssertEqual(ProtocolGlossary.explain(ev("http", .server, "HTTP/1.1 304 Not Modified\nDate: x")), "304: not modified: your cached copy is current (RFC 9110)")
         XCTAssertEqual(ProtocolGlossary.explain(ev("http", .client, "GET /index.html HTTP/1.1\nHost: a")), "GET: asks for a resource")
-        XCTAssertEqual(ProtocolGlossary.explain(ev("dns", .server, ";; ->>HEADER<<- opcode: QUERY, status: NXDOMAIN, id: 1")), "NXDOMAIN: the name does not exist")
+        XCTAssertEqual(ProtocolGlossary.explain(ev("dns", .server, ";; ->>HEADER<<- opcode: QUERY, status: NXDOMAIN, id: 1")), "NXDOMAIN: the name does not exist — no records of any type")
         XCTAssertNil(ProtocolGlossary.explain(ev("tcp", .server, "← 5 bytes \"250 x\"")))
         // EHLO's extension lines and FTP's FEAT lines say what the extension is.
         XCTAssertEqual(ProtocolGlossary.explain(ev("smtp", .server, "250-PIPELINING")), "PIPELINING: commands may be sent in batches without waiting for each reply (RFC 2920)")

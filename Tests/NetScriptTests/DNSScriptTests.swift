@@ -406,4 +406,75 @@ final class DNSScriptTests: XCTestCase {
 
         """, r.stderr)
     }
+
+    /// `trace explain`'s output as steps: each step's text (its C:/S: lines) and the glosses under it.
+    func explainedSteps(_ out: String) -> [(text: String, glosses: [String])] {
+        var steps: [(text: String, glosses: [String])] = []
+        var inGlosses = true
+        for line in out.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            if line.hasPrefix("   ↳ ") {
+                if !steps.isEmpty { steps[steps.count - 1].glosses.append(String(line.dropFirst(5))) }
+                inGlosses = true
+            } else if line.hasPrefix("C: ") || line.hasPrefix("S: ") || line.hasPrefix("*: ") {
+                let continues = !inGlosses && !steps.isEmpty && steps[steps.count - 1].text.prefix(3) == line.prefix(3) && !line.hasPrefix("C: ; query") && !line.hasPrefix("S: ; answer")
+                if continues { steps[steps.count - 1].text += "\n" + line } else { steps.append((line, [])) }
+                inGlosses = false
+            }
+        }
+        return steps
+    }
+
+    func testExplainTellsReferralNodataNxdomainAndAnswerApart() throws {
+        let tree = try LabServer("nsd-tree", binary: "/usr/sbin/nsd", portVariable: "TREE_PORT", probeAddress: "127.0.0.3", probeZone: "example.test")
+        defer { tree.stop() }
+        func explained(_ call: String) throws -> (query: [String], response: [String], text: String) {
+            let r = try run("try { \(call) } catch e { print e.kind }\ntrace explain")
+            let steps = explainedSteps(r.stdout)
+            let q = try XCTUnwrap(steps.first { $0.text.hasPrefix("C: ; query to") }, r.stdout)
+            let a = try XCTUnwrap(steps.first { $0.text.hasPrefix("S: ; answer from") }, r.stdout)
+            return (q.glosses, a.glosses, r.stdout)
+        }
+        // The root server, asked without recursion, refers to test.'s servers.
+        let referral = try explained("dns \"A\" \"www.example.test\" server: \"127.0.0.1:\(tree.port)\" rd: false")
+        XCTAssertEqual(referral.query.first, "query: asks for the A records of www.example.test.", referral.text)
+        XCTAssertTrue(referral.query.contains { $0.hasPrefix("rd off: no recursion") }, referral.text)
+        XCTAssertFalse(referral.query.contains { $0.contains("NODATA") || $0.contains("NOERROR") || $0.contains("referral") }, "a query is not glossed as an answer: \(referral.text)")
+        XCTAssertTrue(referral.query.contains { $0.hasPrefix("EDNS(0) (RFC 6891): the asker takes UDP messages up to 1232 bytes") }, referral.text)
+        XCTAssertEqual(referral.response.first, "referral: the server does not know; it points to the servers of test. (the NS records in AUTHORITY: ns.nic.test.) — ask one of them next", referral.text)
+        XCTAssertFalse(referral.response.contains { $0.contains("NODATA") }, referral.text)
+        XCTAssertTrue(referral.response.contains { $0.hasPrefix("glue: ns.nic.test. A 127.0.0.2 — ") }, referral.text)
+        XCTAssertTrue(referral.response.contains { $0.hasPrefix("flags: qr = a response") && $0.contains("no ra: ") && !$0.contains("aa =") }, referral.text)
+        XCTAssertTrue(referral.response.contains { $0.hasPrefix("TTL 3600: the seconds a resolver may remember this delegation") }, referral.text)
+
+        // The zone's own server: the name exists, not with AAAA.
+        let nodata = try explained("dns \"AAAA\" \"www.example.test\" server: \"127.0.0.3:\(tree.port)\"")
+        XCTAssertTrue(nodata.query.contains { $0.hasPrefix("rd on: recursion desired") }, nodata.text)
+        XCTAssertEqual(nodata.response.first, "NODATA: the name exists but has no AAAA records (NOERROR with an empty answer); the SOA of example.test. in AUTHORITY says how long that may be cached: 300 s (RFC 2308)", nodata.text)
+        XCTAssertFalse(nodata.response.contains { $0.contains("referral") || $0.hasPrefix("glue") }, nodata.text)
+        XCTAssertTrue(nodata.response.contains { $0.contains("aa = authoritative answer") && $0.contains("rd = recursion desired: the asker wants the whole answer found for it (copied from the query)") }, nodata.text)
+
+        // A name that does not exist.
+        let nx = try explained("dns \"A\" \"nope.example.test\" server: \"127.0.0.3:\(tree.port)\"")
+        XCTAssertTrue(nx.text.hasPrefix("dns.nxdomain\n"), nx.text)
+        XCTAssertEqual(nx.response.first, "NXDOMAIN: the name does not exist — no records of any type, said with authority by a server of the zone; the SOA of example.test. in AUTHORITY says how long that may be cached: 300 s (RFC 2308)", nx.text)
+        XCTAssertFalse(nx.response.contains { $0.contains("NODATA") || $0.contains("referral") }, nx.text)
+        XCTAssertTrue(nx.response.contains { $0.hasPrefix("sections: QUESTION: what was asked, echoed; AUTHORITY (1): the zone's SOA, standing for the negative answer") }, nx.text)
+
+        // An answer.
+        let answer = try explained("dns \"A\" \"www.example.test\" server: \"127.0.0.3:\(tree.port)\"")
+        XCTAssertEqual(answer.response.first, "answer: 1 record answering the question (www.example.test. A), from a server of the zone (authoritative)", answer.text)
+        XCTAssertFalse(answer.response.contains { $0.contains("NODATA") || $0.contains("referral") || $0.hasPrefix("glue") }, answer.text)
+        XCTAssertTrue(answer.response.contains { $0.hasPrefix("additional addresses: ns1.example.test. A 127.0.0.3") }, answer.text)
+        XCTAssertTrue(answer.response.contains { $0.hasPrefix("TTL 3600: the seconds a resolver may keep this record in its cache") }, answer.text)
+        XCTAssertTrue(answer.response.contains { $0.hasPrefix("EDNS(0) (RFC 6891): the server takes UDP messages up to") && $0.contains("DO bit off") }, answer.text)
+    }
+
+    func testExplainGlossesTheDOBitAndDnssecFlags() throws {
+        let tree = try LabServer("nsd-tree", binary: "/usr/sbin/nsd", portVariable: "TREE_PORT", probeAddress: "127.0.0.3", probeZone: "example.test")
+        defer { tree.stop() }
+        let r = try run("dns \"A\" \"www.example.test\" server: \"127.0.0.3:\(tree.port)\" dnssec: true\ntrace explain")
+        let steps = explainedSteps(r.stdout)
+        let q = try XCTUnwrap(steps.first { $0.text.hasPrefix("C: ; query to") }, r.stdout)
+        XCTAssertTrue(q.glosses.contains { $0.contains("DO bit set: DNSSEC records (RRSIG, NSEC) wanted") }, r.stdout)
+    }
 }

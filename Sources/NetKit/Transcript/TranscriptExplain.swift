@@ -113,7 +113,7 @@ public enum ProtocolGlossary {
         "OPTIONS": "asks what the server allows", "CONNECT": "asks a proxy for a tunnel", "TRACE": "asks the server to echo the request",
     ]
     static let dnsStatus: [String: String] = [
-        "NOERROR": "no error (an empty answer is NODATA: the name exists, not with that type)",
+        "NOERROR": "no error",
         "FORMERR": "the server could not understand the query", "SERVFAIL": "the server failed to answer (often a broken delegation or DNSSEC failure)",
         "NXDOMAIN": "the name does not exist", "NOTIMP": "the server does not implement this kind of query",
         "REFUSED": "the server refuses (not authoritative and no recursion for you, or policy)",
@@ -171,13 +171,17 @@ public enum ProtocolGlossary {
             }
             return nil
         case ("dns", _):
-            guard let r = text.range(of: "status: ") else { return nil }
-            let status = text[r.upperBound...].prefix { $0.isLetter || $0.isNumber }
-            guard let gloss = dnsStatus[String(status)] else { return nil }
-            return "\(status): \(gloss)"
+            let g = dnsGlosses(text, e.direction)
+            return g.isEmpty ? nil : g.joined(separator: "\n")
         default:
             return nil
         }
+    }
+
+    /// What the step means, one gloss a line (a DNS message gets several: its kind, flags,
+    /// sections, glue, TTLs, EDNS); empty when there is nothing to say.
+    public static func glosses(_ e: TranscriptEvent) -> [String] {
+        explain(e).map { $0.split(separator: "\n").map(String.init) } ?? []
     }
 
     /// The meaning of a reply code's first digit (RFC 5321 §4.2.1, RFC 959 §4.2).

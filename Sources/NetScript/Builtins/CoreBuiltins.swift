@@ -485,13 +485,13 @@ enum CoreBuiltins {
             return .nil
         }
         r.register("trace.explain", min: 0, max: 1, usage: "trace explain [LAST_N]",
-                   summary: "Prints the recorded steps again, each with what it means: SMTP and FTP commands and reply codes, HTTP methods and status codes, DNS response codes, from their RFCs.",
+                   summary: "Prints the recorded steps again, each with what it means: SMTP and FTP commands and reply codes, HTTP methods and status codes from their RFCs; a DNS query (what it asks, rd on or off) and a DNS response told apart as an answer, a referral, NODATA or NXDOMAIN, with its flags (qr aa tc rd ra ad cd), sections, glue, TTLs and EDNS.",
                    example: "trace explain 20") { a in
             var steps = a.interp.transcript.steps
             if a.count > 0 { steps = Array(steps.suffix(max(0, try a.int(0)))) }
             for e in steps {
                 a.interp.output.write(Transcript.render(e) + "\n")
-                if let gloss = ProtocolGlossary.explain(e) { a.interp.output.write("   ↳ \(gloss)\n") }
+                for gloss in ProtocolGlossary.glosses(e) { a.interp.output.write("   ↳ \(gloss)\n") }
             }
             return .nil
         }
