@@ -55,6 +55,41 @@ public final class DatagramSocket: @unchecked Sendable {
     public let peer: SocketAddress?
     public private(set) var isClosed = false
     public var cancel: CancelCheck?
+    /// Who spoke first with each peer, for the trace's direction as on the wire: with a peer we
+    /// wrote to first we are the client (our datagrams C:, its S:); with a peer whose datagram
+    /// came first we are answering it as a server (its datagrams C:, ours S:).
+    private var roles = PeerRoles()
+    /// Sends and receives may run on different threads (a script's task and a server loop).
+    private let rolesLock = NSLock()
+
+    func direction(sentTo peer: String) -> TranscriptDirection {
+        rolesLock.lock(); defer { rolesLock.unlock() }
+        return roles.sent(to: peer)
+    }
+    func direction(receivedFrom peer: String) -> TranscriptDirection {
+        rolesLock.lock(); defer { rolesLock.unlock() }
+        return roles.received(from: peer)
+    }
+
+    struct PeerRoles {
+        private var weAnswer: Set<String> = []
+        private var weAsked: Set<String> = []
+        /// Kept small: a server answering many clients forgets the oldest roles at once.
+        static let limit = 4096
+
+        mutating func sent(to peer: String) -> TranscriptDirection {
+            if weAnswer.contains(peer) { return .server }
+            if weAsked.count >= PeerRoles.limit { weAsked.removeAll() }
+            weAsked.insert(peer)
+            return .client
+        }
+        mutating func received(from peer: String) -> TranscriptDirection {
+            if weAsked.contains(peer) { return .server }
+            if weAnswer.count >= PeerRoles.limit { weAnswer.removeAll() }
+            weAnswer.insert(peer)
+            return .client
+        }
+    }
 
     init(channel: Channel, box: Box, proto: String, peer: SocketAddress?, transcript: Transcript?, cancel: CancelCheck?) {
         self.channel = channel; self.box = box; self.proto = proto; self.peer = peer
@@ -124,18 +159,21 @@ public final class DatagramSocket: @unchecked Sendable {
         }
         let buf = channel.allocator.buffer(bytes: data)
         let f: EventLoopFuture<Void>
+        let destText: String
         if let to {
             let dest: SocketAddress
             if proto == "unix" { dest = try SocketAddress(unixDomainSocketPath: to) }
             else { dest = try HostLookup.resolve(try Endpoint(parsing: to), deadline: deadline, cancel: cancel)[0] }
+            destText = dest.text
             f = channel.writeAndFlush(AddressedEnvelope(remoteAddress: dest, data: buf))
         } else {
-            guard peer != nil else {
+            guard let p = peer else {
                 throw SocketError(.value, "send: this socket is not connected; use sendto with an address", address: localText)
             }
+            destText = p.text
             f = channel.writeAndFlush(buf)
         }
-        transcript?.recordBytes(proto, .client, "→ \(shown) ", data)
+        if let t = transcript { t.recordBytes(proto, direction(sentTo: destText), "→ \(shown) ", data) }
         try SocketRuntime.wait(f, deadline: deadline, cancel: cancel, op: "sendto", address: shown)
     }
 
@@ -152,7 +190,7 @@ public final class DatagramSocket: @unchecked Sendable {
                 if box.head == box.queue.count { box.queue.removeAll(keepingCapacity: true); box.head = 0 }
                 let from = d.from.text
                 let got = d.data
-                transcript?.recordBytes(proto, .server, "← \(from) ", got)
+                if let t = transcript { t.recordBytes(proto, direction(receivedFrom: from), "← \(from) ", got) }
                 return (d.data, from)
             }
             if let e = box.error {

@@ -208,7 +208,19 @@ public enum ProtocolGlossary {
 }
 
 /// The transcript as a client/server sequence chart: one arrow per step, client on the left.
+/// The arrow is the wire's direction (C: steps go client → server, S: steps server → client,
+/// whichever end NetScript was); a socket step's own `→`/`←`, which is the recording end's
+/// view, becomes "sent"/"received" so it never points against the arrow.
 public enum TranscriptDiagram {
+    /// The first line of a step, with a socket step's local arrow put in words.
+    static func wireLabel(_ e: TranscriptEvent) -> String {
+        let line = String(ProtocolGlossary.firstLine(e.text))
+        guard ["tcp", "udp", "tls", "unix"].contains(e.proto), e.direction != .note else { return line }
+        if line.hasPrefix("→ ") { return (e.proto == "udp" ? "sent to " : "sent ") + line.dropFirst(2) }
+        if line.hasPrefix("← ") { return (e.proto == "udp" ? "received from " : "received ") + line.dropFirst(2) }
+        return line
+    }
+
     public static func render(_ events: [TranscriptEvent], width: Int = 72) -> String {
         let w = max(40, width)
         let inner = w - 10            // between the two bars, after the protocol column
@@ -217,7 +229,7 @@ public enum TranscriptDiagram {
             s.count <= n ? s : String(s.prefix(max(1, n - 1))) + "…"
         }
         for e in events {
-            var text = String(ProtocolGlossary.firstLine(e.text))
+            var text = wireLabel(e)
             let more = e.text.split(separator: "\n", omittingEmptySubsequences: false).count - 1
             if more > 0 { text += " (+\(more) lines)" }
             let tag = clip(e.proto, 5).padding(toLength: 5, withPad: " ", startingAt: 0)

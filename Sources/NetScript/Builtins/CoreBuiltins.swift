@@ -475,7 +475,7 @@ enum CoreBuiltins {
             return .nil
         }
         r.register("trace.diagram", min: 0, max: 1, options: ["width"], usage: "trace diagram [LAST_N] [width: 72]",
-                   summary: "Draws the recorded steps as a client/server sequence chart: client on the left, server on the right, one arrow per step.",
+                   summary: "Draws the recorded steps as a client/server sequence chart: client on the left, server on the right, one arrow per step in the wire's direction (C: steps client → server, S: steps back, also when NetScript is the server); socket steps read sent …/received ….",
                    example: "trace diagram 20") { a in
             var steps = a.interp.transcript.steps
             if a.count > 0 { steps = Array(steps.suffix(max(0, try a.int(0)))) }

@@ -207,7 +207,7 @@ enum SocketBuiltins {
             return .int(data.count)
         }
         r.register("recvfrom", min: 1, max: 1, options: ["timeout", "bytes"], usage: "recvfrom SOCKET [timeout: 30] [bytes: true]",
-                   summary: "The next datagram as a record with fields data and from (the sender's address).",
+                   summary: "The next datagram as a record with fields data and from (the sender's address). In the trace a datagram from a peer that spoke first is C: (we answer it as a server), one from a peer we wrote to first is S:.",
                    example: "d = recvfrom u timeout: 2; print d.from d.data") { a in
             let s = try datagram(a)
             let dg = try sock { try s.receive(timeout: try timeout(a, 30)) }

@@ -1,0 +1,71 @@
+import Foundation
+import XCTest
+
+/// `trace diagram` as a learner sees it when NetScript is the server too: arrows and labels
+/// follow the wire (who sent, who received), not which end recorded the step.
+final class TraceScriptTests: XCTestCase {
+    func run(_ code: String) throws -> RunResult {
+        try runProcess(try NetScriptBinary.path(), ["-e", code], timeout: 30)
+    }
+
+    /// The chart's arrow lines: (arrow from the client?, label).
+    func arrows(_ chart: String, _ proto: String) -> [(toServer: Bool, label: String)] {
+        chart.split(separator: "\n").map(String.init).compactMap { l in
+            guard l.hasPrefix(proto.padding(toLength: 6, withPad: " ", startingAt: 0) + "|") else { return nil }
+            if l.dropFirst(6).hasPrefix("|--- ") && l.hasSuffix("->|") { return (true, String(l.dropFirst(11))) }
+            if l.dropFirst(6).hasPrefix("|<- ") && l.hasSuffix("--|") { return (false, String(l.dropFirst(10))) }
+            return nil
+        }
+    }
+
+    func testTCPServerAndClientInOneScript() throws {
+        let r = try run("""
+        l = listen "127.0.0.1:0"
+        c = connect ("127.0.0.1:" + (str l.port)) timeout: 5
+        s = accept l timeout: 5
+        send c "HELLO\\n"
+        print (recv.line s timeout: 5)
+        send s "WORLD\\n"
+        print (recv.line c timeout: 5)
+        trace show
+        trace diagram
+        """)
+        XCTAssertTrue(r.stdout.hasPrefix("HELLO\nWORLD\n"), r.stdout + r.stderr)
+        // The client's line is C: both where it was sent and where it arrived; the reply is S:.
+        XCTAssertTrue(r.stdout.contains("C: → 6 bytes \"HELLO\\n\"\nC: ← 6 bytes \"HELLO\\n\"\nS: → 6 bytes \"WORLD\\n\"\nS: ← 6 bytes \"WORLD\\n\"\n"), r.stdout)
+        let a = arrows(r.stdout, "tcp")
+        XCTAssertEqual(a.count, 4, r.stdout)
+        guard a.count == 4 else { return }
+        XCTAssertTrue(a[0].toServer && a[0].label.hasPrefix("sent 6 bytes \"HELLO\\n\""), "\(a[0])")
+        XCTAssertTrue(a[1].toServer && a[1].label.hasPrefix("received 6 bytes \"HELLO\\n\""), "\(a[1])")
+        XCTAssertTrue(!a[2].toServer && a[2].label.hasPrefix("sent 6 bytes \"WORLD\\n\""), r.stdout)
+        XCTAssertTrue(!a[3].toServer && a[3].label.hasPrefix("received 6 bytes \"WORLD\\n\""), r.stdout)
+        XCTAssertFalse(r.stdout.contains("|<- ←") || r.stdout.contains("|--- →") || r.stdout.contains("|<- →"), "no local arrow against the wire's: \(r.stdout)")
+    }
+
+    func testUDPAnsweringSocketIsTheServer() throws {
+        let r = try run("""
+        srv = udp bind: "127.0.0.1:0"
+        cli = udp bind: "127.0.0.1:0"
+        trace clear
+        sendto cli "ping" srv.local
+        d = recvfrom srv timeout: 5
+        sendto srv "pong" d.from
+        print (recvfrom cli timeout: 5).data
+        sendto cli "again" srv.local
+        print (recvfrom srv timeout: 5).data
+        trace show
+        trace diagram
+        """)
+        XCTAssertTrue(r.stdout.hasPrefix("pong\nagain\n"), r.stdout + r.stderr)
+        let steps = r.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("C: ") || $0.hasPrefix("S: ") }
+        XCTAssertEqual(steps.map { String($0.prefix(4)) }, ["C: →", "C: ←", "S: →", "S: ←", "C: →", "C: ←"], r.stdout)
+        let a = arrows(r.stdout, "udp")
+        XCTAssertEqual(a.map(\.toServer), [true, true, false, false, true, true], r.stdout)
+        guard a.count == 6 else { return }
+        XCTAssertTrue(a[0].label.hasPrefix("sent to 127.0.0.1:") && a[0].label.contains("4 bytes \"ping\""), "\(a[0])")
+        XCTAssertTrue(a[1].label.hasPrefix("received from 127.0.0.1:") && a[1].label.contains("\"ping\""), "\(a[1])")
+        XCTAssertTrue(a[2].label.hasPrefix("sent to ") && a[2].label.contains("\"pong\""), "\(a[2])")
+        XCTAssertTrue(a[3].label.hasPrefix("received from ") && a[3].label.contains("\"pong\""), "\(a[3])")
+    }
+}
