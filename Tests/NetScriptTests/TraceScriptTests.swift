@@ -68,4 +68,31 @@ final class TraceScriptTests: XCTestCase {
         XCTAssertTrue(a[2].label.hasPrefix("sent to ") && a[2].label.contains("\"pong\""), "\(a[2])")
         XCTAssertTrue(a[3].label.hasPrefix("received from ") && a[3].label.contains("\"pong\""), "\(a[3])")
     }
+
+    /// `serve tcp` in one process, a client in another: the server's chart has the client's
+    /// line going client → server and its own answer coming back.
+    func testServeTCPDrawsTheClientsLineTowardsTheServer() throws {
+        let port = try freePort()
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("ns-serve-\(UUID().uuidString.prefix(8)).txt")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: out) }
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: try NetScriptBinary.path())
+        server.arguments = ["-e", "serve tcp \"127.0.0.1:\(port)\" fn(c) { l = recv.line c timeout: 5; send c \"{upper l}\\n\" } count: 1 duration: 20\ntrace diagram"]
+        let h = try FileHandle(forWritingTo: out)
+        server.standardOutput = h
+        server.standardError = h
+        try server.run()
+        defer { stopProcesses([server]) }
+        waitForListening(port)
+        let r = try run("c = connect \"127.0.0.1:\(port)\" timeout: 5; send c \"hi\\n\"; print (recv.line c timeout: 5)")
+        XCTAssertEqual(r.stdout, "HI\n", r.stderr)
+        let deadline = Date().addingTimeInterval(10)
+        while server.isRunning && Date() < deadline { usleep(20_000) }
+        let chart = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+        let a = arrows(chart, "tcp")
+        XCTAssertEqual(a.map(\.toServer), [true, false], chart)
+        XCTAssertTrue(a.first?.label.hasPrefix("received 3 bytes \"hi\\n\"") == true, chart)
+        XCTAssertTrue(a.last?.label.hasPrefix("sent 3 bytes \"HI\\n\"") == true, chart)
+    }
 }
