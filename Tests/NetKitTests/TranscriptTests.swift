@@ -64,6 +64,56 @@ final class TranscriptTests: XCTestCase {
         for l in lines.dropFirst() { XCTAssertEqual(l.count, 58, l) }
     }
 
+    /// DNS messages as the trace shows them (taken from a real exchange with the lab's root
+    /// server), so the glosses are checked where NSD is not installed too.
+    func testDNSGlossesTellAQueryAndAReferralApart() {
+        let query = """
+        ; query to 127.0.0.1:5302 (UDP)
+        ;; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 20019
+        ;; flags: ; QUERY: 1, ANSWER: 0, AUTHORITY: 0, ADDITIONAL: 1
+
+        ;; OPT PSEUDOSECTION:
+        ; EDNS: version: 0, flags: do; udp: 1232
+
+        ;; QUESTION SECTION:
+        ;www.example.test.\t\tIN\tA
+        """
+        let referral = """
+        ; answer from 127.0.0.1:5302 (UDP) in 0 ms, 82 bytes
+        ;; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 20019
+        ;; flags: qr; QUERY: 1, ANSWER: 0, AUTHORITY: 1, ADDITIONAL: 2
+
+        ;; QUESTION SECTION:
+        ;www.example.test.\t\tIN\tA
+
+        ;; AUTHORITY SECTION:
+        test.\t\t\t3600\tIN\tNS\tns.nic.test.
+
+        ;; ADDITIONAL SECTION:
+        ns.nic.test.\t\t3600\tIN\tA\t127.0.0.2
+        """
+        let q = ProtocolGlossary.glosses(ev("dns", .client, query))
+        XCTAssertEqual(q.first, "query: asks for the A records of www.example.test.")
+        XCTAssertTrue(q.contains { $0.hasPrefix("rd off: ") }, "\(q)")
+        XCTAssertTrue(q.contains { $0.contains("DO bit set: DNSSEC records (RRSIG, NSEC) wanted") }, "\(q)")
+        XCTAssertFalse(q.contains { $0.contains("NODATA") || $0.contains("NOERROR") }, "\(q)")
+        let r = ProtocolGlossary.glosses(ev("dns", .server, referral))
+        XCTAssertEqual(r.first, "referral: the server does not know; it points to the servers of test. (the NS records in AUTHORITY: ns.nic.test.) — ask one of them next")
+        XCTAssertTrue(r.contains { $0.hasPrefix("glue: ns.nic.test. A 127.0.0.2") }, "\(r)")
+        XCTAssertFalse(r.contains { $0.contains("NODATA") }, "\(r)")
+        // Notes and retries say nothing.
+        XCTAssertEqual(ProtocolGlossary.glosses(ev("dns", .note, "; no answer from 127.0.0.1:53")), [])
+    }
+
+    func testDiagramPutsSocketArrowsInWords() {
+        let steps = [ev("tcp", .client, "← 6 bytes \"HELLO\\n\""), ev("tcp", .server, "→ 6 bytes \"WORLD\\n\""),
+                     ev("udp", .client, "← 127.0.0.1:5000 4 bytes \"ping\"")]
+        let lines = TranscriptDiagram.render(steps, width: 72).split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines[1].hasPrefix("tcp   |--- received 6 bytes") && lines[1].hasSuffix("->|"), lines[1])
+        XCTAssertTrue(lines[2].hasPrefix("tcp   |<- sent 6 bytes") && lines[2].hasSuffix("--|"), lines[2])
+        XCTAssertTrue(lines[3].hasPrefix("udp   |--- received from 127.0.0.1:5000 4 bytes"), lines[3])
+    }
+
     /// Long data is shown by its two ends, the same text `escape` gives for the whole, though
     /// the step keeps only those ends.
     func testRecordBytesShowsLongDataByItsEnds() {
