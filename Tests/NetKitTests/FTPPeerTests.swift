@@ -347,6 +347,18 @@ final class FTPPeerTests: XCTestCase {
         XCTAssertEqual(try c.pwd(), "/")
     }
 
+    /// A listing is bounded (64 MiB, about 120 MB once split): a longer one is a value error
+    /// naming the limit, and the session goes on.
+    func testListingOverTheLimitIsRefused() throws {
+        let c = try fault("normal")
+        XCTAssertThrowsError(try c.list("big")) { e in
+            let f = e as! FTPError
+            XCTAssertEqual(f.kind, .value, f.message)
+            XCTAssertTrue(f.message.contains("more than 67108864 bytes"), f.message)
+        }
+        XCTAssertEqual(try c.pwd(), "/")
+    }
+
     func testStorRefusedSessionGoesOn() throws {
         let c = try fault("normal")
         try "x".write(to: work.appendingPathComponent("x"), atomically: true, encoding: .utf8)

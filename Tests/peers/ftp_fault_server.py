@@ -3,7 +3,7 @@
     python3 ftp_fault_server.py PORT MODE
 MODE: normal   greeting split across packets with a multi-line continuation; RETR cut.bin
                sends half of the file, closes the data connection and answers 426 (with REST
-               it sends the rest); STOR cut.bin keeps the first MiB, resets the data connection
+               it sends the rest); LIST big sends 70 MiB of lines; STOR cut.bin keeps the first MiB, resets the data connection
                and answers 426 (SIZE cut.bin then says what it kept); any other STOR answers 553;
                QUOTE BADREPLY / LONGLINE break the protocol
       noconn   EPSV/PASV name a port where nothing listens (the data connection never opens)
@@ -80,6 +80,19 @@ def handle(c):
                 d.close()
                 send("226 done\r\n")
             rest = 0
+        elif verb == "LIST" and arg == "big" and MODE == "normal":
+            send("150 here is a long listing\r\n")
+            d, _ = listener.accept()
+            listener.close()
+            block = b"".join(b"-rw-r--r-- 1 u g 0 Jan  1 00:00 file-%08d\r\n" % i for i in range(10000))
+            try:
+                for _ in range((70 << 20) // len(block) + 1):
+                    d.sendall(block)
+                d.close()
+                send("226 done\r\n")
+            except OSError:
+                d.close()
+                send("426 Connection closed; transfer aborted.\r\n")
         elif verb == "STOR" and arg == "cut.bin" and MODE == "normal":
             send("150 go ahead\r\n")
             d, _ = listener.accept()
