@@ -3,8 +3,11 @@ import NIOHTTP1
 
 /// The server's response encoder, in place of NIO's HTTPResponseEncoder: the head and a small
 /// body go out as one buffer written with the `.end`, so a response is one pending write (one
-/// iovec) instead of three. Measured on a 1 KiB file with `wrk -t2 -c64` on 2 cores, together
-/// with the pre-encoded heads of static files (HTTPServerConnectionHandler.respond).
+/// iovec) instead of three. Written by hand because NIO's encoder is in the way: 1 KiB file,
+/// `wrk -t2 -c64` on 2 cores, server CPU per request 22.2 µs with NIO's encoder and HTTPHeaders,
+/// 19.2 µs with this writer and heads encoded by HTTPServerConnectionHandler.respondEncoded,
+/// 16.2 µs with its per-connection encoded response cache (nginx, 1 worker: 14.5 µs);
+/// 54.8k → 61.2k → 74.1k req/s against nginx's 68.6k in the same run.
 ///
 /// Framing is the connection handler's: it always gives Content-Length where a body is allowed
 /// and writes no body for HEAD, 204 or 304, so nothing here adds or strips framing headers.
