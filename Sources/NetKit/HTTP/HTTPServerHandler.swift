@@ -242,7 +242,8 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
             }
             let bytes = respondEncoded(h, status: 200, headers: [("Content-Type", type), ("Last-Modified", lastModified), ("Accept-Ranges", "bytes")],
                                        length: body.readableBytes, body: .bytes(body), keepAlive: true, linger: false, onDone: nil, context: context)
-            encodedCache = (dateCache.second, stamp, real, bytes)
+            // Kept for small files only: it is a second copy of the body, per connection.
+            if body.readableBytes <= 16 * 1024 { encodedCache = (dateCache.second, stamp, real, bytes) }
             return
         }
         respond(h, status: 200, headers: [("Content-Type", type), ("Last-Modified", lastModified), ("Accept-Ranges", "bytes")],
