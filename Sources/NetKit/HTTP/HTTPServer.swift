@@ -217,8 +217,11 @@ public final class HTTPServer: @unchecked Sendable {
         if let tls { try ops.addHandler(NIOSSLServerHandler(context: tls)) }
         try ops.addHandler(IdleStateHandler(allTimeout: .milliseconds(Int64(config.idleTimeout * 1000))))
         try ops.addHandler(HTTPRequestLineGuard(server: self))
-        try ops.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false,
-                                            withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
+        // NIO's configureHTTPServerPipeline, with our encoder in place of HTTPResponseEncoder.
+        try ops.addHandler(HTTPServerResponseWriter())
+        try ops.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)))
+        try ops.addHandler(HTTPServerPipelineHandler())
+        try ops.addHandler(NIOHTTPResponseHeadersValidator())
         try ops.addHandler(HTTPServerErrorHandler(server: self))
         try ops.addHandler(HTTPServerConnectionHandler(server: self))
     }
@@ -435,6 +438,7 @@ final class HTTPServerErrorHandler: ChannelDuplexHandler, RemovableChannelHandle
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(let h) where h.status.code >= 200: responding = true
+        case .body: responding = true
         case .end: responding = false
         default: break
         }

@@ -32,12 +32,16 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
     private var dateCache = (second: -1, text: "")
     /// The last file served on this connection, resolved (real path inside the root) within the
     /// current second: a keep-alive client asking again skips the path checks' system calls.
-    private var fileCache: (rawPath: String, second: Int, real: String, type: String)?
+    private var fileCache: (uri: String, second: Int, real: String, type: String)?
     /// The last small file this connection sent whole, with what identifies its version: sent
     /// again without opening it while `lstat` shows the same inode, size and modification time
     /// to the nanosecond (one system call instead of open, fstat, pread and close).
     private var bodyCache: (real: String, body: ByteBuffer, stamp: HTTPStaticFiles.Stamp, mtime: Int, type: String)?
     private var lastModifiedCache = (mtime: -1, text: "")
+    /// The whole 200 response (head and body) last sent from `bodyCache` to a keep-alive HTTP/1.1
+    /// GET, and the second of its Date: sent again as it is within that second while the file's
+    /// stamp is the same (no encoding and no copy of the body).
+    private var encodedCache: (second: Int, stamp: HTTPStaticFiles.Stamp, real: String, bytes: ByteBuffer)?
 
     init(server: HTTPServer) { self.server = server }
 
@@ -179,7 +183,7 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
                     var buf = self.context?.channel.allocator.buffer(capacity: resp.body.count) ?? ByteBuffer()
                     buf.writeBytes(resp.body)
                     let close = headers.contains { $0.0.lowercased() == "connection" && $0.1.lowercased() == "close" }
-                    self.respond(h, status: resp.status, headers: headers, length: resp.body.count, body: .bytes(buf), forceClose: close,
+                    self.respond(h, status: resp.status, headers: headers, length: resp.body.count, body: .bytes(buf), forceClose: close, trusted: false,
                                  onDone: { [server = self.server] in server.outstanding.subtract(1, ordering: .relaxed) })
                 }
             })
@@ -195,39 +199,52 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
         guard h.method == .GET || h.method == .HEAD else {
             return respondError(h, 501, "Unsupported method ('\(h.method.rawValue)')", extra: [("Allow", "GET, HEAD")])
         }
-        let (rawPath, query) = splitTarget(h.uri)
-        guard rawPath.hasPrefix("/") else { return respondError(h, 400, "Bad request target") }
         let now = Int(time(nil))
-        if let c = fileCache, c.second == now, c.rawPath == rawPath {
+        if let c = fileCache, c.second == now, c.uri == h.uri {
             if let b = bodyCache, b.real == c.real, h.headers.first(name: "range") == nil,
                HTTPStaticFiles.stamp(b.real) == b.stamp {
-                return serveCachedFile(h, b.body, type: b.type, mtime: b.mtime)
+                return serveCachedFile(h, b.body, type: b.type, mtime: b.mtime, stamp: b.stamp, real: b.real, now: now)
             }
             if case .file(let fd, _, let size, let mtime) = HTTPStaticFiles.open(c.real) {
                 return serveOpenFile(h, fd: fd, type: c.type, size: size, mtime: mtime, real: c.real)
             }
         }
+        let (rawPath, query) = splitTarget(h.uri)
+        guard rawPath.hasPrefix("/") else { return respondError(h, 400, "Bad request target") }
         switch HTTPStaticFiles.plan(rawPath: rawPath, query: query, root: root) {
         case .error(let status, let message):
             respondError(h, status, message)
         case .redirect(let location):
-            respond(h, status: 301, headers: [("Location", location)], length: 0, body: .none)
+            respond(h, status: 301, headers: [("Location", location)], length: 0, body: .none, trusted: false)
         case .listing(let html):
             var buf = context!.channel.allocator.buffer(capacity: html.count)
             buf.writeBytes(html)
             respond(h, status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], length: html.count, body: .bytes(buf))
         case .file(let fd, let path, let size, let mtime):
             let type = HTTPStaticFiles.mimeType(path)
-            fileCache = (String(rawPath), now, path, type)
+            fileCache = (h.uri, now, path, type)
             serveOpenFile(h, fd: fd, type: type, size: size, mtime: mtime, real: path)
         }
     }
 
     /// A small file sent before on this connection and unchanged since.
-    private func serveCachedFile(_ h: HTTPRequestHead, _ body: ByteBuffer, type: String, mtime: Int) {
+    private func serveCachedFile(_ h: HTTPRequestHead, _ body: ByteBuffer, type: String, mtime: Int,
+                                 stamp: HTTPStaticFiles.Stamp, real: String, now: Int) {
         let lastModified = lastModifiedText(mtime)
         if notModified(h, mtime) {
             return respond(h, status: 304, headers: [("Last-Modified", lastModified)], length: nil, body: .none)
+        }
+        if h.method == .GET, h.version == .http1_1, h.isKeepAlive, !server.tracing.load(ordering: .relaxed), let context {
+            if let e = encodedCache, e.second == now, e.stamp == stamp, e.real == real {
+                context.write(wrapOutboundOut(.head(HTTPServerResponseWriter.preEncoded)), promise: nil)
+                context.write(wrapOutboundOut(.body(.byteBuffer(e.bytes))), promise: nil)
+                return finish(h, status: 200, keepAlive: true, linger: false, handle: nil, bodyDone: nil, onDone: nil, context: context)
+            }
+            let bytes = respondEncoded(h, status: 200, headers: [("Content-Type", type), ("Last-Modified", lastModified), ("Accept-Ranges", "bytes")],
+                                       length: body.readableBytes, body: .bytes(body), keepAlive: true, linger: false, onDone: nil, context: context)
+            // Kept for small files only: it is a second copy of the body, per connection.
+            if body.readableBytes <= 16 * 1024 { encodedCache = (dateCache.second, stamp, real, bytes) }
+            return
         }
         respond(h, status: 200, headers: [("Content-Type", type), ("Last-Modified", lastModified), ("Accept-Ranges", "bytes")],
                 length: body.readableBytes, body: .bytes(body))
@@ -333,8 +350,10 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
         return dateCache.text
     }
 
+    /// `trusted`: the headers are the server's own (not a route's, not echoing the request), so
+    /// they need no check for forbidden characters.
     func respond(_ h: HTTPRequestHead, status: Int, headers extra: [(String, String)], length: Int?, body: ResponseBody,
-                 forceClose: Bool = false, linger: Bool = false, onDone: (() -> Void)? = nil) {
+                 forceClose: Bool = false, linger: Bool = false, trusted: Bool = true, onDone: (() -> Void)? = nil) {
         guard let context else {
             onDone?()
             if case .region(let fh, _, _) = body { try? fh.close() }
@@ -343,6 +362,16 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
         }
         var keepAlive = h.isKeepAlive && !forceClose
         if case .short = body { keepAlive = false }
+        let tracing = server.tracing.load(ordering: .relaxed)
+        if trusted && !tracing {
+            switch body {
+            case .none, .bytes, .short:
+                respondEncoded(h, status: status, headers: extra, length: length, body: body, keepAlive: keepAlive,
+                               linger: linger, onDone: onDone, context: context)
+                return
+            default: break
+            }
+        }
         var headers = HTTPHeaders()
         headers.reserveCapacity(extra.count + 5)
         headers.add(name: "Server", value: "NetScript")
@@ -401,12 +430,54 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
                 }
             }
         }
-        if server.tracing.load(ordering: .relaxed) {
+        if tracing {
             var text = "\(version) \(st.code) \(st.reasonPhrase)"
             for hd in headers { text += "\n\(hd.name): \(hd.value)" }
             if let length, length > 0, sendBody { text += "\n(\(length) bytes of body)" }
             server.emit(.trace(.server, text))
         }
+        finish(h, status: status, keepAlive: keepAlive, linger: linger, handle: handle, bodyDone: bodyDone, onDone: onDone, context: context)
+    }
+
+    /// A response whose head is the server's own and whose body is in memory: head and body are
+    /// encoded here into one buffer, written as the body part after a marker head, without
+    /// building HTTPHeaders or validating and encoding a head. The same bytes as the general
+    /// path (same header order); measured with the HTTPServerResponseWriter (see there).
+    @discardableResult
+    private func respondEncoded(_ h: HTTPRequestHead, status: Int, headers extra: [(String, String)], length: Int?, body: ResponseBody,
+                                keepAlive: Bool, linger: Bool, onDone: (() -> Void)?, context: ChannelHandlerContext) -> ByteBuffer {
+        let bodyAllowed = status >= 200 && status != 204 && status != 304
+        let sendBody = h.method != .HEAD && bodyAllowed
+        var bytes: ByteBuffer? = nil
+        switch body {
+        case .bytes(let b), .short(let b): if sendBody { bytes = b }
+        default: break
+        }
+        var buf = context.channel.allocator.buffer(capacity: 256 + (bytes?.readableBytes ?? 0))
+        let version: HTTPVersion = h.version == .http1_0 ? .http1_0 : .http1_1
+        HTTPServerResponseWriter.statusLine(version, status, HTTPResponseStatus(statusCode: status).reasonPhrase, into: &buf)
+        buf.writeStaticString("Server: NetScript\r\nDate: ")
+        buf.writeString(httpDate())
+        buf.writeStaticString("\r\n")
+        for (k, v) in extra {
+            buf.writeString(k); buf.writeStaticString(": "); buf.writeString(v); buf.writeStaticString("\r\n")
+        }
+        if let length, bodyAllowed {
+            buf.writeStaticString("Content-Length: "); buf.writeString(String(length)); buf.writeStaticString("\r\n")
+        }
+        if !keepAlive { buf.writeStaticString("Connection: close\r\n") }
+        else if h.version == .http1_0 { buf.writeStaticString("Connection: keep-alive\r\n") }
+        buf.writeStaticString("\r\n")
+        if var b = bytes { buf.writeBuffer(&b) }
+        context.write(wrapOutboundOut(.head(HTTPServerResponseWriter.preEncoded)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(buf))), promise: nil)
+        finish(h, status: status, keepAlive: keepAlive, linger: linger, handle: nil, bodyDone: nil, onDone: onDone, context: context)
+        return buf
+    }
+
+    /// Logs the response, writes its end and, once written, closes what the response ends.
+    private func finish(_ h: HTTPRequestHead, status: Int, keepAlive: Bool, linger: Bool, handle: NIOFileHandle?,
+                        bodyDone: EventLoopFuture<Void>?, onDone: (() -> Void)?, context: ChannelHandlerContext) {
         if server.config.accessLog {
             server.logAccess(client: client, requestLine: "\(h.method.rawValue) \(Self.printable(h.uri)) \(h.version)", status: status)
         }
