@@ -322,18 +322,7 @@ public final class SMTPClient: @unchecked Sendable {
             _ = try? command("RSET")
             throw SMTPError(.data, "DATA \(address): the server refused DATA: \(d.code) \(d.text) (message not sent)", reply: d)
         }
-        recordBody(wire)
-        do {
-            try write(wire + Array(".\r\n".utf8), "DATA")
-        } catch let e as SMTPError where e.kind == .disconnected {
-            throw SMTPError(.disconnected, "DATA \(address): the connection was lost while sending the message; it was not sent")
-        }
-        let end: SMTPReply
-        do { end = try readReply("DATA") } catch let e as SMTPError where e.kind == .disconnected {
-            throw SMTPError(.disconnected, "DATA \(address): the server closed the connection before accepting the message; it was not sent")
-        } catch let e as SocketError where e.kind == .timeout {
-            throw SocketError(.timeout, "DATA \(address): no reply to the end of the message within \(fmt(timeout)) s; it was not confirmed as sent", address: address)
-        }
+        let end = try sendBody(wire)
         guard end.code == 250 else {
             throw SMTPError(.data, "DATA \(address): the server refused the message: \(end.code) \(end.text) (not sent)", reply: end)
         }
@@ -501,6 +490,12 @@ public final class SMTPClient: @unchecked Sendable {
         guard d.code == 354 else {
             throw SMTPError(.data, "DATA \(address): the server refused DATA: \(d.code) \(d.text) (message not sent)", reply: d)
         }
+        return try sendBody(wire)
+    }
+
+    /// After the 354: the message and its ".", then the server's final reply. Both `sendmail`
+    /// and `data` end their DATA here, so a lost connection or a silent server reads the same.
+    private func sendBody(_ wire: [UInt8]) throws -> SMTPReply {
         recordBody(wire)
         do {
             try write(wire + Array(".\r\n".utf8), "DATA")
@@ -509,6 +504,8 @@ public final class SMTPClient: @unchecked Sendable {
         }
         do { return try readReply("DATA") } catch let e as SMTPError where e.kind == .disconnected {
             throw SMTPError(.disconnected, "DATA \(address): the server closed the connection before accepting the message; it was not sent")
+        } catch let e as SocketError where e.kind == .timeout {
+            throw SocketError(.timeout, "DATA \(address): no reply to the end of the message within \(fmt(timeout)) s; it was not confirmed as sent", address: address)
         }
     }
 
