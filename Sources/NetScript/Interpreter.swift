@@ -40,7 +40,7 @@ public final class Interpreter {
             out.flush()
             errorSink(Transcript.render(event))
         }
-        CoreBuiltins.register(in: self)
+        Library.register(in: self)
     }
 
     // MARK: registration
