@@ -8,18 +8,18 @@ final class DNSTSIGTests: XCTestCase {
     func hex(_ b: [UInt8]) -> String { DNSText.hex(b).lowercased() }
 
     func testHashAndHMACVectors() {
-        XCTAssertEqual(hex(DNSHash.sha256([])), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        XCTAssertEqual(hex(DNSHash.sha256(Array("abc".utf8))), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        XCTAssertEqual(hex(DNSHash.sha256(Array(repeating: 0x61, count: 1_000))), "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
-        XCTAssertEqual(hex(DNSHash.md5([])), "d41d8cd98f00b204e9800998ecf8427e")
-        XCTAssertEqual(hex(DNSHash.md5(Array("The quick brown fox jumps over the lazy dog".utf8))), "9e107d9d372bb6826bd81d3542a419d6")
+        XCTAssertEqual(hex(Digests.sha256([])), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(hex(Digests.sha256(Array("abc".utf8))), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(hex(Digests.sha256(Array(repeating: 0x61, count: 1_000))), "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+        XCTAssertEqual(hex(Digests.md5([])), "d41d8cd98f00b204e9800998ecf8427e")
+        XCTAssertEqual(hex(Digests.md5(Array("The quick brown fox jumps over the lazy dog".utf8))), "9e107d9d372bb6826bd81d3542a419d6")
         // RFC 4231 test case 2 and RFC 2202 test case 2.
-        XCTAssertEqual(hex(DNSHash.hmac(DNSHash.sha256, key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))),
+        XCTAssertEqual(hex(Digests.hmacSHA256(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))),
                        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
-        XCTAssertEqual(hex(DNSHash.hmac(DNSHash.md5, key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))),
+        XCTAssertEqual(hex(Digests.hmacMD5(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))),
                        "750c783e6ab0b503eaa86e310a5db738")
         // RFC 4231 test case 6: a key longer than the block.
-        XCTAssertEqual(hex(DNSHash.hmac(DNSHash.sha256, key: Array(repeating: 0xaa, count: 131),
+        XCTAssertEqual(hex(Digests.hmacSHA256(key: Array(repeating: 0xaa, count: 131),
                                         message: Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8))),
                        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
     }

@@ -113,7 +113,7 @@ final class MailScriptTests: XCTestCase {
         (p["headers"] as! [[String]]).filter { $0[0].lowercased() == name.lowercased() }.map { $0[1] }
     }
 
-    func sha256(_ data: [UInt8]) -> String { DNSHash.sha256(data).map { String(format: "%02x", $0) }.joined() }
+    func sha256(_ data: [UInt8]) -> String { Digests.sha256(data).map { String(format: "%02x", $0) }.joined() }
 
     // MARK: the contract
 

@@ -1,4 +1,5 @@
 /// Zone-file (presentation) text for record data, both ways, as dig prints it.
+import Foundation
 
 /// One token of zone-file text. `raw` keeps escapes (names need `\.` intact); quoted tokens
 /// are marked so `""` can be an empty string.
@@ -87,45 +88,17 @@ public enum DNSText {
 
     // MARK: binary encodings
 
-    static let b64 = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-    public static func base64(_ d: [UInt8]) -> String {
-        var out = [UInt8]()
-        var i = 0
-        while i + 3 <= d.count {
-            let v = UInt32(d[i]) << 16 | UInt32(d[i + 1]) << 8 | UInt32(d[i + 2])
-            out += [b64[Int(v >> 18)], b64[Int(v >> 12 & 63)], b64[Int(v >> 6 & 63)], b64[Int(v & 63)]]
-            i += 3
-        }
-        let r = d.count - i
-        if r == 1 {
-            let v = UInt32(d[i]) << 16
-            out += [b64[Int(v >> 18)], b64[Int(v >> 12 & 63)], 61, 61]
-        } else if r == 2 {
-            let v = UInt32(d[i]) << 16 | UInt32(d[i + 1]) << 8
-            out += [b64[Int(v >> 18)], b64[Int(v >> 12 & 63)], b64[Int(v >> 6 & 63)], 61]
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    /// Base64 as RFC 4648 (Foundation's codec); the presentation form may split it with spaces,
+    /// which the caller joins before decoding.
+    public static func base64(_ d: [UInt8]) -> String { Data(d).base64EncodedString() }
     public static func fromBase64(_ s: String) throws -> [UInt8] {
-        var out: [UInt8] = []
-        var acc: UInt32 = 0, bits = 0, pad = 0
-        for c in s.utf8 {
-            let v: UInt32
-            switch c {
-            case 65...90: v = UInt32(c - 65)
-            case 97...122: v = UInt32(c - 71)
-            case 48...57: v = UInt32(c + 4)
-            case 43: v = 62
-            case 47: v = 63
-            case 61: pad += 1; continue
-            default: throw DNSError.syntax("bad base64 character '\(Unicode.Scalar(c))'")
-            }
-            if pad > 0 { throw DNSError.syntax("base64 data after padding") }
-            acc = acc << 6 | v; bits += 6
-            if bits >= 8 { bits -= 8; out.append(UInt8(acc >> UInt32(bits) & 0xFF)) }
+        if let bad = s.unicodeScalars.first(where: { !($0.isASCII && (CharacterSet.alphanumerics.contains($0) || "+/=".unicodeScalars.contains($0))) }) {
+            throw DNSError.syntax("bad base64 character '\(bad)'")
         }
-        if (s.utf8.count % 4) != 0 || pad > 2 { throw DNSError.syntax("base64 text of bad length") }
-        return out
+        guard s.utf8.count % 4 == 0, let data = Data(base64Encoded: s) else {
+            throw DNSError.syntax(s.utf8.count % 4 == 0 ? "base64 data after padding" : "base64 text of bad length")
+        }
+        return Array(data)
     }
 
     public static func hex(_ d: [UInt8]) -> String {

@@ -6,7 +6,7 @@ public struct DNSTSIGKey: Sendable {
         case hmacSHA256 = "hmac-sha256", hmacMD5 = "hmac-md5"
         var wireName: DNSName { try! DNSName(self == .hmacSHA256 ? "hmac-sha256." : "hmac-md5.sig-alg.reg.int.") }
         func mac(_ key: [UInt8], _ msg: [UInt8]) -> [UInt8] {
-            DNSHash.hmac(self == .hmacSHA256 ? DNSHash.sha256 : DNSHash.md5, key: key, message: msg)
+            self == .hmacSHA256 ? Digests.hmacSHA256(key: key, message: msg) : Digests.hmacMD5(key: key, message: msg)
         }
     }
     public var name: DNSName

@@ -268,7 +268,7 @@ public final class SMTPClient: @unchecked Sendable {
                 _ = try? command("*")
                 throw SMTPError(.response, "AUTH CRAM-MD5 \(address): the challenge is not base64: \(r.text)", reply: r)
             }
-            let digest = DNSHash.hmac(DNSHash.md5, key: Array(password.utf8), message: Array(challenge))
+            let digest = Digests.hmacMD5(key: Array(password.utf8), message: Array(challenge))
             let hex = digest.map { String(format: "%02x", $0) }.joined()
             return try command(b64("\(user) \(hex)"), shown: masked)
         }
