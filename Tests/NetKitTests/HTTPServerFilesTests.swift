@@ -67,6 +67,13 @@ final class HTTPServerFilesTests: XCTestCase {
         XCTAssertEqual(HTTPStaticFiles.mimeType("/x/a.tar.gz"), "application/gzip")
         XCTAssertEqual(HTTPStaticFiles.mimeType("/x.d/noext"), "application/octet-stream")
         XCTAssertEqual(HTTPStaticFiles.mimeType("/x/photo.JPG"), "image/jpeg")
+        // One table for mail attachments, uploads and served files: only the charset differs.
+        XCTAssertEqual(MediaTypes.forFileName("report.PDF"), "application/pdf")
+        XCTAssertEqual(MediaTypes.forFileName("notes.txt"), "text/plain")
+        XCTAssertEqual(MediaTypes.contentType(forFile: "notes.txt"), "text/plain; charset=utf-8")
+        XCTAssertEqual(MediaTypes.contentType(forFile: "data.json"), "application/json")
+        XCTAssertEqual(MediaTypes.forFileName(".bashrc"), "application/octet-stream", "a dot file has no extension")
+        XCTAssertEqual(MediaTypes.forFileName("dir.d/README"), "application/octet-stream")
     }
 
     func testRouteMatching() {

@@ -162,24 +162,6 @@ public enum HTTPClientSupport {
         return false
     }
 
-    /// A MIME type for an upload by its extension.
-    public static func mimeType(forFile name: String) -> String {
-        switch (name as NSString).pathExtension.lowercased() {
-        case "txt", "text", "log": return "text/plain"
-        case "html", "htm": return "text/html"
-        case "json": return "application/json"
-        case "csv": return "text/csv"
-        case "xml": return "application/xml"
-        case "png": return "image/png"
-        case "jpg", "jpeg": return "image/jpeg"
-        case "gif": return "image/gif"
-        case "pdf": return "application/pdf"
-        case "zip": return "application/zip"
-        case "gz": return "application/gzip"
-        default: return "application/octet-stream"
-        }
-    }
-
     // MARK: text
 
     /// The `charset=` of a Content-Type, lowercased.

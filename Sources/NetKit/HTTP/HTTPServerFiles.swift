@@ -203,28 +203,8 @@ enum HTTPStaticFiles {
 
     // MARK: MIME types
 
-    static let mimeTypes: [String: String] = [
-        "html": "text/html; charset=utf-8", "htm": "text/html; charset=utf-8", "txt": "text/plain; charset=utf-8",
-        "css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8", "mjs": "text/javascript; charset=utf-8",
-        "json": "application/json", "xml": "application/xml", "csv": "text/csv; charset=utf-8",
-        "md": "text/markdown; charset=utf-8", "net": "text/plain; charset=utf-8", "py": "text/x-python; charset=utf-8",
-        "sh": "text/x-sh; charset=utf-8", "c": "text/plain; charset=utf-8", "h": "text/plain; charset=utf-8",
-        "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "svg": "image/svg+xml",
-        "ico": "image/vnd.microsoft.icon", "webp": "image/webp", "avif": "image/avif", "bmp": "image/bmp",
-        "pdf": "application/pdf", "zip": "application/zip", "gz": "application/gzip", "tgz": "application/gzip",
-        "tar": "application/x-tar", "bz2": "application/x-bzip2", "xz": "application/x-xz", "zst": "application/zstd",
-        "wasm": "application/wasm", "mp3": "audio/mpeg", "wav": "audio/x-wav", "ogg": "audio/ogg", "flac": "audio/flac",
-        "mp4": "video/mp4", "webm": "video/webm", "mov": "video/quicktime",
-        "woff": "font/woff", "woff2": "font/woff2", "ttf": "font/ttf", "otf": "font/otf",
-        "wasm.map": "application/json", "map": "application/json", "yaml": "application/yaml", "yml": "application/yaml",
-        "pem": "application/x-pem-file", "crt": "application/x-x509-ca-cert", "iso": "application/x-iso9660-image",
-    ]
-
-    /// The Content-Type for a file name (application/octet-stream when the extension is unknown).
-    public static func mimeType(_ path: String) -> String {
-        guard let dot = path.lastIndex(of: "."), !path[dot...].contains("/") else { return "application/octet-stream" }
-        return mimeTypes[path[path.index(after: dot)...].lowercased()] ?? "application/octet-stream"
-    }
+    /// The Content-Type for a file name (MediaTypes; text types with charset=utf-8).
+    public static func mimeType(_ path: String) -> String { MediaTypes.contentType(forFile: path) }
 
     // MARK: ranges
 

@@ -96,7 +96,7 @@ public struct MailMessage: Sendable {
             var parts = [content]
             for a in attachments {
                 try MailMessage.checkLine(a.filename, "an attachment's file name")
-                let type = a.contentType ?? MailMessage.mimeType(for: a.filename)
+                let type = a.contentType ?? MediaTypes.forFileName(a.filename)
                 try MailMessage.checkLine(type, "an attachment's content type")
                 let name = MailMessage.paramText("name", a.filename)
                 parts.append(MIMEPart(headers: [("Content-Type", "\(type); \(name)"),
@@ -278,27 +278,6 @@ public struct MailMessage: Sendable {
         (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
     }
 
-    /// A MIME type from a file name's extension; application/octet-stream when unknown.
-    public static func mimeType(for filename: String) -> String {
-        let ext = (filename as NSString).pathExtension.lowercased()
-        return mimeTypes[ext] ?? "application/octet-stream"
-    }
-
-    static let mimeTypes: [String: String] = [
-        "txt": "text/plain", "text": "text/plain", "log": "text/plain", "md": "text/markdown", "csv": "text/csv",
-        "html": "text/html", "htm": "text/html", "css": "text/css", "js": "text/javascript", "ics": "text/calendar",
-        "xml": "application/xml", "json": "application/json", "pdf": "application/pdf", "zip": "application/zip",
-        "gz": "application/gzip", "tgz": "application/gzip", "tar": "application/x-tar", "bz2": "application/x-bzip2",
-        "xz": "application/x-xz", "7z": "application/x-7z-compressed", "rtf": "application/rtf",
-        "doc": "application/msword", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "xls": "application/vnd.ms-excel", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "ppt": "application/vnd.ms-powerpoint", "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        "odt": "application/vnd.oasis.opendocument.text", "ods": "application/vnd.oasis.opendocument.spreadsheet",
-        "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "svg": "image/svg+xml",
-        "webp": "image/webp", "bmp": "image/bmp", "ico": "image/vnd.microsoft.icon", "tif": "image/tiff", "tiff": "image/tiff",
-        "mp3": "audio/mpeg", "wav": "audio/wav", "ogg": "audio/ogg", "mp4": "video/mp4", "webm": "video/webm",
-        "pem": "application/x-pem-file", "sh": "application/x-sh", "py": "text/x-python", "net": "text/plain",
-    ]
 }
 
 /// One MIME entity: its headers and its encoded body.

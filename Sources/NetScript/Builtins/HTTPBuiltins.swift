@@ -211,14 +211,14 @@ enum HTTPBuiltins {
             case .string(let path):
                 guard let d = FileManager.default.contents(atPath: path) else { throw Diagnostic.io("\(a.callee): files: cannot read \(path)") }
                 let name = (path as NSString).lastPathComponent
-                parts.append(.init(field: field, filename: name, contentType: HTTPClientSupport.mimeType(forFile: name), content: [UInt8](d)))
+                parts.append(.init(field: field, filename: name, contentType: MediaTypes.forFileName(name), content: [UInt8](d)))
             case .list(let l) where l.items.count >= 2:
                 let name = try text(l.items[0], "files")
-                let type = l.items.count > 2 ? try text(l.items[2], "files") : HTTPClientSupport.mimeType(forFile: name)
+                let type = l.items.count > 2 ? try text(l.items[2], "files") : MediaTypes.forFileName(name)
                 parts.append(.init(field: field, filename: name, contentType: type, content: try content(l.items[1])))
             case .map(let fm):
                 let name = try fm["filename"].map { try text($0, "files") } ?? field
-                let type = try fm["type"].map { try text($0, "files") } ?? HTTPClientSupport.mimeType(forFile: name)
+                let type = try fm["type"].map { try text($0, "files") } ?? MediaTypes.forFileName(name)
                 guard let c = fm["content"] else { throw Diagnostic.value("\(a.callee): files: \(field): needs content:") }
                 parts.append(.init(field: field, filename: name, contentType: type, content: try content(c)))
             default:
