@@ -438,14 +438,8 @@ public final class Output {
 
     public func flush() {
         guard !buffer.isEmpty else { return }
-        buffer.withUnsafeBytes { raw in
-            var off = 0
-            while off < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + off, raw.count - off)
-                if n <= 0 { if errno == EINTR { continue }; break }
-                off += n
-            }
-        }
+        // A closed pipe or a full disk loses the output; nothing more can be said on it.
+        _ = buffer.withUnsafeBytes { SysCall.writeAll(fd, $0) }
         buffer.removeAll(keepingCapacity: true)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NetKit
 
 /// The REPL's history file, shared by every REPL that runs at once. Each entry is appended as
 /// it is entered, so a terminal closed under a running REPL loses nothing and two REPLs keep
@@ -33,21 +34,14 @@ struct HistoryFile {
         let fd = open(path, flags | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        while flock(fd, LOCK_EX) < 0 && errno == EINTR {}
+        _ = SysCall.retryingSignals { flock(fd, LOCK_EX) }
         body(fd)
         return true
     }
 
     static func writeAll(_ fd: Int32, _ text: String) {
-        var bytes = Array(text.utf8)
-        var off = 0
-        while off < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + off, $0.count - off) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
-            off += n
-        }
-        bytes.removeAll()
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { SysCall.writeAll(fd, $0) }
     }
 
     /// Appends one entry (writing the header first into a new or empty file).

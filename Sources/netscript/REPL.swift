@@ -1,4 +1,5 @@
 import Foundation
+import NetKit
 import CEditLine
 import NetScript
 
@@ -87,13 +88,12 @@ private let interruptibleGetc: @convention(c) (UnsafeMutablePointer<FILE>?) -> I
     func byte() -> Int32 {
         var b: UInt8 = 0
         while true {
-            let n = read(0, &b, 1)
-            if n == 1 { return Int32(b) }
-            if n < 0 && errno == EINTR {
+            switch SysCall.attempt({ read(0, &b, 1) }) {
+            case .done(1): return Int32(b)
+            case .again:   // a signal: Ctrl-C abandons the line, another one reads on
                 if interruptFlag.load(ordering: .relaxed) { return -1 }
-                continue
+            default: return -1
             }
-            return -1
         }
     }
     let first = byte()

@@ -20,7 +20,7 @@ func installInterruptHandler() {
         interruptFlag.store(true, ordering: .relaxed)
     }
     sigemptyset(&action.sa_mask)
-    action.sa_flags = 0   // no SA_RESTART: a blocked read returns EINTR
+    action.sa_flags = 0   // no SA_RESTART: a blocked read returns early (SysCall sees it)
     sigaction(SIGINT, &action, nil)
     signal(SIGPIPE, SIG_IGN)
 }

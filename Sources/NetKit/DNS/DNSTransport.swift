@@ -165,14 +165,11 @@ public final class DNSSocket {
 
     /// Waits until the socket is ready for `events`; false at the deadline.
     public func wait(_ events: Int16, deadline: Date, shouldCancel: () -> Bool) throws -> Bool {
-        while true {
-            if shouldCancel() { throw DNSError(.interrupted, "interrupted") }
-            let left = deadline.timeIntervalSinceNow
-            if left <= 0 { return false }
-            var p = pollfd(fd: fd, events: events, revents: 0)
-            let rc = poll(&p, 1, Int32(min(100, max(1, left * 1000))))
-            if rc > 0 { return true }
-            if rc < 0 && errno != EINTR { throw DNSSocket.errno_("poll") }
+        switch SysCall.wait(fd, for: events, until: deadline, cancel: shouldCancel) {
+        case .ready: return true
+        case .timedOut: return false
+        case .cancelled: throw DNSError(.interrupted, "interrupted")
+        case .failed(let e): throw DNSSocket.errno_("poll", e)
         }
     }
 
@@ -197,9 +194,10 @@ public final class DNSSocket {
                 }
             }
             if n < 0 {
-                if errno == EAGAIN || errno == EINTR { continue }
-                if errno == ECONNREFUSED { throw refusedOverUDP() }
-                throw DNSSocket.errno_("receive from \(server)")
+                let e = errno
+                if SysCall.isTransient(e) { continue }
+                if e == ECONNREFUSED { throw refusedOverUDP() }
+                throw DNSSocket.errno_("receive from \(server)", e)
             }
             return (Array(buf[0..<n]), DNSSocket.peer(ss))
         }
@@ -217,10 +215,11 @@ public final class DNSSocket {
                 }
             }
             if n >= 0 { return (n, DNSSocket.peer(ss)) }
-            if errno == EINTR { continue }
-            if errno == ECONNREFUSED { throw refusedOverUDP() }
-            if errno == EAGAIN || errno == EWOULDBLOCK { return nil }
-            throw DNSSocket.errno_("receive from \(server)")
+            let e = errno
+            if e == ECONNREFUSED { throw refusedOverUDP() }
+            // Interrupted: try again; not ready: nothing is waiting.
+            if SysCall.isTransient(e) { if e == EAGAIN || e == EWOULDBLOCK { return nil }; continue }
+            throw DNSSocket.errno_("receive from \(server)", e)
         }
     }
 
@@ -237,15 +236,14 @@ public final class DNSSocket {
     public func sendAll(_ bytes: [UInt8], deadline: Date, shouldCancel: () -> Bool) throws {
         var off = 0
         while off < bytes.count {
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + off, $0.count - off, Int32(MSG_NOSIGNAL)) }
-            if n > 0 { off += n; continue }
-            if n < 0 && (errno == EAGAIN || errno == EINTR) {
+            switch SysCall.attempt({ bytes.withUnsafeBytes { send(fd, $0.baseAddress! + off, $0.count - off, Int32(MSG_NOSIGNAL)) } }) {
+            case .done(let n) where n > 0: off += n
+            case .done, .again:
                 guard try wait(Int16(POLLOUT), deadline: deadline, shouldCancel: shouldCancel) else {
                     throw DNSError(.timeout, "sending to \(server) timed out")
                 }
-                continue
+            case .failed(let e): throw DNSSocket.errno_("send to \(server)", e)
             }
-            throw DNSSocket.errno_("send to \(server)")
         }
     }
 
@@ -256,20 +254,17 @@ public final class DNSSocket {
     public func read(_ count: Int, deadline: Date, shouldCancel: () -> Bool) throws -> [UInt8]? {
         var chunk = [UInt8](repeating: 0, count: 65536)
         while pending.count - pendingStart < count {
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n > 0 {
+            switch SysCall.attempt({ chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) } }) {
+            case .done(0): return nil
+            case .done(let n):
                 if pendingStart > 0 { pending.removeFirst(pendingStart); pendingStart = 0 }
                 pending += chunk[0..<n]
-                continue
-            }
-            if n == 0 { return nil }
-            if errno == EAGAIN || errno == EINTR {
+            case .again:
                 guard try wait(Int16(POLLIN), deadline: deadline, shouldCancel: shouldCancel) else {
                     throw DNSError(.timeout, "no answer from \(server) over TCP before the timeout")
                 }
-                continue
+            case .failed(let e): throw DNSSocket.errno_("receive from \(server)", e)
             }
-            throw DNSSocket.errno_("receive from \(server)")
         }
         defer { pendingStart += count }
         return Array(pending[pendingStart..<pendingStart + count])

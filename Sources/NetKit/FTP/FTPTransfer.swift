@@ -234,25 +234,22 @@ extension FTPClient {
             defer { buf.deallocate() }
             var idleSince = Date()
             while true {
-                let n = Glibc.recv(d.fd, buf, FTPClient.chunk, 0)
-                if n > 0 {
+                switch SysCall.attempt({ Glibc.recv(d.fd, buf, FTPClient.chunk, 0) }) {
+                case .done(0): return total
+                case .done(let n):
                     if cancel?() == true { throw FTPError(.interrupted, "\(what): interrupted", partialBytes: total) }
                     try sink(UnsafeRawBufferPointer(start: buf, count: n))
                     total += Int64(n)
                     idleSince = Date()
-                    continue
-                }
-                if n == 0 { return total }
-                let e = errno
-                if e == EAGAIN || e == EWOULDBLOCK || e == EINTR {
+                case .again:
                     if cancel?() == true { throw FTPError(.interrupted, "\(what): interrupted", partialBytes: total) }
                     if Date().timeIntervalSince(idleSince) >= options.timeout {
                         throw FTPError(.timeout, "\(what): no data for \(Transcript.seconds(options.timeout)) on the data connection from \(c.peerText)", partialBytes: total)
                     }
-                    continue
+                case .failed(let e):
+                    let se = SocketError.fromErrno(e, op: "\(what): reading the data connection from", address: c.peerText)
+                    throw FTPError(FTPError.Kind(rawValue: se.kind.rawValue) ?? .io, se.message, partialBytes: total)
                 }
-                let se = SocketError.fromErrno(e, op: "\(what): reading the data connection from", address: c.peerText)
-                throw FTPError(FTPError.Kind(rawValue: se.kind.rawValue) ?? .io, se.message, partialBytes: total)
             }
         }
         while true {
@@ -283,17 +280,16 @@ extension FTPClient {
                     var off = 0
                     var idleSince = Date()
                     while off < n {
-                        let w = Glibc.send(d.fd, buf + off, n - off, Int32(MSG_NOSIGNAL))
-                        if w > 0 { off += w; idleSince = Date(); continue }
-                        let e = errno
-                        if w < 0 && (e == EAGAIN || e == EWOULDBLOCK || e == EINTR) {
+                        switch SysCall.attempt({ Glibc.send(d.fd, buf + off, n - off, Int32(MSG_NOSIGNAL)) }) {
+                        case .done(let w) where w > 0: off += w; idleSince = Date()
+                        case .done, .again:
                             if cancel?() == true { throw FTPError(.interrupted, "\(what): interrupted") }
                             if Date().timeIntervalSince(idleSince) >= options.timeout {
                                 throw FTPError(.timeout, "\(what): the server took no data for \(Transcript.seconds(options.timeout))")
                             }
-                            continue
+                        case .failed(let e):
+                            throw SocketError.fromErrno(e, op: "\(what): writing the data connection to", address: c.peerText)
                         }
-                        throw SocketError.fromErrno(e, op: "\(what): writing the data connection to", address: c.peerText)
                     }
                 } else {
                     try c.send(Array(UnsafeRawBufferPointer(start: buf, count: n)), timeout: options.timeout)
@@ -463,12 +459,8 @@ extension FTPClient {
     }
 
     static func writeAll(_ fd: Int32, _ p: UnsafeRawBufferPointer, local: String, what: String) throws {
-        var off = 0
-        while off < p.count {
-            let w = Glibc.write(fd, p.baseAddress! + off, p.count - off)
-            if w > 0 { off += w; continue }
-            if w < 0 && errno == EINTR { continue }
-            throw FTPError(.io, "\(what): writing \(local): \(String(cString: strerror(errno)))")
+        if let e = SysCall.writeAll(fd, p) {
+            throw FTPError(.io, "\(what): writing \(local): \(String(cString: strerror(e)))")
         }
     }
 
@@ -507,14 +499,11 @@ extension FTPClient {
                 sent = n
             } else { sent = try pump(c, doing: what) { buf, cap in
                 if !ascii {
-                    while true {
-                        let n = Glibc.read(fd, buf, cap)
-                        if n < 0 && errno == EINTR { continue }
-                        if n < 0 { throw FTPError(.io, "\(what): reading \(local): \(String(cString: strerror(errno)))") }
-                        done += Int64(n)
-                        if n > 0 { progress?(done, total) }
-                        return n
-                    }
+                    let n = SysCall.retryingSignals { Glibc.read(fd, buf, cap) }
+                    if n < 0 { throw FTPError(.io, "\(what): reading \(local): \(String(cString: strerror(errno)))") }
+                    done += Int64(n)
+                    if n > 0 { progress?(done, total) }
+                    return n
                 }
                 // ASCII: read at most half, so LF → CR LF always fits.
                 var out = 0

@@ -35,9 +35,8 @@ enum FTPZeroCopy {
             if n > 0 {
                 var left = n
                 while left > 0 {
-                    let m = splice(fds[0], nil, file, nil, left, 1)
+                    let m = SysCall.retryingSignals { splice(fds[0], nil, file, nil, left, 1) }
                     if m > 0 { left -= m; continue }
-                    if m < 0 && errno == EINTR { continue }
                     if m < 0 && errno == EINVAL && total == 0 {
                         // The file cannot take a splice: copy what is in the pipe and say so.
                         var buf = [UInt8](repeating: 0, count: left)
@@ -98,7 +97,7 @@ enum FTPZeroCopy {
     /// data connection has been idle for `idle` seconds, or the socket failed.
     static func stalled(_ e: Int32, total: Int64, idleSince: Date, idle: TimeInterval, cancel: CancelCheck?,
                         what: String, idleText: String, op: String, peer: String) throws {
-        if e == EAGAIN || e == EWOULDBLOCK || e == EINTR {
+        if SysCall.isTransient(e) {
             if cancel?() == true { throw FTPError(.interrupted, "\(what): interrupted", partialBytes: total) }
             if Date().timeIntervalSince(idleSince) >= idle { throw FTPError(.timeout, "\(what): \(idleText)", partialBytes: total) }
             return

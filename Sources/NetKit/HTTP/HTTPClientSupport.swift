@@ -62,15 +62,9 @@ public enum HTTPClientSupport {
     /// bytes so far, this piece included) is checked against `max:` first.
     static func writeBody(_ fd: Int32, _ p: UnsafeRawBufferPointer, received: Int, _ spec: HTTPRequestSpec) throws {
         if let limit = spec.maxDownload, received > limit { throw overMaxDownload(spec, limit) }
-        var off = 0
-        while off < p.count {
-            let n = write(fd, p.baseAddress! + off, p.count - off)
-            if n < 0 {
-                if errno == EINTR { continue }
-                let why = String(cString: strerror(errno)).lowercased()
-                throw HTTPClientFailure(.io, "\(spec.method) \(spec.url): writing the body failed: \(why)", url: spec.url)
-            }
-            off += n
+        if let e = SysCall.writeAll(fd, p) {
+            let why = String(cString: strerror(e)).lowercased()
+            throw HTTPClientFailure(.io, "\(spec.method) \(spec.url): writing the body failed: \(why)", url: spec.url)
         }
     }
 

@@ -157,18 +157,18 @@ final class HTTPWire {
             let left = deadline - now
             if left < 100_000_000 {
                 // The socket's own receive timeout is a 100 ms slice: wait the rest with poll.
-                var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                let r = poll(&p, 1, Int32(max(1, left / 1_000_000)))
-                if r == 0 { continue }
-                if r < 0 { if errno == EINTR { continue }; throw HTTPWireFailure.system(errno) }
-                flags = Int32(MSG_DONTWAIT)
+                let until = Date(timeIntervalSinceNow: Double(left) / 1e9)
+                switch SysCall.wait(fd, for: Int16(POLLIN), until: until, cancel: { cancel?() == true }) {
+                case .ready: flags = Int32(MSG_DONTWAIT)
+                case .timedOut, .cancelled: continue    // the loop's own checks say which
+                case .failed(let e): throw HTTPWireFailure.system(e)
+                }
             }
-            let n = Glibc.recv(fd, buf + end, room, flags)
-            if n > 0 { end += n; return n }
-            if n == 0 { return 0 }
-            let e = errno
-            if e == EAGAIN || e == EWOULDBLOCK || e == EINTR { continue }
-            throw HTTPWireFailure.system(e)
+            switch SysCall.attempt({ Glibc.recv(fd, buf + end, room, flags) }) {
+            case .done(let n): end += n; return n
+            case .again: continue
+            case .failed(let e): throw HTTPWireFailure.system(e)
+            }
         }
     }
 

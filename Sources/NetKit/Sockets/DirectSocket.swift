@@ -39,14 +39,11 @@ final class DirectSocket: @unchecked Sendable {
             guard errno == EINPROGRESS || errno == EAGAIN else {
                 throw SocketError.fromErrno(errno, op: "connect", address: shown)
             }
-            while true {
-                if cancel?() == true { throw SocketError(.interrupted, "connect \(shown): interrupted", address: shown) }
-                let left = deadline.timeIntervalSinceNow
-                if left <= 0 { throw SocketError(.timeout, "connect \(shown): timed out", address: shown) }
-                var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                let n = poll(&pfd, 1, Int32(min(100, max(1, left * 1000))))
-                if n > 0 { break }
-                if n < 0 && errno != EINTR { throw SocketError.fromErrno(errno, op: "connect", address: shown) }
+            switch SysCall.wait(fd, for: Int16(POLLOUT), until: deadline, cancel: { cancel?() == true }) {
+            case .ready: break
+            case .cancelled: throw SocketError(.interrupted, "connect \(shown): interrupted", address: shown)
+            case .timedOut: throw SocketError(.timeout, "connect \(shown): timed out", address: shown)
+            case .failed(let e): throw SocketError.fromErrno(e, op: "connect", address: shown)
             }
             var err: Int32 = 0
             var len = socklen_t(MemoryLayout<Int32>.size)
@@ -79,15 +76,14 @@ final class DirectSocket: @unchecked Sendable {
     /// Reads what is available (waiting at most one slice) into the buffer.
     func read(into box: InboundBuffer, deadline: Date, shown: String) throws -> ReadResult {
         setSlice(slice(deadline))
-        let n = Glibc.recv(fd, scratch, 65536, 0)
-        if n > 0 {
+        switch SysCall.attempt({ Glibc.recv(fd, scratch, 65536, 0) }) {
+        case .done(0): return .eof
+        case .done(let n):
             box.bytes.append(contentsOf: UnsafeRawBufferPointer(start: scratch, count: n))
             return .data(n)
+        case .again: return .again
+        case .failed(let e): throw SocketError.fromErrno(e, op: "recv from", address: shown)
         }
-        if n == 0 { return .eof }
-        let e = errno
-        if e == EAGAIN || e == EWOULDBLOCK || e == EINTR { return .again }
-        throw SocketError.fromErrno(e, op: "recv from", address: shown)
     }
 
     /// Writes all the bytes, in slices; throws at the deadline or on cancellation.
@@ -96,15 +92,13 @@ final class DirectSocket: @unchecked Sendable {
         try data.withUnsafeBytes { p in
             while off < data.count {
                 setSlice(slice(deadline))
-                let n = Glibc.send(fd, p.baseAddress! + off, data.count - off, Int32(MSG_NOSIGNAL))
-                if n > 0 { off += n; continue }
-                let e = errno
-                if n < 0 && (e == EAGAIN || e == EWOULDBLOCK || e == EINTR) {
+                switch SysCall.attempt({ Glibc.send(fd, p.baseAddress! + off, data.count - off, Int32(MSG_NOSIGNAL)) }) {
+                case .done(let n) where n > 0: off += n
+                case .done, .again:
                     if cancel?() == true { throw SocketError(.interrupted, "send to \(shown): interrupted", address: shown) }
                     if Date() >= deadline { throw SocketError(.timeout, "send to \(shown): timed out (the peer is not reading)", address: shown) }
-                    continue
+                case .failed(let e): throw SocketError.fromErrno(e, op: "send to", address: shown)
                 }
-                throw SocketError.fromErrno(e, op: "send to", address: shown)
             }
         }
     }

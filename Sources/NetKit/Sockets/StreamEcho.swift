@@ -88,15 +88,14 @@ final class StreamEcho: @unchecked Sendable {
             stats.add(finished: 1)
         }
         reading: while true {
-            let n = recv(fd, buf, size, 0)
+            let n = SysCall.retryingSignals { recv(fd, buf, size, 0) }
             if n == 0 { return }                       // the peer closed its side: all was echoed
-            if n < 0 { if errno == EINTR { continue }; return }
+            if n < 0 { return }
             stats.add(bytes: n)
             var off = 0
             while off < n {
-                let w = send(fd, buf + off, n - off, Int32(MSG_NOSIGNAL))
+                let w = SysCall.retryingSignals { send(fd, buf + off, n - off, Int32(MSG_NOSIGNAL)) }
                 if w > 0 { off += w; continue }
-                if w < 0 && errno == EINTR { continue }
                 break reading                          // reset, or shut down by stop()
             }
         }

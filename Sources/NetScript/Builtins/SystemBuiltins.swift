@@ -1,4 +1,5 @@
 import Foundation
+import NetKit
 
 /// Files, the environment, time and the script's arguments; and the file readers the other
 /// families use (`readBytes`, `readData`, `readText`).
@@ -77,11 +78,8 @@ extension CoreBuiltins {
             let fd = open(path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0o644)
             guard fd >= 0 else { throw Diagnostic.io("write: cannot open \(path): \(String(cString: strerror(errno)))") }
             defer { close(fd) }
-            var off = 0
-            while off < data.count {
-                let n = data[off...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
-                if n < 0 { if errno == EINTR { continue }; throw Diagnostic.io("write: \(path): \(String(cString: strerror(errno)))") }
-                off += n
+            if let e = data.withUnsafeBytes({ SysCall.writeAll(fd, $0) }) {
+                throw Diagnostic.io("write: \(path): \(String(cString: strerror(e)))")
             }
             return .int(data.count)
         }
@@ -111,9 +109,8 @@ extension CoreBuiltins {
         var filled = 0
         while true {
             if filled == out.count { out.append(contentsOf: [UInt8](repeating: 0, count: max(65536, out.count))) }
-            let n = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            let n = out.withUnsafeMutableBytes { b in SysCall.retryingSignals { read(fd, b.baseAddress! + filled, b.count - filled) } }
             if n < 0 {
-                if errno == EINTR { continue }
                 throw Diagnostic.io("cannot read \(path): \(String(cString: strerror(errno)))")
             }
             if n == 0 { break }
