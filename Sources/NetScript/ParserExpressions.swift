@@ -330,12 +330,22 @@ extension Parser {
         }
     }
 
-    /// An ADDRESS token's value; a malformed one is an error of kind `value` at the literal.
+    /// An ADDRESS token's value, parsed by NetKit's address parser; a malformed one is an
+    /// error of kind `value` at the literal, before the program runs.
     func addressLiteral(_ text: String, _ range: SourceRange) throws -> Expr {
-        do { return Expr(.literal(try AddressBuiltins.literal(text)), range) } catch var d as Diagnostic {
-            d.location = SourceLocation(source: source, range: range)
-            throw d
+        let value: Value
+        do {
+            switch try AddressLiteral(parsing: text) {
+            case .address(let a): value = .native(IPValue(a))
+            case .network(let n): value = .native(CIDRValue(n))
+            }
+        } catch let e as AddressError {
+            let message = e.looksLikeMAC
+                ? "\(text) is not an IP address but looks like a MAC: write mac \"\(text)\""
+                : e.message
+            throw Diagnostic("value", message, location: SourceLocation(source: source, range: range))
         }
+        return Expr(.literal(value), range)
     }
 
     /// list = "[" [ expression { "," expression } [ "," ] ] "]" ;

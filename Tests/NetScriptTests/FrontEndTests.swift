@@ -68,4 +68,18 @@ final class FrontEndTests: XCTestCase {
         let (_, out) = try run("fn f(m) { m.a }\nfn id(x) { x }\nif f(id {a: 1}) == 1 { print \"yes\" }\nxs = [5]\nwhile xs[len {a: 1} - 1] == 5 { print \"once\"; xs[0] = 0 }")
         XCTAssertEqual(out, "yes\nonce\n")
     }
+
+    /// Address literals go through NetKit's parser: values and its errors, at the literal.
+    func testAddressLiteralsUseNetKit() throws {
+        XCTAssertEqual(Value.repr(try run("10.0.0.0/8").0), Value.repr(try run("cidr \"10.0.0.0/8\"").0))
+        XCTAssertEqual(Value.repr(try run("fe80::1%eth0").0), Value.repr(try run("ip \"fe80::1%eth0\"").0))
+        for (text, message) in [("x = 10.0.0.256", "10.0.0.256: octet 256 is out of range"),
+                                ("x = 00:1b:77:49:54:fd", "00:1b:77:49:54:fd is not an IP address but looks like a MAC: write mac \"00:1b:77:49:54:fd\"")] {
+            do { _ = try Parser.parse(Source(name: "t", text: text)); XCTFail(text) } catch let d as Diagnostic {
+                XCTAssertEqual(d.kind, "value")
+                XCTAssertEqual(d.message, message)
+                XCTAssertEqual(d.location?.column, 5)
+            }
+        }
+    }
 }
