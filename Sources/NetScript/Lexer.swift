@@ -5,11 +5,53 @@ public enum StringPart: Equatable, Sendable {
     case code(SourceRange)
 }
 
+/// The tokens with a fixed spelling: one case per keyword and per operator or punctuation mark
+/// of `grammar.md` §1, the raw value being the spelling. The grammar-drift test checks that
+/// every quoted terminal of the EBNF has a case here, and every case a place in the EBNF.
+public enum TokenType: String, CaseIterable, Sendable {
+    // Keywords.
+    case `if`, `else`, `while`, `for`, `in`, `fn`, `return`, `break`, `continue`
+    case `try`, `catch`, `finally`, `import`, `global`, `true`, `false`, `nil`, `and`, `or`, `not`
+    // Brackets and separators.
+    case leftParen = "(", rightParen = ")", leftBracket = "[", rightBracket = "]"
+    case leftBrace = "{", rightBrace = "}", comma = ",", colon = ":", semicolon = ";"
+    case dot = ".", ellipsis = "..."
+    // Operators.
+    case plus = "+", minus = "-", star = "*", slash = "/", slashSlash = "//", percent = "%"
+    case starStar = "**", amp = "&", caret = "^", pipe = "|", bang = "!", ampAmp = "&&", pipePipe = "||"
+    case equalEqual = "==", bangEqual = "!=", less = "<", lessEqual = "<=", greater = ">", greaterEqual = ">="
+    // Assignment.
+    case equal = "=", plusEqual = "+=", minusEqual = "-=", starEqual = "*=", slashEqual = "/="
+    case percentEqual = "%=", slashSlashEqual = "//=", starStarEqual = "**="
+
+    /// Whether this is a keyword (spelled with letters) rather than an operator.
+    public var isKeyword: Bool { rawValue.utf8.first.map(Lexer.isIdentStart) ?? false }
+
+    /// The keywords, by spelling.
+    static let keywordsBySpelling: [String: TokenType] = Dictionary(
+        uniqueKeysWithValues: allCases.filter(\.isKeyword).map { ($0.rawValue, $0) })
+
+    /// The assignment operators of `assignment`.
+    public var isAssignment: Bool {
+        switch self {
+        case .equal, .plusEqual, .minusEqual, .starEqual, .slashEqual, .percentEqual, .slashSlashEqual, .starStarEqual: return true
+        default: return false
+        }
+    }
+
+    /// The operators of `comparison` (besides `in` and `not in`).
+    public var isComparison: Bool {
+        switch self {
+        case .equalEqual, .bangEqual, .less, .lessEqual, .greater, .greaterEqual: return true
+        default: return false
+        }
+    }
+}
+
 public enum TokenKind: Equatable, Sendable {
     case ident(String)
     /// `name:` directly followed by a colon: an option in a command, a key in a map.
     case label(String)
-    case keyword(String)
     case int(Int)
     case float(Double)
     case string([StringPart])
@@ -17,9 +59,23 @@ public enum TokenKind: Equatable, Sendable {
     case bytes([UInt8])
     /// An address or network literal: `192.0.2.1`, `10.0.0.0/8`, `2001:db8::1`, `::/0`.
     case address(String)
-    case punct(String)
+    /// A keyword, an operator or a punctuation mark.
+    case symbol(TokenType)
     case newline
     case eof
+
+    /// `.punct("(")`, `.keyword("if")`: the token of that spelling (for tests and tables).
+    public static func punct(_ spelling: String) -> TokenKind {
+        guard let t = TokenType(rawValue: spelling), !t.isKeyword else { preconditionFailure("no operator '\(spelling)'") }
+        return .symbol(t)
+    }
+    public static func keyword(_ spelling: String) -> TokenKind {
+        guard let t = TokenType.keywordsBySpelling[spelling] else { preconditionFailure("no keyword '\(spelling)'") }
+        return .symbol(t)
+    }
+
+    /// The fixed-spelling token type, if this is one.
+    public var type: TokenType? { if case .symbol(let t) = self { return t } else { return nil } }
 }
 
 public struct Token: Sendable {
@@ -33,13 +89,7 @@ public struct Token: Sendable {
 /// Turns source bytes into tokens. Comments (`#` to end of line) are dropped, newlines are
 /// kept as statement separators, and double-quoted strings are split into text and `{code}`.
 public struct Lexer {
-    public static let keywords: Set<String> = [
-        "if", "else", "while", "for", "in", "fn", "return", "break", "continue",
-        "try", "catch", "finally", "import", "global", "true", "false", "nil", "and", "or", "not",
-    ]
-    static let puncts3: [String] = ["**=", "//="]
-    static let puncts2: [String] = ["==", "!=", "<=", ">=", "**", "//", "+=", "-=", "*=", "/=", "%=", "&&", "||", "=>"]
-    static let puncts1: Set<UInt8> = Set("()[]{},:;.+-*/%<>=|!&^~?@".utf8)
+    public static let keywords: Set<String> = Set(TokenType.keywordsBySpelling.keys)
 
     let source: Source
     let bytes: [UInt8]
@@ -115,7 +165,7 @@ public struct Lexer {
         if Lexer.isIdentStart(b) {
             while pos < end, Lexer.isIdentChar(bytes[pos]) { pos += 1 }
             let name = String(decoding: bytes[start..<pos], as: UTF8.self)
-            if Lexer.keywords.contains(name) { return tok(.keyword(name)) }
+            if let k = TokenType.keywordsBySpelling[name] { return tok(.symbol(k)) }
             // `name:` is a label unless the colon starts `::` (an IPv6 literal such as `fe80::1`
             // when the name is hex digits, lexed above; otherwise reserved).
             if pos < end, bytes[pos] == UInt8(ascii: ":"), peekByte(1) != UInt8(ascii: ":") {
@@ -126,9 +176,7 @@ public struct Lexer {
         }
         if b == UInt8(ascii: "\"") { return tok(.string(try doubleQuoted())) }
         if b == UInt8(ascii: "'") { return tok(.rawString(try singleQuoted())) }
-        for p in Lexer.puncts3 where matches(p) { pos += 3; return tok(.punct(p)) }
-        for p in Lexer.puncts2 where matches(p) { pos += 2; return tok(.punct(p)) }
-        if Lexer.puncts1.contains(b) { pos += 1; return tok(.punct(String(UnicodeScalar(b)))) }
+        if let t = try symbol() { return tok(.symbol(t)) }
         throw error("unexpected character \(describeByte(at: start))", start)
     }
 
@@ -143,13 +191,46 @@ public struct Lexer {
         return "0x" + String(b, radix: 16)
     }
 
-    func matches(_ p: String) -> Bool {
-        var i = pos
-        for c in p.utf8 {
-            if i >= end || bytes[i] != c { return false }
-            i += 1
+    /// An operator or punctuation mark, the longest that matches (`**=` before `**` before `*`).
+    /// `=>`, `~`, `?`, `@` and `$` are no part of the language: a syntax error here.
+    mutating func symbol() throws -> TokenType? {
+        let b = bytes[pos], n1 = peekByte(1), n2 = peekByte(2)
+        let eq = UInt8(ascii: "=")
+        func take(_ count: Int, _ t: TokenType) -> TokenType { pos += count; return t }
+        switch b {
+        case UInt8(ascii: "("): return take(1, .leftParen)
+        case UInt8(ascii: ")"): return take(1, .rightParen)
+        case UInt8(ascii: "["): return take(1, .leftBracket)
+        case UInt8(ascii: "]"): return take(1, .rightBracket)
+        case UInt8(ascii: "{"): return take(1, .leftBrace)
+        case UInt8(ascii: "}"): return take(1, .rightBrace)
+        case UInt8(ascii: ","): return take(1, .comma)
+        case UInt8(ascii: ":"): return take(1, .colon)
+        case UInt8(ascii: ";"): return take(1, .semicolon)
+        case UInt8(ascii: "."):
+            return n1 == UInt8(ascii: ".") && n2 == UInt8(ascii: ".") ? take(3, .ellipsis) : take(1, .dot)
+        case UInt8(ascii: "+"): return n1 == eq ? take(2, .plusEqual) : take(1, .plus)
+        case UInt8(ascii: "-"): return n1 == eq ? take(2, .minusEqual) : take(1, .minus)
+        case UInt8(ascii: "*"):
+            if n1 == UInt8(ascii: "*") { return n2 == eq ? take(3, .starStarEqual) : take(2, .starStar) }
+            return n1 == eq ? take(2, .starEqual) : take(1, .star)
+        case UInt8(ascii: "/"):
+            if n1 == UInt8(ascii: "/") { return n2 == eq ? take(3, .slashSlashEqual) : take(2, .slashSlash) }
+            return n1 == eq ? take(2, .slashEqual) : take(1, .slash)
+        case UInt8(ascii: "%"): return n1 == eq ? take(2, .percentEqual) : take(1, .percent)
+        case UInt8(ascii: "&"): return n1 == UInt8(ascii: "&") ? take(2, .ampAmp) : take(1, .amp)
+        case UInt8(ascii: "|"): return n1 == UInt8(ascii: "|") ? take(2, .pipePipe) : take(1, .pipe)
+        case UInt8(ascii: "^"): return take(1, .caret)
+        case UInt8(ascii: "!"): return n1 == eq ? take(2, .bangEqual) : take(1, .bang)
+        case UInt8(ascii: "<"): return n1 == eq ? take(2, .lessEqual) : take(1, .less)
+        case UInt8(ascii: ">"): return n1 == eq ? take(2, .greaterEqual) : take(1, .greater)
+        case UInt8(ascii: "="):
+            if n1 == UInt8(ascii: ">") {
+                throw error("unexpected '=>': NetScript has no arrow functions (write fn(x) { … })", pos, pos + 2)
+            }
+            return n1 == eq ? take(2, .equalEqual) : take(1, .equal)
+        default: return nil
         }
-        return true
     }
 
     /// `digits.digits.digits…` (two dots or more, which no number has) with an optional `/len`

@@ -1,136 +1,83 @@
-/// Statements: blocks, `if`/`while`/`for`, functions, `try`, assignment.
+/// Statements: the rules of grammar.md §2 from `program` to `condition`, one function a rule.
 extension Parser {
-    // MARK: statements
-
-    mutating func skipSeparators() {
-        while true {
-            let k = tokens[i].kind
-            if k == .newline || k == .punct(";") { i += 1 } else { return }
-        }
-    }
-
+    /// program = { separator } [ statement { separator { separator } statement } ] { separator } EOF ;
     public mutating func parseProgram() throws -> [Stmt] {
         var out: [Stmt] = []
-        skipSeparators()
+        while parseSeparator() {}
         while peek.kind != .eof {
             out.append(try parseStatement())
             try endOfStatement()
-            skipSeparators()
+            while parseSeparator() {}
         }
         return out
     }
 
-    mutating func endOfStatement() throws {
-        let k = tokens[i].kind
-        if k == .newline || k == .punct(";") || k == .eof || k == .punct("}") { return }
-        throw error("expected end of statement, found \(describe(tokens[i]))", tokens[i].range)
+    /// separator = NEWLINE | ";" ;
+    mutating func parseSeparator() -> Bool {
+        let k = current.kind
+        if k == .newline || k == .symbol(.semicolon) { i += 1; return true }
+        return false
     }
 
+    /// After a statement: a separator, or the end of the block or program.
+    mutating func endOfStatement() throws {
+        let k = current.kind
+        if k == .newline || k == .symbol(.semicolon) || k == .eof || k == .symbol(.rightBrace) { return }
+        throw error("expected end of statement, found \(describe(current))", current.range)
+    }
+
+    /// block = "{" { separator } [ statement { separator { separator } statement } ] { separator } "}" ;
     mutating func parseBlock() throws -> [Stmt] {
         let open = peek
-        guard open.kind == .punct("{") else { throw expected("'{' to open a block") }
+        guard open.kind == .symbol(.leftBrace) else { throw expected("'{' to open a block") }
         try enter(open.range)
         defer { leave() }
         advance()
-        newlineIgnored.append(false)
-        let saved = noBraceArgs
-        noBraceArgs = false
-        defer { newlineIgnored.removeLast(); noBraceArgs = saved }
-        var out: [Stmt] = []
-        skipSeparators()
-        while !isPunct("}") {
-            if peek.kind == .eof { throw error("unclosed '{' (the block opened here has no '}')", open.range) }
-            out.append(try parseStatement())
-            try endOfStatement()
-            skipSeparators()
+        return try nested(newlines: false) { p in
+            var out: [Stmt] = []
+            while p.parseSeparator() {}
+            while !p.check(.rightBrace) {
+                if p.peek.kind == .eof { throw p.error("unclosed '{' (the block opened here has no '}')", open.range) }
+                out.append(try p.parseStatement())
+                try p.endOfStatement()
+                while p.parseSeparator() {}
+            }
+            p.advance()
+            return out
         }
-        advance()
-        return out
     }
 
+    /// statement = if | while | for | fndecl | return | "break" | "continue" | try | import | global
+    ///           | assignment | expression ;
     mutating func parseStatement() throws -> Stmt {
         let t = peek
         let start = t.range
         switch t.kind {
-        case .keyword("if"): return try parseIf()
-        case .keyword("while"):
-            advance()
-            let cond = try parseCondition()
-            let body = try parseBlock()
-            return Stmt(.whileLoop(cond, body), start.to(previousRange))
-        case .keyword("for"):
-            advance()
-            var names = [try expectIdent("a loop variable name after 'for'").0]
-            while isPunct(",") {
-                advance()
-                names.append(try expectIdent("a second loop variable name").0)
-            }
-            guard isKeyword("in") else { throw expected("'in' after the loop variable") }
-            advance()
-            let iter = try parseCondition()
-            let body = try parseBlock()
-            return Stmt(.forLoop(names, iter, body), start.to(previousRange))
-        case .keyword("fn") where peekAhead(1).kind != .punct("("):
-            advance()
-            let (name, _) = try expectIdent("a function name after 'fn'")
-            let decl = try parseFunctionRest(name: name, start: start)
-            return Stmt(.function(decl), decl.range)
-        case .keyword("return"):
-            advance()
-            let k = tokens[i].kind
-            if k == .newline || k == .punct(";") || k == .punct("}") || k == .eof {
-                return Stmt(.returnStmt(nil), start)
-            }
-            let e = try parseExpr(command: true)
-            return Stmt(.returnStmt(e), start.to(e.range))
-        case .keyword("break"): advance(); return Stmt(.breakStmt, start)
-        case .keyword("continue"): advance(); return Stmt(.continueStmt, start)
-        case .keyword("try"): return try parseTry()
-        case .keyword("import"):
-            advance()
-            let e = try parseExpr(command: false)
-            return Stmt(.importFile(e), start.to(e.range))
-        case .keyword("global"):
-            advance()
-            var names = [try expectIdent("a name after 'global'").0]
-            while isPunct(",") { advance(); names.append(try expectIdent("a name after ','").0) }
-            return Stmt(.global(names), start.to(previousRange))
-        case .keyword("else"):
+        case .symbol(.if): return try parseIf()
+        case .symbol(.while): return try parseWhile()
+        case .symbol(.for): return try parseFor()
+        case .symbol(.fn) where peekAhead(1).kind != .symbol(.leftParen): return try parseFndecl()
+        case .symbol(.return): return try parseReturn()
+        case .symbol(.break): advance(); return Stmt(.breakStmt, start)
+        case .symbol(.continue): advance(); return Stmt(.continueStmt, start)
+        case .symbol(.try): return try parseTry()
+        case .symbol(.import): return try parseImport()
+        case .symbol(.global): return try parseGlobal()
+        case .symbol(.else):
             throw error("'else' without a matching 'if'", t.range)
-        case .keyword("catch"), .keyword("finally"):
+        case .symbol(.catch), .symbol(.finally):
             throw error("'\(source.text(t.range))' without a matching 'try'", t.range)
         default:
             break
         }
-        let e = try parseExpr(command: true)
-        if case .punct(let p) = peek.kind, ["=", "+=", "-=", "*=", "/=", "%=", "//=", "**="].contains(p) {
-            let opTok = advance()
-            let target = try assignable(e, opTok)
-            let value = try parseExpr(command: true)
-            return Stmt(.assign(target, p, value), e.range.to(value.range))
-        }
+        // An assignment starts with its target, which is also an expression: parse that,
+        // then see whether an assignment operator follows.
+        let e = try parseExpression(command: true)
+        if let op = peek.kind.type, op.isAssignment { return try parseAssignment(e) }
         return Stmt(.expr(e), e.range)
     }
 
-    var previousRange: SourceRange { tokens[max(0, i - 1)].range }
-
-    func assignable(_ e: Expr, _ op: Token) throws -> Expr {
-        switch e.kind {
-        case .name, .field, .index: return e
-        case .call(let head, let args, bare: true) where args.isEmpty: return try assignable(head, op)
-        default:
-            throw error("cannot assign to this expression (only to a name, a field `a.b` or an index `a[i]`)", e.range)
-        }
-    }
-
-    /// The head of `if`/`while`/`for`: an expression in which `{` starts the block.
-    mutating func parseCondition() throws -> Expr {
-        let saved = noBraceArgs
-        noBraceArgs = true
-        defer { noBraceArgs = saved }
-        return try parseExpr(command: true)
-    }
-
+    /// if = "if" condition block { "else" "if" condition block } [ "else" block ] ;
     mutating func parseIf() throws -> Stmt {
         let start = advance().range
         var branches: [(Expr, [Stmt])] = []
@@ -139,12 +86,11 @@ extension Parser {
         branches.append((cond, try parseBlock()))
         while true {
             // `else` may sit on the line after the closing brace.
-            var j = i
-            while tokens[j].kind == .newline { j += 1 }
-            guard tokens[j].kind == .keyword("else") else { break }
+            let j = indexPastNewlines()
+            guard tokens[j].kind == .symbol(.else) else { break }
             i = j
             advance()
-            if isKeyword("if") {
+            if check(.if) {
                 advance()
                 let c = try parseCondition()
                 branches.append((c, try parseBlock()))
@@ -156,33 +102,112 @@ extension Parser {
         return Stmt(.ifElse(branches, elseBody), start.to(previousRange))
     }
 
+    /// while = "while" condition block ;
+    mutating func parseWhile() throws -> Stmt {
+        let start = advance().range
+        let cond = try parseCondition()
+        let body = try parseBlock()
+        return Stmt(.whileLoop(cond, body), start.to(previousRange))
+    }
+
+    /// for = "for" NAME { "," NAME } "in" condition block ;
+    mutating func parseFor() throws -> Stmt {
+        let start = advance().range
+        var names = [try expectIdent("a loop variable name after 'for'").0]
+        while check(.comma) {
+            advance()
+            names.append(try expectIdent(names.count == 1 ? "a second loop variable name" : "another loop variable name").0)
+        }
+        guard check(.in) else { throw expected("'in' after the loop variable") }
+        advance()
+        let iter = try parseCondition()
+        let body = try parseBlock()
+        return Stmt(.forLoop(names, iter, body), start.to(previousRange))
+    }
+
+    /// fndecl = "fn" NAME params block ;
+    mutating func parseFndecl() throws -> Stmt {
+        let start = advance().range
+        let (name, _) = try expectIdent("a function name after 'fn'")
+        let params = try parseParams()
+        let body = try parseBlock()
+        let decl = FunctionDecl(name: name, params: params, body: body, range: start.to(previousRange))
+        return Stmt(.function(decl), decl.range)
+    }
+
+    /// params = "(" [ param { "," param } [ "," ] ] ")" ;
+    mutating func parseParams() throws -> [Parameter] {
+        try expect(.leftParen, "'(' to open the parameter list")
+        return try nested(newlines: true) { p in
+            var params: [Parameter] = []
+            var seen = Set<String>()
+            while !p.check(.rightParen) {
+                let param = try p.parseParam()
+                if seen.contains(param.name) { throw p.error("parameter '\(param.name)' appears twice", param.range) }
+                if let last = params.last, last.isRest { throw p.error("'...\(last.name)' must be the last parameter", param.range) }
+                seen.insert(param.name)
+                params.append(param)
+                if p.check(.comma) { p.advance() } else if !p.check(.rightParen) { throw p.expected("',' or ')' in the parameter list") }
+            }
+            p.advance()
+            return params
+        }
+    }
+
+    /// param = NAME [ "=" expression ] | LABEL expression | "..." NAME ;
+    mutating func parseParam() throws -> Parameter {
+        if check(.ellipsis) {
+            // `...rest` collects the remaining positional arguments: it has no default.
+            advance()
+            let t = peek
+            guard case .ident(let n) = t.kind else {
+                if case .label(let n) = t.kind { throw error("'...\(n)' takes no default value (it collects the remaining arguments)", t.range) }
+                throw expected("a parameter name after '...'")
+            }
+            advance()
+            if check(.equal) { throw error("'...\(n)' takes no default value (it collects the remaining arguments)", peek.range) }
+            return Parameter(name: n, defaultValue: nil, isRest: true, range: t.range)
+        }
+        let t = peek
+        switch t.kind {
+        case .ident(let n):
+            advance()
+            var def: Expr? = nil
+            if check(.equal) { advance(); def = try parseExpression(command: false) }
+            return Parameter(name: n, defaultValue: def, isRest: false, range: t.range)
+        case .label(let n):
+            // `fn f(a, timeout: 5)`: an option with a default.
+            advance()
+            return Parameter(name: n, defaultValue: try parseExpression(command: false), isRest: false, range: t.range)
+        default:
+            throw expected("a parameter name")
+        }
+    }
+
+    /// return = "return" [ expression ] ;
+    mutating func parseReturn() throws -> Stmt {
+        let start = advance().range
+        let k = current.kind
+        if k == .newline || k == .symbol(.semicolon) || k == .symbol(.rightBrace) || k == .eof {
+            return Stmt(.returnStmt(nil), start)
+        }
+        let e = try parseExpression(command: true)
+        return Stmt(.returnStmt(e), start.to(e.range))
+    }
+
+    /// try = "try" block { catch } [ "finally" block ] ;
     mutating func parseTry() throws -> Stmt {
         let start = advance().range
         let body = try parseBlock()
         var clauses: [CatchClause] = []
         var finally: [Stmt]? = nil
         while true {
-            var j = i
-            while tokens[j].kind == .newline { j += 1 }
-            if tokens[j].kind == .keyword("catch") {
+            // `catch` and `finally` may start the line after the closing brace.
+            let j = indexPastNewlines()
+            if tokens[j].kind == .symbol(.catch) {
                 i = j
-                let cstart = advance().range
-                var kinds: [String] = []
-                var binding: String? = nil
-                // catch ["kind", "kind2"] [name] { … }
-                while true {
-                    let t = peek
-                    if case .string(let parts) = t.kind, parts.count == 1, case .text(let s) = parts[0] {
-                        kinds.append(s); advance()
-                    } else if case .rawString(let s) = t.kind {
-                        kinds.append(s); advance()
-                    } else { break }
-                    if isPunct(",") { advance() } else { break }
-                }
-                if case .ident(let n) = peek.kind { binding = n; advance() }
-                let cbody = try parseBlock()
-                clauses.append(CatchClause(kinds: kinds, binding: binding, body: cbody, range: cstart))
-            } else if tokens[j].kind == .keyword("finally") {
+                clauses.append(try parseCatch())
+            } else if tokens[j].kind == .symbol(.finally) {
                 i = j
                 advance()
                 finally = try parseBlock()
@@ -195,40 +220,87 @@ extension Parser {
         return Stmt(.tryCatch(body, clauses, finally), start.to(previousRange))
     }
 
-    mutating func parseFunctionRest(name: String?, start: SourceRange) throws -> FunctionDecl {
-        _ = try expectPunct("(", "'(' to open the parameter list")
-        newlineIgnored.append(true)
-        var params: [Parameter] = []
-        var seen = Set<String>()
-        while !isPunct(")") {
-            var isRest = false
-            if isPunct("."), peekAhead(1).kind == .punct("."), peekAhead(2).kind == .punct(".") {
-                advance(); advance(); advance(); isRest = true
+    /// catch = "catch" [ error_kind { "," error_kind } ] [ NAME ] block ;
+    mutating func parseCatch() throws -> CatchClause {
+        let cstart = advance().range
+        var kinds: [String] = []
+        if let k = try parseErrorKind() {
+            kinds.append(k)
+            while check(.comma) {
+                advance()
+                guard let k = try parseErrorKind() else { throw expected("an error kind (a string) after ','") }
+                kinds.append(k)
             }
-            let t = peek
-            var pname: String
-            var def: Expr? = nil
-            switch t.kind {
-            case .ident(let n):
-                advance(); pname = n
-                if isPunct("=") { advance(); def = try parseExpr(command: false) }
-            case .label(let n):
-                // `fn f(a, timeout: 5)`: an option with a default.
-                advance(); pname = n
-                def = try parseExpr(command: false)
-            default:
-                newlineIgnored.removeLast()
-                throw expected("a parameter name")
-            }
-            if seen.contains(pname) { newlineIgnored.removeLast(); throw error("parameter '\(pname)' appears twice", t.range) }
-            if let last = params.last, last.isRest { newlineIgnored.removeLast(); throw error("'...\(last.name)' must be the last parameter", t.range) }
-            seen.insert(pname)
-            params.append(Parameter(name: pname, defaultValue: def, isRest: isRest, range: t.range))
-            if isPunct(",") { advance() } else if !isPunct(")") { newlineIgnored.removeLast(); throw expected("',' or ')' in the parameter list") }
         }
-        newlineIgnored.removeLast()
-        advance()
-        let body = try parseBlock()
-        return FunctionDecl(name: name, params: params, body: body, range: start.to(previousRange))
+        var binding: String? = nil
+        if case .ident(let n) = peek.kind { binding = n; advance() }
+        let cbody = try parseBlock()
+        return CatchClause(kinds: kinds, binding: binding, body: cbody, range: cstart)
+    }
+
+    /// error_kind = STRING | RAWSTRING ;  (* a STRING without {…}: "timeout", 'dns' *)
+    mutating func parseErrorKind() throws -> String? {
+        let t = peek
+        switch t.kind {
+        case .string(let parts):
+            guard parts.count == 1, case .text(let s) = parts[0] else {
+                throw error("an error kind in 'catch' is a plain string, without {…}", t.range)
+            }
+            advance()
+            return s
+        case .rawString(let s):
+            advance()
+            return s
+        default:
+            return nil
+        }
+    }
+
+    /// import = "import" expression ;
+    mutating func parseImport() throws -> Stmt {
+        let start = advance().range
+        let e = try parseExpression(command: false)
+        return Stmt(.importFile(e), start.to(e.range))
+    }
+
+    /// global = "global" NAME { "," NAME } ;
+    mutating func parseGlobal() throws -> Stmt {
+        let start = advance().range
+        var names = [try expectIdent("a name after 'global'").0]
+        while check(.comma) { advance(); names.append(try expectIdent("a name after ','").0) }
+        return Stmt(.global(names), start.to(previousRange))
+    }
+
+    /// assignment = target ( "=" | "+=" | "-=" | "*=" | "/=" | "%=" | "//=" | "**=" ) expression ;
+    ///
+    /// The target was parsed as an expression by `parseStatement`; the assignment operator is next.
+    mutating func parseAssignment(_ lhs: Expr) throws -> Stmt {
+        let opTok = advance()
+        guard case .symbol(let op) = opTok.kind else { preconditionFailure("parseAssignment without an operator") }
+        let target = try parseTarget(lhs)
+        let value = try parseExpression(command: true)
+        return Stmt(.assign(target, op.rawValue, value), lhs.range.to(value.range))
+    }
+
+    /// target = NAME | postfix "." NAME | postfix "[" expression "]" ;
+    ///
+    /// Checks that an expression parsed before an assignment operator is one of these.
+    func parseTarget(_ e: Expr) throws -> Expr {
+        switch e.kind {
+        case .name, .field, .index: return e
+        case .call(let head, let args, bare: true) where args.isEmpty: return try parseTarget(head)
+        default:
+            throw error("cannot assign to this expression (only to a name, a field `a.b` or an index `a[i]`)", e.range)
+        }
+    }
+
+    /// condition = expression ;
+    ///
+    /// The head of `if`/`while`/`for`: an expression in which `{` opens the block, not a map.
+    mutating func parseCondition() throws -> Expr {
+        let saved = noBraceArgs
+        noBraceArgs = true
+        defer { noBraceArgs = saved }
+        return try parseExpression(command: true)
     }
 }

@@ -8,10 +8,14 @@ public struct AddressError: Error, CustomStringConvertible, Equatable, Sendable 
     /// What was wrong with it.
     public let fault: String
 
+    /// Set by `AddressLiteral(parsing:)` when the text is no IP address but a MAC address.
+    public let looksLikeMAC: Bool
+
     /// Creates an error for `text` with the given `fault`.
-    public init(_ text: String, _ fault: String) {
+    public init(_ text: String, _ fault: String, looksLikeMAC: Bool = false) {
         self.text = text
         self.fault = fault
+        self.looksLikeMAC = looksLikeMAC
     }
 
     /// `text: fault`, or just the fault when there is no text to name.

@@ -157,3 +157,33 @@ enum AddressParser {
         return text.withUTF8 { body($0) }
     }
 }
+
+/// An address or network written as a literal in program text (`192.0.2.1`, `10.0.0.0/8`,
+/// `2001:db8::1`, `fe80::1%eth0`, `::/0`): a language's lexer finds where the literal ends,
+/// and this decides what it is, with the address parsers' own errors.
+public enum AddressLiteral: Equatable, Sendable {
+    /// An address (with its zone id, if any).
+    case address(IPAddress)
+    /// A network: the text had a `/LEN`.
+    case network(CIDR)
+
+    /// Parses literal text: a network when it has a `/`, else an address.
+    ///
+    /// Throws the `AddressError` of `CIDR(_:)` or `IPAddress(_:)`; when the text is no IP
+    /// address but a MAC (`00:1b:77:49:54:fd` reads like IPv6), the error's `looksLikeMAC` is set
+    /// so that the caller can say how to write one.
+    public init(parsing text: String) throws {
+        if text.utf8.contains(47) {   // "/"
+            self = .network(try CIDR(text))
+            return
+        }
+        do {
+            self = .address(try IPAddress(text))
+        } catch let e as AddressError {
+            // Only colon-separated text: dotted digits (`10.0.0.256`) read as an EUI-64 too,
+            // but they were meant as IPv4.
+            if text.utf8.contains(58), (try? EUI(text)) != nil { throw AddressError(e.text, e.fault, looksLikeMAC: true) }
+            throw e
+        }
+    }
+}

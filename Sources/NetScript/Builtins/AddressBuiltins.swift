@@ -74,15 +74,6 @@ enum AddressBuiltins {
     static func cidrs(_ xs: [CIDR]) -> Value { .list(xs.map { .native(CIDRValue($0)) }) }
 
     /// Address literals in source text: `192.0.2.1`, `10.0.0.0/8`, `2001:db8::1`, `2001:db8::/32`.
-    static func literal(_ text: String) throws -> Value {
-        if text.contains("/") { return .native(CIDRValue(try addr { try CIDR(text) })) }
-        do { return .native(IPValue(try IPAddress(text))) } catch let e as AddressError {
-            // `00:1b:77:49:54:fd` lexes like an IPv6 literal; say what it is instead.
-            if (try? EUI(text)) != nil { throw Diagnostic.value("\(text) is not an IP address but looks like a MAC: write mac \"\(text)\"") }
-            throw addressError(e)
-        }
-    }
-
     static func register(in r: Interpreter) {
         registerIP(r)
         registerCIDR(r)

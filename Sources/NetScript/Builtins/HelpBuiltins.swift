@@ -247,8 +247,10 @@ enum HelpBuiltins {
       cidr summarize xs              a namespace takes its command with a space or a dot
       if c { … } else if d { … } else { … }
       while c { … }    for x in xs { … }    for k, v in m { … }    break  continue
+      for a, b, c in rows { … }      unpacks each item (a list of 3)
       fn add(a, b = 1) { return a + b }     fn(x) { x * 2 }       (last expression is returned)
-      try { … } catch "timeout" e { … } catch e { print e.kind e.message e.line } finally { … }
+      fn f(first, ...rest) { … }     rest: the remaining positional arguments, as a list
+      try { … } catch "timeout", 'dns' e { … } catch e { print e.kind e.message e.line } finally { … }
       fail "message"   assert cond "message"   import "lib.net"   global name
       192.0.2.1  10.0.0.0/8  2001:db8::1  ::/0     address literals (IPv6: with :: or starting with a digit)
       xs | sort | join _ ", "        a pipeline passes a value as the last argument (or where _ stands)
