@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import NIOCore
 
 /// A DNS server address: an IP and a port (53 unless given).
 public struct DNSServer: Hashable, Sendable, CustomStringConvertible {
@@ -12,26 +13,26 @@ public struct DNSServer: Hashable, Sendable, CustomStringConvertible {
 
     public init(address: IPAddress, port: UInt16 = 53) { self.address = address; self.port = port }
 
-    /// `192.0.2.1`, `192.0.2.1:5300`, `::1`, `[::1]:5300`, `localhost[:PORT]`.
+    /// `192.0.2.1`, `192.0.2.1:5300`, `::1`, `[::1]:5300`, `localhost[:PORT]` (split by
+    /// `Endpoint.split`, the one `HOST:PORT` parser).
     public init(_ text: String, defaultPort: UInt16 = 53) throws {
-        var host = text, port = defaultPort
-        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
-            host = String(text[text.index(after: text.startIndex)..<close])
-            let rest = text[text.index(after: close)...]
-            if rest.hasPrefix(":") {
-                guard let p = UInt16(rest.dropFirst()) else { throw DNSError.syntax("bad port in server '\(text)'") }
-                port = p
-            } else if !rest.isEmpty { throw DNSError.syntax("bad server '\(text)'") }
-        } else if text.filter({ $0 == ":" }).count == 1, let colon = text.lastIndex(of: ":") {
-            host = String(text[..<colon])
-            guard let p = UInt16(text[text.index(after: colon)...]) else { throw DNSError.syntax("bad port in server '\(text)'") }
-            port = p
-        }
+        var (host, port) = try DNSServer.split(text, defaultPort: defaultPort)
         if host.lowercased() == "localhost" { host = "127.0.0.1" }
         guard let ip = try? IPAddress(host) else {
             throw DNSError.syntax("server must be an IP address (optionally with :PORT), not '\(text)'")
         }
         address = ip; self.port = port
+    }
+
+    /// The host and port of a server's text; syntax errors as DNS names them.
+    static func split(_ text: String, defaultPort: UInt16) throws -> (host: String, port: UInt16) {
+        let parts: (host: String, port: String?)
+        do { parts = try Endpoint.split(text) } catch let e as SocketError { throw DNSError.syntax("bad server: \(e.message)") }
+        guard let p = parts.port else { return (parts.host, defaultPort) }
+        guard p.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = UInt16(p) else {
+            throw DNSError.syntax("bad port in server '\(text)'")
+        }
+        return (parts.host, n)
     }
 
     public var description: String {
@@ -43,12 +44,7 @@ public struct DNSServer: Hashable, Sendable, CustomStringConvertible {
     public static func resolving(_ text: String, client: DNSClient, options: DNSQueryOptions = DNSQueryOptions(),
                                  resolvConf: ResolvConf? = nil, defaultPort: UInt16 = 53) throws -> DNSServer {
         if let s = try? DNSServer(text, defaultPort: defaultPort) { return s }
-        var host = text, port: UInt16 = defaultPort
-        if let colon = text.lastIndex(of: ":"), text.filter({ $0 == ":" }).count == 1 {
-            host = String(text[..<colon])
-            guard let p = UInt16(text[text.index(after: colon)...]) else { throw DNSError.syntax("bad port in server '\(text)'") }
-            port = p
-        }
+        let (host, port) = try DNSServer.split(text, defaultPort: defaultPort)
         for type in [DNSType.A, .AAAA] {
             let r = try client.query(host, type, options: options, resolvConf: resolvConf)
             for rec in r.message.answers where rec.type == type {
@@ -59,14 +55,25 @@ public struct DNSServer: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// A non-blocking POSIX socket for DNS over UDP or TCP. Every wait polls in slices of at
-/// most 100 ms so `shouldCancel` (Ctrl-C) is honoured promptly.
+/// A socket for DNS over UDP (a non-blocking POSIX socket) or over a stream (TCP: a
+/// `ByteStream`, the direct socket of `StreamConnection`; in tests any stream, such as a
+/// `ScriptedStream`). Every wait is cut into slices of at most 100 ms so `shouldCancel`
+/// (Ctrl-C) is honoured promptly.
 public final class DNSSocket {
+    /// The UDP socket, or the stream's descriptor (-1 when it has none).
     public let fd: Int32
     public let server: DNSServer
+    /// The byte stream of a TCP connection; nil for UDP.
+    public let stream: (any ByteStream)?
 
-    private init(fd: Int32, server: DNSServer) { self.fd = fd; self.server = server }
-    deinit { close(fd) }
+    private init(fd: Int32, server: DNSServer) { self.fd = fd; self.server = server; self.stream = nil }
+
+    /// DNS messages over `stream` (length-prefixed, RFC 1035 §4.2.2) to `server`.
+    public init(stream: any ByteStream, server: DNSServer) {
+        self.stream = stream; self.server = server; self.fd = stream.rawDescriptor ?? -1
+    }
+
+    deinit { if let stream { stream.abandon() } else { close(fd) } }
 
     static func errno_(_ what: String) -> DNSError { errno_(what, errno) }
 
@@ -142,25 +149,28 @@ public final class DNSSocket {
 
     /// A TCP connection to `server`, waiting at most until `deadline`.
     public static func tcp(_ server: DNSServer, deadline: Date, shouldCancel: () -> Bool) throws -> DNSSocket {
-        #if canImport(Glibc)
-        let s = try make(server, Int32(SOCK_STREAM.rawValue))
-        #else
-        let s = try make(server, SOCK_STREAM)
-        #endif
-        var one: Int32 = 1
-        setsockopt(s.fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        let rc = withSockaddr(server) { connect(s.fd, $0, $1) }
-        if rc != 0 {
-            guard errno == EINPROGRESS else { throw errno_("connect to \(server)") }
-            guard try s.wait(Int16(POLLOUT), deadline: deadline, shouldCancel: shouldCancel) else {
-                throw DNSError(.timeout, "TCP connect to \(server) timed out")
+        let address: SocketAddress
+        do { address = try SocketAddress(ipAddress: server.address.description, port: Int(server.port)) }
+        catch { throw DNSError(.io, "TCP connect to \(server): \(error)") }
+        do {
+            let d = try withoutActuallyEscaping(shouldCancel) { cancel in
+                try DirectSocket.connect(to: address, deadline: deadline, cancel: cancel, shown: server.description)
             }
-            var err: Int32 = 0
-            var len = socklen_t(MemoryLayout<Int32>.size)
-            getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len)
-            if err != 0 { throw errno_("TCP connect to \(server)", err) }
+            return DNSSocket(stream: d, server: server)
+        } catch let e as SocketError {
+            throw streamError(e, server, doing: "TCP connect to \(server)", timedOut: "TCP connect to \(server) timed out")
         }
-        return s
+    }
+
+    /// A stream failure as DNS names it.
+    static func streamError(_ e: SocketError, _ server: DNSServer, doing: String, timedOut: String) -> DNSError {
+        switch e.kind {
+        case .timeout: return DNSError(.timeout, timedOut)
+        case .interrupted: return DNSError(.interrupted, "interrupted")
+        default:
+            if let code = e.code { return errno_(doing, code) }
+            return DNSError(.io, e.message)
+        }
     }
 
     /// Waits until the socket is ready for `events`; false at the deadline.
@@ -232,38 +242,52 @@ public final class DNSSocket {
         throw DNSSocket.errno_("send to \(server)")
     }
 
-    /// Writes all bytes on a stream socket.
+    /// The stream, or a clear error for a UDP socket.
+    private func byteStream() throws -> any ByteStream {
+        guard let stream else { throw DNSError(.io, "DNS to \(server): a UDP socket carries no stream of messages") }
+        return stream
+    }
+
+    /// Writes all bytes on the stream.
     public func sendAll(_ bytes: [UInt8], deadline: Date, shouldCancel: () -> Bool) throws {
-        var off = 0
-        while off < bytes.count {
-            switch SysCall.attempt({ bytes.withUnsafeBytes { send(fd, $0.baseAddress! + off, $0.count - off, Int32(MSG_NOSIGNAL)) } }) {
-            case .done(let n) where n > 0: off += n
-            case .done, .again:
-                guard try wait(Int16(POLLOUT), deadline: deadline, shouldCancel: shouldCancel) else {
-                    throw DNSError(.timeout, "sending to \(server) timed out")
-                }
-            case .failed(let e): throw DNSSocket.errno_("send to \(server)", e)
+        let stream = try byteStream()
+        do {
+            try withoutActuallyEscaping(shouldCancel) { cancel in
+                try stream.writeAll(bytes, deadline: deadline, cancel: cancel)
             }
+        } catch let e as SocketError {
+            throw DNSSocket.streamError(e, server, doing: "send to \(server)", timedOut: "sending to \(server) timed out")
         }
+    }
+
+    /// Sends one DNS message with its two-byte length prefix.
+    public func sendMessage(_ wire: [UInt8], deadline: Date, shouldCancel: () -> Bool) throws {
+        guard wire.count <= 65535 else { throw DNSError(.io, "a DNS message of \(wire.count) bytes is too long for TCP (at most 65,535)") }
+        try sendAll([UInt8(wire.count >> 8), UInt8(wire.count & 0xFF)] + wire, deadline: deadline, shouldCancel: shouldCancel)
     }
 
     private var pending: [UInt8] = []
     private var pendingStart = 0
+    private var chunk: [UInt8] = []
 
-    /// Reads exactly `count` bytes from a stream socket; nil when the peer closed first.
+    /// Reads exactly `count` bytes from the stream; nil when the peer closed first.
     public func read(_ count: Int, deadline: Date, shouldCancel: () -> Bool) throws -> [UInt8]? {
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        let stream = try byteStream()
+        if chunk.isEmpty { chunk = [UInt8](repeating: 0, count: 65536) }
         while pending.count - pendingStart < count {
-            switch SysCall.attempt({ chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) } }) {
-            case .done(0): return nil
-            case .done(let n):
+            if shouldCancel() { throw DNSError(.interrupted, "interrupted") }
+            if Date() >= deadline { throw DNSError(.timeout, "no answer from \(server) over TCP before the timeout") }
+            let got: ByteStreamRead
+            do { got = try chunk.withUnsafeMutableBytes { try stream.readSome(into: $0, deadline: deadline) } }
+            catch let e as SocketError {
+                throw DNSSocket.streamError(e, server, doing: "receive from \(server)", timedOut: "no answer from \(server) over TCP before the timeout")
+            }
+            switch got {
+            case .end: return nil
+            case .nothing: continue
+            case .data(let n):
                 if pendingStart > 0 { pending.removeFirst(pendingStart); pendingStart = 0 }
                 pending += chunk[0..<n]
-            case .again:
-                guard try wait(Int16(POLLIN), deadline: deadline, shouldCancel: shouldCancel) else {
-                    throw DNSError(.timeout, "no answer from \(server) over TCP before the timeout")
-                }
-            case .failed(let e): throw DNSSocket.errno_("receive from \(server)", e)
             }
         }
         defer { pendingStart += count }

@@ -225,74 +225,68 @@ extension FTPClient {
 
     // MARK: reading a data connection
 
-    /// Reads the data connection to its end, handing each chunk to `sink`. Plain TCP reads
-    /// straight from the socket into one reused buffer; TLS goes through the connection.
+    /// Reads the data connection to its end, handing each chunk to `sink`: from its byte
+    /// stream (plain TCP: `recv` calls; TLS: the channel's bytes) into one reused buffer. The
+    /// transfer fails when no byte came for the session's timeout.
     func drain(_ c: StreamConnection, doing what: String, sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Int64 {
         var total: Int64 = 0
-        if let d = c.direct {
-            let buf = UnsafeMutableRawPointer.allocate(byteCount: FTPClient.chunk, alignment: 16)
-            defer { buf.deallocate() }
-            var idleSince = Date()
-            while true {
-                switch SysCall.attempt({ Glibc.recv(d.fd, buf, FTPClient.chunk, 0) }) {
-                case .done(0): return total
-                case .done(let n):
-                    if cancel?() == true { throw FTPError(.interrupted, "\(what): interrupted", partialBytes: total) }
-                    try sink(UnsafeRawBufferPointer(start: buf, count: n))
-                    total += Int64(n)
-                    idleSince = Date()
-                case .again:
-                    if cancel?() == true { throw FTPError(.interrupted, "\(what): interrupted", partialBytes: total) }
-                    if Date().timeIntervalSince(idleSince) >= options.timeout {
-                        throw FTPError(.timeout, "\(what): no data for \(Transcript.seconds(options.timeout)) on the data connection from \(c.peerText)", partialBytes: total)
-                    }
-                case .failed(let e):
-                    let se = SocketError.fromErrno(e, op: "\(what): reading the data connection from", address: c.peerText)
-                    throw FTPError(FTPError.Kind(rawValue: se.kind.rawValue) ?? .io, se.message, partialBytes: total)
-                }
-            }
-        }
+        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: FTPClient.chunk, alignment: 16)
+        defer { buf.deallocate() }
+        let stream = c.stream
+        var idleSince = Date()
         while true {
-            let data: [UInt8]?
-            do { data = try c.recv(max: FTPClient.chunk, timeout: options.timeout) }
-            catch {
+            let got: ByteStreamRead
+            do { got = try stream.readSome(into: buf, deadline: idleSince.addingTimeInterval(options.timeout)) }
+            catch let se as SocketError where se.code != nil {
+                let e = SocketError.fromErrno(se.code!, op: "\(what): reading the data connection from", address: c.peerText)
+                throw FTPError(FTPError.Kind(rawValue: e.kind.rawValue) ?? .io, e.message, partialBytes: total)
+            } catch {
                 var e = FTPError.from(error, doing: "\(what): reading the data connection")
                 e.partialBytes = total
                 throw e
             }
-            guard let data else { return total }
-            try data.withUnsafeBytes { try sink($0) }
-            total += Int64(data.count)
+            switch got {
+            case .end: return total
+            case .data(let n):
+                if cancel?() == true { throw FTPError(.interrupted, "\(what): interrupted", partialBytes: total) }
+                try sink(UnsafeRawBufferPointer(rebasing: buf[0..<n]))
+                total += Int64(n)
+                idleSince = Date()
+            case .nothing:
+                if cancel?() == true { throw FTPError(.interrupted, "\(what): interrupted", partialBytes: total) }
+                if Date().timeIntervalSince(idleSince) >= options.timeout {
+                    throw FTPError(.timeout, "\(what): no data for \(Transcript.seconds(options.timeout)) on the data connection from \(c.peerText)", partialBytes: total)
+                }
+            }
         }
     }
 
-    /// Writes to the data connection from `source` (which fills the buffer, 0 at the end).
+    /// Writes to the data connection from `source` (which fills the buffer, 0 at the end),
+    /// through its byte stream; fails when the server took nothing for the session's timeout.
     func pump(_ c: StreamConnection, doing what: String, source: (UnsafeMutableRawPointer, Int) throws -> Int) throws -> Int64 {
         var total: Int64 = 0
         let buf = UnsafeMutableRawPointer.allocate(byteCount: FTPClient.chunk, alignment: 16)
         defer { buf.deallocate() }
+        let stream = c.stream
+        let piece = 1 << 18
         while true {
             let n = try source(buf, FTPClient.chunk)
             if n == 0 { return total }
             if cancel?() == true { throw FTPError(.interrupted, "\(what): interrupted", partialBytes: total) }
             do {
-                if let d = c.direct {
-                    var off = 0
-                    var idleSince = Date()
-                    while off < n {
-                        switch SysCall.attempt({ Glibc.send(d.fd, buf + off, n - off, Int32(MSG_NOSIGNAL)) }) {
-                        case .done(let w) where w > 0: off += w; idleSince = Date()
-                        case .done, .again:
-                            if cancel?() == true { throw FTPError(.interrupted, "\(what): interrupted") }
-                            if Date().timeIntervalSince(idleSince) >= options.timeout {
-                                throw FTPError(.timeout, "\(what): the server took no data for \(Transcript.seconds(options.timeout))")
-                            }
-                        case .failed(let e):
-                            throw SocketError.fromErrno(e, op: "\(what): writing the data connection to", address: c.peerText)
-                        }
+                // In pieces, each with the idle timeout: a slow server that keeps taking data is not cut off.
+                var off = 0
+                while off < n {
+                    let k = min(piece, n - off)
+                    do { try stream.writeAll(UnsafeRawBufferPointer(start: buf + off, count: k), deadline: Date().addingTimeInterval(options.timeout), cancel: cancel) }
+                    catch let e as SocketError where e.kind == .timeout {
+                        throw FTPError(.timeout, "\(what): the server took no data for \(Transcript.seconds(options.timeout))")
+                    } catch let e as SocketError where e.kind == .interrupted {
+                        throw FTPError(.interrupted, "\(what): interrupted")
+                    } catch let e as SocketError where e.code != nil {
+                        throw SocketError.fromErrno(e.code!, op: "\(what): writing the data connection to", address: c.peerText)
                     }
-                } else {
-                    try c.send(Array(UnsafeRawBufferPointer(start: buf, count: n)), timeout: options.timeout)
+                    off += k
                 }
             } catch {
                 var e = FTPError.from(error, doing: what)
@@ -379,9 +373,9 @@ extension FTPClient {
         var got: Int64 = 0
         do {
             var finished = false
-            if !ascii, let d = c.direct {
+            if !ascii, let socket = c.stream.rawDescriptor {
                 do {
-                    if let moved = try FTPZeroCopy.receive(socket: d.fd, file: fd, idle: options.timeout, cancel: cancel, what: what,
+                    if let moved = try FTPZeroCopy.receive(socket: socket, file: fd, idle: options.timeout, cancel: cancel, what: what,
                                                            peer: c.peerText, progress: { try checkMax(offset + $0); progress?(offset + $0, total) }) {
                         got = moved
                         finished = true
@@ -493,8 +487,8 @@ extension FTPClient {
         var pendingLF = false
         var sent: Int64 = 0
         do {
-            if !ascii, let d = c.direct,
-               let n = try FTPZeroCopy.send(file: fd, socket: d.fd, idle: options.timeout, cancel: cancel, what: what, peer: c.peerText,
+            if !ascii, let socket = c.stream.rawDescriptor,
+               let n = try FTPZeroCopy.send(file: fd, socket: socket, idle: options.timeout, cancel: cancel, what: what, peer: c.peerText,
                                             progress: { progress?(offset + $0, total) }) {
                 sent = n
             } else { sent = try pump(c, doing: what) { buf, cap in

@@ -88,11 +88,11 @@ enum HTTPWireFailure: Error {
 }
 
 /// One plain TCP connection of the HTTP path and the bytes read from it but not yet parsed.
-/// Reads are `recv` calls straight into this buffer, in slices of at most 100 ms so the
-/// cancel check and the timeout are honoured.
+/// Reads go from the connection's byte stream (a direct socket: `recv` calls) straight into
+/// this buffer, in slices of at most 100 ms so the cancel check and the timeout are honoured.
 final class HTTPWire {
     let conn: StreamConnection
-    let fd: Int32
+    let stream: any ByteStream
     let key: String
     var idleSince: UInt64 = 0
     private(set) var buf: UnsafeMutableRawPointer
@@ -101,8 +101,8 @@ final class HTTPWire {
     private(set) var end = 0
     private var closed = false
 
-    init(conn: StreamConnection, fd: Int32, key: String) {
-        self.conn = conn; self.fd = fd; self.key = key
+    init(conn: StreamConnection, key: String) {
+        self.conn = conn; self.stream = conn.stream; self.key = key
         cap = 65536
         buf = UnsafeMutableRawPointer.allocate(byteCount: cap, alignment: 16)
     }
@@ -138,8 +138,7 @@ final class HTTPWire {
     /// is only reused when quiet.
     var isQuiet: Bool {
         if count > 0 || closed { return false }
-        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        return poll(&p, 1, 0) == 0
+        return !stream.hasInput
     }
 
     /// Reads once, at most `upTo` bytes (less when the buffer has less room and holds data).
@@ -147,27 +146,18 @@ final class HTTPWire {
     func fill(timeout: Double, cancel: CancelCheck?, upTo: Int = 65536) throws -> Int {
         reserve(min(upTo, 16384))
         if count == 0 && cap - end < upTo && cap < upTo { reserve(upTo) }
-        let room = cap - end
-        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0.001, timeout) * 1e9)
+        let room = UnsafeMutableRawBufferPointer(start: buf + end, count: cap - end)
+        let deadline = Date(timeIntervalSinceNow: max(0.001, timeout))
         while true {
             if cancel?() == true { throw HTTPWireFailure.interrupted }
-            let now = DispatchTime.now().uptimeNanoseconds
-            if now >= deadline { throw HTTPWireFailure.timeout }
-            var flags: Int32 = 0
-            let left = deadline - now
-            if left < 100_000_000 {
-                // The socket's own receive timeout is a 100 ms slice: wait the rest with poll.
-                let until = Date(timeIntervalSinceNow: Double(left) / 1e9)
-                switch SysCall.wait(fd, for: Int16(POLLIN), until: until, cancel: { cancel?() == true }) {
-                case .ready: flags = Int32(MSG_DONTWAIT)
-                case .timedOut, .cancelled: continue    // the loop's own checks say which
-                case .failed(let e): throw HTTPWireFailure.system(e)
-                }
-            }
-            switch SysCall.attempt({ Glibc.recv(fd, buf + end, room, flags) }) {
-            case .done(let n): end += n; return n
-            case .again: continue
-            case .failed(let e): throw HTTPWireFailure.system(e)
+            if Date() >= deadline { throw HTTPWireFailure.timeout }
+            let got: ByteStreamRead
+            do { got = try stream.readSome(into: room, deadline: deadline) }
+            catch let e as SocketError { if let c = e.code { throw HTTPWireFailure.system(c) }; throw e }
+            switch got {
+            case .data(let n): end += n; return n
+            case .end: return 0
+            case .nothing: continue
             }
         }
     }
@@ -293,11 +283,7 @@ extension HTTPAgent {
             if wire == nil {
                 do {
                     let c = try StreamConnection.connect(plan.address, timeout: spec.waitLimit(), tls: nil, transcript: nil, cancel: cancel)
-                    guard let d = c.direct else {
-                        c.abandon()
-                        throw HTTPClientFailure(.io, "\(spec.method) \(spec.url): not a plain TCP connection", url: spec.url)
-                    }
-                    wire = HTTPWire(conn: c, fd: d.fd, key: plan.address)
+                    wire = HTTPWire(conn: c, key: plan.address)
                 } catch {
                     throw fastFailure(error, spec, phase: "no response", received: nil)
                 }

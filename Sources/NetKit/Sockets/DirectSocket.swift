@@ -7,16 +7,18 @@ import Glibc
 /// A plain client stream socket driven with system calls on the caller's thread. The
 /// interpreter is synchronous, so for a plain TCP or Unix client an event-loop hop per send
 /// and receive is pure cost (measured: 24k vs 64k round trips/s); TLS, listeners and servers
-/// stay on SwiftNIO. Waits are cut into slices of at most 100 ms (SO_RCVTIMEO/SO_SNDTIMEO,
+/// stay on SwiftNIO (`ChannelByteStream`). Waits are cut into slices of at most 100 ms (SO_RCVTIMEO/SO_SNDTIMEO,
 /// or poll for the last slice) so deadlines and cancellation are honoured.
-final class DirectSocket: @unchecked Sendable {
+final class DirectSocket: ByteStream, @unchecked Sendable {
     let fd: Int32
     private var sliceSet: Double = 0.1
-    /// Where each recv lands before it is appended to the connection's buffer.
-    private let scratch = UnsafeMutableRawPointer.allocate(byteCount: 65536, alignment: 16)
+    /// False for a socket whose reads and writes may block without limit (a server thread
+    /// that nothing cancels; `shutdown` from another thread ends its wait).
+    private let slicing: Bool
 
-    init(fd: Int32) { self.fd = fd }
-    deinit { scratch.deallocate() }
+    /// Wraps a connected blocking stream socket (it is closed by `close`/`abandon`, not on
+    /// deinit). With `slicing`, waits are cut into 100 ms slices for deadlines and Ctrl-C.
+    init(fd: Int32, slicing: Bool = true) { self.fd = fd; self.slicing = slicing }
 
     /// Connects to one address within the deadline.
     static func connect(to address: SocketAddress, deadline: Date, cancel: CancelCheck?, shown: String) throws -> DirectSocket {
@@ -60,6 +62,7 @@ final class DirectSocket: @unchecked Sendable {
     }
 
     private func setSlice(_ seconds: Double, force: Bool = false) {
+        if !slicing { return }
         if !force && abs(seconds - sliceSet) < 0.0005 { return }
         sliceSet = seconds
         var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
@@ -71,40 +74,57 @@ final class DirectSocket: @unchecked Sendable {
     /// The slice to wait for next: 100 ms, or what is left before the deadline.
     private func slice(_ deadline: Date) -> Double { min(0.1, max(0.001, deadline.timeIntervalSinceNow)) }
 
-    enum ReadResult { case data(Int), eof, again }
+    /// Whether a read has seen the end of the stream.
+    private(set) var sawEnd = false
+    private var closed = false
+    private lazy var cachedNames: (local: String, peer: String) = names()
+    /// The peer as messages name it.
+    private var shown: String { let p = cachedNames.peer; return p.isEmpty ? "(unnamed)" : p }
 
-    /// Reads what is available (waiting at most one slice) into the buffer.
-    func read(into box: InboundBuffer, deadline: Date, shown: String) throws -> ReadResult {
+    func readSome(into buffer: UnsafeMutableRawBufferPointer, deadline: Date) throws -> ByteStreamRead {
         setSlice(slice(deadline))
-        switch SysCall.attempt({ Glibc.recv(fd, scratch, 65536, 0) }) {
-        case .done(0): return .eof
-        case .done(let n):
-            box.bytes.append(contentsOf: UnsafeRawBufferPointer(start: scratch, count: n))
-            return .data(n)
-        case .again: return .again
+        switch SysCall.attempt({ Glibc.recv(fd, buffer.baseAddress, buffer.count, 0) }) {
+        case .done(0): sawEnd = true; return .end
+        case .done(let n): return .data(n)
+        case .again: return .nothing
         case .failed(let e): throw SocketError.fromErrno(e, op: "recv from", address: shown)
         }
     }
 
     /// Writes all the bytes, in slices; throws at the deadline or on cancellation.
-    func writeAll(_ data: [UInt8], deadline: Date, cancel: CancelCheck?, shown: String) throws {
+    func writeAll(_ bytes: UnsafeRawBufferPointer, deadline: Date, cancel: CancelCheck?) throws {
         var off = 0
-        try data.withUnsafeBytes { p in
-            while off < data.count {
-                setSlice(slice(deadline))
-                switch SysCall.attempt({ Glibc.send(fd, p.baseAddress! + off, data.count - off, Int32(MSG_NOSIGNAL)) }) {
-                case .done(let n) where n > 0: off += n
-                case .done, .again:
-                    if cancel?() == true { throw SocketError(.interrupted, "send to \(shown): interrupted", address: shown) }
-                    if Date() >= deadline { throw SocketError(.timeout, "send to \(shown): timed out (the peer is not reading)", address: shown) }
-                case .failed(let e): throw SocketError.fromErrno(e, op: "send to", address: shown)
-                }
+        while off < bytes.count {
+            setSlice(slice(deadline))
+            switch SysCall.attempt({ Glibc.send(fd, bytes.baseAddress! + off, bytes.count - off, Int32(MSG_NOSIGNAL)) }) {
+            case .done(let n) where n > 0: off += n
+            case .done, .again:
+                if cancel?() == true { throw SocketError(.interrupted, "send to \(shown): interrupted", address: shown) }
+                if Date() >= deadline { throw SocketError(.timeout, "send to \(shown): timed out (the peer is not reading)", address: shown) }
+            case .failed(let e): throw SocketError.fromErrno(e, op: "send to", address: shown)
             }
         }
     }
 
-    func shutdownWrite() { _ = Glibc.shutdown(fd, Int32(SHUT_WR)) }
-    func close() { _ = Glibc.close(fd) }
+    func flush(deadline: Date, cancel: CancelCheck?) throws {}
+    func shutdownWrite(deadline: Date, cancel: CancelCheck?) throws { if !closed { _ = Glibc.shutdown(fd, Int32(SHUT_WR)) } }
+    func close(deadline: Date) { abandon() }
+    func abandon() {
+        if closed { return }
+        closed = true
+        _ = Glibc.close(fd)
+    }
+
+    var hasInput: Bool {
+        if closed { return false }
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&p, 1, 0) != 0
+    }
+    var endReached: Bool { sawEnd }
+    var isPeerGone: Bool { sawEnd }
+    var localName: String { cachedNames.local }
+    var peerName: String { cachedNames.peer }
+    var rawDescriptor: Int32? { closed ? nil : fd }
 
     /// The local and peer addresses as text.
     func names() -> (local: String, peer: String) {

@@ -4,54 +4,6 @@ import NIOCore
 import Glibc
 #endif
 
-/// An endpoint as people write it: `HOST:PORT`, `[v6]:PORT`, or a Unix socket path.
-public struct Endpoint: CustomStringConvertible, Sendable, Equatable {
-    public var host: String
-    public var port: Int
-
-    public init(host: String, port: Int) { self.host = host; self.port = port }
-
-    /// Parses `host:port`, `[::1]:port`, `host` (with `defaultPort`). A bare IPv6 address
-    /// with a port must be bracketed.
-    public init(parsing text: String, defaultPort: Int? = nil) throws {
-        let t = text.trimmingCharacters(in: .whitespaces)
-        var host = t, portText: String? = nil
-        if t.hasPrefix("[") {
-            guard let close = t.firstIndex(of: "]") else {
-                throw SocketError(.value, "'\(text)': missing ']' after the IPv6 address", address: text)
-            }
-            host = String(t[t.index(after: t.startIndex)..<close])
-            let rest = t[t.index(after: close)...]
-            if rest.hasPrefix(":") { portText = String(rest.dropFirst()) }
-            else if !rest.isEmpty { throw SocketError(.value, "'\(text)': expected ':PORT' after ']'", address: text) }
-        } else if let colon = t.lastIndex(of: ":") {
-            if t.firstIndex(of: ":") != colon {
-                // Several colons and no brackets: an IPv6 address without a port.
-                host = t
-            } else {
-                host = String(t[..<colon]); portText = String(t[t.index(after: colon)...])
-            }
-        }
-        let port: Int
-        if let p = portText {
-            if let n = Int(p) { port = n }
-            else if let n = HostLookup.serviceByName(p, proto: "tcp") { port = n }
-            else { throw SocketError(.value, "'\(text)': '\(p)' is not a port number or service name", address: text) }
-        } else if let d = defaultPort { port = d }
-        else { throw SocketError(.value, "'\(text)': needs a port (HOST:PORT, or [IPv6]:PORT)", address: text) }
-        guard (0...65535).contains(port) else {
-            throw SocketError(.value, "'\(text)': port \(port) is out of range (0–65535)", address: text)
-        }
-        if host.isEmpty { host = "0.0.0.0" }
-        self.host = host; self.port = port
-    }
-
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-
-    /// Whether the host is an address literal (no name look-up needed).
-    public var isLiteral: Bool { (try? SocketAddress(ipAddress: host, port: port)) != nil }
-}
-
 extension SocketAddress {
     /// `127.0.0.1:7007`, `[::1]:7007`, or the Unix socket path.
     public var text: String {

@@ -67,11 +67,7 @@ public final class Listener: @unchecked Sendable {
         return l
     }
 
-    static func unixPath(_ address: String) -> String? {
-        if address.hasPrefix("unix:") { return String(address.dropFirst(5)) }
-        if address.hasPrefix("/") || address.hasPrefix("./") || address.hasPrefix("../") { return address }
-        return nil
-    }
+    static func unixPath(_ address: String) -> String? { Endpoint.unixPath(address) }
 
     /// The port actually bound (useful after listening on port 0); nil for Unix sockets.
     public var port: Int? { channel.localAddress?.port }

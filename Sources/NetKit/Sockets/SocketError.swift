@@ -17,6 +17,8 @@ public struct SocketError: Error, CustomStringConvertible, Sendable {
     public var message: String
     /// The address the operation concerned ("127.0.0.1:7007", "/tmp/sock").
     public var address: String
+    /// The system error number behind the failure, when a system call failed.
+    public var code: Int32? = nil
 
     public init(_ kind: Kind, _ message: String, address: String) {
         self.kind = kind; self.message = message; self.address = address
@@ -57,7 +59,9 @@ public struct SocketError: Error, CustomStringConvertible, Sendable {
         case ENOENT where address.hasPrefix("/") || address.hasPrefix("."): kind = .refused
         default: kind = .io
         }
-        return SocketError(kind, "\(op) \(address): \(text)", address: address)
+        var e = SocketError(kind, "\(op) \(address): \(text)", address: address)
+        e.code = code
+        return e
     }
 }
 

@@ -79,13 +79,24 @@ final class InboundHandler: ChannelInboundHandler, @unchecked Sendable {
 }
 
 /// A connected byte stream (TCP, TLS over TCP, or a Unix stream socket) used with blocking
-/// calls: each waits on the event loop's work in slices of at most 100 ms, so a deadline or a
-/// cancellation check (Ctrl-C) ends it promptly. Every step is reported to the transcript.
+/// calls over one `ByteStream`: a `DirectSocket` for plain clients, a `ChannelByteStream` for
+/// TLS and accepted connections, or any other stream (`init(over:)`, e.g. a `ScriptedStream`
+/// in tests). Each call waits in slices of at most 100 ms, so a deadline or a cancellation
+/// check (Ctrl-C) ends it promptly. Every step is reported to the transcript.
 public final class StreamConnection: @unchecked Sendable {
+    /// The byte stream under this connection.
+    public let stream: any ByteStream
+    /// What has been received from `stream` and not yet taken.
+    let inbox = InboundBuffer()
+    /// Where each read lands before it is appended to `inbox`.
+    private var scratch: UnsafeMutableRawPointer? = nil
+    private static let scratchSize = 65536
     /// The NIO channel (TLS, accepted connections), or nil for a direct client socket.
-    public let channel: Channel?
-    let direct: DirectSocket?
-    let box: InboundBuffer
+    public var channel: Channel? { (stream as? ChannelByteStream)?.channel }
+    /// The direct socket (a plain TCP or Unix client), or nil.
+    var direct: DirectSocket? { stream as? DirectSocket }
+    /// The buffer the channel's event loop fills (for a channel), else the connection's own.
+    var box: InboundBuffer { (stream as? ChannelByteStream)?.box ?? inbox }
     /// "tcp", "tls" or "unix": the transcript's protocol name.
     public let proto: String
     /// True for a connection a listener accepted: then our sends are the server's lines (S:).
@@ -97,18 +108,30 @@ public final class StreamConnection: @unchecked Sendable {
     public private(set) var isWriteShut = false
     public var cancel: CancelCheck?
 
-    init(channel: Channel?, direct: DirectSocket? = nil, box: InboundBuffer, proto: String, serverSide: Bool, transcript: Transcript?, cancel: CancelCheck?) {
-        self.channel = channel; self.direct = direct; self.box = box; self.proto = proto; self.isServerSide = serverSide
+    /// A connection over `stream`. `proto` names it in the transcript ("tcp", "tls", "unix").
+    public init(over stream: any ByteStream, proto: String = "tcp", serverSide: Bool = false, transcript: Transcript? = nil,
+                cancel: CancelCheck? = nil) {
+        self.stream = stream; self.proto = proto; self.isServerSide = serverSide
         self.transcript = transcript; self.cancel = cancel
-        let names = direct?.names()
-        let local = names?.local ?? channel?.localAddress?.text ?? ""
-        let peer = names?.peer ?? channel?.remoteAddress?.text ?? ""
+        let local = stream.localName, peer = stream.peerName
         self.localText = local.isEmpty ? "(unnamed)" : local
         self.peerText = peer.isEmpty ? "(unnamed)" : peer
     }
 
+    /// A connection over a direct socket, or over `channel` whose pipeline ends in `box`'s handler.
+    convenience init(channel: Channel?, direct: DirectSocket? = nil, box: InboundBuffer, proto: String, serverSide: Bool,
+                     transcript: Transcript?, cancel: CancelCheck?) {
+        let s: any ByteStream = direct ?? ChannelByteStream(channel: channel!, box: box, tls: proto == "tls")
+        self.init(over: s, proto: proto, serverSide: serverSide, transcript: transcript, cancel: cancel)
+    }
+
+    deinit { scratch?.deallocate() }
+
     /// Whether the peer has closed its side and everything it sent has been read.
-    public var atEOF: Bool { box.cond.lock(); defer { box.cond.unlock() }; return box.eof && box.count == 0 }
+    public var atEOF: Bool {
+        inbox.cond.lock(); defer { inbox.cond.unlock() }
+        return inbox.count == 0 && (inbox.eof || stream.endReached)
+    }
 
     // MARK: connecting
 
@@ -127,8 +150,7 @@ public final class StreamConnection: @unchecked Sendable {
             if tls == nil {
                 do {
                     let d = try DirectSocket.connect(to: target, deadline: deadline, cancel: cancel, shown: addrText)
-                    let conn = StreamConnection(channel: nil, direct: d, box: InboundBuffer(), proto: "tcp", serverSide: false,
-                                                transcript: transcript, cancel: cancel)
+                    let conn = StreamConnection(over: d, proto: "tcp", transcript: transcript, cancel: cancel)
                     transcript?.record("tcp", .note, "connected \(conn.localText) → \(conn.peerText)")
                     return conn
                 } catch let e as SocketError where e.kind == .interrupted {
@@ -206,9 +228,9 @@ public final class StreamConnection: @unchecked Sendable {
         guard let d = direct, !isClosed else {
             throw SocketError(.tls, "\(shown): only a plain TCP client connection can be upgraded", address: shownAddress)
         }
-        box.cond.lock()
-        var pending = box.count
-        box.cond.unlock()
+        inbox.cond.lock()
+        var pending = inbox.count
+        inbox.cond.unlock()
         // Bytes the kernel holds but we have not read yet count too.
         var probe = [UInt8](repeating: 0, count: 4096)
         let waiting = Glibc.recv(d.fd, &probe, probe.count, Int32(MSG_PEEK | MSG_DONTWAIT))
@@ -242,7 +264,7 @@ public final class StreamConnection: @unchecked Sendable {
             ch = try SocketRuntime.wait(bootstrap.withConnectedSocket(d.fd), deadline: deadline, cancel: cancel,
                                         op: "TLS upgrade with", address: peerText, onAbandon: { $0.close(promise: nil) })
         } catch {
-            d.close()
+            d.abandon()
             throw SocketError(.tls, "\(shown): \(TLSClientSetup.reason(error, setup: setup, observer: made.observer))", address: shownAddress)
         }
         let conn = StreamConnection(channel: ch, box: newBox, proto: "tls", serverSide: false, transcript: transcript, cancel: cancel)
@@ -259,7 +281,7 @@ public final class StreamConnection: @unchecked Sendable {
         do { address = try SocketAddress(unixDomainSocketPath: path) }
         catch { throw SocketError(.value, "connect \(path): not a usable socket path (\(error))", address: path) }
         let d = try DirectSocket.connect(to: address, deadline: deadline, cancel: cancel, shown: path)
-        let conn = StreamConnection(channel: nil, direct: d, box: InboundBuffer(), proto: "unix", serverSide: false, transcript: transcript, cancel: cancel)
+        let conn = StreamConnection(over: d, proto: "unix", transcript: transcript, cancel: cancel)
         transcript?.record("unix", .note, "connected to \(path)")
         return conn
     }
@@ -273,18 +295,10 @@ public final class StreamConnection: @unchecked Sendable {
     /// "`failing`: reason in plain words".
     func waitForHandshake(deadline: Date, address: String, failing: String, setup: TLSClientSetup?,
                           observer: TLSVerifyObserver?) throws {
-        box.cond.lock()
-        defer { box.cond.unlock() }
-        while !box.tlsReady {
-            if let e = box.error {
-                channel?.close(promise: nil)
-                throw SocketError(.tls, "\(failing): \(TLSClientSetup.reason(e, setup: setup, observer: observer))", address: address)
-            }
-            if box.eof {
-                throw SocketError(.tls, "\(failing): the peer closed the connection during the TLS handshake", address: address)
-            }
-            try checkWait(deadline: deadline, op: "TLS handshake with")
+        guard let tls = stream as? ChannelByteStream else {
+            throw SocketError(.tls, "\(failing): not a TLS connection", address: address)
         }
+        try tls.waitForHandshake(deadline: deadline, cancel: cancel, address: address, failing: failing, setup: setup, observer: observer)
         transcript?.record("tls", .note, "TLS handshake done with \(address)")
     }
 
@@ -293,32 +307,24 @@ public final class StreamConnection: @unchecked Sendable {
 
     // MARK: waiting
 
-    /// One slice of waiting, with the lock held: throws on cancellation or at the deadline.
-    /// A direct socket reads here (into the buffer); a channel's event loop fills it meanwhile.
+    /// One slice of waiting, with the lock held: throws on cancellation or at the deadline,
+    /// else reads what the stream has (waiting at most one slice) into the buffer. A read
+    /// failure is kept in the buffer and reported by the caller's next check.
     private func checkWait(deadline: Date, op: String) throws {
         if cancel?() == true { throw SocketError(.interrupted, "\(op) \(peerText): interrupted", address: peerText) }
-        let now = Date()
-        if now >= deadline { throw SocketError(.timeout, "\(op) \(peerText): timed out", address: peerText) }
-        if let d = direct {
-            do {
-                if case .eof = try d.read(into: box, deadline: deadline, shown: peerText) { box.eof = true }
-            } catch { box.error = error }
-            return
-        }
-        _ = box.cond.wait(until: min(deadline, now.addingTimeInterval(0.1)))
-    }
-
-    /// Resumes reading after the caller consumed enough. Called with the lock held.
-    private func resumeIfNeeded() {
-        guard let channel else { return }
-        if box.paused && box.count < box.limit / 2 {
-            box.paused = false
-            let ch = channel
-            ch.eventLoop.execute {
-                ch.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
-                ch.read()
+        if Date() >= deadline { throw SocketError(.timeout, "\(op) \(peerText): timed out", address: peerText) }
+        let p = scratch ?? {
+            let p = UnsafeMutableRawPointer.allocate(byteCount: StreamConnection.scratchSize, alignment: 16)
+            scratch = p
+            return p
+        }()
+        do {
+            switch try stream.readSome(into: UnsafeMutableRawBufferPointer(start: p, count: StreamConnection.scratchSize), deadline: deadline) {
+            case .data(let n): inbox.bytes.append(contentsOf: UnsafeRawBufferPointer(start: p, count: n))
+            case .end: inbox.eof = true
+            case .nothing: break
             }
-        }
+        } catch { inbox.error = error }
     }
 
     private func checkOpen(_ op: String) throws {
@@ -326,7 +332,7 @@ public final class StreamConnection: @unchecked Sendable {
     }
 
     private func failure(_ op: String) -> SocketError? {
-        if let e = box.error { return SocketError.from(e, op: op, address: peerText) }
+        if let e = inbox.error { return SocketError.from(e, op: op, address: peerText) }
         return nil
     }
 
@@ -345,54 +351,16 @@ public final class StreamConnection: @unchecked Sendable {
     public func send(_ data: [UInt8], timeout: TimeInterval = 30) throws {
         if isClosed { throw SocketError(.closed, "send to \(peerText): the connection is closed", address: peerText) }
         if isWriteShut { throw SocketError(.closed, "send to \(peerText): the sending side was shut down", address: peerText) }
-        box.cond.lock()
-        if let e = failure("send to") { box.cond.unlock(); throw e }
-        box.cond.unlock()
-        if let d = direct {
-            transcript?.recordBytes(proto, sentDirection, "→ ", data)
-            try d.writeAll(data, deadline: Date().addingTimeInterval(timeout), cancel: cancel, shown: peerText)
-            return
-        }
-        guard let channel else { return }
-        if !channel.isActive { throw SocketError(.closed, "send to \(peerText): the peer closed the connection", address: peerText) }
+        inbox.cond.lock()
+        if let e = failure("send to") { inbox.cond.unlock(); throw e }
+        inbox.cond.unlock()
         transcript?.recordBytes(proto, sentDirection, "→ ", data)
-        let deadline = Date().addingTimeInterval(timeout)
-        var offset = 0
-        let chunk = 1 << 20
-        var last: EventLoopFuture<Void>? = nil
-        while offset < data.count || (offset == 0 && data.isEmpty) {
-            let end = min(data.count, offset + chunk)
-            let buf = channel.allocator.buffer(bytes: data[offset..<end])
-            last = channel.writeAndFlush(buf)
-            offset = end
-            if data.isEmpty { break }
-            if !channel.isWritable {
-                box.cond.lock()
-                defer { box.cond.unlock() }
-                while !channel.isWritable {
-                    if let e = failure("send to") { throw e }
-                    if !channel.isActive { throw SocketError(.reset, "send to \(peerText): the connection was closed while sending", address: peerText) }
-                    try checkWait(deadline: deadline, op: "send to")
-                }
-            }
-        }
-        // Writes complete in order: once the last is written, all of them are with the kernel.
-        if let last {
-            do {
-                _ = try SocketRuntime.wait(last, deadline: deadline, cancel: cancel, op: "send to", address: peerText)
-            } catch let e as SocketError where e.kind == .timeout || e.kind == .interrupted {
-                throw e
-            } catch {
-                throw SocketError(.reset, "send to \(peerText): the connection was closed before the data could be written", address: peerText)
-            }
-        }
+        try data.withUnsafeBytes { try stream.writeAll($0, deadline: Date().addingTimeInterval(timeout), cancel: cancel) }
     }
 
     /// Waits until everything sent so far has been handed to the kernel.
     public func flush(timeout: TimeInterval = 30) throws {
-        guard let channel, channel.isActive else { return }
-        let f = channel.writeAndFlush(channel.allocator.buffer(capacity: 0))
-        _ = try SocketRuntime.wait(f, deadline: Date().addingTimeInterval(timeout), cancel: cancel, op: "send to", address: peerText)
+        try stream.flush(deadline: Date().addingTimeInterval(timeout), cancel: cancel)
     }
 
     // MARK: receiving
@@ -401,17 +369,16 @@ public final class StreamConnection: @unchecked Sendable {
     public func recv(max: Int, timeout: TimeInterval = 30) throws -> [UInt8]? {
         try checkOpen("recv from")
         let deadline = Date().addingTimeInterval(timeout)
-        box.cond.lock()
-        defer { box.cond.unlock() }
+        inbox.cond.lock()
+        defer { inbox.cond.unlock() }
         while true {
-            if box.count > 0 {
-                let data = box.take(Swift.min(max, box.count))
-                resumeIfNeeded()
+            if inbox.count > 0 {
+                let data = inbox.take(Swift.min(max, inbox.count))
                 traceReceived(data)
                 return data
             }
             if let e = failure("recv from") { throw e }
-            if box.eof { return nil }
+            if inbox.eof { return nil }
             try checkWait(deadline: deadline, op: "recv from")
         }
     }
@@ -424,21 +391,16 @@ public final class StreamConnection: @unchecked Sendable {
         precondition(!delimiter.isEmpty)
         try checkOpen("\(what) from")
         let deadline = Date().addingTimeInterval(timeout)
-        box.cond.lock()
-        defer { box.cond.unlock() }
-        let savedLimit = box.limit
-        box.limit = Swift.max(savedLimit, max + delimiter.count + 1)
-        if box.paused { box.paused = false; resumeIfNeededForce() }
-        defer { box.limit = savedLimit }
+        inbox.cond.lock()
+        defer { inbox.cond.unlock() }
         var scanned = 0
         while true {
-            let n = box.count
+            let n = inbox.count
             if let end = find(delimiter, from: scanned) {
                 if end > max {
                     throw SocketError(.value, "\(what) from \(peerText): no \(what == "recv.line" ? "newline" : "delimiter") within max: \(shown) bytes", address: peerText)
                 }
-                let data = box.take(end)
-                resumeIfNeeded()
+                let data = inbox.take(end)
                 traceReceived(data)
                 return data
             }
@@ -447,9 +409,9 @@ public final class StreamConnection: @unchecked Sendable {
                 throw SocketError(.value, "\(what) from \(peerText): no \(what == "recv.line" ? "newline" : "delimiter") within max: \(shown) bytes (the peer sent more without one)", address: peerText)
             }
             if let e = failure("recv from") { throw e }
-            if box.eof {
+            if inbox.eof {
                 if n == 0 { return nil }
-                let data = box.take(n)
+                let data = inbox.take(n)
                 traceReceived(data)
                 return data
             }
@@ -457,21 +419,13 @@ public final class StreamConnection: @unchecked Sendable {
         }
     }
 
-    private func resumeIfNeededForce() {
-        guard let ch = channel else { return }
-        ch.eventLoop.execute {
-            ch.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
-            ch.read()
-        }
-    }
-
     /// The end offset (exclusive) of the first delimiter at or after `from`. Lock held.
     private func find(_ delim: [UInt8], from: Int) -> Int? {
-        let base = box.start
-        let total = box.count
+        let base = inbox.start
+        let total = inbox.count
         if total < delim.count { return nil }
         let first = delim[0]
-        return box.bytes.withUnsafeBufferPointer { p -> Int? in
+        return inbox.bytes.withUnsafeBufferPointer { p -> Int? in
             var i = from
             let last = total - delim.count
             while i <= last {
@@ -490,19 +444,15 @@ public final class StreamConnection: @unchecked Sendable {
     public func recvAll(max: Int = 64 << 20, timeout: TimeInterval = 30) throws -> [UInt8] {
         try checkOpen("recv.all from")
         let deadline = Date().addingTimeInterval(timeout)
-        box.cond.lock()
-        defer { box.cond.unlock() }
-        let savedLimit = box.limit
-        box.limit = Swift.max(savedLimit, max + 1)
-        if box.paused { box.paused = false; resumeIfNeededForce() }
-        defer { box.limit = savedLimit }
+        inbox.cond.lock()
+        defer { inbox.cond.unlock() }
         while true {
-            if box.count > max {
+            if inbox.count > max {
                 throw SocketError(.value, "recv.all from \(peerText): more than max: \(max) bytes", address: peerText)
             }
             if let e = failure("recv from") { throw e }
-            if box.eof {
-                let data = box.take(box.count)
+            if inbox.eof {
+                let data = inbox.take(inbox.count)
                 traceReceived(data)
                 return data
             }
@@ -519,15 +469,7 @@ public final class StreamConnection: @unchecked Sendable {
         isWriteShut = true
         try? flush(timeout: timeout)
         transcript?.record(proto, .note, "shutdown (no more sends) \(localText) → \(peerText)")
-        if let d = direct { d.shutdownWrite(); return }
-        guard let channel else { return }
-        let p = channel.eventLoop.makePromise(of: Void.self)
-        channel.close(mode: .output, promise: p)
-        do {
-            try SocketRuntime.wait(p.futureResult, deadline: Date().addingTimeInterval(timeout), cancel: cancel, op: "shutdown", address: peerText)
-        } catch let e as SocketError where e.kind == .closed {
-            return
-        }
+        try stream.shutdownWrite(deadline: Date().addingTimeInterval(timeout), cancel: cancel)
     }
 
     /// Sends what is pending, then closes. Closing twice is harmless.
@@ -536,22 +478,16 @@ public final class StreamConnection: @unchecked Sendable {
         isClosed = true
         try? flush(timeout: timeout)
         transcript?.record(proto, .note, "closed \(localText) → \(peerText)")
-        if let d = direct { d.close(); return }
-        guard let channel else { return }
-        let f = channel.close()
-        // TLS waits for the peer's close_notify, which many peers never send: do not block on it.
-        if proto != "tls" {
-            _ = try? SocketRuntime.wait(f, deadline: Date().addingTimeInterval(timeout), cancel: nil, op: "close", address: peerText)
-        }
+        stream.close(deadline: Date().addingTimeInterval(timeout))
     }
 
     /// Whether the peer is gone (closed or reset) or we closed.
-    public var peerGone: Bool { isClosed || (channel.map { !$0.isActive } ?? box.eof) }
+    public var peerGone: Bool { isClosed || stream.isPeerGone }
 
     /// Closes without flushing or tracing: for a connection the program dropped.
     public func abandon() {
         if isClosed { return }
         isClosed = true
-        if let d = direct { d.close() } else { channel?.close(promise: nil) }
+        stream.abandon()
     }
 }

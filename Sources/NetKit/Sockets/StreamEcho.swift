@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// The stream (TCP or Unix) side of the echo server: a thread blocked in `accept`, and one
-/// thread per client blocked in `recv` that sends back what it read before reading again —
+/// thread per client blocked in `recv` on a `DirectSocket` (the client side's byte stream) that sends back what it read before reading again —
 /// what Python's ThreadingTCPServer does, without an interpreter in the loop. An echo is two
 /// system calls a message; an event loop adds an `epoll_wait` and a read that finds nothing,
 /// which on 64-byte round trips is a third of the time. Sending everything before reading
@@ -78,25 +78,28 @@ final class StreamEcho: @unchecked Sendable {
         }
     }
 
+    /// Echoes one client over a `DirectSocket` whose waits are not sliced (nothing cancels
+    /// them; `stop` shuts the socket down, which ends the wait).
     private func echo(_ fd: Int32) {
         let size = 65536
-        let buf = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+        let socket = DirectSocket(fd: fd, slicing: false)
+        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
         defer {
             buf.deallocate()
             lock.lock(); clients.remove(fd); lock.unlock()
-            Glibc.close(fd)
+            socket.abandon()
             stats.add(finished: 1)
         }
-        reading: while true {
-            let n = SysCall.retryingSignals { recv(fd, buf, size, 0) }
-            if n == 0 { return }                       // the peer closed its side: all was echoed
-            if n < 0 { return }
-            stats.add(bytes: n)
-            var off = 0
-            while off < n {
-                let w = SysCall.retryingSignals { send(fd, buf + off, n - off, Int32(MSG_NOSIGNAL)) }
-                if w > 0 { off += w; continue }
-                break reading                          // reset, or shut down by stop()
+        while true {
+            let got: ByteStreamRead
+            do { got = try socket.readSome(into: buf, deadline: .distantFuture) } catch { return }
+            switch got {
+            case .end: return                          // the peer closed its side: all was echoed
+            case .nothing: continue
+            case .data(let n):
+                stats.add(bytes: n)
+                // Reset, or shut down by stop(): the client is done.
+                do { try socket.writeAll(UnsafeRawBufferPointer(rebasing: buf[0..<n]), deadline: .distantFuture, cancel: nil) } catch { return }
             }
         }
     }

@@ -32,9 +32,8 @@ enum DNSBuiltins {
         }
         var t = TLSOptions(verify: a.optionBool("verify") ?? true, caFile: try a.optionString("ca"), serverName: try a.optionString("sni"))
         if t.serverName == nil, let s = try a.optionString("server") {
-            var host = s
-            if !s.hasPrefix("["), s.filter({ $0 == ":" }).count == 1, let colon = s.lastIndex(of: ":") { host = String(s[..<colon]) }
-            if (try? IPAddress(host)) == nil, !host.hasPrefix("[") { t.serverName = host }
+            // A server given by name (not an address literal) is the name verified.
+            if !s.hasPrefix("["), let host = try? Endpoint.split(s).host, (try? IPAddress(host)) == nil { t.serverName = host }
         }
         return t
     }
