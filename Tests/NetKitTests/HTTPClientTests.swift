@@ -196,6 +196,36 @@ final class HTTPClientTests: XCTestCase {
         XCTAssertEqual(try echoJSON(try get("\(echoBase)/cookies")) as? [String: String], [:])
     }
 
+    func testPerRequestCookiesJoinTheJarsAndWinOnAName() throws {
+        let jar = HTTPCookieJar()
+        let agent = HTTPAgent(cookies: jar)
+        _ = try get("\(echoBase)/setcookie?flavour=oat&size=big", agent: agent)
+        let back = try echoJSON(try get("\(echoBase)/cookies", { $0.cookies = [("size", "small"), ("extra", "1")] }, agent: agent))
+        XCTAssertEqual(back as? [String: String], ["flavour": "oat", "size": "small", "extra": "1"])
+        // For this request only: the jar keeps its own.
+        XCTAssertEqual(try echoJSON(try get("\(echoBase)/cookies", agent: agent)) as? [String: String], ["flavour": "oat", "size": "big"])
+        // A one-off request sends them too.
+        XCTAssertEqual(try echoJSON(try get("\(echoBase)/cookies") { $0.cookies = [("a", "b")] }) as? [String: String], ["a": "b"])
+    }
+
+    /// Nothing local is lost: a refused download leaves the old file; a good one replaces it
+    /// whole; no part file stays behind either way.
+    func testDownloadWritesBesideAndRenames() throws {
+        let target = dir.appendingPathComponent("kept.txt").path
+        try "old contents".write(toFile: target, atomically: true, encoding: .utf8)
+        let refused = failure { try HTTPAgent().download(HTTPRequestSpec(method: "GET", url: "\(self.echoBase)/status/404"), to: target) }
+        XCTAssertEqual(refused?.kind, .status)
+        XCTAssertEqual(refused?.status, 404)
+        XCTAssertEqual(try String(contentsOfFile: target, encoding: .utf8), "old contents")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: target + ".part"))
+        let r = try HTTPAgent().download(HTTPRequestSpec(method: "GET", url: "\(echoBase)/redirect/2"), to: target)
+        XCTAssertEqual(r.status, 200)
+        XCTAssertEqual(try String(contentsOfFile: target, encoding: .utf8), "arrived")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: target + ".part"))
+        let intoDir = failure { try HTTPAgent().download(HTTPRequestSpec(method: "GET", url: "\(self.echoBase)/redirect/0"), to: self.dir.path) }
+        XCTAssertEqual(intoDir?.kind, .io)
+    }
+
     func testStallsAndEarlyCloseAreBounded() throws {
         let head = failure { try self.get("\(self.echoBase)/stall-head") { $0.timeout = 0.5 } }
         XCTAssertEqual(head?.kind, .timeout)

@@ -38,6 +38,9 @@ public struct HTTPRequestSpec: Sendable {
     public var maxDownload: Int? = nil
     /// Whether to ask for gzip/deflate (bodies are decompressed either way).
     public var acceptEncoding = true
+    /// Cookies for this request only, sent on every hop with the jar's (a same-named jar
+    /// cookie gives way); a `Cookie` header in `headers` replaces both.
+    public var cookies: [(String, String)] = []
 
     public init(method: String, url: String, headers: [(String, String)] = [], body: [UInt8]? = nil) {
         self.method = method.uppercased(); self.url = url; self.headers = headers; self.body = body
@@ -266,7 +269,7 @@ public final class HTTPAgent: @unchecked Sendable {
         if !given.contains("accept") { list.append(("Accept", "*/*")) }
         if spec.acceptEncoding && !given.contains("accept-encoding") { list.append(("Accept-Encoding", "gzip, deflate")) }
         list += spec.headers
-        if !given.contains("cookie"), let c = jar.header(for: url) { list.append(("Cookie", c)) }
+        if !given.contains("cookie"), let c = jar.header(for: url, adding: spec.cookies) { list.append(("Cookie", c)) }
         if HTTPAgent.plainHTTPFastPath, let plan = HTTPFastPlan.make(spec, url: url, headers: list) {
             return try fastOnce(spec, plan: plan, sink: sink, progress: progress)
         }

@@ -308,7 +308,17 @@ public final class HTTPCookieJar: @unchecked Sendable {
     }
 
     /// The Cookie header value for a request to `url`, or nil when no cookie applies.
-    public func header(for url: URL) -> String? {
+    /// `extra` are cookies for this one request (requests' `cookies=`): sent after the jar's,
+    /// and in place of a jar cookie of the same name.
+    public func header(for url: URL, adding extra: [(String, String)] = []) -> String? {
+        let own = pairs(for: url)
+        let names = Set(extra.map(\.0))
+        let all = own.filter { !names.contains($0.0) } + extra
+        guard !all.isEmpty else { return nil }
+        return all.map { "\($0.0)=\($0.1)" }.joined(separator: "; ")
+    }
+
+    private func pairs(for url: URL) -> [(String, String)] {
         let host = (url.host ?? "").lowercased()
         let path = url.path.isEmpty ? "/" : url.path
         let https = url.scheme?.lowercased() == "https"
@@ -319,8 +329,7 @@ public final class HTTPCookieJar: @unchecked Sendable {
             let pathOK = path == c.path || path.hasPrefix(c.path.hasSuffix("/") ? c.path : c.path + "/") || c.path == "/"
             return domainOK && pathOK && (!c.secure || https)
         }.sorted { $0.path.count > $1.path.count }
-        guard !matching.isEmpty else { return nil }
-        return matching.map { "\($0.name)=\($0.value)" }.joined(separator: "; ")
+        return matching.map { ($0.name, $0.value) }
     }
 
     private func defaultPath(_ url: URL) -> String {
