@@ -31,7 +31,7 @@ let package = Package(
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "Crypto", package: "swift-crypto"),
             "CZlib",
-        ]),
+        ], exclude: ["README.md"]),
         // The language: lexer, parser, evaluator, builtins.
         .target(name: "NetScript", dependencies: [
             "NetKit",
