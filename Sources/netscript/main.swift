@@ -17,6 +17,7 @@ With no FILE, runs the REPL on a terminal, or the program on standard input othe
 options:
   -e CODE       run CODE (may be given more than once; the pieces run as one program)
   --trace       show every protocol step as it happens (the same as `trace on`)
+\(TeachingFlags.usage)
   --version     print the version and exit
   -h, --help    print this help and exit
 
@@ -36,6 +37,7 @@ var argv = Array(CommandLine.arguments.dropFirst())
 while !argv.isEmpty {
     let a = argv.removeFirst()
     if file != nil || (!code.isEmpty && !a.hasPrefix("-")) { rest.append(a); rest += argv; break }
+    if TeachingFlags.consume(a, &argv) { continue }
     switch a {
     case "-e":
         guard !argv.isEmpty else { fail("-e needs code to run") }
@@ -64,6 +66,7 @@ if setlocale(LC_CTYPE, "") == nil || String(cString: nl_langinfo(nl_item(CODESET
 let interp = Interpreter()
 interp.scriptArgs = rest
 interp.transcript.isLive = trace
+TeachingFlags.apply(to: interp)
 let color = isatty(2) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
 
 /// Runs a program on a thread with a large stack, so deep recursion in a script is an error

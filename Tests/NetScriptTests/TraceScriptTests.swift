@@ -28,7 +28,7 @@ final class TraceScriptTests: XCTestCase {
         send s "WORLD\\n"
         print (recv.line c timeout: 5)
         trace show
-        trace diagram
+        trace diagram all
         """)
         XCTAssertTrue(r.stdout.hasPrefix("HELLO\nWORLD\n"), r.stdout + r.stderr)
         // The client's line is C: both where it was sent and where it arrived; the reply is S:.
@@ -55,7 +55,7 @@ final class TraceScriptTests: XCTestCase {
         sendto cli "again" srv.local
         print (recvfrom srv timeout: 5).data
         trace show
-        trace diagram
+        trace diagram all
         """)
         XCTAssertTrue(r.stdout.hasPrefix("pong\nagain\n"), r.stdout + r.stderr)
         let steps = r.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("C: ") || $0.hasPrefix("S: ") }
@@ -94,5 +94,30 @@ final class TraceScriptTests: XCTestCase {
         XCTAssertEqual(a.map(\.toServer), [true, false], chart)
         XCTAssertTrue(a.first?.label.hasPrefix("received 3 bytes \"hi\\n\"") == true, chart)
         XCTAssertTrue(a.last?.label.hasPrefix("sent 3 bytes \"HI\\n\"") == true, chart)
+    }
+
+    /// With no argument `trace explain` and `trace diagram` cover the last command that recorded
+    /// steps (a top-level statement), also when it ran with tracing off; `all` covers the session.
+    func testExplainAndDiagramDefaultToTheLastCommand() throws {
+        let r = try run("""
+        l = listen "127.0.0.1:0"
+        c = connect ("127.0.0.1:" + (str l.port)) timeout: 5
+        s = accept l timeout: 5
+        send c "ONE\\n"
+        recv.line s timeout: 5
+        x = 1
+        trace explain
+        print "--"
+        trace diagram
+        print "--"
+        trace explain all
+        """)
+        let parts = r.stdout.components(separatedBy: "--\n")
+        XCTAssertEqual(parts.count, 3, r.stdout + r.stderr)
+        guard parts.count == 3 else { return }
+        // The last command with steps is `recv.line`: its received bytes only.
+        XCTAssertEqual(parts[0], "C: ← 4 bytes \"ONE\\n\"\n", r.stdout)
+        XCTAssertEqual(arrows(parts[1], "tcp").map(\.label.first), ["r"], parts[1])
+        XCTAssertTrue(parts[2].contains("C: → 4 bytes \"ONE\\n\"") && parts[2].contains("C: ← 4 bytes") && parts[2].contains("connected"), parts[2])
     }
 }

@@ -136,6 +136,8 @@ public final class DNSClient {
             let sock = try DNSSocket.udp(server)
             let start = Date()
             let deadline = start.addingTimeInterval(options.timeout)
+            // Checked before the query goes: step mode's `q` abandons a step this way.
+            if shouldCancel() { throw DNSError(.interrupted, "interrupted") }
             try sock.sendDatagram(wire)
             while let (bytes, from) = try sock.receiveDatagram(deadline: deadline, shouldCancel: shouldCancel) {
                 // Only the server we asked, with our id, may answer: everything else is dropped.

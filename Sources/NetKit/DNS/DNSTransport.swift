@@ -235,6 +235,7 @@ public final class DNSSocket {
 
     /// Writes all bytes on a stream socket.
     public func sendAll(_ bytes: [UInt8], deadline: Date, shouldCancel: () -> Bool) throws {
+        if shouldCancel() { throw DNSError(.interrupted, "interrupted") }
         var off = 0
         while off < bytes.count {
             let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + off, $0.count - off, Int32(MSG_NOSIGNAL)) }

@@ -345,6 +345,8 @@ public final class StreamConnection: @unchecked Sendable {
     public func send(_ data: [UInt8], timeout: TimeInterval = 30) throws {
         if isClosed { throw SocketError(.closed, "send to \(peerText): the connection is closed", address: peerText) }
         if isWriteShut { throw SocketError(.closed, "send to \(peerText): the sending side was shut down", address: peerText) }
+        // Checked before the first byte goes: step mode's `q` abandons a step this way.
+        if cancel?() == true { throw SocketError(.interrupted, "send to \(peerText): interrupted", address: peerText) }
         box.cond.lock()
         if let e = failure("send to") { box.cond.unlock(); throw e }
         box.cond.unlock()

@@ -15,6 +15,9 @@ public struct TranscriptEvent: Sendable {
     public var proto: String
     public var direction: TranscriptDirection
     public var time: Date
+    /// Which command (a top-level statement, one REPL entry) recorded the step; set by
+    /// `Transcript.record`, so `trace explain` can show the last command's steps alone.
+    public var command: Int = 0
     private var storage: Storage
 
     private enum Storage: Sendable {
@@ -63,6 +66,11 @@ public final class Transcript: @unchecked Sendable {
     private var sink: ((TranscriptEvent) -> Void)?
     /// How many steps are kept for replay; older ones are dropped first.
     public let capacity: Int
+    /// The number of the command now running (see `beginCommand`).
+    private var currentCommand = 0
+    /// Called before a step NetScript is about to send is recorded (step mode); returns false
+    /// to abandon the command. Not called with the lock held.
+    private var gate: ((TranscriptEvent) -> Bool)?
 
     public init(capacity: Int = 10_000, sink: ((TranscriptEvent) -> Void)? = nil) {
         self.capacity = capacity
@@ -79,8 +87,58 @@ public final class Transcript: @unchecked Sendable {
         lock.lock(); self.sink = sink; lock.unlock()
     }
 
+    /// Starts a new command: the steps recorded from now on belong to it. The interpreter
+    /// calls this before each top-level statement.
+    public func beginCommand() {
+        lock.lock(); currentCommand += 1; lock.unlock()
+    }
+
+    /// The steps of the most recent command that recorded any (what `trace explain` shows
+    /// by default), oldest first.
+    public var lastCommandSteps: [TranscriptEvent] {
+        let all = steps
+        guard let last = all.last?.command else { return [] }
+        var start = all.count
+        while start > 0 && all[start - 1].command == last { start -= 1 }
+        return Array(all[start...])
+    }
+
+    /// Installs (or removes) the step gate: called with each step NetScript is about to send,
+    /// before it is sent; returning false abandons the command.
+    public func setGate(_ gate: ((TranscriptEvent) -> Bool)?) {
+        lock.lock(); self.gate = gate; lock.unlock()
+    }
+
+    /// Whether a step gate is installed (step mode is on).
+    public var hasGate: Bool {
+        lock.lock(); defer { lock.unlock() }; return gate != nil
+    }
+
+    /// Whether NetScript sends this step (rather than receives it, or notes it): a client's
+    /// command, or socket bytes shown with `→`.
+    public static func isOutgoing(_ e: TranscriptEvent) -> Bool {
+        switch e.proto {
+        case "tcp", "tls", "udp", "unix":
+            return e.direction != .note && e.text.hasPrefix("→")
+        case "note":
+            return false
+        default:
+            return e.direction == .client
+        }
+    }
+
     /// Records one step. Secrets must already be masked (see `Transcript.mask`).
     public func record(_ event: TranscriptEvent) {
+        var event = event
+        lock.lock()
+        let g = gate
+        event.command = currentCommand
+        lock.unlock()
+        if let g, Transcript.isOutgoing(event), !g(event) {
+            // Abandoned: the gate has asked the caller's cancellation check to fire, so the
+            // send that follows fails as interrupted. The step is kept, marked.
+            event.text += "   (abandoned before sending)"
+        }
         lock.lock()
         // A ring: once full, the oldest step is overwritten (no shifting of the whole array).
         if events.count < capacity { events.append(event) }

@@ -11,6 +11,7 @@ enum CoreBuiltins {
         registerSystem(interp)
         registerData(interp)
         registerTrace(interp)
+        StepMode.register(interp)
         AddressBuiltins.register(in: interp)
         DNSBuiltins.register(in: interp)
         SocketBuiltins.register(in: interp)
@@ -451,6 +452,29 @@ enum CoreBuiltins {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The steps `trace diagram`/`trace explain` show: the last command's by default, the
+    /// last N with a number, the whole session's with "all".
+    static func traceSelection(_ a: Args, _ what: String) throws -> [TranscriptEvent] {
+        let t = a.interp.transcript
+        guard a.count > 0 else { return t.lastCommandSteps }
+        // `trace explain all`: the bare word is the builtin `all`, taken as the word.
+        if case .function(let f) = a[0], f.name == "all" { return t.steps }
+        // `trace explain all`: the bare word is the builtin `all`, taken as the word.
+        if case .function(let f) = a[0], f.name == "all" { return t.steps }
+        if case .string(let s) = a[0] {
+            guard s == "all" else { throw Diagnostic.value("\(what): takes a number of steps or \"all\", not \"\(s)\"") }
+            return t.steps
+        }
+        return Array(t.steps.suffix(max(0, try a.int(0))))
+    }
+
+    static func explainSteps(_ steps: [TranscriptEvent], _ out: Output) {
+        for e in steps {
+            out.write(Transcript.render(e) + "\n")
+            for gloss in ProtocolGlossary.glosses(e) { out.write("   ↳ \(gloss)\n") }
+        }
+    }
+
     static func registerTrace(_ r: Interpreter) {
         r.namespace("trace", summary: "Shows each protocol step as it happens (C:/S: lines, DNS sections, HTTP heads, socket bytes); trace show, trace diagram (a sequence chart) and trace explain (what each step means) replay them.")
         r.register("trace", min: 0, max: 0, usage: "trace", summary: "Whether tracing is on. `trace on` / `trace off` switch it.",
@@ -474,25 +498,31 @@ enum CoreBuiltins {
             for e in steps { a.interp.output.write(Transcript.render(e) + "\n") }
             return .nil
         }
-        r.register("trace.diagram", min: 0, max: 1, options: ["width"], usage: "trace diagram [LAST_N] [width: 72]",
-                   summary: "Draws the recorded steps as a client/server sequence chart: client on the left, server on the right, one arrow per step in the wire's direction (C: steps client → server, S: steps back, also when NetScript is the server); socket steps read sent …/received ….",
+        r.register("trace.diagram", min: 0, max: 1, options: ["width"], usage: "trace diagram [LAST_N | all] [width: 72]",
+                   summary: "Draws the last command's steps (or the last N, or `all` of the session's) as a client/server sequence chart: client on the left, server on the right, one arrow per step in the wire's direction (C: steps client → server, S: steps back, also when NetScript is the server); socket steps read sent …/received ….",
                    example: "trace diagram 20") { a in
-            var steps = a.interp.transcript.steps
-            if a.count > 0 { steps = Array(steps.suffix(max(0, try a.int(0)))) }
+            let steps = try traceSelection(a, "trace diagram")
             let width = try a.optionInt("width") ?? 72
             guard width >= 40, width <= 400 else { throw Diagnostic.value("trace diagram: width: must be between 40 and 400") }
             a.interp.output.write(TranscriptDiagram.render(steps, width: width) + "\n")
             return .nil
         }
-        r.register("trace.explain", min: 0, max: 1, usage: "trace explain [LAST_N]",
-                   summary: "Prints the recorded steps again, each with what it means: SMTP and FTP commands and reply codes, HTTP methods and status codes from their RFCs; a DNS query (what it asks, rd on or off) and a DNS response told apart as an answer, a referral, NODATA or NXDOMAIN, with its flags (qr aa tc rd ra ad cd), sections, glue, TTLs and EDNS.",
+        r.register("trace.diagram.all", min: 0, max: 0, options: ["width"], usage: "trace diagram all [width: 72]",
+                   summary: "Draws every step recorded in the session as a sequence chart.", example: "trace diagram all") { a in
+            let width = try a.optionInt("width") ?? 72
+            guard width >= 40, width <= 400 else { throw Diagnostic.value("trace diagram: width: must be between 40 and 400") }
+            a.interp.output.write(TranscriptDiagram.render(a.interp.transcript.steps, width: width) + "\n")
+            return .nil
+        }
+        r.register("trace.explain", min: 0, max: 1, usage: "trace explain [LAST_N | all]",
+                   summary: "Prints the last command's steps (or the last N, or `all` of the session's) again, each with what it means: SMTP and FTP commands and reply codes, HTTP methods and status codes from their RFCs; a DNS query (what it asks, rd on or off) and a DNS response told apart as an answer, a referral, NODATA or NXDOMAIN, with its flags (qr aa tc rd ra ad cd), sections, glue, TTLs and EDNS.",
                    example: "trace explain 20") { a in
-            var steps = a.interp.transcript.steps
-            if a.count > 0 { steps = Array(steps.suffix(max(0, try a.int(0)))) }
-            for e in steps {
-                a.interp.output.write(Transcript.render(e) + "\n")
-                for gloss in ProtocolGlossary.glosses(e) { a.interp.output.write("   ↳ \(gloss)\n") }
-            }
+            explainSteps(try traceSelection(a, "trace explain"), a.interp.output)
+            return .nil
+        }
+        r.register("trace.explain.all", min: 0, max: 0, usage: "trace explain all",
+                   summary: "Prints every step recorded in the session, each with what it means.", example: "trace explain all") { a in
+            explainSteps(a.interp.transcript.steps, a.interp.output)
             return .nil
         }
         r.register("trace.clear", min: 0, max: 0, usage: "trace clear", summary: "Forgets the recorded steps.", example: "trace clear") { a in
