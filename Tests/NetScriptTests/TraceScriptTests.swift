@@ -120,4 +120,15 @@ final class TraceScriptTests: XCTestCase {
         XCTAssertEqual(arrows(parts[1], "tcp").map(\.label.first), ["r"], parts[1])
         XCTAssertTrue(parts[2].contains("C: → 4 bytes \"ONE\\n\"") && parts[2].contains("C: ← 4 bytes") && parts[2].contains("connected"), parts[2])
     }
+
+    /// Step mode reads keys from a terminal: without one it says so.
+    func testStepModeNeedsATerminal() throws {
+        let r = try run("step on")
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("error[io]: step on: step mode needs a terminal"), r.stderr)
+        let flag = try runProcess(try NetScriptBinary.path(), ["--step", "-e", "print 1"], timeout: 30)
+        XCTAssertEqual(flag.status, 2, flag.stderr)
+        XCTAssertTrue(flag.stderr.contains("--step: step mode needs a terminal"), flag.stderr)
+        XCTAssertEqual(flag.stdout, "")
+    }
 }

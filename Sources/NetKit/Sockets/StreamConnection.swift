@@ -339,25 +339,31 @@ public final class StreamConnection: @unchecked Sendable {
 
     // MARK: sending
 
+    /// Checked after a send is recorded and before its first byte goes: step mode's `q`
+    /// abandons a step this way (its gate runs when the step is recorded).
+    func checkCancelBeforeSending() throws {
+        if cancel?() == true { throw SocketError(.interrupted, "send to \(peerText): interrupted", address: peerText) }
+    }
+
     /// Sends all the bytes. Returns once they are with the kernel (as Python's `sendall`), so
     /// a program that ends right after a send loses nothing; while more than the channel's
     /// high-water mark is pending, waits until the peer has taken enough.
     public func send(_ data: [UInt8], timeout: TimeInterval = 30) throws {
         if isClosed { throw SocketError(.closed, "send to \(peerText): the connection is closed", address: peerText) }
         if isWriteShut { throw SocketError(.closed, "send to \(peerText): the sending side was shut down", address: peerText) }
-        // Checked before the first byte goes: step mode's `q` abandons a step this way.
-        if cancel?() == true { throw SocketError(.interrupted, "send to \(peerText): interrupted", address: peerText) }
         box.cond.lock()
         if let e = failure("send to") { box.cond.unlock(); throw e }
         box.cond.unlock()
         if let d = direct {
             transcript?.recordBytes(proto, sentDirection, "→ ", data)
+            try checkCancelBeforeSending()
             try d.writeAll(data, deadline: Date().addingTimeInterval(timeout), cancel: cancel, shown: peerText)
             return
         }
         guard let channel else { return }
         if !channel.isActive { throw SocketError(.closed, "send to \(peerText): the peer closed the connection", address: peerText) }
         transcript?.recordBytes(proto, sentDirection, "→ ", data)
+        try checkCancelBeforeSending()
         let deadline = Date().addingTimeInterval(timeout)
         var offset = 0
         let chunk = 1 << 20
