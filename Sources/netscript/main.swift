@@ -88,7 +88,7 @@ func runOnBigStack(_ body: @escaping () -> Int32) -> Int32 {
 
 func report(_ error: Error) -> Int32 {
     interp.output.flush()
-    switch error {
+    switch TeachingFlags.replayError(for: error) {
     case let e as ExitSignal: return e.status
     case let d as Diagnostic:
         FileHandle.standardError.write((d.render(color: color) + "\n").data(using: .utf8)!)
@@ -103,6 +103,7 @@ if !code.isEmpty {
     let status = runOnBigStack {
         do { try interp.run(Source(name: "-e", text: code.joined(separator: "\n"))) } catch { return report(error) }
         interp.output.flush()
+        if let d = TeachingFlags.replayFailureAfterSuccess() { return report(d) }
         return 0
     }
     exit(status)
@@ -112,6 +113,7 @@ if let file, file != "-" {
     let status = runOnBigStack {
         do { try interp.runFile(path: file) } catch { return report(error) }
         interp.output.flush()
+        if let d = TeachingFlags.replayFailureAfterSuccess() { return report(d) }
         return 0
     }
     exit(status)
@@ -129,5 +131,6 @@ guard let text = String(data: data, encoding: .utf8) else { fail("standard input
 exit(runOnBigStack {
     do { try interp.run(Source(name: "<stdin>", text: text)) } catch { return report(error) }
     interp.output.flush()
+    if let d = TeachingFlags.replayFailureAfterSuccess() { return report(d) }
     return 0
 })

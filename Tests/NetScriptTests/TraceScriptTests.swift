@@ -131,4 +131,46 @@ final class TraceScriptTests: XCTestCase {
         XCTAssertTrue(flag.stderr.contains("--step: step mode needs a terminal"), flag.stderr)
         XCTAssertEqual(flag.stdout, "")
     }
+
+    /// `trace save` writes JSON lines; `trace load` in another process reads them back as the
+    /// last command, for `trace explain` and `trace diagram`.
+    func testSaveAndLoad() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ns-\(UUID().uuidString.prefix(8)).ntrace").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let saved = try run("""
+        l = listen "127.0.0.1:0"
+        c = connect ("127.0.0.1:" + (str l.port)) timeout: 5
+        s = accept l timeout: 5
+        send c "EHLO me\\r\\n"
+        print (recv.line s timeout: 5)
+        trace note "a note of mine"
+        trace save "\(file)"
+        """)
+        XCTAssertEqual(saved.status, 0, saved.stderr)
+        let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
+        let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        XCTAssertEqual(objects.count, lines.count)
+        let sent = try XCTUnwrap(objects.first { ($0["text"] as? String)?.hasPrefix("→ 9 bytes") == true }, "\(lines)")
+        XCTAssertEqual(sent["direction"] as? String, "client")
+        XCTAssertEqual(sent["proto"] as? String, "tcp")
+        XCTAssertTrue((sent["peer"] as? String)?.hasPrefix("127.0.0.1:") == true, "\(sent)")
+        XCTAssertNotNil(sent["time"] as? String)
+        XCTAssertNotNil(sent["gloss"] as? [Any])
+        XCTAssertTrue(objects.contains { $0["direction"] as? String == "note" && $0["text"] as? String == "a note of mine" })
+
+        let loaded = try run("n = trace load \"\(file)\"\nprint n\ntrace explain\ntrace diagram")
+        XCTAssertEqual(loaded.status, 0, loaded.stderr)
+        XCTAssertTrue(loaded.stdout.hasPrefix("\(lines.count)\n"), loaded.stdout)
+        XCTAssertTrue(loaded.stdout.contains("C: → 9 bytes \"EHLO me\\r\\n\"\nC: ← 9 bytes"), loaded.stdout)
+        XCTAssertTrue(arrows(loaded.stdout, "tcp").contains { $0.toServer && $0.label.hasPrefix("sent 9 bytes") }, loaded.stdout)
+
+        let bad = FileManager.default.temporaryDirectory.appendingPathComponent("ns-\(UUID().uuidString.prefix(8)).ntrace").path
+        defer { try? FileManager.default.removeItem(atPath: bad) }
+        try "{\"proto\":\"tcp\",\"direction\":\"up\",\"text\":\"x\"}\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let r = try run("trace load \"\(bad)\"")
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("error[value]: trace load \(bad):1: direction must be client, server or note"), r.stderr)
+        let missing = try run("trace load \"/nonexistent/x.ntrace\"")
+        XCTAssertTrue(missing.stderr.contains("error[io]: trace load /nonexistent/x.ntrace: no such file"), missing.stderr)
+    }
 }

@@ -229,7 +229,7 @@ extension FTPClient {
     /// straight from the socket into one reused buffer; TLS goes through the connection.
     func drain(_ c: StreamConnection, doing what: String, sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Int64 {
         var total: Int64 = 0
-        if let d = c.direct {
+        if !c.isWireObserved, let d = c.direct {
             let buf = UnsafeMutableRawPointer.allocate(byteCount: FTPClient.chunk, alignment: 16)
             defer { buf.deallocate() }
             var idleSince = Date()
@@ -279,7 +279,7 @@ extension FTPClient {
             if n == 0 { return total }
             if cancel?() == true { throw FTPError(.interrupted, "\(what): interrupted", partialBytes: total) }
             do {
-                if let d = c.direct {
+                if !c.isWireObserved, let d = c.direct {
                     var off = 0
                     var idleSince = Date()
                     while off < n {
@@ -383,7 +383,7 @@ extension FTPClient {
         var got: Int64 = 0
         do {
             var finished = false
-            if !ascii, let d = c.direct {
+            if !ascii, !c.isWireObserved, let d = c.direct {
                 do {
                     if let moved = try FTPZeroCopy.receive(socket: d.fd, file: fd, idle: options.timeout, cancel: cancel, what: what,
                                                            peer: c.peerText, progress: { try checkMax(offset + $0); progress?(offset + $0, total) }) {
@@ -501,7 +501,7 @@ extension FTPClient {
         var pendingLF = false
         var sent: Int64 = 0
         do {
-            if !ascii, let d = c.direct,
+            if !ascii, !c.isWireObserved, let d = c.direct,
                let n = try FTPZeroCopy.send(file: fd, socket: d.fd, idle: options.timeout, cancel: cancel, what: what, peer: c.peerText,
                                             progress: { progress?(offset + $0, total) }) {
                 sent = n

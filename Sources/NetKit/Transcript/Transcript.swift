@@ -18,6 +18,8 @@ public struct TranscriptEvent: Sendable {
     /// Which command (a top-level statement, one REPL entry) recorded the step; set by
     /// `Transcript.record`, so `trace explain` can show the last command's steps alone.
     public var command: Int = 0
+    /// The other end of the connection the step crossed ("127.0.0.1:25"), when it is known.
+    public var peer: String?
     private var storage: Storage
 
     private enum Storage: Sendable {
@@ -152,6 +154,20 @@ public final class Transcript: @unchecked Sendable {
         record(TranscriptEvent(proto: proto, direction: direction, text: text))
     }
 
+    /// Adds steps read back from a saved transcript (`trace load`) as one new command, so
+    /// `trace explain` and `trace diagram` show them; they are neither shown live nor gated.
+    public func append(loaded: [TranscriptEvent]) {
+        lock.lock()
+        currentCommand += 1
+        for var e in loaded {
+            e.command = currentCommand
+            if events.count < capacity { events.append(e) }
+            else if capacity > 0 { events[head] = e; head = (head + 1) % capacity }
+        }
+        currentCommand += 1
+        lock.unlock()
+    }
+
     /// Records a step whose text is rendered only if it is shown or read.
     public func record(_ proto: String, _ direction: TranscriptDirection, render: @escaping @Sendable () -> String) {
         record(TranscriptEvent(proto: proto, direction: direction, render: render))
@@ -182,16 +198,19 @@ public final class Transcript: @unchecked Sendable {
     /// Records bytes that crossed the wire — `→ 18 bytes "GET / HTTP/1.0\r\n\r\n"` after
     /// `label` — keeping no more of them than the line can show: the transcript keeps thousands
     /// of steps, and a step must not hold a megabyte of received data alive.
-    public func recordBytes(_ proto: String, _ direction: TranscriptDirection, _ label: String, _ data: [UInt8]) {
+    public func recordBytes(_ proto: String, _ direction: TranscriptDirection, _ label: String, _ data: [UInt8], peer: String? = nil) {
         let count = data.count
         let unit = count == 1 ? "byte" : "bytes"
         let limit = 200
+        var e: TranscriptEvent
         if count <= 2 * limit + 8 {
-            record(proto, direction) { "\(label)\(count) \(unit) \"\(Transcript.escape(data, limit: limit))\"" }
+            e = TranscriptEvent(proto: proto, direction: direction) { "\(label)\(count) \(unit) \"\(Transcript.escape(data, limit: limit))\"" }
         } else {
             let head = Array(data.prefix(limit)), tail = Array(data.suffix(limit))
-            record(proto, direction) { "\(label)\(count) \(unit) \"\(Transcript.escape(head: head, tail: tail, limit: limit))\"" }
+            e = TranscriptEvent(proto: proto, direction: direction) { "\(label)\(count) \(unit) \"\(Transcript.escape(head: head, tail: tail, limit: limit))\"" }
         }
+        e.peer = peer
+        record(e)
     }
 
     /// The two ends of long data, escaped, with the middle elided.

@@ -525,6 +525,31 @@ enum CoreBuiltins {
             explainSteps(a.interp.transcript.steps, a.interp.output)
             return .nil
         }
+        r.register("trace.save", min: 1, max: 1, usage: "trace save FILE",
+                   summary: "Writes the session's recorded steps to FILE as JSON lines: time, proto, direction (client, server or note: who sent it on the wire), peer (when known), text (as the trace shows it, secrets masked) and gloss (what it means).",
+                   example: "trace save \"lesson.ntrace\"") { a in
+            let path = try a.string(0)
+            let text = TranscriptFile.encode(a.interp.transcript.steps)
+            do { try text.write(toFile: path, atomically: true, encoding: .utf8) }
+            catch { throw Diagnostic("io", "trace save \(path): cannot write the file (\((error as NSError).localizedDescription))") }
+            return .nil
+        }
+        r.register("trace.load", min: 1, max: 1, usage: "trace load FILE",
+                   summary: "Reads steps saved by `trace save` back as one command, so `trace explain` and `trace diagram` show them (nothing is sent).",
+                   example: "trace load \"lesson.ntrace\"; trace explain") { a in
+            let path = try a.string(0)
+            let attrs = try? FileManager.default.attributesOfItem(atPath: path)
+            guard let size = attrs?[.size] as? Int else { throw Diagnostic("io", "trace load \(path): no such file") }
+            guard size <= 256 << 20 else { throw Diagnostic.value("trace load \(path): \(size) bytes is more than a saved transcript can be (256 MiB)") }
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw Diagnostic("io", "trace load \(path): cannot read the file as UTF-8 text")
+            }
+            let steps: [TranscriptEvent]
+            do { steps = try TranscriptFile.decode(text, limit: a.interp.transcript.capacity) }
+            catch let e as TranscriptFile.BadLine { throw Diagnostic.value("trace load \(path):\(e.line): \(e.reason)") }
+            a.interp.transcript.append(loaded: steps)
+            return .int(steps.count)
+        }
         r.register("trace.clear", min: 0, max: 0, usage: "trace clear", summary: "Forgets the recorded steps.", example: "trace clear") { a in
             a.interp.transcript.clear(); return .nil
         }
