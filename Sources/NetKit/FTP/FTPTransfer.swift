@@ -219,6 +219,11 @@ extension FTPClient {
     func noteData(_ c: StreamConnection, bytes: Int64, start: Date, what: String) {
         let t = Date().timeIntervalSince(start)
         let rate = t > 0 ? Double(bytes) / t / 1_048_576 : 0
+        if c.isReplayed {
+            // No timing from a replay: the same lines every run.
+            transcript?.record("ftp", .note, "data connection \(c.localText) → \(c.peerText) (\(what)): \(bytes) bytes (replayed)")
+            return
+        }
         transcript?.record("ftp", .note, String(format: "data connection %@ → %@ (%@): %lld bytes in %.3f s (%.1f MiB/s)",
                                                 c.localText, c.peerText, what, bytes, t, rate))
     }

@@ -31,11 +31,11 @@ public final class WireRecorder: @unchecked Sendable {
     }
 
     /// A new connection to `address`; its number for the events that follow.
-    func open(address: String, tls: Bool) -> Int {
+    func open(address: String, tls: Bool, kind: String = "stream") -> Int {
         lock.lock(); defer { lock.unlock() }
         let id = next
         next += 1
-        write(["conn": id, "event": "open", "address": address, "tls": tls])
+        write(["conn": id, "event": "open", "address": address, "tls": tls, "kind": kind])
         return id
     }
 
@@ -57,7 +57,7 @@ public final class WireReplay: @unchecked Sendable {
     nonisolated(unsafe) public static var shared: WireReplay?
 
     enum Event { case send([UInt8]), recv([UInt8]), tls, close }
-    struct Recorded { let id: Int; let address: String; let tls: Bool; var events: [Event] }
+    struct Recorded { let id: Int; let address: String; let tls: Bool; let kind: String; var events: [Event] }
 
     private let lock = NSLock()
     private var connections: [Recorded] = []
@@ -66,6 +66,15 @@ public final class WireReplay: @unchecked Sendable {
     /// Connections waiting for bytes the recording says the program sends next:
     /// number → (step, recorded, received so far).
     private var waiting: [Int: (step: Int, expected: [UInt8], got: [UInt8], name: String)] = [:]
+
+    private var dnsID: UInt16 = 0x4e53
+
+    /// DNS query ids under replay: a fixed sequence, so every run prints the same.
+    public func nextDNSID() -> UInt16 {
+        lock.lock(); defer { lock.unlock() }
+        dnsID = dnsID &* 25173 &+ 13849
+        return dnsID
+    }
 
     /// The first difference between the program and the recording, or nil.
     public var failure: String? { lock.lock(); defer { lock.unlock() }; return firstFailure }
@@ -93,7 +102,8 @@ public final class WireReplay: @unchecked Sendable {
             }
             if ev == "open" {
                 byID[id] = connections.count
-                connections.append(Recorded(id: id, address: o["address"] as? String ?? "?", tls: o["tls"] as? Bool ?? false, events: []))
+                connections.append(Recorded(id: id, address: o["address"] as? String ?? "?", tls: o["tls"] as? Bool ?? false,
+                                            kind: o["kind"] as? String ?? "stream", events: []))
                 continue
             }
             guard let i = byID[id] else { throw SocketError(.value, "--replay \(path):\(n + 1): connection \(id) was never opened", address: path) }
@@ -117,24 +127,95 @@ public final class WireReplay: @unchecked Sendable {
         lock.lock(); if firstFailure == nil { firstFailure = message }; lock.unlock()
     }
 
-    /// Opens the next recorded connection for a program connecting to `address`; the
-    /// program's end of the socket pair.
-    func open(address: String, tls: Bool) throws -> DirectSocket {
+    /// The next recorded connection, which must be to `address` and of `kind`.
+    private func take(address: String, kind: String) throws -> (Recorded, Int) {
         lock.lock()
         let k = next
         next += 1
         let rec = k < connections.count ? connections[k] : nil
         lock.unlock()
+        let what = kind == "dns-udp" ? "a DNS query over UDP to" : "a connection to"
         guard let rec else {
-            let m = "connection \(k + 1): the script connects to \(address), but the recording has only \(connections.count) connection\(connections.count == 1 ? "" : "s")"
+            let m = "connection \(k + 1): the script opens \(what) \(address), but the recording has only \(connections.count) connection\(connections.count == 1 ? "" : "s")"
             fail(m)
             throw SocketError(.refused, "connect \(address): replay: \(m)", address: address)
         }
-        guard rec.address == address else {
-            let m = "connection \(k + 1): recorded a connection to \(rec.address), the script connects to \(address)"
+        guard rec.address == address, rec.kind == kind else {
+            let recorded = rec.kind == "dns-udp" ? "a DNS query over UDP to" : "a connection to"
+            let m = "connection \(k + 1): recorded \(recorded) \(rec.address), the script opens \(what) \(address)"
             fail(m)
             throw SocketError(.refused, "connect \(address): replay: \(m)", address: address)
         }
+        return (rec, k)
+    }
+
+    /// Opens the next recorded DNS-over-UDP exchange: the program's end of a datagram socket
+    /// pair (non-blocking, as the DNS transport wants it).
+    func openDatagrams(address: String) throws -> Int32 {
+        let rec: Recorded, k: Int
+        do { (rec, k) = try take(address: address, kind: "dns-udp") }
+        catch let e as SocketError { throw DNSError(.io, e.message) }
+        var fds: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+            throw DNSError(.io, "replay: socketpair: \(String(cString: strerror(errno)))")
+        }
+        _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL, 0) | O_NONBLOCK)
+        let peer = fds[1]
+        let t = Thread { [self] in self.serveDatagrams(rec, number: k + 1, fd: peer) }
+        t.start()
+        return fds[0]
+    }
+
+    /// A DNS message's question in words, for a difference: "A www.example.test. (rd off)".
+    static func question(_ b: [UInt8]) -> String {
+        guard let m = try? DNSMessage(decoding: b), let q = m.questions.first else { return show(b) }
+        return "\(q.type) \(q.name) (rd \(m.flags.rd ? "on" : "off"))"
+    }
+
+    /// Plays recorded DNS datagrams: each query must be the recorded one but for its id
+    /// (random each run), and the recorded answer goes back carrying the program's id.
+    private func serveDatagrams(_ rec: Recorded, number: Int, fd: Int32) {
+        defer { Glibc.close(fd) }
+        let name = "connection \(number) (DNS over UDP to \(rec.address))"
+        var id: [UInt8] = [0, 0]
+        var step = 0
+        var buf = [UInt8](repeating: 0, count: 65536)
+        for ev in rec.events {
+            switch ev {
+            case .send(let expected):
+                step += 1
+                lock.lock(); waiting[number] = (step, expected, [], name); lock.unlock()
+                let n = Glibc.recv(fd, &buf, buf.count, 0)
+                lock.lock(); waiting[number] = nil; lock.unlock()
+                if n <= 0 { return }
+                let got = Array(buf[0..<n])
+                if got.count >= 2 && expected.count >= 2 && got.dropFirst(2).elementsEqual(expected.dropFirst(2)) {
+                    id = Array(got.prefix(2))
+                    continue
+                }
+                fail("\(name), step \(step): recorded a query for \(WireReplay.question(expected)); the script sent a query for \(WireReplay.question(got))")
+                _ = Glibc.send(fd, [UInt8](), 0, 0)   // an empty datagram: the program's read ends
+                return
+            case .recv(let data):
+                step += 1
+                var answer = data
+                if answer.count >= 2 { answer[0] = id[0]; answer[1] = id[1] }
+                _ = answer.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+            case .tls, .close:
+                continue
+            }
+        }
+        // The recording has no more: a further query gets the empty datagram (an error).
+        if Glibc.recv(fd, &buf, buf.count, 0) > 0 {
+            fail("\(name), step \(step + 1): the recording ends here; the script sent another query")
+            _ = Glibc.send(fd, [UInt8](), 0, 0)
+        }
+    }
+
+    /// Opens the next recorded connection for a program connecting to `address`; the
+    /// program's end of the socket pair.
+    func open(address: String, tls: Bool) throws -> DirectSocket {
+        let (rec, k) = try take(address: address, kind: "stream")
         var fds: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
             throw SocketError.fromErrno(errno, op: "connect (replay)", address: address)
@@ -213,6 +294,9 @@ public final class WireReplay: @unchecked Sendable {
                 continue
             case .close:
                 step += 1
+                // The recording does not say when the server closed; a program that reads to
+                // the end (an FTP data connection) needs the end before it closes: give it.
+                Glibc.shutdown(fd, Int32(SHUT_WR))
                 let (extra, _) = read(1 << 16, wait: 1_000_000)
                 if !extra.isEmpty {
                     fail("\(name), step \(step): recorded the client closing the connection; the script sent \(WireReplay.show(extra))")
