@@ -161,7 +161,9 @@ final class TraceScriptTests: XCTestCase {
         let loaded = try run("n = trace load \"\(file)\"\nprint n\ntrace explain\ntrace diagram")
         XCTAssertEqual(loaded.status, 0, loaded.stderr)
         XCTAssertTrue(loaded.stdout.hasPrefix("\(lines.count)\n"), loaded.stdout)
-        XCTAssertTrue(loaded.stdout.contains("C: → 9 bytes \"EHLO me\\r\\n\"\nC: ← 9 bytes"), loaded.stdout)
+        XCTAssertTrue(loaded.stdout.contains("C: → 9 bytes \"EHLO me\\r\\n\"\n") && loaded.stdout.contains("C: ← 9 bytes"), loaded.stdout)
+        // A hand-typed EHLO is recognised as SMTP from the saved steps too.
+        XCTAssertTrue(loaded.stdout.contains("   ↳ as SMTP: EHLO: identifies the client"), loaded.stdout)
         XCTAssertTrue(arrows(loaded.stdout, "tcp").contains { $0.toServer && $0.label.hasPrefix("sent 9 bytes") }, loaded.stdout)
 
         let bad = FileManager.default.temporaryDirectory.appendingPathComponent("ns-\(UUID().uuidString.prefix(8)).ntrace").path

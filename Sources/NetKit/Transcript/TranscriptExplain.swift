@@ -185,6 +185,7 @@ public enum ProtocolGlossary {
     public static func glosses(_ e: TranscriptEvent) -> [String] {
         var out = explain(e).map { $0.split(separator: "\n").map(String.init) } ?? []
         if e.proto == "smtp", e.direction == .server { out += smtpMore(firstLine(e.text)) }
+        if e.proto == "http", e.direction != .note { out += httpHeaderGlosses(e.text) }
         return out
     }
 

@@ -469,9 +469,9 @@ enum CoreBuiltins {
     }
 
     static func explainSteps(_ steps: [TranscriptEvent], _ out: Output) {
-        for e in steps {
+        for (e, glosses) in zip(steps, ProtocolGlossary.glossesInContext(steps)) {
             out.write(Transcript.render(e) + "\n")
-            for gloss in ProtocolGlossary.glosses(e) { out.write("   ↳ \(gloss)\n") }
+            for gloss in glosses { out.write("   ↳ \(gloss)\n") }
         }
     }
 
