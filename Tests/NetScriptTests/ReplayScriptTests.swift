@@ -82,7 +82,7 @@ final class ReplayScriptTests: XCTestCase {
         let other = try script("other.net", "c = connect \"127.0.0.1:\(port)\"\nc2 = connect \"127.0.0.1:9\"\n")
         let extra = try netscript(["--replay", recording, other])
         XCTAssertEqual(extra.status, 1)
-        XCTAssertTrue(extra.stderr.contains("error[replay]: connection 2: the script connects to 127.0.0.1:9, but the recording has only 1 connection"), extra.stderr)
+        XCTAssertTrue(extra.stderr.contains("error[replay]: connection 2: the script opens a connection to 127.0.0.1:9, but the recording has only 1 connection"), extra.stderr)
     }
 
     func testReplayOptionsAreCheckedUpFront() throws {

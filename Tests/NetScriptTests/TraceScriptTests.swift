@@ -175,4 +175,44 @@ final class TraceScriptTests: XCTestCase {
         let missing = try run("trace load \"/nonexistent/x.ntrace\"")
         XCTAssertTrue(missing.stderr.contains("error[io]: trace load /nonexistent/x.ntrace: no such file"), missing.stderr)
     }
+
+    /// dns.trace replayed from the DNS lesson's recording (made against the lab's NSD tree): each
+    /// server it asked gets its own lane, every line fits the width, notes wrap at word
+    /// boundaries, and svg: writes the same chart as a picture.
+    func testDiagramGivesEachServerItsLane() throws {
+        let lessons = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("lessons")
+        let svg = FileManager.default.temporaryDirectory.appendingPathComponent("ns-\(UUID().uuidString.prefix(8)).svg").path
+        defer { try? FileManager.default.removeItem(atPath: svg) }
+        let r = try runProcess(try NetScriptBinary.path(), ["--replay", lessons.appendingPathComponent("dns-iterative.nrec").path, "-e", """
+        for step in dns.trace "A" "www.example.test" roots: ["127.0.0.1:5302"] { x = 1 }
+        trace diagram width: 72
+        print "--"
+        trace diagram
+        trace diagram svg: "\(svg)"
+        """], timeout: 30)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let parts = r.stdout.components(separatedBy: "--\n")
+        XCTAssertEqual(parts.count, 2, r.stdout)
+        let narrow = parts[0].split(separator: "\n").map(String.init)
+        XCTAssertTrue(narrow[0].hasPrefix("client") && narrow[0].contains("127.0.0.1:5302") && narrow[0].contains("127.0.0.2:5302")
+                      && narrow[0].hasSuffix("127.0.0.3:5302"), narrow[0])
+        for l in narrow { XCTAssertLessThanOrEqual(l.count, 72, l) }
+        // Each query goes further right than the one before: root, then test., then example.test.
+        let queries = narrow.filter { $0.hasPrefix("dns   |-- query") }
+        XCTAssertEqual(queries.count, 3, parts[0])
+        let ends = queries.map { $0.distance(from: $0.startIndex, to: $0.firstIndex(of: ">")!) }
+        XCTAssertEqual(ends, ends.sorted(), parts[0])
+        XCTAssertEqual(Set(ends).count, 3, parts[0])
+        XCTAssertEqual(narrow.filter { $0.hasPrefix("dns   |<- answer") }.count, 3, parts[0])
+        // The wrapped note breaks between words.
+        let noteLines = narrow.filter { $0.contains("| · ") }
+        XCTAssertTrue(noteLines.contains { $0.contains("refers www.example.test. to") } && noteLines.contains { $0.contains("· example.test.") }, parts[0])
+        // Without a terminal, 100 columns.
+        let wide = parts[1].split(separator: "\n").map(String.init)
+        XCTAssertTrue(wide.allSatisfy { $0.count <= 100 } && wide.contains { $0.count > 90 }, parts[1])
+        let picture = try String(contentsOfFile: svg, encoding: .utf8)
+        XCTAssertTrue(picture.hasPrefix("<svg ") && picture.contains(">127.0.0.3:5302</text>") && picture.hasSuffix("</svg>\n"), picture)
+        XCTAssertEqual(picture.components(separatedBy: "marker-end=").count - 1, 6, picture)
+    }
 }

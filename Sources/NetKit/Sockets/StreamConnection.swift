@@ -359,11 +359,15 @@ public final class StreamConnection: @unchecked Sendable {
         return nil
     }
 
+    /// The server end of the connection (the peer, or for an accepted connection this end):
+    /// the lane a diagram draws its steps to, whichever end recorded them.
+    private var serverText: String { isServerSide ? localText : peerText }
+
     private var sentDirection: TranscriptDirection { isServerSide ? .server : .client }
     private var receivedDirection: TranscriptDirection { isServerSide ? .client : .server }
 
     private func traceReceived(_ data: [UInt8]) {
-        transcript?.recordBytes(proto, receivedDirection, "← ", data, peer: peerText)
+        transcript?.recordBytes(proto, receivedDirection, "← ", data, peer: serverText)
         if let id = wireID { WireRecorder.shared?.event(id, "recv", data) }
     }
 
@@ -385,7 +389,7 @@ public final class StreamConnection: @unchecked Sendable {
         if let e = failure("send to") { box.cond.unlock(); throw e }
         box.cond.unlock()
         if let d = direct {
-            transcript?.recordBytes(proto, sentDirection, "→ ", data, peer: peerText)
+            transcript?.recordBytes(proto, sentDirection, "→ ", data, peer: serverText)
             try checkCancelBeforeSending()
             if let id = wireID { WireRecorder.shared?.event(id, "send", data) }
             try d.writeAll(data, deadline: Date().addingTimeInterval(timeout), cancel: cancel, shown: peerText)
@@ -393,7 +397,7 @@ public final class StreamConnection: @unchecked Sendable {
         }
         guard let channel else { return }
         if !channel.isActive { throw SocketError(.closed, "send to \(peerText): the peer closed the connection", address: peerText) }
-        transcript?.recordBytes(proto, sentDirection, "→ ", data, peer: peerText)
+        transcript?.recordBytes(proto, sentDirection, "→ ", data, peer: serverText)
         try checkCancelBeforeSending()
         if let id = wireID { WireRecorder.shared?.event(id, "send", data) }
         let deadline = Date().addingTimeInterval(timeout)

@@ -18,7 +18,8 @@ public struct TranscriptEvent: Sendable {
     /// Which command (a top-level statement, one REPL entry) recorded the step; set by
     /// `Transcript.record`, so `trace explain` can show the last command's steps alone.
     public var command: Int = 0
-    /// The other end of the connection the step crossed ("127.0.0.1:25"), when it is known.
+    /// The server end of the connection the step crossed ("127.0.0.1:25"), when it is known —
+    /// also for steps NetScript recorded as the server: diagrams draw one lane per server.
     public var peer: String?
     private var storage: Storage
 

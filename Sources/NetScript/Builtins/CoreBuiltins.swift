@@ -468,6 +468,28 @@ enum CoreBuiltins {
         return Array(t.steps.suffix(max(0, try a.int(0))))
     }
 
+    /// The terminal's width, or 100 columns without a terminal.
+    static func terminalColumns() -> Int {
+        var ws = winsize()
+        if isatty(1) == 1, ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col >= 40 { return Int(ws.ws_col) }
+        return 100
+    }
+
+    static func drawDiagram(_ a: Args, _ steps: [TranscriptEvent]) throws -> Value {
+        let svg = try a.optionString("svg"), html = try a.optionString("html")
+        if svg != nil && html != nil { throw Diagnostic.value("trace diagram: give svg: or html:, not both") }
+        if let path = svg ?? html {
+            let text = svg != nil ? TranscriptDiagram.svg(steps) : TranscriptDiagram.html(steps)
+            do { try text.write(toFile: path, atomically: true, encoding: .utf8) }
+            catch { throw Diagnostic("io", "trace diagram: cannot write \(path) (\((error as NSError).localizedDescription))") }
+            return .nil
+        }
+        let width = try a.optionInt("width") ?? terminalColumns()
+        guard width >= 40, width <= 400 else { throw Diagnostic.value("trace diagram: width: must be between 40 and 400") }
+        a.interp.output.write(TranscriptDiagram.render(steps, width: width) + "\n")
+        return .nil
+    }
+
     static func explainSteps(_ steps: [TranscriptEvent], _ out: Output) {
         for (e, glosses) in zip(steps, ProtocolGlossary.glossesInContext(steps)) {
             out.write(Transcript.render(e) + "\n")
@@ -498,21 +520,14 @@ enum CoreBuiltins {
             for e in steps { a.interp.output.write(Transcript.render(e) + "\n") }
             return .nil
         }
-        r.register("trace.diagram", min: 0, max: 1, options: ["width"], usage: "trace diagram [LAST_N | all] [width: 72]",
-                   summary: "Draws the last command's steps (or the last N, or `all` of the session's) as a client/server sequence chart: client on the left, server on the right, one arrow per step in the wire's direction (C: steps client → server, S: steps back, also when NetScript is the server); socket steps read sent …/received ….",
+        r.register("trace.diagram", min: 0, max: 1, options: ["width", "svg", "html"], usage: "trace diagram [LAST_N | all] [width: COLUMNS] [svg: FILE | html: FILE]",
+                   summary: "Draws the last command's steps (or the last N, or `all` of the session's) as a sequence chart: the client on the left, one lane per server (a dns.trace draws each server it asked in its own column), one arrow per step in the wire's direction (C: steps client → server, S: steps back, also when NetScript is the server); socket steps read sent …/received …. It fits the terminal's width (100 columns without one); text is elided and notes wrapped at word boundaries. svg: or html: writes the chart as a picture instead.",
                    example: "trace diagram 20") { a in
-            let steps = try traceSelection(a, "trace diagram")
-            let width = try a.optionInt("width") ?? 72
-            guard width >= 40, width <= 400 else { throw Diagnostic.value("trace diagram: width: must be between 40 and 400") }
-            a.interp.output.write(TranscriptDiagram.render(steps, width: width) + "\n")
-            return .nil
+            try drawDiagram(a, try traceSelection(a, "trace diagram"))
         }
-        r.register("trace.diagram.all", min: 0, max: 0, options: ["width"], usage: "trace diagram all [width: 72]",
+        r.register("trace.diagram.all", min: 0, max: 0, options: ["width", "svg", "html"], usage: "trace diagram all [width: COLUMNS] [svg: FILE | html: FILE]",
                    summary: "Draws every step recorded in the session as a sequence chart.", example: "trace diagram all") { a in
-            let width = try a.optionInt("width") ?? 72
-            guard width >= 40, width <= 400 else { throw Diagnostic.value("trace diagram: width: must be between 40 and 400") }
-            a.interp.output.write(TranscriptDiagram.render(a.interp.transcript.steps, width: width) + "\n")
-            return .nil
+            try drawDiagram(a, a.interp.transcript.steps)
         }
         r.register("trace.explain", min: 0, max: 1, usage: "trace explain [LAST_N | all]",
                    summary: "Prints the last command's steps (or the last N, or `all` of the session's) again, each with what it means: SMTP and FTP commands and reply codes, HTTP methods and status codes from their RFCs; a DNS query (what it asks, rd on or off) and a DNS response told apart as an answer, a referral, NODATA or NXDOMAIN, with its flags (qr aa tc rd ra ad cd), sections, glue, TTLs and EDNS.",
