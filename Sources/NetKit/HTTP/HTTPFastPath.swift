@@ -164,7 +164,12 @@ final class HTTPWire {
                 flags = Int32(MSG_DONTWAIT)
             }
             let n = Glibc.recv(fd, buf + end, room, flags)
-            if n > 0 { end += n; return n }
+            if n > 0 {
+                // --record: what the response brought, as the connection's own reads record it.
+                if let id = conn.wireID { WireRecorder.shared?.event(id, "recv", Array(UnsafeRawBufferPointer(start: buf + end, count: n))) }
+                end += n
+                return n
+            }
             if n == 0 { return 0 }
             let e = errno
             if e == EAGAIN || e == EWOULDBLOCK || e == EINTR { continue }
