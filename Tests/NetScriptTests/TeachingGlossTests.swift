@@ -76,4 +76,40 @@ final class TeachingGlossTests: XCTestCase {
             XCTAssertTrue(all.contains(expected), "missing \(expected) in\n\(r.stdout)")
         }
     }
+
+    /// After STARTTLS against aiosmtpd with a certificate made here: the TLS summary names the
+    /// version, the certificate's subject, issuer and validity, and the name checked.
+    func testTLSHandshakeSummary() throws {
+        guard (try? runProcess(try python(), ["-c", "import aiosmtpd"]))?.status == 0 else { throw XCTSkip("aiosmtpd is not installed") }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl") else { throw XCTSkip("openssl is not installed") }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ns-tls-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let made = try runProcess("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir.appendingPathComponent("key.pem").path,
+                                                      "-out", dir.appendingPathComponent("cert.pem").path, "-days", "2", "-subj", "/CN=Lesson SMTP",
+                                                      "-addext", "subjectAltName=IP:127.0.0.1"])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let port = try freePort()
+        let smtp = try start([Self.peers.appendingPathComponent("smtp_peer.py").path, "--port", "\(port)",
+                              "--cert", dir.appendingPathComponent("cert.pem").path, "--key", dir.appendingPathComponent("key.pem").path])
+        defer { stopProcesses([smtp]) }
+        waitForListening(port)
+        let r = try runProcess(try NetScriptBinary.path(), ["-e", """
+        s = smtp.connect "127.0.0.1:\(port)"
+        smtp.starttls s ca: "\(dir.appendingPathComponent("cert.pem").path)"
+        smtp.quit s
+        t = smtp.connect "127.0.0.1:\(port)"
+        smtp.starttls t verify: false
+        smtp.quit t
+        trace show
+        """], timeout: 30)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let summaries = r.stdout.split(separator: "\n").filter { $0.hasPrefix("*: TLS summary: ") }.map(String.init)
+        XCTAssertEqual(summaries.count, 2, r.stdout)
+        guard summaries.count == 2 else { return }
+        XCTAssertTrue(summaries[0].hasPrefix("*: TLS summary: TLS 1."), summaries[0])
+        XCTAssertTrue(summaries[0].contains("; certificate for CN=Lesson SMTP; issued by itself (self-signed); valid "), summaries[0])
+        XCTAssertTrue(summaries[0].hasSuffix("; name checked: 127.0.0.1 (it matched)"), summaries[0])
+        XCTAssertTrue(summaries[1].hasSuffix("NOT verified (verify: false): neither chain nor name checked"), summaries[1])
+    }
 }

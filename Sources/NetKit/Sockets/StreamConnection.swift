@@ -98,6 +98,9 @@ public final class StreamConnection: @unchecked Sendable {
     public var cancel: CancelCheck?
     /// The connection's number in a `--record` recording, if one is being made.
     var wireID: Int?
+    /// The handshake in one line (version, certificate subject, issuer, validity, the name
+    /// checked), once a TLS handshake is done.
+    public private(set) var tlsSummary: String?
     /// True when `--replay` answers this connection from a recording (a socket pair, no TLS).
     public private(set) var isReplayed = false
     /// Whether this connection's bytes must pass through `recv`/`send` (recorded or replayed),
@@ -300,7 +303,7 @@ public final class StreamConnection: @unchecked Sendable {
 
     /// Waits for the TLS handshake (and the identity check after it); a failure reads
     /// "`failing`: reason in plain words".
-    func waitForHandshake(deadline: Date, address: String, failing: String, setup: TLSClientSetup?,
+    func waitForTLSReady(deadline: Date, address: String, failing: String, setup: TLSClientSetup?,
                           observer: TLSVerifyObserver?) throws {
         box.cond.lock()
         defer { box.cond.unlock() }
@@ -315,6 +318,17 @@ public final class StreamConnection: @unchecked Sendable {
             try checkWait(deadline: deadline, op: "TLS handshake with")
         }
         transcript?.record("tls", .note, "TLS handshake done with \(address)")
+    }
+
+    /// Waits for the handshake, then notes its summary (asked of the event loop, so not
+    /// with the buffer's lock held: the loop takes it to deliver bytes).
+    func waitForHandshake(deadline: Date, address: String, failing: String, setup: TLSClientSetup?,
+                          observer: TLSVerifyObserver?) throws {
+        try waitForTLSReady(deadline: deadline, address: address, failing: failing, setup: setup, observer: observer)
+        if let channel, let s = TLSSummary.describe(channel, setup: setup) {
+            tlsSummary = s
+            transcript?.record("tls", .note, s)
+        }
     }
 
     /// A TLS failure in words a learner can act on.
