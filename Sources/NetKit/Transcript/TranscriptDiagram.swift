@@ -14,6 +14,7 @@ public enum TranscriptDiagram {
         guard ["tcp", "udp", "tls", "unix"].contains(e.proto), e.direction != .note else { return line }
         if line.hasPrefix("→ ") { return (e.proto == "udp" ? "sent to " : "sent ") + line.dropFirst(2) }
         if line.hasPrefix("← ") { return (e.proto == "udp" ? "received from " : "received ") + line.dropFirst(2) }
+        if line.hasPrefix("⇄ ") { return String(line.dropFirst(2)) }   // both ends recorded it: drawn once
         return line
     }
 
@@ -85,7 +86,40 @@ public enum TranscriptDiagram {
         return seen
     }
 
+    /// A script that is both ends of a connection records each message twice: sent at one end,
+    /// received at the other. The chart draws it once: a received step whose bytes match an
+    /// earlier sent one in the same direction is dropped, and the sent one loses its "sent".
+    static func mergeBothEnds(_ events: [TranscriptEvent]) -> [TranscriptEvent] {
+        func key(_ e: TranscriptEvent, _ arrow: String) -> String? {
+            guard ["tcp", "udp", "tls", "unix"].contains(e.proto), e.direction != .note else { return nil }
+            let line = String(ProtocolGlossary.firstLine(e.text))
+            guard line.hasPrefix(arrow + " ") else { return nil }
+            var rest = line.dropFirst(2)
+            if e.proto == "udp", let sp = rest.firstIndex(of: " ") { rest = rest[rest.index(after: sp)...] }   // the address differs by end
+            return "\(e.direction.rawValue)|\(e.proto)|\(rest)"
+        }
+        var pending: [String: [Int]] = [:]
+        var drop = Set<Int>(), merged = Set<Int>()
+        for (i, e) in events.enumerated() {
+            if let k = key(e, "→") { pending[k, default: []].append(i); continue }
+            if let k = key(e, "←"), var list = pending[k], !list.isEmpty {
+                merged.insert(list.removeFirst()); pending[k] = list; drop.insert(i)
+            }
+        }
+        guard !drop.isEmpty else { return events }
+        return events.enumerated().compactMap { i, e in
+            if drop.contains(i) { return nil }
+            guard merged.contains(i) else { return e }
+            var m = e
+            let line = String(ProtocolGlossary.firstLine(e.text)).dropFirst(2)
+            let rest = e.proto == "udp" ? (line.firstIndex(of: " ").map { line[line.index(after: $0)...] } ?? line) : line
+            m.text = "⇄ " + rest
+            return m
+        }
+    }
+
     public static func render(_ events: [TranscriptEvent], width: Int = 100) -> String {
+        let events = mergeBothEnds(events)
         let servers = lanes(events)
         if servers.count > 1 { return renderLanes(events, servers: servers, width: width) }
         let w = max(40, width)
@@ -173,6 +207,7 @@ public enum TranscriptDiagram {
     /// The same chart as an SVG picture: a lifeline per endpoint, one labelled arrow per step,
     /// notes in grey.
     public static func svg(_ events: [TranscriptEvent]) -> String {
+        let events = mergeBothEnds(events)
         var servers = lanes(events)
         if servers.isEmpty { servers = ["server"] }
         let laneWidth = 300, top = 50, rowHeight = 26
