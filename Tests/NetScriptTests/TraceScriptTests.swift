@@ -214,4 +214,26 @@ final class TraceScriptTests: XCTestCase {
         XCTAssertTrue(picture.hasPrefix("<svg ") && picture.contains(">127.0.0.3:5302</text>") && picture.hasSuffix("</svg>\n"), picture)
         XCTAssertEqual(picture.components(separatedBy: "marker-end=").count - 1, 6, picture)
     }
+
+    /// FTP replayed from the FTP lesson's recording (made against the lab's pyftpdlib): the
+    /// control connection and the passive data connection get lanes of their own, and the
+    /// download is drawn in the data connection's lane, towards the client.
+    func testFTPDataConnectionHasItsOwnLane() throws {
+        let lessons = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("lessons")
+        let r = try runProcess(try NetScriptBinary.path(), ["--replay", lessons.appendingPathComponent("ftp-passive.nrec").path, "-e", """
+        f = ftp.open "127.0.0.1:2121" user: "anonymous" password: "lesson@example.test"
+        for line in ftp.retrlines f "README" { x = line }
+        trace diagram all width: 90
+        """], timeout: 30)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines[0].hasPrefix("client") && lines[0].contains("127.0.0.1:2121") && lines[0].hasSuffix("127.0.0.1:60018"), lines[0])
+        let retr = try XCTUnwrap(lines.first { $0.hasPrefix("ftp   |-- RETR README") }, r.stdout)
+        let data = try XCTUnwrap(lines.first { $0.hasPrefix("ftp   |<- data: RETR README: 55 bytes") }, r.stdout)
+        XCTAssertGreaterThan(data.count, 80, "the data lane is the far one: \(data)")
+        XCTAssertTrue(data.hasSuffix("-|"), data)
+        XCTAssertLessThan(retr.firstIndex(of: ">")!.utf16Offset(in: retr), 60, "the control lane is the nearer one: \(retr)")
+        for l in lines { XCTAssertLessThanOrEqual(l.count, 90, l) }
+    }
 }

@@ -210,7 +210,7 @@ extension FTPClient {
                 if !used { used = true; return first }
                 return try readLine(doing: what)
             }
-            transcript?.record("ftp", .server, r.description)
+            transcript?.record("ftp", .server, r.description, peer: controlPeer)
             lastReply = r
             return r
         } catch { return nil }
@@ -221,11 +221,11 @@ extension FTPClient {
         let rate = t > 0 ? Double(bytes) / t / 1_048_576 : 0
         if c.isReplayed {
             // No timing from a replay: the same lines every run.
-            transcript?.record("ftp", .note, "data connection \(c.localText) → \(c.peerText) (\(what)): \(bytes) bytes (replayed)")
+            transcript?.record("ftp", .note, "data connection \(c.localText) → \(c.peerText) (\(what)): \(bytes) bytes (replayed)", peer: c.peerText)
             return
         }
         transcript?.record("ftp", .note, String(format: "data connection %@ → %@ (%@): %lld bytes in %.3f s (%.1f MiB/s)",
-                                                c.localText, c.peerText, what, bytes, t, rate))
+                                                c.localText, c.peerText, what, bytes, t, rate), peer: c.peerText)
     }
 
     // MARK: reading a data connection

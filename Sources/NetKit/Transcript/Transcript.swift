@@ -155,6 +155,13 @@ public final class Transcript: @unchecked Sendable {
         record(TranscriptEvent(proto: proto, direction: direction, text: text))
     }
 
+    /// Records a step with the server end of its connection (a diagram's lane).
+    public func record(_ proto: String, _ direction: TranscriptDirection, _ text: String, peer: String?) {
+        var e = TranscriptEvent(proto: proto, direction: direction, text: text)
+        e.peer = peer
+        record(e)
+    }
+
     /// Adds steps read back from a saved transcript (`trace load`) as one new command, so
     /// `trace explain` and `trace diagram` show them; they are neither shown live nor gated.
     public func append(loaded: [TranscriptEvent]) {

@@ -52,6 +52,23 @@ public enum TranscriptDiagram {
         return nil
     }
 
+    /// An FTP data connection's note ("data connection A → B (RETR f): N bytes …"): drawn as a
+    /// transfer in the data connection's own lane.
+    static func isDataTransfer(_ e: TranscriptEvent) -> Bool {
+        e.proto == "ftp" && e.direction == .note && e.peer != nil && e.text.hasPrefix("data connection ")
+    }
+
+    /// The data note as an arrow: which way the bytes went, and the label.
+    static func dataArrow(_ e: TranscriptEvent) -> (TranscriptEvent, String) {
+        let what = e.text.range(of: "\(e.peer ?? "") (").map { String(e.text[$0.upperBound...]) } ?? e.text
+        let verb = what.split(separator: " ").first.map { String($0).uppercased() } ?? ""
+        let upload = ["STOR", "APPE", "STOU"].contains(verb.trimmingCharacters(in: CharacterSet(charactersIn: ",)")))
+        var a = e
+        a.direction = upload ? .client : .server
+        let detail = what.replacingOccurrences(of: "): ", with: ": ")
+        return (a, "data: " + detail)
+    }
+
     /// `s` in at most `n` characters: cut at the last space that fits, with "…".
     static func elide(_ s: String, _ n: Int) -> String {
         guard s.count > n else { return s }
@@ -80,7 +97,7 @@ public enum TranscriptDiagram {
     /// The distinct servers of the steps, in order of first appearance.
     static func lanes(_ events: [TranscriptEvent]) -> [String] {
         var seen: [String] = []
-        for e in events where e.direction != .note {
+        for e in events where e.direction != .note || isDataTransfer(e) {
             if let l = lane(e), !seen.contains(l) { seen.append(l) }
         }
         return seen
@@ -168,8 +185,10 @@ public enum TranscriptDiagram {
         }
         var out = [String(head).trimmingCharacters(in: .whitespaces).isEmpty ? "" : String(head).replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)]
         var current = 0
-        for e in events {
+        for var e in events {
             let tag = String(e.proto.prefix(5))
+            var shown: String? = nil
+            if isDataTransfer(e) { let (arrow, text) = dataArrow(e); e = arrow; shown = text }
             if e.direction == .note {
                 for (i, part) in wrap(label(e), bars.last! - left - 4).enumerated() {
                     var row = blank()
@@ -182,7 +201,7 @@ public enum TranscriptDiagram {
             if let l = lane(e), let k = servers.firstIndex(of: l) { current = k }
             let end = bars[current + 1]
             let length = end - left - 1
-            let text = " " + elide(label(e), max(4, length - 6)) + " "
+            let text = " " + elide(shown ?? label(e), max(4, length - 6)) + " "
             var row = blank()
             put(&row, 0, tag)
             let arrow: String
