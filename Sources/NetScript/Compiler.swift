@@ -68,7 +68,9 @@ final class Compiler {
                 }
             }
         }
-        return { f in for s in steps { try s(f) } }
+        // Each top-level statement is one command: `trace explain` shows the last one's steps.
+        let transcript = interp.transcript
+        return { f in for s in steps { transcript.beginCommand(); try s(f) } }
     }
 
     // MARK: names

@@ -83,6 +83,9 @@ public final class DNSClient {
     }
 
     static func randomID() -> UInt16 {
+        // Under --replay the answers come from a recording: ids from a fixed sequence make
+        // every run print the same (the replayer gives each answer the query's id).
+        if let replay = WireReplay.shared { return replay.nextDNSID() }
         var g = SystemRandomNumberGenerator()
         return UInt16.random(in: 0...UInt16.max, using: &g)
     }
@@ -136,6 +139,8 @@ public final class DNSClient {
             let sock = try DNSSocket.udp(server)
             let start = Date()
             let deadline = start.addingTimeInterval(options.timeout)
+            // Checked before the query goes: step mode's `q` abandons a step this way.
+            if shouldCancel() { throw DNSError(.interrupted, "interrupted") }
             try sock.sendDatagram(wire)
             while let (bytes, from) = try sock.receiveDatagram(deadline: deadline, shouldCancel: shouldCancel) {
                 // Only the server we asked, with our id, may answer: everything else is dropped.
@@ -159,7 +164,7 @@ public final class DNSClient {
                     report(.note, "; truncated answer (\(bytes.count) bytes): retrying over TCP")
                     return try queryTCP(q, server: server, edns: edns, options: options)
                 }
-                report(.server, "; answer from \(server) (UDP) in \(Int(elapsed * 1000)) ms, \(bytes.count) bytes\n" + reply.text())
+                report(.server, "; answer from \(server) (UDP) \(WireReplay.shared == nil ? "in \(Int(elapsed * 1000)) ms" : "replayed"), \(bytes.count) bytes\n" + reply.text())
                 return DNSResponse(message: reply, question: q, server: server, elapsed: elapsed, overTCP: false, size: bytes.count)
             }
             if let m = malformed { throw m }

@@ -64,6 +64,11 @@ public struct DNSServer: Hashable, Sendable, CustomStringConvertible {
 public final class DNSSocket {
     public let fd: Int32
     public let server: DNSServer
+    /// Its number in a `--record` recording (UDP queries only).
+    var wireID: Int?
+    /// True when `--replay` answers it from a recording: datagrams then come from a socket
+    /// pair, and are taken as the server's.
+    var isReplayed = false
 
     private init(fd: Int32, server: DNSServer) { self.fd = fd; self.server = server }
     deinit { close(fd) }
@@ -127,6 +132,12 @@ public final class DNSSocket {
     /// the kernel then drops datagrams from anyone else, and an ICMP port-unreachable comes
     /// back as "connection refused" at once, as dig reports it, instead of a timeout.
     public static func udp(_ server: DNSServer) throws -> DNSSocket {
+        if let replay = WireReplay.shared {
+            let fd = try replay.openDatagrams(address: server.description)
+            let s = DNSSocket(fd: fd, server: server)
+            s.isReplayed = true
+            return s
+        }
         #if canImport(Glibc)
         let s = try make(server, Int32(SOCK_DGRAM.rawValue))
         #else
@@ -137,6 +148,7 @@ public final class DNSSocket {
         let rc = withSockaddr(any) { bind(s.fd, $0, $1) }
         guard rc == 0 else { throw errno_("bind") }
         guard withSockaddr(server, { connect(s.fd, $0, $1) }) == 0 else { throw errno_("connect to \(server)") }
+        s.wireID = WireRecorder.shared?.open(address: server.description, tls: false, kind: "dns-udp")
         return s
     }
 
@@ -175,6 +187,7 @@ public final class DNSSocket {
 
     /// Sends one datagram to the server.
     public func sendDatagram(_ bytes: [UInt8]) throws {
+        if let id = wireID { WireRecorder.shared?.event(id, "send", bytes) }
         let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         guard n == bytes.count else {
             if errno == ECONNREFUSED { throw refusedOverUDP() }
@@ -199,7 +212,9 @@ public final class DNSSocket {
                 if e == ECONNREFUSED { throw refusedOverUDP() }
                 throw DNSSocket.errno_("receive from \(server)", e)
             }
-            return (Array(buf[0..<n]), DNSSocket.peer(ss))
+            if n == 0 && isReplayed { throw DNSError(.io, "replay: \(server) has no more recorded answers") }
+            if let id = wireID, DNSSocket.peer(ss) == server { WireRecorder.shared?.event(id, "recv", Array(buf[0..<n])) }
+            return (Array(buf[0..<n]), isReplayed ? server : DNSSocket.peer(ss))
         }
         return nil
     }
@@ -234,6 +249,7 @@ public final class DNSSocket {
 
     /// Writes all bytes on a stream socket.
     public func sendAll(_ bytes: [UInt8], deadline: Date, shouldCancel: () -> Bool) throws {
+        if shouldCancel() { throw DNSError(.interrupted, "interrupted") }
         var off = 0
         while off < bytes.count {
             switch SysCall.attempt({ bytes.withUnsafeBytes { send(fd, $0.baseAddress! + off, $0.count - off, Int32(MSG_NOSIGNAL)) } }) {

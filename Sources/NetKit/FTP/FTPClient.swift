@@ -136,9 +136,13 @@ public final class FTPClient: @unchecked Sendable {
         return String(decoding: d, as: UTF8.self)
     }
 
+    /// The control connection's server, the lane its steps are drawn to (the data
+    /// connections get lanes of their own).
+    var controlPeer: String { Endpoint(host: host, port: port).description }
+
     func readReply(doing what: String) throws -> FTPReply {
         let r = try FTPReplyParser.read(shown: what) { try readLine(doing: what) }
-        transcript?.record("ftp", .server, r.description)
+        transcript?.record("ftp", .server, r.description, peer: controlPeer)
         lastReply = r
         return r
     }
@@ -153,7 +157,7 @@ public final class FTPClient: @unchecked Sendable {
     func send(_ line: String, shownAs: String? = nil, doing what: String) throws {
         if isClosed { throw FTPError(.closed, "\(what): the session is closed (ftp.quit was called)") }
         try FTPClient.checkArgument(line, what: what)
-        transcript?.record("ftp", .client, shownAs ?? line)
+        transcript?.record("ftp", .client, shownAs ?? line, peer: controlPeer)
         do { try control.send(Array((line + "\r\n").utf8), timeout: options.timeout) }
         catch { throw FTPError.from(error, doing: what) }
     }

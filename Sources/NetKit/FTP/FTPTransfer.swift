@@ -210,7 +210,7 @@ extension FTPClient {
                 if !used { used = true; return first }
                 return try readLine(doing: what)
             }
-            transcript?.record("ftp", .server, r.description)
+            transcript?.record("ftp", .server, r.description, peer: controlPeer)
             lastReply = r
             return r
         } catch { return nil }
@@ -219,8 +219,13 @@ extension FTPClient {
     func noteData(_ c: StreamConnection, bytes: Int64, start: Date, what: String) {
         let t = Date().timeIntervalSince(start)
         let rate = t > 0 ? Double(bytes) / t / 1_048_576 : 0
+        if c.isReplayed {
+            // No timing from a replay: the same lines every run.
+            transcript?.record("ftp", .note, "data connection \(c.localText) → \(c.peerText) (\(what)): \(bytes) bytes (replayed)", peer: c.peerText)
+            return
+        }
         transcript?.record("ftp", .note, String(format: "data connection %@ → %@ (%@): %lld bytes in %.3f s (%.1f MiB/s)",
-                                                c.localText, c.peerText, what, bytes, t, rate))
+                                                c.localText, c.peerText, what, bytes, t, rate), peer: c.peerText)
     }
 
     // MARK: reading a data connection
@@ -229,7 +234,7 @@ extension FTPClient {
     /// straight from the socket into one reused buffer; TLS goes through the connection.
     func drain(_ c: StreamConnection, doing what: String, sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Int64 {
         var total: Int64 = 0
-        if let d = c.direct {
+        if !c.isWireObserved, let d = c.direct {
             let buf = UnsafeMutableRawPointer.allocate(byteCount: FTPClient.chunk, alignment: 16)
             defer { buf.deallocate() }
             var idleSince = Date()
@@ -276,7 +281,7 @@ extension FTPClient {
             if n == 0 { return total }
             if cancel?() == true { throw FTPError(.interrupted, "\(what): interrupted", partialBytes: total) }
             do {
-                if let d = c.direct {
+                if !c.isWireObserved, let d = c.direct {
                     var off = 0
                     var idleSince = Date()
                     while off < n {
@@ -379,7 +384,7 @@ extension FTPClient {
         var got: Int64 = 0
         do {
             var finished = false
-            if !ascii, let d = c.direct {
+            if !ascii, !c.isWireObserved, let d = c.direct {
                 do {
                     if let moved = try FTPZeroCopy.receive(socket: d.fd, file: fd, idle: options.timeout, cancel: cancel, what: what,
                                                            peer: c.peerText, progress: { try checkMax(offset + $0); progress?(offset + $0, total) }) {
@@ -493,7 +498,7 @@ extension FTPClient {
         var pendingLF = false
         var sent: Int64 = 0
         do {
-            if !ascii, let d = c.direct,
+            if !ascii, !c.isWireObserved, let d = c.direct,
                let n = try FTPZeroCopy.send(file: fd, socket: d.fd, idle: options.timeout, cancel: cancel, what: what, peer: c.peerText,
                                             progress: { progress?(offset + $0, total) }) {
                 sent = n

@@ -165,7 +165,11 @@ final class HTTPWire {
                 }
             }
             switch SysCall.attempt({ Glibc.recv(fd, buf + end, room, flags) }) {
-            case .done(let n): end += n; return n
+            case .done(let n):
+                // --record: what the response brought, as the connection's own reads record it.
+                if n > 0, let id = conn.wireID { WireRecorder.shared?.event(id, "recv", Array(UnsafeRawBufferPointer(start: buf + end, count: n))) }
+                end += n
+                return n
             case .again: continue
             case .failed(let e): throw HTTPWireFailure.system(e)
             }

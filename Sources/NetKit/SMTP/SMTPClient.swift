@@ -212,6 +212,7 @@ public final class SMTPClient: @unchecked Sendable {
         conn = try conn.startTLS(tls, host: host, timeout: timeout, command: "STARTTLS", shownPeer: address)
         isTLS = true
         transcript?.record("smtp", .note, "TLS handshake done with \(address); saying EHLO again")
+        if let s = conn.tlsSummary { transcript?.record("smtp", .note, s) }
         features = []
         doesESMTP = false
         greeted = false

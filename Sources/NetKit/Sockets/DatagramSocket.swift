@@ -158,22 +158,27 @@ public final class DatagramSocket: @unchecked Sendable {
             throw SocketError(.value, "sendto \(shown): a datagram holds at most \(DatagramSocket.maxPayload) bytes, not \(data.count)", address: shown)
         }
         let buf = channel.allocator.buffer(bytes: data)
-        let f: EventLoopFuture<Void>
+        let dest: SocketAddress?
         let destText: String
         if let to {
-            let dest: SocketAddress
-            if proto == "unix" { dest = try SocketAddress(unixDomainSocketPath: to) }
-            else { dest = try HostLookup.resolve(try Endpoint(parsing: to), deadline: deadline, cancel: cancel)[0] }
-            destText = dest.text
-            f = channel.writeAndFlush(AddressedEnvelope(remoteAddress: dest, data: buf))
+            let d: SocketAddress
+            if proto == "unix" { d = try SocketAddress(unixDomainSocketPath: to) }
+            else { d = try HostLookup.resolve(try Endpoint(parsing: to), deadline: deadline, cancel: cancel)[0] }
+            dest = d
+            destText = d.text
         } else {
             guard let p = peer else {
                 throw SocketError(.value, "send: this socket is not connected; use sendto with an address", address: localText)
             }
+            dest = nil
             destText = p.text
-            f = channel.writeAndFlush(buf)
         }
+        // Recorded before it goes, so step mode can show it first (and `q` abandon it).
         if let t = transcript { t.recordBytes(proto, direction(sentTo: destText), "→ \(shown) ", data) }
+        if cancel?() == true { throw SocketError(.interrupted, "sendto \(shown): interrupted", address: shown) }
+        let f: EventLoopFuture<Void>
+        if let dest { f = channel.writeAndFlush(AddressedEnvelope(remoteAddress: dest, data: buf)) }
+        else { f = channel.writeAndFlush(buf) }
         try SocketRuntime.wait(f, deadline: deadline, cancel: cancel, op: "sendto", address: shown)
     }
 

@@ -96,11 +96,22 @@ public final class StreamConnection: @unchecked Sendable {
     public private(set) var isClosed = false
     public private(set) var isWriteShut = false
     public var cancel: CancelCheck?
+    /// The connection's number in a `--record` recording, if one is being made.
+    var wireID: Int?
+    /// The handshake in one line (version, certificate subject, issuer, validity, the name
+    /// checked), once a TLS handshake is done.
+    public private(set) var tlsSummary: String?
+    /// True when `--replay` answers this connection from a recording (a socket pair, no TLS).
+    public private(set) var isReplayed = false
+    /// Whether this connection's bytes must pass through `recv`/`send` (recorded or replayed),
+    /// so the zero-copy paths that use the socket directly must not be taken.
+    public var isWireObserved: Bool { wireID != nil || isReplayed }
 
-    init(channel: Channel?, direct: DirectSocket? = nil, box: InboundBuffer, proto: String, serverSide: Bool, transcript: Transcript?, cancel: CancelCheck?) {
+    init(channel: Channel?, direct: DirectSocket? = nil, box: InboundBuffer, proto: String, serverSide: Bool, transcript: Transcript?, cancel: CancelCheck?,
+         names given: (local: String, peer: String)? = nil) {
         self.channel = channel; self.direct = direct; self.box = box; self.proto = proto; self.isServerSide = serverSide
         self.transcript = transcript; self.cancel = cancel
-        let names = direct?.names()
+        let names = given ?? direct?.names()
         let local = names?.local ?? channel?.localAddress?.text ?? ""
         let peer = names?.peer ?? channel?.remoteAddress?.text ?? ""
         self.localText = local.isEmpty ? "(unnamed)" : local
@@ -117,6 +128,15 @@ public final class StreamConnection: @unchecked Sendable {
     public static func connect(_ address: String, timeout: TimeInterval = 10, tls: TLSOptions? = nil,
                                transcript: Transcript? = nil, cancel: CancelCheck? = nil) throws -> StreamConnection {
         let ep = try Endpoint(parsing: address)
+        if let replay = WireReplay.shared {
+            // No network: the recording answers (plain bytes; TLS was recorded above TLS).
+            let d = try replay.open(address: ep.description, tls: tls != nil)
+            let conn = StreamConnection(channel: nil, direct: d, box: InboundBuffer(), proto: tls == nil ? "tcp" : "tls", serverSide: false,
+                                        transcript: transcript, cancel: cancel, names: ("(replay)", ep.description))
+            conn.isReplayed = true
+            transcript?.record(conn.proto, .note, "connected \(conn.localText) → \(conn.peerText) (replayed from the recording)")
+            return conn
+        }
         let deadline = Date().addingTimeInterval(timeout)
         let targets = try HostLookup.resolve(ep, deadline: deadline, cancel: cancel)
         let setup = try tls.map { try tlsSetup($0, host: ep.host, shownPeer: ep.description, failing: "connect \(ep): TLS", address: ep.description) }
@@ -130,6 +150,7 @@ public final class StreamConnection: @unchecked Sendable {
                     let conn = StreamConnection(channel: nil, direct: d, box: InboundBuffer(), proto: "tcp", serverSide: false,
                                                 transcript: transcript, cancel: cancel)
                     transcript?.record("tcp", .note, "connected \(conn.localText) → \(conn.peerText)")
+                    conn.wireID = WireRecorder.shared?.open(address: ep.description, tls: false)
                     return conn
                 } catch let e as SocketError where e.kind == .interrupted {
                     throw e
@@ -159,6 +180,7 @@ public final class StreamConnection: @unchecked Sendable {
                 let conn = StreamConnection(channel: ch, box: box, proto: tls == nil ? "tcp" : "tls", serverSide: false,
                                             transcript: transcript, cancel: cancel)
                 transcript?.record(conn.proto, .note, "connected \(conn.localText) → \(conn.peerText)")
+                conn.wireID = WireRecorder.shared?.open(address: ep.description, tls: tls != nil)
                 if tls != nil {
                     try conn.waitForHandshake(deadline: deadline, address: addrText, failing: "connect \(addrText): TLS handshake failed",
                                               setup: setup, observer: tlsHandlers?.observer)
@@ -203,6 +225,15 @@ public final class StreamConnection: @unchecked Sendable {
                          shownPeer: String? = nil) throws -> StreamConnection {
         let shownAddress = shownPeer ?? peerText
         let shown = "\(command) with \(shownAddress) failed"
+        if isReplayed, let d = direct, !isClosed {
+            // The recording holds the bytes above TLS: the same socket pair goes on as "tls".
+            isClosed = true
+            let conn = StreamConnection(channel: nil, direct: d, box: box, proto: "tls", serverSide: false, transcript: transcript,
+                                        cancel: cancel, names: (localText, peerText))
+            conn.isReplayed = true
+            transcript?.record("tls", .note, "TLS handshake done with \(shownAddress) (replayed: no real handshake)")
+            return conn
+        }
         guard let d = direct, !isClosed else {
             throw SocketError(.tls, "\(shown): only a plain TCP client connection can be upgraded", address: shownAddress)
         }
@@ -246,6 +277,7 @@ public final class StreamConnection: @unchecked Sendable {
             throw SocketError(.tls, "\(shown): \(TLSClientSetup.reason(error, setup: setup, observer: made.observer))", address: shownAddress)
         }
         let conn = StreamConnection(channel: ch, box: newBox, proto: "tls", serverSide: false, transcript: transcript, cancel: cancel)
+        if let id = wireID { conn.wireID = id; WireRecorder.shared?.event(id, "tls") }
         transcript?.record("tls", .note, "starting TLS on \(localText) → \(peerText)")
         try conn.waitForHandshake(deadline: deadline, address: shownAddress, failing: shown, setup: setup, observer: made.observer)
         return conn
@@ -271,7 +303,7 @@ public final class StreamConnection: @unchecked Sendable {
 
     /// Waits for the TLS handshake (and the identity check after it); a failure reads
     /// "`failing`: reason in plain words".
-    func waitForHandshake(deadline: Date, address: String, failing: String, setup: TLSClientSetup?,
+    func waitForTLSReady(deadline: Date, address: String, failing: String, setup: TLSClientSetup?,
                           observer: TLSVerifyObserver?) throws {
         box.cond.lock()
         defer { box.cond.unlock() }
@@ -286,6 +318,17 @@ public final class StreamConnection: @unchecked Sendable {
             try checkWait(deadline: deadline, op: "TLS handshake with")
         }
         transcript?.record("tls", .note, "TLS handshake done with \(address)")
+    }
+
+    /// Waits for the handshake, then notes its summary (asked of the event loop, so not
+    /// with the buffer's lock held: the loop takes it to deliver bytes).
+    func waitForHandshake(deadline: Date, address: String, failing: String, setup: TLSClientSetup?,
+                          observer: TLSVerifyObserver?) throws {
+        try waitForTLSReady(deadline: deadline, address: address, failing: failing, setup: setup, observer: observer)
+        if let channel, let s = TLSSummary.describe(channel, setup: setup) {
+            tlsSummary = s
+            transcript?.record("tls", .note, s)
+        }
     }
 
     /// A TLS failure in words a learner can act on.
@@ -330,14 +373,25 @@ public final class StreamConnection: @unchecked Sendable {
         return nil
     }
 
+    /// The server end of the connection (the peer, or for an accepted connection this end):
+    /// the lane a diagram draws its steps to, whichever end recorded them.
+    private var serverText: String { isServerSide ? localText : peerText }
+
     private var sentDirection: TranscriptDirection { isServerSide ? .server : .client }
     private var receivedDirection: TranscriptDirection { isServerSide ? .client : .server }
 
     private func traceReceived(_ data: [UInt8]) {
-        transcript?.recordBytes(proto, receivedDirection, "← ", data)
+        transcript?.recordBytes(proto, receivedDirection, "← ", data, peer: serverText)
+        if let id = wireID { WireRecorder.shared?.event(id, "recv", data) }
     }
 
     // MARK: sending
+
+    /// Checked after a send is recorded and before its first byte goes: step mode's `q`
+    /// abandons a step this way (its gate runs when the step is recorded).
+    func checkCancelBeforeSending() throws {
+        if cancel?() == true { throw SocketError(.interrupted, "send to \(peerText): interrupted", address: peerText) }
+    }
 
     /// Sends all the bytes. Returns once they are with the kernel (as Python's `sendall`), so
     /// a program that ends right after a send loses nothing; while more than the channel's
@@ -349,13 +403,17 @@ public final class StreamConnection: @unchecked Sendable {
         if let e = failure("send to") { box.cond.unlock(); throw e }
         box.cond.unlock()
         if let d = direct {
-            transcript?.recordBytes(proto, sentDirection, "→ ", data)
+            transcript?.recordBytes(proto, sentDirection, "→ ", data, peer: serverText)
+            try checkCancelBeforeSending()
+            if let id = wireID { WireRecorder.shared?.event(id, "send", data) }
             try d.writeAll(data, deadline: Date().addingTimeInterval(timeout), cancel: cancel, shown: peerText)
             return
         }
         guard let channel else { return }
         if !channel.isActive { throw SocketError(.closed, "send to \(peerText): the peer closed the connection", address: peerText) }
-        transcript?.recordBytes(proto, sentDirection, "→ ", data)
+        transcript?.recordBytes(proto, sentDirection, "→ ", data, peer: serverText)
+        try checkCancelBeforeSending()
+        if let id = wireID { WireRecorder.shared?.event(id, "send", data) }
         let deadline = Date().addingTimeInterval(timeout)
         var offset = 0
         let chunk = 1 << 20
@@ -534,6 +592,7 @@ public final class StreamConnection: @unchecked Sendable {
     public func close(timeout: TimeInterval = 5) {
         if isClosed { return }
         isClosed = true
+        if let id = wireID { WireRecorder.shared?.event(id, "close") }
         try? flush(timeout: timeout)
         transcript?.record(proto, .note, "closed \(localText) → \(peerText)")
         if let d = direct { d.close(); return }

@@ -11,6 +11,7 @@ enum Library {
         ("data", CoreBuiltins.registerData),               // hex, bytes, decode, chr, ord
         ("json", JSONBuiltins.register),
         ("trace", CoreBuiltins.registerTrace),
+        ("step mode", StepMode.register),                 // step on / step off
         ("addresses", AddressBuiltins.register),           // ip, cidr, ranges, sets, mac
         ("dns", DNSBuiltins.register),
         ("sockets", SocketBuiltins.register),
