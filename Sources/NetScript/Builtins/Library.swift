@@ -10,7 +10,7 @@ enum Library {
         ("system", CoreBuiltins.registerSystem),           // args, env, exit, sleep, now, files, input
         ("data", CoreBuiltins.registerData),               // hex, bytes, decode, chr, ord
         ("json", JSONBuiltins.register),
-        ("trace", CoreBuiltins.registerTrace),
+        ("trace", TraceBuiltins.register),
         ("step mode", StepMode.register),                 // step on / step off
         ("addresses", AddressBuiltins.register),           // ip, cidr, ranges, sets, mac
         ("dns", DNSBuiltins.register),
