@@ -1,6 +1,8 @@
 /// A domain name as a list of labels (raw bytes, case kept). Names compare and hash
 /// case-insensitively, as DNS does; they print with escapes (`\.`, `\032`) and a trailing dot.
 public struct DNSName: Hashable, Sendable, CustomStringConvertible, Comparable {
+    /// The labels from the leftmost (`www`) to the top-level domain, raw bytes without length
+    /// prefixes; empty for the root. Each is 1–63 bytes and the whole name at most 255 on the wire.
     public private(set) var labels: [[UInt8]]
 
     /// The root, `.`: no labels; the parent of every top-level domain.

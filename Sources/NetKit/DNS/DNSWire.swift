@@ -86,6 +86,7 @@ public struct DNSReader {
 
 /// Writes DNS wire data, compressing names against the ones already written when asked.
 public struct DNSWriter {
+    /// The message written so far, in wire form.
     public private(set) var bytes: [UInt8] = []
     private var offsets: [DNSName: Int] = [:]
 
