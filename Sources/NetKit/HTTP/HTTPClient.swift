@@ -8,7 +8,7 @@ import NIOSSL
 /// One request as the caller describes it. Redirects, cookies and retries are done here (not
 /// by AsyncHTTPClient) so that every hop is traced and kept in `history`.
 public struct HTTPRequestSpec: Sendable {
-    /// The method, upper-cased (`GET`, `POST`…); a 303 (and a 301/302 after POST) turns it into GET.
+    /// The method (`GET`, `POST`…), upper-cased by `init`.
     public var method: String
     /// An absolute `http://` or `https://` URL; raw characters are %-encoded when sent, escapes
     /// already there are kept. CR or LF in it is an `http.value` error.
