@@ -8,10 +8,14 @@ import NIOSSL
 /// One request as the caller describes it. Redirects, cookies and retries are done here (not
 /// by AsyncHTTPClient) so that every hop is traced and kept in `history`.
 public struct HTTPRequestSpec: Sendable {
+    /// The method (`GET`, `POST`…), upper-cased by `init`.
     public var method: String
+    /// An absolute `http://` or `https://` URL; raw characters are %-encoded when sent, escapes
+    /// already there are kept. CR or LF in it is an `http.value` error.
     public var url: String
     /// In order; names as given (HTTP/1 sends them so).
     public var headers: [(String, String)]
+    /// The request body; nil sends none.
     public var body: [UInt8]?
     /// Seconds allowed for connecting and between any two reads or writes.
     public var timeout: Double = 30
@@ -26,8 +30,11 @@ public struct HTTPRequestSpec: Sendable {
     var deadlineAt: UInt64? = nil
     /// Whether 3xx responses with a Location are followed, and how many at most.
     public var followRedirects = true
+    /// The most redirects followed; one more is an `http.redirects` error.
     public var maxRedirects = 30
+    /// Whether an HTTPS server's certificate chain and name are checked; false accepts any certificate.
     public var verify = true
+    /// A PEM file of CA certificates to trust instead of the system's; nil for the system's.
     public var caFile: String?
     /// Extra attempts for idempotent methods after a connection failure, a timeout or a 502/503/504.
     public var retries = 0
@@ -42,6 +49,8 @@ public struct HTTPRequestSpec: Sendable {
     /// cookie gives way); a `Cookie` header in `headers` replaces both.
     public var cookies: [(String, String)] = []
 
+    /// A request with every option at its default: 30 s timeout, 5 min deadline, redirects followed,
+    /// certificates verified, no retries, gzip/deflate asked for.
     public init(method: String, url: String, headers: [(String, String)] = [], body: [UInt8]? = nil) {
         self.method = method.uppercased(); self.url = url; self.headers = headers; self.body = body
     }
@@ -72,25 +81,35 @@ public struct HTTPRequestSpec: Sendable {
 /// A response: the head, the body (empty when it was streamed to a file), the final URL and
 /// the responses that redirected to it.
 public struct HTTPResponseData: Sendable {
+    /// The method of the request this answers (GET after a 303 redirect).
     public var method: String
+    /// The status code (200, 404…).
     public var status: Int
+    /// The reason phrase for the status (`Not Found`): the standard one for a known code.
     public var reason: String
+    /// The protocol version as `HTTP/1.1` or `HTTP/2.0`.
     public var version: String
+    /// The response headers in order, names as sent; a repeated header (Set-Cookie) appears once per line.
     public var headers: [(String, String)]
+    /// The body, decompressed; empty when streamed to a file, for HEAD, or when there was none.
     public var body: [UInt8]
     /// How many body bytes arrived (after decompression), also when they went to a file.
     public var bodySize: Int
+    /// The URL this response came from: the last one after redirects.
     public var url: String
     /// Seconds from sending the request to the end of the response.
     public var elapsed: Double
+    /// The redirect responses that led here, oldest first; empty when there was no redirect.
     public var history: [HTTPResponseData]
     /// The cookies this response set, name and value.
     public var setCookies: [(String, String)]
 
+    /// The value of the first header called `name` (case-insensitive), or nil.
     public func header(_ name: String) -> String? {
         let n = name.lowercased()
         return headers.first { $0.0.lowercased() == n }?.1
     }
+    /// True for a status below 400, as requests' `ok` (a 3xx not followed counts as ok).
     public var ok: Bool { status < 400 }
 }
 
@@ -101,13 +120,17 @@ public struct HTTPResponseData: Sendable {
 /// every exchange is reported to the transcript (heads as C:/S: lines, bodies summarised,
 /// Authorization masked).
 public final class HTTPAgent: @unchecked Sendable {
+    /// Where request and response heads (C:/S: lines) and body summaries go; nil records nothing.
     public let transcript: Transcript?
+    /// Polled while waiting; when it returns true the request stops with `http.interrupted`.
     public let cancel: CancelCheck?
     /// A session's cookies; nil for one-off requests (which still keep cookies across their redirects).
     public let cookies: HTTPCookieJar?
     /// Kept-alive connections of the plain-HTTP path (a session's own, or the shared one).
     public let pool: HTTPConnectionPool
 
+    /// An agent; `cookies` makes it a session that keeps cookies between requests, and without
+    /// `pool` its plain-HTTP connections go to the process-wide shared pool.
     public init(transcript: Transcript? = nil, cancel: CancelCheck? = nil, cookies: HTTPCookieJar? = nil,
                 pool: HTTPConnectionPool? = nil) {
         self.transcript = transcript; self.cancel = cancel; self.cookies = cookies

@@ -6,6 +6,8 @@ public enum HTTPClientSupport {
     /// Characters left as they are in a query component (the rest is %-encoded), as requests does.
     static let queryAllowed: Set<UInt8> = Set(Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8))
 
+    /// %-encodes a query or form component as requests does: letters, digits and `-._~` stay, a
+    /// space becomes `+` (`%20` when `plusForSpace` is false), every other UTF-8 byte becomes `%XX`.
     public static func percentEncode(_ s: String, plusForSpace: Bool = true) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)
@@ -114,10 +116,16 @@ public enum HTTPClientSupport {
 
     /// One part of a multipart/form-data body.
     public struct FilePart: Sendable {
+        /// The form field name (`"` and CR/LF in it are %-encoded in the part's header).
         public var field: String
+        /// The file name the server sees in Content-Disposition (quoted the same way).
         public var filename: String
+        /// The part's Content-Type (`application/octet-stream`, `image/png`…), written as given: it is
+        /// not checked for CR or LF, so it must not come from untrusted input.
         public var contentType: String
+        /// The file's bytes, sent as they are (no transfer encoding).
         public var content: [UInt8]
+        /// A file part for form field `field`.
         public init(field: String, filename: String, contentType: String, content: [UInt8]) {
             self.field = field; self.filename = filename; self.contentType = contentType; self.content = content
         }
@@ -233,13 +241,21 @@ public enum HTTPClientSupport {
 /// Cookies kept between requests (a session's, or one call's across its redirects): the
 /// usual rules for domain, path, expiry and Secure, as a browser applies them.
 public final class HTTPCookieJar: @unchecked Sendable {
+    /// One stored cookie with the attributes that decide where it is sent (RFC 6265 §5.3).
     public struct Cookie: Sendable {
+        /// The cookie's name as the server set it.
         public var name: String
+        /// The value as the server set it, not decoded.
         public var value: String
+        /// The domain it is sent to, lower-cased without a leading dot; empty for one set by hand for every host.
         public var domain: String
+        /// True when set without a Domain attribute: sent to exactly that host, not its subdomains.
         public var hostOnly: Bool
+        /// Sent only for request paths at or under this one (`/` for every path).
         public var path: String
+        /// When the cookie lapses (from Max-Age, else Expires); nil for a session cookie kept as long as the jar.
         public var expires: Date?
+        /// True for a Secure cookie: sent over https only.
         public var secure: Bool
     }
     private let lock = NSLock()
@@ -247,8 +263,10 @@ public final class HTTPCookieJar: @unchecked Sendable {
     /// At most this many cookies are kept; the oldest go first.
     public let capacity = 3000
 
+    /// An empty jar.
     public init() {}
 
+    /// The cookies kept now, oldest first, expired ones dropped.
     public var all: [Cookie] { lock.lock(); defer { lock.unlock() }; purge(); return cookies }
 
     private func purge() {
@@ -263,6 +281,7 @@ public final class HTTPCookieJar: @unchecked Sendable {
         cookies.append(Cookie(name: name, value: value, domain: domain, hostOnly: false, path: path, expires: nil, secure: false))
     }
 
+    /// Forgets every cookie.
     public func clear() { lock.lock(); cookies.removeAll(); lock.unlock() }
 
     /// Takes the Set-Cookie headers of a response to `url`. Returns the cookies it set, as name/value pairs.

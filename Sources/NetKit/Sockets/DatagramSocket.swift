@@ -46,14 +46,20 @@ public final class DatagramSocket: @unchecked Sendable {
         }
     }
 
+    /// The NIO channel underneath (for callers that need a socket option this class does not offer).
     public let channel: Channel
     let box: Box
+    /// `udp`, or `unix` for a Unix datagram socket: the label of its transcript lines.
     public let proto: String
+    /// Where each datagram sent and received is recorded (bytes escaped); nil records nothing.
     public let transcript: Transcript?
+    /// The bound address as text (`0.0.0.0:40123`, or the socket path), fixed when opened.
     public let localText: String
     /// Set for a connected socket: the only peer it sends to and hears from.
     public let peer: SocketAddress?
+    /// True after `close`; a send or receive after that fails with `closed`.
     public private(set) var isClosed = false
+    /// Polled at least every 100 ms while a receive waits; true stops it with `interrupted`.
     public var cancel: CancelCheck?
     /// Who spoke first with each peer, for the trace's direction as on the wire: with a peer we
     /// wrote to first we are the client (our datagrams C:, its S:); with a peer whose datagram
@@ -97,6 +103,7 @@ public final class DatagramSocket: @unchecked Sendable {
         self.localText = channel.localAddress?.text ?? "(unbound)"
     }
 
+    /// The connected peer as text (`127.0.0.1:53`), or nil for an unconnected socket.
     public var peerText: String? { peer?.text }
 
     /// Opens a UDP socket: bound to `bind` (default: any address, a free port, in the family of
@@ -212,6 +219,7 @@ public final class DatagramSocket: @unchecked Sendable {
         }
     }
 
+    /// Closes the socket (and removes the private path an unnamed Unix socket was given); calling it again does nothing.
     public func close() {
         if isClosed { return }
         isClosed = true

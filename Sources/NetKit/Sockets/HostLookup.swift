@@ -4,11 +4,16 @@ import NIOCore
 import Glibc
 #endif
 
-/// An endpoint as people write it: `HOST:PORT`, `[v6]:PORT`, or a Unix socket path.
+/// An endpoint as people write it: `HOST:PORT` or `[v6]:PORT`. (Unix socket paths are not
+/// endpoints: the callers that take them check for a path before parsing one.)
 public struct Endpoint: CustomStringConvertible, Sendable, Equatable {
+    /// The host as written: a name, an IPv4 address, or an IPv6 address without brackets;
+    /// `0.0.0.0` when the text left it empty (`:8080`).
     public var host: String
+    /// The port, 0–65535 (a service name such as `smtp` was looked up in /etc/services when parsed).
     public var port: Int
 
+    /// An endpoint from its parts, taken as given (nothing is checked).
     public init(host: String, port: Int) { self.host = host; self.port = port }
 
     /// Parses `host:port`, `[::1]:port`, `host` (with `defaultPort`). A bare IPv6 address
@@ -46,6 +51,7 @@ public struct Endpoint: CustomStringConvertible, Sendable, Equatable {
         self.host = host; self.port = port
     }
 
+    /// `host:port`, the host bracketed when it is an IPv6 address (`[::1]:53`).
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// Whether the host is an address literal (no name look-up needed).
@@ -75,6 +81,7 @@ public enum HostLookup {
         return String(cString: buf)
     }
 
+    /// Which addresses `addresses` asks for: either family, IPv4 only, or IPv6 only.
     public enum Family: Sendable { case any, v4, v6 }
 
     /// All addresses of a name, in the resolver's preferred order, duplicates removed. Names
