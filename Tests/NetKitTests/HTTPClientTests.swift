@@ -166,7 +166,10 @@ final class HTTPClientTests: XCTestCase {
             headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Test", "yes")], body: Array(form.utf8))))
         XCTAssertEqual(f["form"] as? [String: String], ["name": "Ada Lovelace", "lang": "en"])
         XCTAssertEqual((f["headers"] as? [String: String])?["x-test"], "yes")
-        let mp = HTTPClientSupport.multipart(fields: [("note", "hi")], files: [.init(field: "up", filename: "a.txt", contentType: "text/plain", content: Array("file body\n".utf8))])
+        let mp = try HTTPClientSupport.multipart(fields: [("note", "hi")], files: [.init(field: "up", filename: "a.txt", contentType: "text/plain", content: Array("file body\n".utf8))])
+        // A content type cannot smuggle in a header line of its own.
+        let injected = failure { try HTTPClientSupport.multipart(fields: [], files: [.init(field: "up", filename: "a", contentType: "text/plain\r\nX-Evil: 1", content: [])], url: "http://h/") }
+        XCTAssertEqual(injected?.kind, .value)
         let m = try echoJSON(try HTTPAgent().perform(HTTPRequestSpec(method: "POST", url: "\(echoBase)/inspect",
             headers: [("Content-Type", mp.contentType)], body: mp.body)))
         XCTAssertEqual(m["form"] as? [String: String], ["note": "hi"])

@@ -120,8 +120,8 @@ public enum HTTPClientSupport {
         public var field: String
         /// The file name the server sees in Content-Disposition (quoted the same way).
         public var filename: String
-        /// The part's Content-Type (`application/octet-stream`, `image/png`…), written as given: it is
-        /// not checked for CR or LF, so it must not come from untrusted input.
+        /// The part's Content-Type (`application/octet-stream`, `image/png`…); `multipart`
+        /// refuses one with a control character (CR/LF would inject header lines).
         public var contentType: String
         /// The file's bytes, sent as they are (no transfer encoding).
         public var content: [UInt8]
@@ -132,8 +132,12 @@ public enum HTTPClientSupport {
     }
 
     /// A multipart/form-data body: the form fields first, then the files. Returns the body and
-    /// the Content-Type with its boundary.
-    public static func multipart(fields: [(String, String)], files: [FilePart]) -> (body: [UInt8], contentType: String) {
+    /// the Content-Type with its boundary. A file part's content type with a control character
+    /// (CR or LF would start a header line of its own) is a `value` error naming `url`.
+    public static func multipart(fields: [(String, String)], files: [FilePart], url: String = "") throws -> (body: [UInt8], contentType: String) {
+        if let bad = files.first(where: { $0.contentType.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }) {
+            throw HTTPClientFailure(.value, "files: the content type of \(bad.field) has a control character (CR/LF would inject header lines): \(bad.contentType.debugDescription)", url: url)
+        }
         var boundary = "netscript-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         // A boundary that occurs in the content would end a part early; pick another (practically never).
         while files.contains(where: { contains($0.content, Array(boundary.utf8)) }) { boundary += "x" }

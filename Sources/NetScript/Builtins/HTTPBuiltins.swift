@@ -119,7 +119,7 @@ enum HTTPBuiltins {
             var form: [(String, String)] = []
             if let d = a.option("data") { form = try pairs(d, "\(callee): data:", a.interp) }
             let parts = try fileParts(f, a)
-            let mp = HTTPClientSupport.multipart(fields: form, files: parts)
+            let mp = try run { try HTTPClientSupport.multipart(fields: form, files: parts, url: url) }
             body = mp.body
             headers.removeAll { $0.0.lowercased() == "content-type" }
             headers.append(("Content-Type", mp.contentType))
