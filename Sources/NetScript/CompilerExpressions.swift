@@ -5,7 +5,7 @@ extension Compiler {
     // MARK: expressions
 
     /// A condition, compiled to return a Swift Bool without boxing comparisons.
-    func compileCondition(_ e: Expr) throws -> (Frame) throws -> Bool {
+    func compileConditionGeneral(_ e: Expr) throws -> (Frame) throws -> Bool {
         let source = self.source, range = e.range
         if case .binary(let op, let l, let r) = e.kind, ["<", "<=", ">", ">="].contains(op) {
             if case .literal(.int(let c)) = r.kind, let (slot, bare) = localSlot(l) {
@@ -37,6 +37,13 @@ extension Compiler {
         }
         let fn = try compileExpr(e)
         return { f in try fn(f).isTruthy }
+    }
+
+    /// A condition: two variables or constants compared in place when they are ints, else
+    /// the general comparison.
+    func compileCondition(_ e: Expr) throws -> (Frame) throws -> Bool {
+        let general = try compileConditionGeneral(e)
+        return fastCondition(e, slow: general)
     }
 
     func compileExpr(_ e: Expr) throws -> ExprFn {
@@ -171,18 +178,6 @@ extension Compiler {
 
     func compileBinary(_ op: String, _ l: Expr, _ r: Expr, _ range: SourceRange) throws -> ExprFn {
         let source = self.source
-        if (op == "+" || op == "-"), case .literal(.int(let c)) = r.kind, let (slot, bare) = localSlot(l) {
-            let isAdd = op == "+", interp = self.interp, lrange = l.range
-            return { f in
-                var a = f.slots[slot]
-                if case .int(let x) = a {
-                    let (s, o) = isAdd ? x.addingReportingOverflow(c) : x.subtractingReportingOverflow(c)
-                    if !o { return .int(s) }
-                }
-                if bare { a = try Compiler.bareValue(a, interp, source, lrange) }
-                do { return isAdd ? try Ops.add(a, .int(c)) : try Ops.sub(a, .int(c)) } catch { throw locate(error, source, range) }
-            }
-        }
         if case .call(let head, let args, bare: false) = l.kind, !args.isEmpty,
            head.range.end < source.bytes.count, source.bytes[head.range.end] != UInt8(ascii: "(") {
             // `print "a" + b` is `(print "a") + b`: say so when that goes wrong.
@@ -200,6 +195,11 @@ extension Compiler {
     }
 
     func compileBinaryPlain(_ op: String, _ l: Expr, _ r: Expr, _ range: SourceRange) throws -> ExprFn {
+        let general = try compileBinaryGeneral(op, l, r, range)
+        return fastBinary(op, l, r, slow: general)
+    }
+
+    func compileBinaryGeneral(_ op: String, _ l: Expr, _ r: Expr, _ range: SourceRange) throws -> ExprFn {
         let source = self.source
         let lf = try compileExpr(l), rf = try compileExpr(r)
         switch op {

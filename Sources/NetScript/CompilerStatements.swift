@@ -202,16 +202,22 @@ extension Compiler {
                 return { f in store(f, try valueFn(f)); return .normal }
             }
             let load = compileLoad(n, target.range)
+            let general: StmtFn
             if binop == "+" {
-                return { f in
+                general = { f in
                     do { store(f, try Ops.add(try load(f), try valueFn(f))) } catch { throw locate(error, source, range) }
                     return .normal
                 }
+            } else {
+                general = { f in
+                    do { store(f, try Ops.binary(binop, try load(f), try valueFn(f))) } catch { throw locate(error, source, range) }
+                    return .normal
+                }
             }
-            return { f in
-                do { store(f, try Ops.binary(binop, try load(f), try valueFn(f))) } catch { throw locate(error, source, range) }
-                return .normal
+            let finish: (Frame, Value, Value) throws -> Void = { f, old, v in
+                do { store(f, try Ops.binary(binop, old, v)) } catch { throw locate(error, source, range) }
             }
+            return fastCompoundAssign(target, binop, valueExpr, valueFn: valueFn, general: general, finish: finish)
         case .field(let objExpr, let name):
             let objFn = try compileExpr(objExpr)
             return { f in
