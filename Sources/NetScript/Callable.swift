@@ -215,7 +215,11 @@ final class CompiledFunction {
 /// call), and the frame it was defined in.
 public struct FrameHeader {
     var count: Int
-    var parent: Frame?
+    /// The frame the function was defined in, read by every access to an enclosing function's
+    /// variable. Not counted: `owner` holds it for frames made per call, and for a frame lent
+    /// per depth the function being called holds it (through `captured`) while the call runs.
+    unowned(unsafe) var parent: Frame?
+    var owner: Frame?
     var returnValue: Value
 }
 
@@ -223,7 +227,7 @@ public final class Frame: ManagedBuffer<FrameHeader, Value> {
     @inline(__always)
     static func make(count: Int, parent: Frame?) -> Frame {
         let n = Swift.max(count, 1)
-        let buf = Frame.create(minimumCapacity: n) { _ in FrameHeader(count: n, parent: parent, returnValue: .nil) }
+        let buf = Frame.create(minimumCapacity: n) { _ in FrameHeader(count: n, parent: parent, owner: parent, returnValue: .nil) }
         let f = unsafeDowncast(buf, to: Frame.self)
         f.withUnsafeMutablePointerToElements { $0.initialize(repeating: .nil, count: n) }
         return f
@@ -231,6 +235,14 @@ public final class Frame: ManagedBuffer<FrameHeader, Value> {
 
     @inline(__always) var slots: UnsafeMutablePointer<Value> { withUnsafeMutablePointerToElements { $0 } }
     @inline(__always) var parent: Frame? { withUnsafeMutablePointerToHeader { $0.pointee.parent } }
+    /// The value a `return` left, leaving nil in its place.
+    @inline(__always) func takeReturnValue() -> Value {
+        withUnsafeMutablePointerToHeader { h in
+            let v = h.pointee.returnValue
+            h.pointee.returnValue = .nil
+            return v
+        }
+    }
     @inline(__always) var returnValue: Value {
         get { withUnsafeMutablePointerToHeader { $0.pointee.returnValue } }
         set { withUnsafeMutablePointerToHeader { $0.pointee.returnValue = newValue } }
@@ -249,6 +261,9 @@ public final class Globals {
     var names: [String] = []
     var values: UnsafeMutablePointer<Value>
     var isSet: UnsafeMutablePointer<Bool>
+    /// The function written in the language each slot holds, if it holds one (not counted:
+    /// `values` holds it), so a call reads it without copying the value.
+    var userFunctions: UnsafeMutablePointer<Unmanaged<UserFunction>?>
     var capacity: Int
     /// Names a user has assigned (as opposed to builtins).
     var userDefined: Set<String> = []
@@ -259,6 +274,20 @@ public final class Globals {
         values.initialize(repeating: .nil, count: capacity)
         isSet = .allocate(capacity: capacity)
         isSet.initialize(repeating: false, count: capacity)
+        userFunctions = .allocate(capacity: capacity)
+        userFunctions.initialize(repeating: nil, count: capacity)
+    }
+
+    /// Sets a slot; every store of a global goes through here.
+    @inline(__always)
+    func set(_ s: Int, _ v: Value) {
+        if case .function(let c) = v, c.userCode != nil {
+            userFunctions[s] = Unmanaged.passUnretained(unsafeDowncast(c, to: UserFunction.self))
+        } else {
+            userFunctions[s] = nil
+        }
+        values[s] = v
+        isSet[s] = true
     }
 
     func slot(_ name: String) -> Int {
@@ -281,7 +310,11 @@ public final class Globals {
         ns.moveInitialize(from: isSet, count: capacity)
         (ns + capacity).initialize(repeating: false, count: newCap - capacity)
         isSet.deallocate()
-        values = nv; isSet = ns; capacity = newCap
+        let nf = UnsafeMutablePointer<Unmanaged<UserFunction>?>.allocate(capacity: newCap)
+        nf.moveInitialize(from: userFunctions, count: capacity)
+        (nf + capacity).initialize(repeating: nil, count: newCap - capacity)
+        userFunctions.deallocate()
+        values = nv; isSet = ns; userFunctions = nf; capacity = newCap
     }
 
     public subscript(_ name: String) -> Value? {
@@ -291,7 +324,7 @@ public final class Globals {
         }
         set {
             let s = slot(name)
-            if let v = newValue { values[s] = v; isSet[s] = true } else { values[s] = .nil; isSet[s] = false }
+            if let v = newValue { set(s, v) } else { values[s] = .nil; isSet[s] = false; userFunctions[s] = nil }
         }
     }
 

@@ -146,10 +146,7 @@ final class Compiler {
         case .global(let slot):
             let g = globals
             g.userDefined.insert(name)
-            return { _, v in
-                g.values[slot] = v
-                g.isSet[slot] = true
-            }
+            return { _, v in g.set(slot, v) }
         }
     }
 
