@@ -191,15 +191,16 @@ final class CompiledFunction {
     let restIndex: Int?
     let slotCount: Int
     let paramCount: Int
-    let body: StmtFn
+    /// Runs the body in a frame and gives the value it returns (nil when it returns none).
+    let run: ExprFn
     let requiredCount: Int
     let source: Source
     let range: SourceRange
 
-    init(name: String, paramNames: [String], defaults: [ExprFn?], restIndex: Int?, slotCount: Int, body: @escaping StmtFn,
-         source: Source, range: SourceRange) {
+    init(name: String, paramNames: [String], defaults: [ExprFn?], restIndex: Int?, slotCount: Int,
+         run: @escaping ExprFn, source: Source, range: SourceRange) {
         self.name = name; self.paramNames = paramNames; self.defaults = defaults; self.restIndex = restIndex
-        self.slotCount = slotCount; self.body = body; self.paramCount = paramNames.count
+        self.slotCount = slotCount; self.run = run; self.paramCount = paramNames.count
         self.source = source; self.range = range
         var req = 0
         for (i, d) in defaults.enumerated() where d == nil && i != restIndex { req = i + 1 }

@@ -165,4 +165,48 @@ extension Compiler {
             return .normal
         }
     }
+
+    /// A function body as one closure that gives the returned value. A body made of
+    /// assignments, expression statements and `if COND { return X }` guards, ending in a
+    /// return (or an expression, returned implicitly), becomes a chain of value closures with
+    /// no control-flow signals and no return slot; any other body runs as statements.
+    func compileFunctionRun(_ stmts: [Stmt]) throws -> ExprFn {
+        func general() throws -> ExprFn {
+            let body = try compileBlock(stmts, implicitReturn: true)
+            return { f in _ = try body(f); return f.takeReturnValue() }
+        }
+        guard let last = stmts.last else { return { _ in .nil } }
+        let final: Expr?
+        switch last.kind {
+        case .returnStmt(let e): final = e
+        case .expr(let e): final = e
+        default: return try general()
+        }
+        let prefix = stmts.dropLast()
+        for s in prefix {
+            switch s.kind {
+            case .assign, .expr: continue
+            case .ifElse(let branches, nil) where branches.count == 1 && branches[0].1.count == 1:
+                if case .returnStmt = branches[0].1[0].kind { continue }
+                return try general()
+            default: return try general()
+            }
+        }
+        // (No `Optional.map` for closures here: the result would be called through thunks.)
+        var chain: ExprFn = { _ in .nil }
+        if let final { chain = try compileExpr(final) }
+        for s in prefix.reversed() {
+            let rest = chain
+            if case .ifElse(let branches, _) = s.kind, case .returnStmt(let x) = branches[0].1[0].kind {
+                let c = try compileCondition(branches[0].0)
+                var xf: ExprFn = { _ in .nil }
+                if let x { xf = try compileExpr(x) }
+                chain = { f in try c(f) ? try xf(f) : try rest(f) }
+            } else {
+                let st = try compileStmt(s)
+                chain = { f in _ = try st(f); return try rest(f) }
+            }
+        }
+        return chain
+    }
 }

@@ -243,6 +243,13 @@ public final class Interpreter {
         return u
     }
 
+    /// Clears a lent frame's slots.
+    @inline(__always)
+    func clearFrame(_ frame: Frame, count: Int) {
+        let s = frame.slots
+        for i in 0..<count { s[i] = .nil }
+    }
+
     /// Clears a lent frame's slots and takes the value its `return` left.
     @inline(__always)
     func returnFrame(_ frame: Frame, count: Int) -> Value {
@@ -262,8 +269,10 @@ public final class Interpreter {
             throw Diagnostic("recursion", "calls nested more than \(maxCallDepth) deep (runaway recursion in \(code.name)?)")
         }
         if interruptFlag.load(ordering: .relaxed) { _ = returnFrame(frame, count: code.slotCount); throw Interpreter.interrupted() }
-        do { _ = try code.body(frame) } catch { _ = returnFrame(frame, count: code.slotCount); throw error }
-        return returnFrame(frame, count: code.slotCount)
+        let v: Value
+        do { v = try code.run(frame) } catch { _ = returnFrame(frame, count: code.slotCount); throw error }
+        clearFrame(frame, count: code.slotCount)
+        return v
     }
 
     /// Calls a function written in the language with its arguments (at most two) computed:
@@ -293,8 +302,7 @@ public final class Interpreter {
             throw Diagnostic("recursion", "calls nested more than \(maxCallDepth) deep (runaway recursion in \(code.name)?)")
         }
         if interruptFlag.load(ordering: .relaxed) { throw Interpreter.interrupted() }
-        _ = try code.body(frame)
-        return frame.returnValue
+        return try code.run(frame)
     }
 
     public static func interrupted() -> Diagnostic {
