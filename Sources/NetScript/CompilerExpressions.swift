@@ -307,17 +307,20 @@ extension Compiler {
         // out of an array is called through a reabstraction thunk, which the hot path avoids.
         // (Plain closures, never optional ones: an optional closure is called through a
         // reabstraction thunk too.)
-        var q0: ExprFn = { _ in .nil }, q1: ExprFn = { _ in .nil }
+        // (And `let`s: a closure captured from a `var` is read from a box and retained on
+        // every call.)
+        var p0: ExprFn = { _ in .nil }, p1: ExprFn = { _ in .nil }
         if trailing == nil && helpWord == nil {
             var k = 0
             for case .positional(let x) in args {
-                if k == 0 { q0 = try compileExpr(x) } else if k == 1 { q1 = try compileExpr(x) } else { break }
+                if k == 0 { p0 = try compileExpr(x) } else if k == 1 { p1 = try compileExpr(x) } else { break }
                 k += 1
             }
         } else {
-            if posFns.count > 0 { q0 = posFns[0] }
-            if posFns.count > 1 { q1 = posFns[1] }
+            if posFns.count > 0 { p0 = posFns[0] }
+            if posFns.count > 1 { p1 = posFns[1] }
         }
+        let q0 = p0, q1 = p1
         // A global head (the usual case: a builtin or a top-level fn) is read inline.
         var globalSlot = -1
         if case .name(let n) = head.kind, case .global(let gs) = resolve(n) { globalSlot = gs }

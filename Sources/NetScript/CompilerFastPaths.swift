@@ -87,7 +87,9 @@ extension Compiler {
     }
 
     // These return the general closure itself when the shape does not fit, never an optional
-    // closure: one wrapped in an Optional is called through two reabstraction thunks.
+    // closure: one wrapped in an Optional is called through two reabstraction thunks. And a
+    // closure another one captures is a `let`: captured from a `var`, it is read from a heap
+    // box and retained on every call.
 
     /// `a OP b` on two operands as a condition.
     func fastCondition(_ e: Expr, slow: @escaping (Frame) throws -> Bool) -> (Frame) throws -> Bool {
@@ -199,8 +201,10 @@ extension Compiler {
             let rest = chain
             if case .ifElse(let branches, _) = s.kind, case .returnStmt(let x) = branches[0].1[0].kind {
                 let c = try compileCondition(branches[0].0)
-                var xf: ExprFn = { _ in .nil }
-                if let x { xf = try compileExpr(x) }
+                // A `let`: a closure captured from a `var` is read from a box and retained
+                // on every call.
+                let xf: ExprFn
+                if let x { xf = try compileExpr(x) } else { xf = { _ in .nil } }
                 chain = { f in try c(f) ? try xf(f) : try rest(f) }
             } else {
                 let st = try compileStmt(s)

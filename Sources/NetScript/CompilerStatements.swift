@@ -67,16 +67,21 @@ extension Compiler {
             }
             // Built from the last branch backwards: `if a {…} else if b {…} else {…}` is
             // `if a {…} else { if b {…} else {…} }`.
-            var chain: StmtFn? = try elseBody.map { try compileBlock($0) }
+            // (No optional closures, and `let` copies captured: see CompilerFastPaths.swift.)
+            var chain: StmtFn = { _ in .normal }
+            var hasElse = false
+            if let elseBody { chain = try compileBlock(elseBody); hasElse = true }
             for (condExpr, body) in branches.reversed() {
                 let c = try compileCondition(condExpr), b = try compileBlock(body)
-                if let e = chain {
+                let e = chain
+                if hasElse {
                     chain = { f in try c(f) ? try b(f) : try e(f) }
                 } else {
                     chain = { f in try c(f) ? try b(f) : .normal }
                 }
+                hasElse = true
             }
-            return chain!
+            return chain
 
         case .whileLoop(let cond, let body):
             let c = try compileCondition(cond)
