@@ -7,7 +7,8 @@ open class Callable: CustomStringConvertible {
     /// Set for functions written in the language, so a call can skip the dynamic dispatch.
     let userCode: CompiledFunction?
     /// A one-argument entry point for the busiest builtins (`print x`, `len xs`): called with
-    /// the value directly, without building an argument list.
+    /// the value directly, without building an argument list. Set by `register(…unary:)`
+    /// beside the builtin's definition, and the only body for that form.
     public internal(set) var unary: ((Value, Interpreter) throws -> Value)?
     public init(name: String) { self.name = name; self.userCode = nil }
     init(name: String, userCode: CompiledFunction) { self.name = name; self.userCode = userCode }
@@ -144,6 +145,7 @@ public final class BuiltinFunction: Callable {
                 throw Diagnostic.type("\(name) has no option '\(k):' (\(hint))")
             }
         }
+        if n == 1, args.options.isEmpty, let unary { return try unary(args.positional[0], args.interp) }
         return try impl(args)
     }
 }

@@ -67,6 +67,20 @@ public final class Interpreter {
         return b
     }
 
+    /// Registers a builtin whose one-value form is `unary`: `print x`, `len xs` call it with the
+    /// value directly, without an argument list, and so does every other call with one
+    /// argument and no options. `impl` handles the other forms (none when it takes exactly one).
+    @discardableResult
+    public func register(_ name: String, min: Int = 1, max: Int? = 1, options: [String]? = [],
+                         usage: String, summary: String, example: String,
+                         unary: @escaping (Value, Interpreter) throws -> Value,
+                         _ impl: ((Args) throws -> Value)? = nil) -> BuiltinFunction {
+        let b = register(name, min: min, max: max, options: options, usage: usage, summary: summary, example: example,
+                         impl ?? { a in try unary(a[0], a.interp) })
+        b.unary = unary
+        return b
+    }
+
     /// The namespace of that name, created (empty, not callable) when missing.
     @discardableResult
     public func namespace(_ name: String, summary: String = "") -> Namespace {

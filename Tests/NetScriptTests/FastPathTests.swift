@@ -142,4 +142,24 @@ final class FastPathTests: XCTestCase {
         XCTAssertEqual(d?.kind, "type")
         XCTAssertEqual(d?.location?.line, 2)
     }
+
+    func testUnaryBuiltinsHaveOneBodyForEveryPath() throws {
+        // Compiled one-argument calls, piped calls, and calls from Swift (map, sort key:) all
+        // reach the same one-value body; other forms reach the general one.
+        XCTAssertEqual(out("print 1\nprint 1 2\nprint 1 2 sep: \"-\"\n[1, 2] | print\nprint (len (range 10)) (type 1.5) (str 2)"),
+                       "1\n1 2\n1-2\n[1, 2]\n10 float 2\n")
+        for name in ["print", "len", "type", "str"] {
+            guard case .function(let c)? = interp.globals[name] else { return XCTFail(name) }
+            XCTAssertNotNil(c.unary, name)
+        }
+        printed = ""
+        _ = try interp.call(interp.globals["print"]!, [.string("direct")])
+        XCTAssertEqual(printed, "direct\n")
+        XCTAssertEqual(Value.repr(try interp.call(interp.globals["len"]!, [.list([.int(1), .int(2)])])), "2")
+        let d = failure("x = 1\nlen 5")
+        XCTAssertEqual(d?.message, "len: an int has no length")
+        XCTAssertEqual(d?.location?.line, 2)
+        XCTAssertEqual(failure("len [1] x: 1")?.kind, "type")
+        XCTAssertEqual(failure("len 1 2")?.kind, "type")
+    }
 }
