@@ -22,12 +22,13 @@ final class InterpreterLock: @unchecked Sendable {
     /// Runs `body` without the lock (the caller holds it); takes it back, and this thread's
     /// call state, afterwards. `body` must not touch interpreter values.
     func releasing<T>(_ body: () throws -> T) rethrows -> T {
-        let depth = interp.callDepth, frames = interp.depthFrames
+        let depth = interp.callDepth, frames = interp.depthFrames, capacity = interp.depthFramesCapacity
         mutex.unlock()
         defer {
             mutex.lock()
             interp.callDepth = depth
             interp.depthFrames = frames
+            interp.depthFramesCapacity = capacity
         }
         return try body()
     }
@@ -35,14 +36,13 @@ final class InterpreterLock: @unchecked Sendable {
     /// Runs `body` on a new thread under the lock, with a fresh call stack of its own.
     func enter<T>(_ body: () throws -> T) rethrows -> T {
         let capacity = interp.maxCallDepth + 2
-        let frames = UnsafeMutablePointer<Frame?>.allocate(capacity: capacity)
-        frames.initialize(repeating: nil, count: capacity)
+        let frames = Interpreter.makeDepthFrames(capacity)
         mutex.lock()
         interp.callDepth = 0
         interp.depthFrames = frames
+        interp.depthFramesCapacity = capacity
         defer {
-            frames.deinitialize(count: capacity)
-            frames.deallocate()
+            Interpreter.freeDepthFrames(frames, capacity)
             mutex.unlock()
         }
         return try body()

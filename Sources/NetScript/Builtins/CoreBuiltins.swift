@@ -7,19 +7,16 @@ enum CoreBuiltins {
     static func registerBasics(_ r: Interpreter) {
         r.register("print", min: 0, max: nil, options: ["sep", "end"], usage: "print VALUE… [sep: \" \"] [end: \"\\n\"]",
                    summary: "Writes values to standard output, separated by spaces, then a newline.",
-                   example: "print \"x =\" 42          # x = 42") { a in
-            if a.options.isEmpty, a.positional.count == 1 {
-                a.interp.output.write(a.positional[0].displayString, newline: true)
-                return .nil
-            }
+                   example: "print \"x =\" 42          # x = 42",
+                   unary: { v, interp in interp.output.write(v.displayString, newline: true); return .nil }) { a in
             let sep = try a.optionString("sep") ?? " "
             let end = try a.optionString("end") ?? "\n"
             a.interp.output.write(a.positional.map { $0.displayString }.joined(separator: sep) + end)
             return .nil
         }
         r.register("len", min: 1, max: 1, usage: "len VALUE", summary: "The number of items in a list, map, range or set, characters in a string, or bytes in bytes.",
-                   example: "len [1, 2, 3]            # 3") { a in
-            switch a[0] {
+                   example: "len [1, 2, 3]            # 3", unary: { v, _ in
+            switch v {
             case .string(let s): return .int(s.unicodeScalars.count)
             case .bytes(let b): return .int(b.count)
             case .list(let l): return .int(l.count)
@@ -30,14 +27,16 @@ enum CoreBuiltins {
                 if let names = n.entryNames { return .int(names.count) }
             default: break
             }
-            throw Diagnostic.type("len: \(a[0].typeName.withArticle) has no length")
-        }
+            throw Diagnostic.type("len: \(v.typeName.withArticle) has no length")
+        })
         r.register("type", min: 1, max: 1, usage: "type VALUE", summary: "The name of a value's type: nil, bool, int, float, string, bytes, list, map, function, or a native type such as cidr.",
-                   example: "type 1.5                 # \"float\"") { a in .string(a[0].typeName) }
+                   example: "type 1.5                 # \"float\"",
+                   unary: { v, _ in .string(v.typeName) })
         r.register("repr", min: 1, max: 1, usage: "repr VALUE", summary: "The value as it would be written in the language (strings quoted).",
                    example: "repr \"a\\n\"               # \"\\\"a\\\\n\\\"\"") { a in .string(Value.repr(a[0])) }
         r.register("str", min: 1, max: 1, usage: "str VALUE", summary: "Converts a value to its text form (the same text print writes).",
-                   example: "str 42 + \"!\"             # \"42!\"") { a in .string(a[0].displayString) }
+                   example: "str 42 + \"!\"             # \"42!\"",
+                   unary: { v, _ in .string(v.displayString) })
         r.register("int", min: 1, max: 1, options: ["base"], usage: "int VALUE [base: N]", summary: "Converts a string, float, bool, ip or mac to an int. Strings may use base: 2–36 (or a 0x/0b/0o prefix). An IPv6 address above 2^63-1 is an overflow error: its .int field gives the decimal text.",
                    example: "int \"ff\" base: 16        # 255") { a in
             switch a[0] {
@@ -122,27 +121,6 @@ enum CoreBuiltins {
             let r = d.rounded(.toNearestOrEven)
             guard r.isFinite, abs(r) < 9.2e18 else { throw Diagnostic.value("round: \(Value.formatFloat(d)) does not fit in an int") }
             return .int(Int(r))
-        }
-    }
-
-    /// Direct one-argument entries for the commands loops call most.
-    static func registerUnaryFastPaths(_ r: Interpreter) {
-        func set(_ name: String, _ f: @escaping (Value, Interpreter) throws -> Value) {
-            if case .function(let c)? = r.globals[name] { c.unary = f }
-        }
-        set("print") { v, interp in interp.output.write(v.displayString, newline: true); return .nil }
-        set("str") { v, _ in .string(v.displayString) }
-        set("type") { v, _ in .string(v.typeName) }
-        if case .function(let len)? = r.globals["len"] {
-            set("len") { v, interp in
-                switch v {
-                case .string(let s): return .int(s.unicodeScalars.count)
-                case .list(let l): return .int(l.count)
-                case .map(let m): return .int(m.dict.count)
-                case .bytes(let b): return .int(b.count)
-                default: return try len.call(Args([v], interp: interp, callee: "len"))
-                }
-            }
         }
     }
 

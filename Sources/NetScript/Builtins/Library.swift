@@ -5,7 +5,6 @@ enum Library {
     static let families: [(name: String, register: (Interpreter) -> Void)] = [
         ("basics", CoreBuiltins.registerBasics),           // print, str, int, type, repr, fail, assert, round
         ("collections", CoreBuiltins.registerCollections), // range, keys, sort, map, filter, zip…
-        ("fast paths", CoreBuiltins.registerUnaryFastPaths),
         ("strings", StringBuiltins.register),
         ("system", CoreBuiltins.registerSystem),           // args, env, exit, sleep, now, files, input
         ("data", CoreBuiltins.registerData),               // hex, bytes, decode, chr, ord

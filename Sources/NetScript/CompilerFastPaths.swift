@@ -1,0 +1,216 @@
+/// Fast paths for the commonest shapes of arithmetic: an operator whose operands are variables
+/// or int constants reads them in place (no closure call, no copy of the value) and, when both
+/// are ints, does the work inline. Anything else — another type, an overflow, a name not yet
+/// defined, a command named alone — falls back to the general closure, which gives the exact
+/// same result or error as if there were no fast path.
+
+/// An operand read in place: a local of the function being compiled, a global, or a constant.
+enum Operand {
+    case local(Int)
+    case global(Int)
+    case const(Int)
+
+    /// The operand's int, or nil when it holds anything else (an unset global holds nil).
+    @inline(__always)
+    func int(_ f: Frame, _ g: Globals) -> Int? {
+        switch self {
+        case .local(let s): if case .int(let x) = f.slots[s] { return x }; return nil
+        case .global(let s): if case .int(let x) = g.values[s] { return x }; return nil
+        case .const(let c): return c
+        }
+    }
+}
+
+/// `+ - * < <= > >= == !=` on two ints; nil when the result overflows (the general path then
+/// raises the overflow error).
+enum IntOp: UInt8 {
+    case add, sub, mul, lt, le, gt, ge, eq, ne
+
+    init?(_ op: String) {
+        switch op {
+        case "+": self = .add
+        case "-": self = .sub
+        case "*": self = .mul
+        case "<": self = .lt
+        case "<=": self = .le
+        case ">": self = .gt
+        case ">=": self = .ge
+        case "==": self = .eq
+        case "!=": self = .ne
+        default: return nil
+        }
+    }
+
+    var isComparison: Bool { rawValue >= IntOp.lt.rawValue }
+
+    @inline(__always)
+    func arith(_ x: Int, _ y: Int) -> Int? {
+        let (r, o): (Int, Bool)
+        switch self {
+        case .add: (r, o) = x.addingReportingOverflow(y)
+        case .sub: (r, o) = x.subtractingReportingOverflow(y)
+        default: (r, o) = x.multipliedReportingOverflow(by: y)
+        }
+        return o ? nil : r
+    }
+
+    @inline(__always)
+    func compare(_ x: Int, _ y: Int) -> Bool {
+        switch self {
+        case .lt: return x < y
+        case .le: return x <= y
+        case .gt: return x > y
+        case .ge: return x >= y
+        case .eq: return x == y
+        default: return x != y
+        }
+    }
+}
+
+extension Compiler {
+    /// The operand an expression reads, when it is a variable of this function, a global, or
+    /// an int literal (a name in command position counts: it is its value unless it holds a
+    /// command, and a command is never an int, so the fast path then falls back).
+    func operand(_ e: Expr) -> Operand? {
+        var e = e
+        if case .call(let head, let args, bare: true) = e.kind, args.isEmpty { e = head }
+        switch e.kind {
+        case .literal(.int(let c)): return .const(c)
+        case .name(let n):
+            switch resolve(n) {
+            case .local(0, let s): return .local(s)
+            case .global(let s): return .global(s)
+            default: return nil
+            }
+        default: return nil
+        }
+    }
+
+    // These return the general closure itself when the shape does not fit, never an optional
+    // closure: one wrapped in an Optional is called through two reabstraction thunks. And a
+    // closure another one captures is a `let`: captured from a `var`, it is read from a heap
+    // box and retained on every call.
+
+    /// `a OP b` on two operands as a condition.
+    func fastCondition(_ e: Expr, slow: @escaping (Frame) throws -> Bool) -> (Frame) throws -> Bool {
+        guard case .binary(let opName, let l, let r) = e.kind, let op = IntOp(opName), op.isComparison,
+              let a = operand(l), let b = operand(r) else { return slow }
+        let g = globals
+        return { f in
+            if let x = a.int(f, g), let y = b.int(f, g) { return op.compare(x, y) }
+            return try slow(f)
+        }
+    }
+
+    /// `a OP b` on two operands as a value.
+    func fastBinary(_ opName: String, _ l: Expr, _ r: Expr, slow: @escaping ExprFn) -> ExprFn {
+        guard let op = IntOp(opName), let a = operand(l), let b = operand(r) else { return slow }
+        let g = globals
+        if op.isComparison {
+            return { f in
+                if let x = a.int(f, g), let y = b.int(f, g) { return .bool(op.compare(x, y)) }
+                return try slow(f)
+            }
+        }
+        return { f in
+            if let x = a.int(f, g), let y = b.int(f, g), let z = op.arith(x, y) { return .int(z) }
+            return try slow(f)
+        }
+    }
+
+    /// `name += value` and `name -= value` for a variable of this function or a global. `general` is the whole statement without fast path;
+    /// `finish(f, old, value)` applies the operator and stores, as `general` does once it has
+    /// read the variable and computed the value (which must not be computed twice).
+    func fastCompoundAssign(_ target: Expr, _ opName: String, _ valueExpr: Expr, valueFn: @escaping ExprFn,
+                            general: @escaping StmtFn, finish: @escaping (Frame, Value, Value) throws -> Void) -> StmtFn {
+        guard opName == "+" || opName == "-", let op = IntOp(opName), case .name = target.kind,
+              let t = operand(target) else { return general }
+        let g = globals
+        if let b = operand(valueExpr) {
+            // Nothing runs between the read and the write: the old value is an int, which
+            // needs no release, so the new one is written over it directly.
+            switch t {
+            case .local(let s):
+                return { f in
+                    if case .int(let x) = f.slots[s], let y = b.int(f, g), let z = op.arith(x, y) {
+                        (f.slots + s).initialize(to: .int(z))
+                        return .normal
+                    }
+                    return try general(f)
+                }
+            case .global(let s):
+                return { f in
+                    let p = g.values + s
+                    if case .int(let x) = p.pointee, let y = b.int(f, g), let z = op.arith(x, y) {
+                        p.initialize(to: .int(z))
+                        return .normal
+                    }
+                    return try general(f)
+                }
+            case .const: return general
+            }
+        }
+        let ptr: (Frame) -> UnsafeMutablePointer<Value>
+        switch t {
+        case .local(let s): ptr = { f in f.slots + s }
+        case .global(let s): ptr = { _ in g.values + s }
+        case .const: return general
+        }
+        return { f in
+            guard case .int(let x) = ptr(f).pointee else { return try general(f) }
+            let v = try valueFn(f)
+            if case .int(let y) = v, let z = op.arith(x, y) {
+                ptr(f).pointee = .int(z)
+            } else {
+                try finish(f, .int(x), v)
+            }
+            return .normal
+        }
+    }
+
+    /// A function body as one closure that gives the returned value. A body made of
+    /// assignments, expression statements and `if COND { return X }` guards, ending in a
+    /// return (or an expression, returned implicitly), becomes a chain of value closures with
+    /// no control-flow signals and no return slot; any other body runs as statements.
+    func compileFunctionRun(_ stmts: [Stmt]) throws -> ExprFn {
+        func general() throws -> ExprFn {
+            let body = try compileBlock(stmts, implicitReturn: true)
+            return { f in _ = try body(f); return f.takeReturnValue() }
+        }
+        guard let last = stmts.last else { return { _ in .nil } }
+        let final: Expr?
+        switch last.kind {
+        case .returnStmt(let e): final = e
+        case .expr(let e): final = e
+        default: return try general()
+        }
+        let prefix = stmts.dropLast()
+        for s in prefix {
+            switch s.kind {
+            case .assign, .expr: continue
+            case .ifElse(let branches, nil) where branches.count == 1 && branches[0].1.count == 1:
+                if case .returnStmt = branches[0].1[0].kind { continue }
+                return try general()
+            default: return try general()
+            }
+        }
+        // (No `Optional.map` for closures here: the result would be called through thunks.)
+        var chain: ExprFn = { _ in .nil }
+        if let final { chain = try compileExpr(final) }
+        for s in prefix.reversed() {
+            let rest = chain
+            if case .ifElse(let branches, _) = s.kind, case .returnStmt(let x) = branches[0].1[0].kind {
+                let c = try compileCondition(branches[0].0)
+                // A `let`: a closure captured from a `var` is read from a box and retained
+                // on every call.
+                let xf: ExprFn
+                if let x { xf = try compileExpr(x) } else { xf = { _ in .nil } }
+                chain = { f in try c(f) ? try xf(f) : try rest(f) }
+            } else {
+                let st = try compileStmt(s)
+                chain = { f in _ = try st(f); return try rest(f) }
+            }
+        }
+        return chain
+    }
+}
