@@ -37,8 +37,14 @@ public final class Interpreter {
         self.transcript = Transcript()
         let out = output
         transcript.setSink { event in
-            out.flush()
-            errorSink(Transcript.render(event))
+            // With tasks running, stdout belongs to the thread holding the interpreter lock.
+            guard let label = LanguageThreads.traceLabel else {
+                out.flush()
+                errorSink(Transcript.render(event))
+                return
+            }
+            errorSink(Transcript.render(event).split(separator: "\n", omittingEmptySubsequences: false)
+                .map { "[\(label)] " + $0 }.joined(separator: "\n"))
         }
         CoreBuiltins.register(in: self)
     }
@@ -240,7 +246,8 @@ public final class Interpreter {
     public static func interrupted() -> Diagnostic {
         // While `serve tcp` runs handlers at once, every handler must see the Ctrl-C: the
         // server clears the flag once they have all stopped.
-        if activeInterpreterLock == nil { interruptFlag.store(false, ordering: .relaxed) }
+        // Tasks and parallel loops likewise (LanguageThreads decides).
+        if LanguageThreads.mayClearInterrupt() { interruptFlag.store(false, ordering: .relaxed) }
         return Diagnostic("interrupted", "interrupted (Ctrl-C)")
     }
 

@@ -34,15 +34,24 @@ final class InterpreterLock: @unchecked Sendable {
 
     /// Runs `body` on a new thread under the lock, with a fresh call stack of its own.
     func enter<T>(_ body: () throws -> T) rethrows -> T {
+        // The frames-per-depth table comes from mmap: its pages are zero (nil) until a call
+        // that deep touches them, so 10,000 tasks cost a page each, not 16 KiB each.
         let capacity = interp.maxCallDepth + 2
-        let frames = UnsafeMutablePointer<Frame?>.allocate(capacity: capacity)
-        frames.initialize(repeating: nil, count: capacity)
+        let bytes = capacity * MemoryLayout<Frame?>.stride
+        let mapped = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        let frames: UnsafeMutablePointer<Frame?>
+        if let m = mapped, m != MAP_FAILED {
+            frames = m.bindMemory(to: Frame?.self, capacity: capacity)
+        } else {
+            frames = UnsafeMutablePointer<Frame?>.allocate(capacity: capacity)
+            frames.initialize(repeating: nil, count: capacity)
+        }
         mutex.lock()
         interp.callDepth = 0
         interp.depthFrames = frames
         defer {
             frames.deinitialize(count: capacity)
-            frames.deallocate()
+            if let m = mapped, m != MAP_FAILED { munmap(m, bytes) } else { frames.deallocate() }
             mutex.unlock()
         }
         return try body()

@@ -393,6 +393,8 @@ public struct Parser {
             defer { leave() }
             let decl = try parseFunctionRest(name: nil, start: t.range)
             return Expr(.function(decl), decl.range)
+        case .ident("spawn") where peekAhead(1).kind == .punct("{"): return try parseSpawnBlock()
+        case .ident("parallel") where peekAhead(1).kind == .keyword("for"): return try parseParallelFor()
         case .ident(let n): advance(); return Expr(.name(n), t.range)
         case .punct("("):
             advance()

@@ -17,6 +17,7 @@ With no FILE, runs the REPL on a terminal, or the program on standard input othe
 options:
   -e CODE       run CODE (may be given more than once; the pieces run as one program)
   --trace       show every protocol step as it happens (the same as `trace on`)
+  --shard K/N   `shard xs` keeps shard K of N of a list (the same as NETSCRIPT_SHARD=K/N)
   --version     print the version and exit
   -h, --help    print this help and exit
 
@@ -41,6 +42,9 @@ while !argv.isEmpty {
         guard !argv.isEmpty else { fail("-e needs code to run") }
         code.append(argv.removeFirst())
     case "--trace": trace = true
+    case "--shard":   // `shard xs` reads it as NETSCRIPT_SHARD (checked there)
+        guard !argv.isEmpty else { fail("--shard needs K/N, like 2/4") }
+        setenv("NETSCRIPT_SHARD", argv.removeFirst(), 1)
     case "--version", "-V": print(version); exit(0)
     case "-h", "--help": print(usage); exit(0)
     case "--": if let f = argv.first { file = f; argv.removeFirst() }; rest += argv; argv = []

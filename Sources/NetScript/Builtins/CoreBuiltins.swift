@@ -18,6 +18,8 @@ enum CoreBuiltins {
         HTTPServerBuiltins.register(in: interp)
         MailBuiltins.register(in: interp)
         FTPBuiltins.register(in: interp)
+        TaskBuiltins.register(in: interp)
+        ShardBuiltins.register(in: interp)
         HelpBuiltins.register(in: interp)
     }
 
