@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         // A certificate's subjectAltNames and dates, for the identity check and its messages.
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.0.0"),
+        // SHA-256 fingerprints of peer certificates.
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.0.0"),
     ],
     targets: [
         // The protocol library: plain Swift, no knowledge of the language.
@@ -27,6 +29,7 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
             "CZlib",
         ]),
         // The language: lexer, parser, evaluator, builtins.

@@ -96,6 +96,8 @@ public final class StreamConnection: @unchecked Sendable {
     public private(set) var isClosed = false
     public private(set) var isWriteShut = false
     public var cancel: CancelCheck?
+    /// What chain verification saw (TLS clients with verification on): the peer's chain.
+    var tlsObserver: TLSVerifyObserver?
 
     init(channel: Channel?, direct: DirectSocket? = nil, box: InboundBuffer, proto: String, serverSide: Bool, transcript: Transcript?, cancel: CancelCheck?) {
         self.channel = channel; self.direct = direct; self.box = box; self.proto = proto; self.isServerSide = serverSide
@@ -160,6 +162,7 @@ public final class StreamConnection: @unchecked Sendable {
                                             transcript: transcript, cancel: cancel)
                 transcript?.record(conn.proto, .note, "connected \(conn.localText) → \(conn.peerText)")
                 if tls != nil {
+                    conn.tlsObserver = tlsHandlers?.observer
                     try conn.waitForHandshake(deadline: deadline, address: addrText, failing: "connect \(addrText): TLS handshake failed",
                                               setup: setup, observer: tlsHandlers?.observer)
                 }
@@ -247,6 +250,7 @@ public final class StreamConnection: @unchecked Sendable {
         }
         let conn = StreamConnection(channel: ch, box: newBox, proto: "tls", serverSide: false, transcript: transcript, cancel: cancel)
         transcript?.record("tls", .note, "starting TLS on \(localText) → \(peerText)")
+        conn.tlsObserver = made.observer
         try conn.waitForHandshake(deadline: deadline, address: shownAddress, failing: shown, setup: setup, observer: made.observer)
         return conn
     }

@@ -164,12 +164,17 @@ public struct TLSFailure: Error, CustomStringConvertible, Sendable {
 final class TLSVerifyObserver: @unchecked Sendable {
     private let lock = NSLock()
     private var refused: NIOSSLCertificate?
+    /// Every certificate verification looked at, in its order (root first, leaf last):
+    /// the chain `c.certificate.chain` shows.
+    private var seen: [NIOSSLCertificate] = []
     func note(_ result: NIOSSLVerificationResult, _ cert: NIOSSLCertificate) -> NIOSSLVerificationResult {
-        if result == .failed {
-            lock.lock(); if refused == nil { refused = cert }; lock.unlock()
-        }
+        lock.lock()
+        if result == .failed, refused == nil { refused = cert }
+        if !seen.contains(cert) { seen.append(cert) }
+        lock.unlock()
         return result
     }
+    var verifiedChain: [NIOSSLCertificate] { lock.lock(); defer { lock.unlock() }; return seen }
     var refusedCertificate: NIOSSLCertificate? { lock.lock(); defer { lock.unlock() }; return refused }
 }
 

@@ -20,6 +20,7 @@ enum CoreBuiltins {
         FTPBuiltins.register(in: interp)
         TaskBuiltins.register(in: interp)
         ShardBuiltins.register(in: interp)
+        TLSBuiltins.register(in: interp)
         HelpBuiltins.register(in: interp)
     }
 

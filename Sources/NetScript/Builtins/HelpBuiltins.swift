@@ -194,6 +194,10 @@ enum HelpBuiltins {
       c = connect "127.0.0.1:4443" tls: true ca: "ca.pem" sni: "a.example.test"   ask a loopback server for a name
     A failure (tls, http.tls, dns.tls) says what was asked and what the certificate is for, or why the chain
     was refused (not signed by a trusted CA, self-signed, expired on DATE).
+      c.certificate                 the peer's certificate on a TLS connection: subject issuer sans not_before
+                                    not_after days_left serial sha256 self_signed chain (issuers, to the root)
+      tls.inspect "host:443"        the same in one command, also for a certificate that fails verification
+                                    (verified false, verify_error why)
 
     """
 
