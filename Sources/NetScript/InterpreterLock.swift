@@ -71,3 +71,9 @@ func blockingCall<T>(_ body: () throws -> T) rethrows -> T {
     if let lock = activeInterpreterLock { return try lock.releasing(body) }
     return try body()
 }
+
+/// Runs `body` — a wait outside the language, such as the REPL's prompt — without the
+/// interpreter lock, so tasks started by `spawn` go on meanwhile.
+public func withoutInterpreterLock<T>(_ body: () throws -> T) rethrows -> T {
+    try blockingCall(body)
+}
