@@ -187,7 +187,7 @@ public final class StreamConnection: @unchecked Sendable {
     }
 
     static func tlsContext(_ setup: TLSClientSetup, failing: String, address: String) throws -> NIOSSLContext {
-        do { return try setup.makeContext() }
+        do { return try TLSContextCache.context(for: setup) }
         catch { throw SocketError(.tls, "\(failing): \(TLSClientSetup.reason(error, setup: setup, observer: nil))", address: address) }
     }
 

@@ -424,3 +424,30 @@ final class TLSIdentityCheckHandler: ChannelInboundHandler, @unchecked Sendable 
         context.fireChannelRead(data)
     }
 }
+
+
+/// Client TLS contexts, made once per set of trust settings: making one loads the CA file
+/// (or the system's CAs) and costs more than a handshake, and a context serves any number
+/// of connections at once. A CA file that changes on disk gets a fresh context.
+enum TLSContextCache {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var contexts: [String: NIOSSLContext] = [:]
+
+    static func context(for setup: TLSClientSetup) throws -> NIOSSLContext {
+        var key = "\(setup.options.verify)|"
+        if let ca = setup.options.caFile {
+            let attrs = try? FileManager.default.attributesOfItem(atPath: ca)
+            let mtime = (attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            key += "\(ca)|\(mtime)|\(attrs?[.size] as? Int ?? -1)"
+        }
+        lock.lock()
+        if let c = contexts[key] { lock.unlock(); return c }
+        lock.unlock()
+        let made = try setup.makeContext()
+        lock.lock()
+        if contexts.count > 64 { contexts.removeAll() }
+        contexts[key] = made
+        lock.unlock()
+        return made
+    }
+}
