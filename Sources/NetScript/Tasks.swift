@@ -18,11 +18,23 @@ enum LanguageThreads {
     static let stackSize = 1 << 28
 
     /// What a worker thread is doing, for `trace on` ("task 3", "item 17").
-    final class Info { var label: String; init(_ label: String) { self.label = label } }
-    static let infoKey = "netscript.worker"
+    final class Info {
+        var label: String
+        let body: () -> Void
+        init(_ label: String, _ body: @escaping () -> Void) { self.label = label; self.body = body }
+    }
+    /// Each worker's Info, in a pthread key (plain pthreads: no Foundation Thread per task).
+    static let infoKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
 
-    static var current: Info? { Thread.current.threadDictionary[infoKey] as? Info }
-    static var isWorker: Bool { current != nil }
+    static var current: Info? {
+        guard let p = pthread_getspecific(infoKey) else { return nil }
+        return Unmanaged<Info>.fromOpaque(p).takeUnretainedValue()
+    }
+    static var isWorker: Bool { pthread_getspecific(infoKey) != nil }
 
     /// The label that `trace on` puts before a step: the task running it; "main" on the
     /// interpreter's thread once other threads run language code; nil otherwise.
@@ -31,20 +43,35 @@ enum LanguageThreads {
         return activeInterpreterLock != nil && live.load(ordering: .relaxed) > 0 ? "main" : nil
     }
 
-    /// Starts `body` on a new thread counted in `live`.
-    static func start(label: String, _ body: @escaping () -> Void) {
+    /// Starts `body` on a new thread counted in `live`; a thread the system refuses is an
+    /// error of kind `memory`, never a task that silently does not run.
+    static func start(label: String, _ body: @escaping () -> Void) throws {
         live.add(1, ordering: .sequentiallyConsistent)
-        let t = Thread {
-            let info = Info(label)
-            Thread.current.threadDictionary[infoKey] = info
-            body()
-            if live.subtract(1, ordering: .sequentiallyConsistent).newValue == 0,
-               clearWhenIdle.exchange(false, ordering: .sequentiallyConsistent) {
+        let info = Unmanaged.passRetained(Info(label, body))
+        var attr = pthread_attr_t()
+        pthread_attr_init(&attr)
+        defer { pthread_attr_destroy(&attr) }
+        pthread_attr_setstacksize(&attr, stackSize)
+        pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, &attr, { raw in
+            guard let raw else { return nil }
+            pthread_setspecific(LanguageThreads.infoKey, raw)
+            let info = Unmanaged<Info>.fromOpaque(raw)
+            info.takeUnretainedValue().body()
+            pthread_setspecific(LanguageThreads.infoKey, nil)
+            info.release()
+            if LanguageThreads.live.subtract(1, ordering: .sequentiallyConsistent).newValue == 0,
+               LanguageThreads.clearWhenIdle.exchange(false, ordering: .sequentiallyConsistent) {
                 interruptFlag.store(false, ordering: .sequentiallyConsistent)
             }
+            return nil
+        }, info.toOpaque())
+        if rc != 0 {
+            info.release()
+            let n = live.subtract(1, ordering: .sequentiallyConsistent).newValue
+            throw Diagnostic("memory", "cannot start another thread (\(n) running): \(String(cString: strerror(rc)))")
         }
-        t.stackSize = stackSize
-        t.start()
     }
 
     /// Whether an `interrupted` error may clear the interrupt flag now: only on the
@@ -149,7 +176,7 @@ enum TaskBuiltins {
             let lock = LanguageThreads.lock(interp)
             TaskValue.nextID += 1
             let task = TaskValue(id: TaskValue.nextID)
-            LanguageThreads.start(label: "task \(task.id)") {
+            try LanguageThreads.start(label: "task \(task.id)") {
                 lock.enter {
                     do { task.finish(.success(try interp.call(f, args, options: options))) }
                     catch let d as Diagnostic { task.finish(.failure(d)) }
@@ -247,7 +274,6 @@ enum TaskBuiltins {
         if count == 0 { return [] }
         let run = Run(count: count)
         let lock = LanguageThreads.lock(interp)
-        let workers = min(concurrency, count)
         let interval = rate.map { 1.0 / $0 }
         let start = Date()
 
@@ -289,7 +315,15 @@ enum TaskBuiltins {
             }
             run.cond.lock(); run.finished += 1; run.cond.broadcast(); run.cond.unlock()
         }
-        for w in 0..<workers { LanguageThreads.start(label: "worker \(w)", work) }
+        var workers = 0
+        for w in 0..<min(concurrency, count) {
+            do { try LanguageThreads.start(label: "worker \(w)", work); workers += 1 }
+            catch let d as Diagnostic {
+                // The ones started see the error and stop at once (they wait for this thread's lock).
+                run.firstError = d
+                break
+            }
+        }
         interp.output.flush()
         do {
             _ = try LanguageThreads.waitUntil(run.cond, deadline: .distantFuture) { run.finished == workers }

@@ -341,9 +341,15 @@ enum SocketBuiltins {
                     running.leave(); throw error
                 }
                 served += 1
-                LanguageThreads.start(label: "client \(served)") {
-                    lock.enter { runHandler(conn) }
+                do {
+                    try LanguageThreads.start(label: "client \(served)") {
+                        lock.enter { runHandler(conn) }
+                        running.leave()
+                    }
+                } catch {
                     running.leave()
+                    blockingCall { conn.close() }
+                    throw error
                 }
             }
             if interrupted {
