@@ -15,7 +15,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         // A certificate's subjectAltNames and dates, for the identity check and its messages.
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.0.0"),
-        // SHA-256, MD5 and HMAC for DNS TSIG and SMTP CRAM-MD5.
+        // SHA-256, MD5 and HMAC for DNS TSIG, SMTP CRAM-MD5 and certificate fingerprints.
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
     ],
     targets: [

@@ -37,8 +37,14 @@ public final class Interpreter {
         self.transcript = Transcript()
         let out = output
         transcript.setSink { event in
-            out.flush()
-            errorSink(Transcript.render(event))
+            // With tasks running, stdout belongs to the thread holding the interpreter lock.
+            guard let label = LanguageThreads.traceLabel else {
+                out.flush()
+                errorSink(Transcript.render(event))
+                return
+            }
+            errorSink(Transcript.render(event).split(separator: "\n", omittingEmptySubsequences: false)
+                .map { "[\(label)] " + $0 }.joined(separator: "\n"))
         }
         Library.register(in: self)
     }
@@ -219,17 +225,32 @@ public final class Interpreter {
     lazy var depthFrames: UnsafeMutablePointer<Unmanaged<Frame>?> = Interpreter.makeDepthFrames(maxCallDepth + 2)
     lazy var depthFramesCapacity = maxCallDepth + 2
 
+    /// A table of frames per call depth, all nil. It comes from mmap: its pages are zero (nil)
+    /// until a call that deep touches them, so 10,000 tasks cost a page each rather than a
+    /// whole table each. Should mmap fail, the heap serves (and `heapDepthTables` remembers it).
     static func makeDepthFrames(_ capacity: Int) -> UnsafeMutablePointer<Unmanaged<Frame>?> {
+        let bytes = capacity * MemoryLayout<Unmanaged<Frame>?>.stride
+        if let m = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), m != MAP_FAILED {
+            return m.bindMemory(to: Unmanaged<Frame>?.self, capacity: capacity)
+        }
         let p = UnsafeMutablePointer<Unmanaged<Frame>?>.allocate(capacity: capacity)
         p.initialize(repeating: nil, count: capacity)
+        heapDepthTables.withLock { _ = $0.insert(UInt(bitPattern: p)) }
         return p
     }
 
     static func freeDepthFrames(_ p: UnsafeMutablePointer<Unmanaged<Frame>?>, _ capacity: Int) {
         for i in 0..<capacity { p[i]?.release() }
         p.deinitialize(count: capacity)
-        p.deallocate()
+        if heapDepthTables.withLock({ $0.remove(UInt(bitPattern: p)) != nil }) {
+            p.deallocate()
+        } else {
+            munmap(UnsafeMutableRawPointer(p), capacity * MemoryLayout<Unmanaged<Frame>?>.stride)
+        }
     }
+
+    /// The depth tables that came from the heap because mmap failed (almost never).
+    static let heapDepthTables = Mutex<Set<UInt>>([])
 
     /// The frame lent to a call at the current depth, with room for `count` slots, all nil.
     /// Its parent is not counted: the caller keeps the function (and so its captured frame)
@@ -322,7 +343,8 @@ public final class Interpreter {
     public static func interrupted() -> Diagnostic {
         // While `serve tcp` runs handlers at once, every handler must see the Ctrl-C: the
         // server clears the flag once they have all stopped.
-        if activeInterpreterLock == nil { interruptFlag.store(false, ordering: .relaxed) }
+        // Tasks and parallel loops likewise (LanguageThreads decides).
+        if LanguageThreads.mayClearInterrupt() { interruptFlag.store(false, ordering: .relaxed) }
         return Diagnostic("interrupted", "interrupted (Ctrl-C)")
     }
 

@@ -35,6 +35,8 @@ final class InterpreterLock: @unchecked Sendable {
 
     /// Runs `body` on a new thread under the lock, with a fresh call stack of its own.
     func enter<T>(_ body: () throws -> T) rethrows -> T {
+        // The frames-per-depth table comes from mmap: its pages are zero (nil) until a call
+        // that deep touches them, so 10,000 tasks cost a page each, not 16 KiB each.
         let capacity = interp.maxCallDepth + 2
         let frames = Interpreter.makeDepthFrames(capacity)
         mutex.lock()
@@ -61,4 +63,10 @@ nonisolated(unsafe) var activeInterpreterLock: InterpreterLock?
 func blockingCall<T>(_ body: () throws -> T) rethrows -> T {
     if let lock = activeInterpreterLock { return try lock.releasing(body) }
     return try body()
+}
+
+/// Runs `body` — a wait outside the language, such as the REPL's prompt — without the
+/// interpreter lock, so tasks started by `spawn` go on meanwhile.
+public func withoutInterpreterLock<T>(_ body: () throws -> T) rethrows -> T {
+    try blockingCall(body)
 }

@@ -57,6 +57,10 @@ struct CommandLineOptions {
             if o.record != nil { throw .usage("--record and --replay cannot be used together") }
             o.replay = v
         },
+        Option(names: ["--shard"], argument: "K/N",
+               help: "`shard xs` keeps shard K of N of a list (the same as NETSCRIPT_SHARD=K/N)") { _, v in
+            setenv("NETSCRIPT_SHARD", v!, 1)   // `shard` reads and checks it
+        },
         Option(names: ["--completions"], argument: "SHELL",
                help: "print the completion script for bash or zsh and exit",
                completes: .words(["bash", "zsh"])) { _, v throws(Stop) in

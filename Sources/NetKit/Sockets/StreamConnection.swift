@@ -106,6 +106,8 @@ public final class StreamConnection: @unchecked Sendable {
     /// Whether this connection's bytes must pass through `recv`/`send` (recorded or replayed),
     /// so the zero-copy paths that use the socket directly must not be taken.
     public var isWireObserved: Bool { wireID != nil || isReplayed }
+    /// What chain verification saw (TLS clients with verification on): the peer's chain.
+    var tlsObserver: TLSVerifyObserver?
 
     init(channel: Channel?, direct: DirectSocket? = nil, box: InboundBuffer, proto: String, serverSide: Bool, transcript: Transcript?, cancel: CancelCheck?,
          names given: (local: String, peer: String)? = nil) {
@@ -182,6 +184,7 @@ public final class StreamConnection: @unchecked Sendable {
                 transcript?.record(conn.proto, .note, "connected \(conn.localText) → \(conn.peerText)")
                 conn.wireID = WireRecorder.shared?.open(address: ep.description, tls: tls != nil)
                 if tls != nil {
+                    conn.tlsObserver = tlsHandlers?.observer
                     try conn.waitForHandshake(deadline: deadline, address: addrText, failing: "connect \(addrText): TLS handshake failed",
                                               setup: setup, observer: tlsHandlers?.observer)
                 }
@@ -206,7 +209,7 @@ public final class StreamConnection: @unchecked Sendable {
     }
 
     static func tlsContext(_ setup: TLSClientSetup, failing: String, address: String) throws -> NIOSSLContext {
-        do { return try setup.makeContext() }
+        do { return try TLSContextCache.context(for: setup) }
         catch { throw SocketError(.tls, "\(failing): \(TLSClientSetup.reason(error, setup: setup, observer: nil))", address: address) }
     }
 
@@ -279,6 +282,7 @@ public final class StreamConnection: @unchecked Sendable {
         let conn = StreamConnection(channel: ch, box: newBox, proto: "tls", serverSide: false, transcript: transcript, cancel: cancel)
         if let id = wireID { conn.wireID = id; WireRecorder.shared?.event(id, "tls") }
         transcript?.record("tls", .note, "starting TLS on \(localText) → \(peerText)")
+        conn.tlsObserver = made.observer
         try conn.waitForHandshake(deadline: deadline, address: shownAddress, failing: shown, setup: setup, observer: made.observer)
         return conn
     }

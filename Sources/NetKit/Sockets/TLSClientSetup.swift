@@ -164,12 +164,17 @@ public struct TLSFailure: Error, CustomStringConvertible, Sendable {
 final class TLSVerifyObserver: @unchecked Sendable {
     private let lock = NSLock()
     private var refused: NIOSSLCertificate?
+    /// Every certificate verification looked at, in its order (root first, leaf last):
+    /// the chain `c.certificate.chain` shows.
+    private var seen: [NIOSSLCertificate] = []
     func note(_ result: NIOSSLVerificationResult, _ cert: NIOSSLCertificate) -> NIOSSLVerificationResult {
-        if result == .failed {
-            lock.lock(); if refused == nil { refused = cert }; lock.unlock()
-        }
+        lock.lock()
+        if result == .failed, refused == nil { refused = cert }
+        if !seen.contains(cert) { seen.append(cert) }
+        lock.unlock()
         return result
     }
+    var verifiedChain: [NIOSSLCertificate] { lock.lock(); defer { lock.unlock() }; return seen }
     var refusedCertificate: NIOSSLCertificate? { lock.lock(); defer { lock.unlock() }; return refused }
 }
 
@@ -417,5 +422,32 @@ final class TLSIdentityCheckHandler: ChannelInboundHandler, @unchecked Sendable 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if failed { return }
         context.fireChannelRead(data)
+    }
+}
+
+
+/// Client TLS contexts, made once per set of trust settings: making one loads the CA file
+/// (or the system's CAs) and costs more than a handshake, and a context serves any number
+/// of connections at once. A CA file that changes on disk gets a fresh context.
+enum TLSContextCache {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var contexts: [String: NIOSSLContext] = [:]
+
+    static func context(for setup: TLSClientSetup) throws -> NIOSSLContext {
+        var key = "\(setup.options.verify)|"
+        if let ca = setup.options.caFile {
+            let attrs = try? FileManager.default.attributesOfItem(atPath: ca)
+            let mtime = (attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            key += "\(ca)|\(mtime)|\(attrs?[.size] as? Int ?? -1)"
+        }
+        lock.lock()
+        if let c = contexts[key] { lock.unlock(); return c }
+        lock.unlock()
+        let made = try setup.makeContext()
+        lock.lock()
+        if contexts.count > 64 { contexts.removeAll() }
+        contexts[key] = made
+        lock.unlock()
+        return made
     }
 }

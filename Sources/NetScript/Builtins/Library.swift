@@ -18,6 +18,9 @@ enum Library {
         ("http server", HTTPServerBuiltins.register),
         ("mail", MailBuiltins.register),
         ("ftp", FTPBuiltins.register),
+        ("tasks", TaskBuiltins.register),                  // spawn, wait, parallel for, pmap
+        ("shards", ShardBuiltins.register),                // shard, emit
+        ("tls", TLSBuiltins.register),                     // tls.inspect
         ("help", HelpBuiltins.register),                   // last: it describes all of the above
     ]
 

@@ -252,8 +252,8 @@ enum SocketBuiltins {
             let backlog = try a.optionInt("backlog") ?? 128
             let concurrency = try a.optionInt("concurrency") ?? 100
             guard concurrency >= 1, concurrency <= 1000 else { throw Diagnostic.value("serve tcp: concurrency: must be between 1 and 1000") }
-            if concurrency > 1 && activeInterpreterLock != nil {
-                throw Diagnostic.value("serve tcp: a concurrent server cannot run inside another one's handler (use concurrency: 1)")
+            if concurrency > 1 && LanguageThreads.isWorker {
+                throw Diagnostic.value("serve tcp: a concurrent server cannot run inside a handler or a task (use concurrency: 1)")
             }
             let listener = try sock { try Listener.listen(addr, backlog: backlog, transcript: a.interp.transcript, cancel: socketCancel) }
             defer { listener.close() }
@@ -307,7 +307,9 @@ enum SocketBuiltins {
                 var active: Int { cond.lock(); defer { cond.unlock() }; return count }
             }
             let running = Running()
-            let lock = InterpreterLock(interp)
+            // Tasks' lock when tasks have run; else one for this server alone.
+            let ownsLock = activeInterpreterLock == nil
+            let lock = activeInterpreterLock ?? InterpreterLock(interp)
             activeInterpreterLock = lock
             var interrupted = false
             defer {
@@ -317,8 +319,10 @@ enum SocketBuiltins {
                     if interrupted { interruptFlag.store(true, ordering: .relaxed) }
                     _ = blockingCall { usleep(2_000) }
                 }
-                activeInterpreterLock = nil
-                lock.finish()
+                if ownsLock {
+                    activeInterpreterLock = nil
+                    lock.finish()
+                }
             }
             acceptLoop: while true {
                 var gotSlot = false
@@ -337,12 +341,16 @@ enum SocketBuiltins {
                     running.leave(); throw error
                 }
                 served += 1
-                let t = Thread {
-                    lock.enter { runHandler(conn) }
+                do {
+                    try LanguageThreads.start(label: "client \(served)") {
+                        lock.enter { runHandler(conn) }
+                        running.leave()
+                    }
+                } catch {
                     running.leave()
+                    blockingCall { conn.close() }
+                    throw error
                 }
-                t.stackSize = 1 << 28
-                t.start()
             }
             if interrupted {
                 // Wait here (not in defer) so the error is raised once every handler is done.

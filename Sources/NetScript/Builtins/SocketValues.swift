@@ -24,9 +24,10 @@ final class ConnectionValue: NativeObject {
     override var description: String {
         "<connection \(conn.proto) \(conn.localText) → \(conn.peerText)\(conn.isClosed ? " closed" : "")>"
     }
-    override var fieldNames: [String] { ["local", "peer", "closed", "proto", "eof"] }
+    override var fieldNames: [String] { ["local", "peer", "closed", "proto", "eof", "certificate"] }
     override func field(_ name: String) throws -> Value? {
         switch name {
+        case "certificate": return try CertificateValue.peer(of: conn)
         case "local": return .string(conn.localText)
         case "peer": return .string(conn.peerText)
         case "closed": return .bool(conn.isClosed)
