@@ -327,6 +327,27 @@ final class HTTPClientScriptTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("Transfer-Encoding: chunked: the body comes in pieces"), r.stdout)
     }
 
+    /// A request sent over a connection kept alive from the one before is noted and glossed; a
+    /// first request is not. (AsyncHTTPClient's HTTP/1.1 path notes it the same way: NetKit's
+    /// testPlainHTTPPathMatchesAsyncHTTPClient; HTTP/2 multiplexes and is not noted.)
+    func testReuseOfAKeptAliveConnectionIsGlossed() throws {
+        for (base, extra) in [("N", "")] {
+            let r = try run("""
+                s = http.session\(extra)
+                r = s.get "{\(base)}/hello.txt"
+                trace explain
+                r = s.get "{\(base)}/hello.txt"
+                trace explain
+                """)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let parts = r.stdout.components(separatedBy: "C: GET /hello.txt")
+            XCTAssertEqual(parts.count, 3, r.stdout)
+            XCTAssertFalse(parts[0].contains("reusing"), "\(base): the first request opens its connection: \(r.stdout)")
+            XCTAssertTrue(parts[1].contains("*: reusing the kept-alive connection to 127.0.0.1:"), "\(base): \(r.stdout)")
+            XCTAssertTrue(parts[1].contains("↳ keep-alive: this request goes over a TCP connection already open"), "\(base): \(r.stdout)")
+        }
+    }
+
     func testDownloadWithoutATerminalShowsNoProgressBar() throws {
         let r = try run("""
             s = http.session
