@@ -13,6 +13,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // AsyncHTTPClient's per-request log says which pooled connection a request went on:
+        // the trace notes a kept-alive connection reused (already resolved for AsyncHTTPClient).
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         // A certificate's subjectAltNames and dates, for the identity check and its messages.
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.0.0"),
         // SHA-256, MD5 and HMAC for DNS TSIG, SMTP CRAM-MD5 and certificate fingerprints.
@@ -28,6 +31,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "Crypto", package: "swift-crypto"),
             "CZlib",

@@ -252,7 +252,7 @@ public final class DNSClient {
             }
             try checkSignature(bytes, tsig, requestMAC, q, server)
             let elapsed = Date().timeIntervalSince(start)
-            report(.server, "; answer from \(server) (\(transport)) in \(Int(elapsed * 1000)) ms, \(bytes.count) bytes\n" + reply.text())
+            report(.server, "; answer from \(server) (\(transport)) \(WireReplay.shared == nil ? "in \(Int(elapsed * 1000)) ms" : "replayed"), \(bytes.count) bytes\n" + reply.text())
             return DNSResponse(message: reply, question: q, server: server, elapsed: elapsed, overTCP: true, size: bytes.count,
                                overTLS: transport == "TLS")
         }
@@ -407,7 +407,7 @@ public final class DNSClient {
                 if key != nil, !unsignedSince.isEmpty { throw DNSError(.tsig, "TSIG: the last message of the transfer of \(zone) is not signed") }
                 guard i == reply.answers.count - 1 else { throw DNSError(.transfer, "records after the closing SOA of \(zone)") }
                 let elapsed = Date().timeIntervalSince(start)
-                report(.server, "; \(kind) of \(zone) from \(server): \(records.count) records in \(messages) message\(messages == 1 ? "" : "s"), \(bytesIn) bytes, \(Int(elapsed * 1000)) ms")
+                report(.server, "; \(kind) of \(zone) from \(server): \(records.count) records in \(messages) message\(messages == 1 ? "" : "s"), \(bytesIn) bytes\(WireReplay.shared == nil ? ", \(Int(elapsed * 1000)) ms" : "")")
                 return records
             }
         }

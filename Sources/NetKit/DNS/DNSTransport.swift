@@ -154,6 +154,11 @@ public final class DNSSocket {
 
     /// A TCP connection to `server`, waiting at most until `deadline`.
     public static func tcp(_ server: DNSServer, deadline: Date, shouldCancel: () -> Bool) throws -> DNSSocket {
+        if let replay = WireReplay.shared {
+            let s = DNSSocket(fd: try replay.openDNSStream(address: server.description), server: server)
+            s.isReplayed = true
+            return s
+        }
         #if canImport(Glibc)
         let s = try make(server, Int32(SOCK_STREAM.rawValue))
         #else
@@ -172,6 +177,7 @@ public final class DNSSocket {
             getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len)
             if err != 0 { throw errno_("TCP connect to \(server)", err) }
         }
+        s.wireID = WireRecorder.shared?.open(address: server.description, tls: false, kind: "dns-tcp")
         return s
     }
 
@@ -250,6 +256,7 @@ public final class DNSSocket {
     /// Writes all bytes on a stream socket.
     public func sendAll(_ bytes: [UInt8], deadline: Date, shouldCancel: () -> Bool) throws {
         if shouldCancel() { throw DNSError(.interrupted, "interrupted") }
+        if let id = wireID { WireRecorder.shared?.event(id, "send", bytes) }
         var off = 0
         while off < bytes.count {
             switch SysCall.attempt({ bytes.withUnsafeBytes { send(fd, $0.baseAddress! + off, $0.count - off, Int32(MSG_NOSIGNAL)) } }) {
@@ -293,6 +300,7 @@ public final class DNSSocket {
         guard let body = try read(n, deadline: deadline, shouldCancel: shouldCancel) else {
             throw DNSError.malformed("TCP stream from \(server) closed in the middle of a message")
         }
+        if let id = wireID { WireRecorder.shared?.event(id, "recv", len + body) }
         return body
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import AsyncHTTPClient
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -322,7 +323,12 @@ public final class HTTPAgent: @unchecked Sendable {
         let exchange = HTTPExchange(spec: spec, sink: sink, transcript: transcript)
         exchange.tls = setup
         let started = DispatchTime.now().uptimeNanoseconds
-        let task = client.execute(request: request, delegate: exchange, eventLoop: .delegateAndChannel(on: HTTPAgent.loop))
+        // Tracing: AsyncHTTPClient's request log names the pooled connection the request goes on.
+        let logger = transcript == nil ? nil : Logger(label: "netscript.http") { _ in
+            HTTPConnectionSniffer(client: ObjectIdentifier(client), exchange: exchange)
+        }
+        let task = client.execute(request: request, delegate: exchange, eventLoop: .delegateAndChannel(on: HTTPAgent.loop),
+                                  logger: logger)
         task.futureResult.whenComplete { result in exchange.complete(result) }
         do {
             try exchange.wait(task: task, cancel: cancel, progress: progress)
@@ -360,15 +366,30 @@ final class HTTPExchange: HTTPClientResponseDelegate, @unchecked Sendable {
     /// Set when the caller gave up: late callbacks must not touch the sink.
     var abandoned = false
 
+    /// Set (from AsyncHTTPClient's log) when the request went on a connection an earlier
+    /// request had opened.
+    var reusedConnection = false
+
     init(spec: HTTPRequestSpec, sink: Int32?, transcript: Transcript?) {
         self.spec = spec; self.sink = sink; self.transcript = transcript
+    }
+
+    /// The request was scheduled on AsyncHTTPClient's connection `key`: seen before, it is reused.
+    func scheduled(onConnection key: String) {
+        let seen = HTTPConnectionSniffer.see(key)
+        cond.lock(); reusedConnection = seen; cond.unlock()
     }
 
     private func touch() { lastActivity = DispatchTime.now().uptimeNanoseconds }
 
     func didSendRequestHead(task: HTTPClient.Task<Void>, _ head: HTTPRequestHead) {
-        cond.lock(); touch(); cond.unlock()
+        cond.lock(); touch(); let reused = reusedConnection; cond.unlock()
         guard let t = transcript else { return }
+        if reused, let url = URL(string: spec.url), var host = url.host {
+            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            let port = url.port ?? (url.scheme?.lowercased() == "https" ? 443 : 80)
+            t.record("http", .note, HTTPAgent.reuseNote("\(host.contains(":") ? "[\(host)]" : host):\(port)"))
+        }
         // Rendered only when shown: a request costs tens of microseconds on loopback.
         t.record("http", .client) {
             HTTPExchange.renderRequestHead("\(head.method.rawValue) \(head.uri) \(head.version)", head.headers.map { ($0.name, $0.value) })
@@ -526,5 +547,44 @@ extension HTTPClientSupport {
     /// 30 → "30 s", 0.5 → "0.5 s".
     static func formatSeconds(_ s: Double) -> String {
         s == s.rounded() ? "\(Int(s)) s" : "\(s) s"
+    }
+}
+
+extension HTTPAgent {
+    /// The trace's note for a request sent on a connection kept alive from an earlier one.
+    static func reuseNote(_ address: String) -> String {
+        "reusing the kept-alive connection to \(address) (opened by an earlier request): no new TCP connect"
+    }
+}
+
+/// A log handler for one AsyncHTTPClient request: its "scheduled on connection" line carries the
+/// pooled connection's id, which tells a new connection from one kept alive.
+struct HTTPConnectionSniffer: LogHandler {
+    let client: ObjectIdentifier
+    let exchange: HTTPExchange
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .debug
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        guard event.message.description == "Request was scheduled on connection",
+              let id = event.metadata?["ahc-connection-id"] ?? metadata["ahc-connection-id"] else { return }
+        exchange.scheduled(onConnection: "\(client)-\(id)")
+    }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var seen: Set<String> = []
+
+    /// Whether the connection was seen before (and remembers it; at most 4,096 are kept).
+    static func see(_ key: String) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        if seen.contains(key) { return true }
+        if seen.count >= 4096 { seen.removeAll() }
+        seen.insert(key)
+        return false
     }
 }

@@ -306,6 +306,7 @@ extension HTTPAgent {
                     throw fastFailure(error, spec, phase: "no response", received: nil)
                 }
             }
+            if reused { transcript?.record("http", .note, HTTPAgent.reuseNote(plan.address)) }
             do {
                 var r = try exchange(spec, plan: plan, wire: wire!, reused: reused, sink: sink, progress: progress)
                 r.elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9

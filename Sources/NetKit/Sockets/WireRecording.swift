@@ -31,18 +31,22 @@ public final class WireRecorder: @unchecked Sendable {
     }
 
     /// A new connection to `address`; its number for the events that follow.
-    func open(address: String, tls: Bool, kind: String = "stream") -> Int {
+    func open(address: String, tls: Bool, kind: String = "stream", local: String? = nil) -> Int {
         lock.lock(); defer { lock.unlock() }
         let id = next
         next += 1
-        write(["conn": id, "event": "open", "address": address, "tls": tls, "kind": kind])
+        var o: [String: Any] = ["conn": id, "event": "open", "address": address, "tls": tls, "kind": kind]
+        if let local { o["local"] = local }
+        write(o)
         return id
     }
 
-    func event(_ id: Int, _ name: String, _ data: [UInt8]? = nil) {
+    /// `peer`: for a UDP socket's datagram, where it went ("to") or came from ("from").
+    func event(_ id: Int, _ name: String, _ data: [UInt8]? = nil, peer: String? = nil) {
         lock.lock(); defer { lock.unlock() }
         var o: [String: Any] = ["conn": id, "event": name]
         if let data { o["data"] = Data(data).base64EncodedString() }
+        if let peer { o[name == "send" ? "to" : "from"] = peer }
         write(o)
     }
 }
@@ -56,8 +60,8 @@ public final class WireRecorder: @unchecked Sendable {
 public final class WireReplay: @unchecked Sendable {
     nonisolated(unsafe) public static var shared: WireReplay?
 
-    enum Event { case send([UInt8]), recv([UInt8]), tls, close }
-    struct Recorded { let id: Int; let address: String; let tls: Bool; let kind: String; var events: [Event] }
+    enum Event { case send([UInt8]), recv([UInt8]), tls, close, sendTo([UInt8], String), recvFrom([UInt8], String) }
+    struct Recorded { let id: Int; let address: String; let tls: Bool; let kind: String; var events: [Event]; var local: String? = nil }
 
     private let lock = NSLock()
     private var connections: [Recorded] = []
@@ -103,7 +107,7 @@ public final class WireReplay: @unchecked Sendable {
             if ev == "open" {
                 byID[id] = connections.count
                 connections.append(Recorded(id: id, address: o["address"] as? String ?? "?", tls: o["tls"] as? Bool ?? false,
-                                            kind: o["kind"] as? String ?? "stream", events: []))
+                                            kind: o["kind"] as? String ?? "stream", events: [], local: o["local"] as? String))
                 continue
             }
             guard let i = byID[id] else { throw SocketError(.value, "--replay \(path):\(n + 1): connection \(id) was never opened", address: path) }
@@ -113,7 +117,10 @@ public final class WireReplay: @unchecked Sendable {
                 }
                 return Array(d)
             }
+            let udp = connections[i].kind == "udp"
             switch ev {
+            case "send" where udp: connections[i].events.append(.sendTo(try bytes(), o["to"] as? String ?? ""))
+            case "recv" where udp: connections[i].events.append(.recvFrom(try bytes(), o["from"] as? String ?? ""))
             case "send": connections[i].events.append(.send(try bytes()))
             case "recv": connections[i].events.append(.recv(try bytes()))
             case "tls": connections[i].events.append(.tls)
@@ -134,14 +141,14 @@ public final class WireReplay: @unchecked Sendable {
         next += 1
         let rec = k < connections.count ? connections[k] : nil
         lock.unlock()
-        let what = kind == "dns-udp" ? "a DNS query over UDP to" : "a connection to"
+        let what = WireReplay.what(kind)
         guard let rec else {
             let m = "connection \(k + 1): the script opens \(what) \(address), but the recording has only \(connections.count) connection\(connections.count == 1 ? "" : "s")"
             fail(m)
             throw SocketError(.refused, "connect \(address): replay: \(m)", address: address)
         }
         guard rec.address == address, rec.kind == kind else {
-            let recorded = rec.kind == "dns-udp" ? "a DNS query over UDP to" : "a connection to"
+            let recorded = WireReplay.what(rec.kind)
             let m = "connection \(k + 1): recorded \(recorded) \(rec.address), the script opens \(what) \(address)"
             fail(m)
             throw SocketError(.refused, "connect \(address): replay: \(m)", address: address)
@@ -201,7 +208,7 @@ public final class WireReplay: @unchecked Sendable {
                 var answer = data
                 if answer.count >= 2 { answer[0] = id[0]; answer[1] = id[1] }
                 _ = answer.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
-            case .tls, .close:
+            case .tls, .close, .sendTo, .recvFrom:
                 continue
             }
         }
@@ -224,6 +231,99 @@ public final class WireReplay: @unchecked Sendable {
         let t = Thread { [self] in self.serve(rec, number: k + 1, fd: peer) }
         t.start()
         return DirectSocket(fd: fds[0])
+    }
+
+    /// A recorded connection's kind in words, for a difference.
+    static func what(_ kind: String) -> String {
+        switch kind {
+        case "dns-udp": return "a DNS query over UDP to"
+        case "dns-tcp": return "a DNS connection over TCP to"
+        case "udp": return "a UDP socket for"
+        default: return "a connection to"
+        }
+    }
+
+    /// Opens the next recorded DNS-over-TCP connection: the program's end of a stream socket
+    /// pair (non-blocking, as the DNS transport wants it).
+    func openDNSStream(address: String) throws -> Int32 {
+        let rec: Recorded, k: Int
+        do { (rec, k) = try take(address: address, kind: "dns-tcp") }
+        catch let e as SocketError { throw DNSError(.io, e.message) }
+        var fds: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+            throw DNSError(.io, "replay: socketpair: \(String(cString: strerror(errno)))")
+        }
+        _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL, 0) | O_NONBLOCK)
+        let peer = fds[1]
+        let t = Thread { [self] in self.serveDNSStream(rec, number: k + 1, fd: peer) }
+        t.start()
+        return fds[0]
+    }
+
+    /// Plays a recorded DNS-over-TCP connection: each length-prefixed query must be the
+    /// recorded one but for its id, and each recorded answer (a zone transfer sends several)
+    /// goes back carrying the program's id.
+    private func serveDNSStream(_ rec: Recorded, number: Int, fd: Int32) {
+        defer { Glibc.shutdown(fd, Int32(SHUT_RDWR)); Glibc.close(fd) }
+        let name = "connection \(number) (DNS over TCP to \(rec.address))"
+        var id: [UInt8] = [0, 0]
+        var step = 0
+        func readExactly(_ n: Int) -> [UInt8]? {
+            var got: [UInt8] = []
+            var buf = [UInt8](repeating: 0, count: 65536)
+            while got.count < n {
+                let m = Glibc.recv(fd, &buf, min(buf.count, n - got.count), 0)
+                if m < 0 { if errno == EINTR { continue }; return nil }
+                if m == 0 { return nil }
+                got += buf[0..<m]
+            }
+            return got
+        }
+        func readMessage() -> [UInt8]? {
+            guard let len = readExactly(2) else { return nil }
+            guard let body = readExactly(Int(len[0]) << 8 | Int(len[1])) else { return nil }
+            return len + body
+        }
+        for ev in rec.events {
+            switch ev {
+            case .send(let expected):
+                step += 1
+                lock.lock(); waiting[number] = (step, expected, [], name); lock.unlock()
+                let got = readMessage()
+                lock.lock(); waiting[number] = nil; lock.unlock()
+                guard let got else { return }
+                if got.count >= 4 && expected.count >= 4 && got.prefix(2).elementsEqual(expected.prefix(2))
+                    && got.dropFirst(4).elementsEqual(expected.dropFirst(4)) {
+                    id = [got[2], got[3]]
+                    continue
+                }
+                fail("\(name), step \(step): recorded a query for \(WireReplay.question(Array(expected.dropFirst(2)))); the script sent a query for \(WireReplay.question(Array(got.dropFirst(2))))")
+                return
+            case .recv(let data):
+                step += 1
+                var answer = data
+                if answer.count >= 4 { answer[2] = id[0]; answer[3] = id[1] }
+                var off = 0
+                while off < answer.count {
+                    let w = answer[off...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                    if w < 0 { if errno == EINTR { continue }; return }
+                    off += w
+                }
+            default:
+                continue
+            }
+        }
+        // The recording ends: a further query differs (the close ends the program's read).
+        if let extra = readMessage() {
+            fail("\(name), step \(step + 1): the recording ends here; the script sent a query for \(WireReplay.question(Array(extra.dropFirst(2))))")
+        }
+    }
+
+    /// Opens the next recorded UDP socket (its peer when connected, else "(unconnected)"):
+    /// the cursor its sends are checked against and its datagrams come from.
+    public func openUDP(address: String) throws -> DatagramReplay {
+        let (rec, k) = try take(address: address, kind: "udp")
+        return DatagramReplay(self, rec.events, number: k + 1, address: address, local: rec.local)
     }
 
     /// What a step's bytes look like in a message.
@@ -290,7 +390,7 @@ public final class WireReplay: @unchecked Sendable {
                 else { how = "the script sent \(WireReplay.show(sent))\(diverged ? "" : (eof ? " and closed the connection" : " and then nothing more"))" }
                 fail("\(name), step \(step): recorded the client sending \(WireReplay.show(expected)); \(how)")
                 return
-            case .tls:
+            case .tls, .sendTo, .recvFrom:
                 continue
             case .close:
                 step += 1
@@ -309,5 +409,59 @@ public final class WireReplay: @unchecked Sendable {
         if !extra.isEmpty {
             fail("\(name), step \(step + 1): the recording ends here; the script sent \(WireReplay.show(extra))")
         }
+    }
+}
+
+/// One UDP socket under `--replay`: what the script sends must be what was recorded (the same
+/// bytes to the same address); the datagrams recorded as received are handed to the socket
+/// as they came — those before its first send at once (a server's first request), the rest
+/// after the send they followed.
+public final class DatagramReplay: @unchecked Sendable {
+    private let replay: WireReplay
+    private let events: [WireReplay.Event]
+    private let lock = NSLock()
+    private var next = 0
+    private var step = 0
+    let name: String
+    /// The local address recorded, so the replayed trace reads the same every run.
+    public let local: String?
+
+    init(_ replay: WireReplay, _ events: [WireReplay.Event], number: Int, address: String, local: String?) {
+        self.replay = replay; self.events = events; self.local = local
+        name = "connection \(number) (UDP socket for \(address))"
+    }
+
+    /// The recorded datagrams (data, sender) that come before the script's next send.
+    public func arrivals() -> [([UInt8], String)] {
+        lock.lock(); defer { lock.unlock() }
+        var out: [([UInt8], String)] = []
+        while next < events.count {
+            guard case .recvFrom(let d, let from) = events[next] else { break }
+            out.append((d, from)); next += 1; step += 1
+        }
+        return out
+    }
+
+    /// Checks one send against the recording: a difference is the replay's failure (named as
+    /// for streams) and an error of kind io.
+    public func sent(_ data: [UInt8], to: String) throws {
+        lock.lock()
+        while next < events.count, case .tls = events[next] { next += 1 }
+        let ev = next < events.count ? events[next] : nil
+        step += 1
+        let at = step
+        lock.unlock()
+        let message: String
+        switch ev {
+        case .sendTo(let d, let dest)?:
+            if d == data && dest == to { lock.lock(); next += 1; lock.unlock(); return }
+            message = "\(name), step \(at): recorded the script sending \(WireReplay.show(d)) to \(dest); it sent \(WireReplay.show(data)) to \(to)"
+        case nil:
+            message = "\(name), step \(at): the recording ends here; the script sent \(WireReplay.show(data)) to \(to)"
+        default:
+            message = "\(name), step \(at): the recording has the socket receive next; the script sent \(WireReplay.show(data)) to \(to)"
+        }
+        replay.fail(message)
+        throw SocketError(.io, "sendto \(to): replay: \(message)", address: to)
     }
 }

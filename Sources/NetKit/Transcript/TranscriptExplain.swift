@@ -161,6 +161,11 @@ public enum ProtocolGlossary {
             let table = e.proto == "smtp" ? smtpCommands : ftpCommands
             guard let gloss = table[word] else { return nil }
             return "\(word): \(gloss)"
+        case ("http", .note):
+            if line.hasPrefix("reusing the kept-alive connection") {
+                return "keep-alive: this request goes over a TCP connection already open from an earlier one — no new handshake; HTTP/1.1 keeps a connection open unless a side says Connection: close (RFC 9112 §9.3)"
+            }
+            return nil
         case ("http", _):
             for l in text.split(separator: "\n").prefix(3) {
                 let parts = l.split(separator: " ", maxSplits: 2)

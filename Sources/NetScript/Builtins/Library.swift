@@ -13,8 +13,10 @@ enum Library {
         ("step mode", StepMode.register),                 // step on / step off
         ("addresses", AddressBuiltins.register),           // ip, cidr, ranges, sets, mac
         ("dns", DNSBuiltins.register),
+        ("dns messages", DNSMessageBuiltins.register),     // dns.message, dns.send
         ("sockets", SocketBuiltins.register),
         ("http client", HTTPBuiltins.register),
+        ("http raw", HTTPRawBuiltins.register),            // http.raw
         ("http server", HTTPServerBuiltins.register),
         ("mail", MailBuiltins.register),
         ("ftp", FTPBuiltins.register),
