@@ -15,6 +15,12 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         // A certificate's subjectAltNames and dates, for the identity check and its messages.
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.0.0"),
+        // tls.mkcert: keys (swift-crypto) and PEM/DER (swift-asn1), beside swift-certificates.
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.0.0"),
+        // serve http: HTTP/2 (ALPN h2) and response compression (NIOHTTPCompression).
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.30.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.20.0"),
     ],
     targets: [
         // The protocol library: plain Swift, no knowledge of the language.
@@ -27,6 +33,10 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+            .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
             "CZlib",
         ]),
         // The language: lexer, parser, evaluator, builtins.

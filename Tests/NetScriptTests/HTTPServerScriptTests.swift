@@ -615,7 +615,7 @@ final class HTTPServerScriptTests: XCTestCase {
         XCTAssertEqual(try curl(["--cacert", cert, "https://127.0.0.1:\(port)/hello.txt"]), "hello\n")
         XCTAssertTrue(text(out).hasPrefix("Serving HTTPS on 127.0.0.1 port \(port) (https://127.0.0.1:\(port)/)"), text(out))
         let bad = try runProcess(exe, ["-e", "serve http port: 0 cert: \"\(cert)\" key: \"\(cert)\""])
-        XCTAssertTrue(bad.stderr.contains("error[tls]: serve http: cannot use the certificate"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("error[tls]: serve http: the key file \(cert) holds no PEM private key"), bad.stderr)
     }
 
     func testBadOptionsAreNamedErrors() throws {

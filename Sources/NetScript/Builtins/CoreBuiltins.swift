@@ -18,6 +18,7 @@ enum CoreBuiltins {
         HTTPServerBuiltins.register(in: interp)
         MailBuiltins.register(in: interp)
         FTPBuiltins.register(in: interp)
+        TLSBuiltins.register(in: interp)
         HelpBuiltins.register(in: interp)
     }
 
