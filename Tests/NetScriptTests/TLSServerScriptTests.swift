@@ -284,6 +284,7 @@ final class TLSServerScriptTests: XCTestCase {
         let port = try freePort()
         let srv = server("""
             l = listen "127.0.0.1:\(port)"
+            for i in range 2 {
             c = accept l timeout: 30
             send c "220 lab ESMTP\\r\\n"
             while true {
@@ -303,6 +304,7 @@ final class TLSServerScriptTests: XCTestCase {
                 }
             }
             close c
+            }
             """, port: port)
         let py = try python("""
             import smtplib, ssl
@@ -316,8 +318,19 @@ final class TLSServerScriptTests: XCTestCase {
             s.quit()
             """)
         XCTAssertEqual(py.stdout, "True\n220\n(250, b'OK (tls)')\n", py.stderr)
+        // NetScript's own client side of starttls against the same server.
+        let ns = try run("""
+            c = connect "127.0.0.1:\(port)"
+            recv.line c
+            send c "EHLO me\\r\\n"; recv.line c; recv.line c
+            send c "STARTTLS\\r\\n"; print (recv.line c)
+            c = starttls c ca: "ca.pem" sni: "localhost"
+            send c "NOOP\\r\\n"; print (recv.line c) c.proto
+            send c "QUIT\\r\\n"; print (recv.line c)
+            """)
+        XCTAssertEqual(ns.stdout, "220 Ready to start TLS\n250 OK (tls) tls\n221 bye\n", ns.stderr)
         let out = srv.wait(30)
-        XCTAssertEqual(out?.stdout, "upgraded: tls\n", out?.stderr ?? "")
+        XCTAssertEqual(out?.stdout, "upgraded: tls\nupgraded: tls\n", out?.stderr ?? "")
     }
 
     func testStartTLSServerRefusesPlainCommandsPipelinedAfterStartTLS() throws {
