@@ -247,11 +247,8 @@ public final class HTTPServer: @unchecked Sendable {
         try ops.addHandler(NIOHTTPResponseHeadersValidator())
         try ops.addHandler(HTTPServerErrorHandler(server: self))
         let continueWriter = HTTPContinueWriter()
-        if config.compress {
-            try ops.addHandler(continueWriter)
-            try ops.addHandler(HTTPGzipPreference())
-            try ops.addHandler(HTTPServerCompression.makeCompressor())
-        }
+        // The compressor and its helpers join when a request first names an Accept-Encoding.
+        if config.compress { try ops.addHandler(HTTPCompressionInstaller(continueWriter: continueWriter)) }
         try ops.addHandler(HTTPServerConnectionHandler(server: self, continueWriter: config.compress ? continueWriter : nil))
     }
 

@@ -107,6 +107,34 @@ final class HTTPGzipPreference: ChannelInboundHandler, RemovableChannelHandler, 
     }
 }
 
+/// Adds the compression handlers to an HTTP/1 connection when the first request that names an
+/// Accept-Encoding arrives, then steps aside: a client that never asks for compression (wrk,
+/// most API clients) keeps the pipeline `serve http` had without it, at no cost per request.
+/// HTTPServerPipelineHandler delivers a request only once the answer before it has ended, so
+/// the compressor never sees a response whose request it did not see.
+final class HTTPCompressionInstaller: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    let continueWriter: HTTPContinueWriter
+    init(continueWriter: HTTPContinueWriter) { self.continueWriter = continueWriter }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .head(let head) = unwrapInboundIn(data), head.headers.contains(name: "accept-encoding") {
+            do {
+                try context.pipeline.syncOperations.addHandlers([continueWriter, HTTPGzipPreference(), HTTPServerCompression.makeCompressor()],
+                                                                position: .after(self))
+            } catch {
+                context.fireErrorCaught(error)
+                return
+            }
+            context.fireChannelRead(data)
+            context.pipeline.syncOperations.removeHandler(self, promise: nil)
+            return
+        }
+        context.fireChannelRead(data)
+    }
+}
+
 /// Sends `100 Continue` below the compressor: the compressor pairs each response head with a
 /// request's Accept-Encoding, one for one, so an interim head must not pass through it.
 final class HTTPContinueWriter: ChannelOutboundHandler, RemovableChannelHandler, @unchecked Sendable {
@@ -115,6 +143,8 @@ final class HTTPContinueWriter: ChannelOutboundHandler, RemovableChannelHandler,
     private var context: ChannelHandlerContext?
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    /// Whether it is in the pipeline (the compressor is then above it).
+    var isInstalled: Bool { context != nil }
     func sendContinue(_ version: HTTPVersion) {
         context?.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .continue))), promise: nil)
     }

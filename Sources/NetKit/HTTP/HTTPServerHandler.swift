@@ -59,7 +59,7 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
 
     /// Whether a response of this type and length to this request is to be compressed.
     private func compresses(_ h: HTTPRequestHead, type: String, length: Int) -> Bool {
-        server.config.compress && h.method == .GET && length >= HTTPServerCompression.minimumLength
+        server.config.compress && h.method != .HEAD && length >= HTTPServerCompression.minimumLength
             && HTTPServerCompression.isCompressible(type) && HTTPServerCompression.accepts(h.headers)
     }
 
@@ -101,7 +101,7 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
             }
             route = matchRoute(h)
             if h.headers.first(name: "expect")?.lowercased() == "100-continue" {
-                if let continueWriter { continueWriter.sendContinue(h.version) }
+                if let continueWriter, continueWriter.isInstalled { continueWriter.sendContinue(h.version) }
                 else { context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: .continue))), promise: nil) }
             }
         case .body(var buf):
