@@ -17,7 +17,7 @@ final class BuiltinFuzzTests: XCTestCase {
         "connect", "unix", "send", "recv", "shutdown", "close", "udp", "sendto", "recvfrom", "listen", "accept",
         "serve", "stop", "gethostbyname", "gethostbyaddr", "getaddrinfo", "dns", "http.request", "http.session",
         "http.download", "http.check", "ftp", "smtp", "mail", "sleep", "exit", "lines", "read", "input", "write",
-        "exists", "cidr.load", "ipset.load", "mac.lookup",
+        "exists", "cidr.load", "ipset.load", "mac.lookup", "tls", "starttls",
     ]
     /// Built offline from their arguments, so fuzzed even though their family is denied.
     static let allowedInDeniedFamily: Set<String> = ["dns.parse", "mail.message"]
