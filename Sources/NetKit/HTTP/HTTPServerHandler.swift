@@ -60,7 +60,17 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
     /// Whether a response of this type and length to this request is to be compressed.
     private func compresses(_ h: HTTPRequestHead, type: String, length: Int) -> Bool {
         server.config.compress && h.method != .HEAD && length >= HTTPServerCompression.minimumLength
-            && HTTPServerCompression.isCompressible(type) && HTTPServerCompression.accepts(h.headers)
+            && isCompressible(type) && HTTPServerCompression.accepts(h.headers)
+    }
+
+    /// The last type asked about and the answer: a keep-alive connection asks about the same
+    /// few types again and again, and the answer costs string work the fast path cannot afford.
+    private var compressibleMemo: (type: String, yes: Bool) = ("", false)
+    private func isCompressible(_ type: String) -> Bool {
+        if compressibleMemo.type == type { return compressibleMemo.yes }
+        let yes = HTTPServerCompression.isCompressible(type)
+        compressibleMemo = (type, yes)
+        return yes
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -263,7 +273,7 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
     private func serveCachedFile(_ h: HTTPRequestHead, _ body: ByteBuffer, type: String, mtime: Int,
                                  stamp: HTTPStaticFiles.Stamp, real: String, now: Int) {
         let lastModified = lastModifiedText(mtime)
-        let vary = server.config.compress && body.readableBytes >= HTTPServerCompression.minimumLength && HTTPServerCompression.isCompressible(type)
+        let vary = server.config.compress && body.readableBytes >= HTTPServerCompression.minimumLength && isCompressible(type)
         if notModified(h, mtime) {
             return respond(h, status: 304, headers: [("Last-Modified", lastModified)] + (vary ? [("Vary", "Accept-Encoding")] : []), length: nil, body: .none)
         }
@@ -306,7 +316,7 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
     private func serveOpenFile(_ h: HTTPRequestHead, fd: CInt, type: String, size: Int, mtime: Int, real: String) {
         let lastModified = lastModifiedText(mtime)
         var headers: [(String, String)] = [("Content-Type", type), ("Last-Modified", lastModified), ("Accept-Ranges", "bytes")]
-        let vary = server.config.compress && size >= HTTPServerCompression.minimumLength && HTTPServerCompression.isCompressible(type)
+        let vary = server.config.compress && size >= HTTPServerCompression.minimumLength && isCompressible(type)
         if notModified(h, mtime) {
             close(fd)
             return respond(h, status: 304, headers: [("Last-Modified", lastModified)] + (vary ? [("Vary", "Accept-Encoding")] : []), length: nil, body: .none)
