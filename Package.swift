@@ -18,8 +18,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         // A certificate's subjectAltNames and dates, for the identity check and its messages.
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.0.0"),
-        // SHA-256, MD5 and HMAC for DNS TSIG, SMTP CRAM-MD5 and certificate fingerprints.
+        // Digests (TSIG, CRAM-MD5, certificate fingerprints) and tls.mkcert's keys (swift-crypto), PEM/DER (swift-asn1).
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.0.0"),
+        // serve http: HTTP/2 (ALPN h2) and response compression (NIOHTTPCompression).
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.30.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.20.0"),
     ],
     targets: [
         // The protocol library: plain Swift, no knowledge of the language.
@@ -34,6 +38,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+            .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
             "CZlib",
         ], exclude: ["README.md"]),
         // The language: lexer, parser, evaluator, builtins.

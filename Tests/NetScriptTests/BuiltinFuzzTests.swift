@@ -16,7 +16,7 @@ final class BuiltinFuzzTests: XCTestCase {
     static let denied: [String] = [
         "connect", "unix", "send", "recv", "shutdown", "close", "udp", "sendto", "recvfrom", "listen", "accept",
         "serve", "stop", "gethostbyname", "gethostbyaddr", "getaddrinfo", "dns", "http", "tls", "ftp", "smtp", "mail", "sleep", "exit", "lines", "read", "input", "write",
-        "exists", "cidr.load", "ipset.load", "mac.lookup", "trace.save", "trace.load", "step",
+        "exists", "cidr.load", "ipset.load", "mac.lookup", "trace.save", "trace.load", "step", "starttls",
         // `spawn {…}` is the spawn block (grammar.md): a map argument would read as one.
         "spawn",
     ]

@@ -41,6 +41,8 @@ public final class FTPClient: @unchecked Sendable {
     public let transcript: Transcript?
     let cancel: CancelCheck?
     var control: StreamConnection
+    /// The control connection (for its TLS facts: `peerCertificates()`, `tlsSummary`).
+    public var controlConnection: StreamConnection { control }
     /// The server's greeting (the first 2xx reply after connecting).
     public private(set) var welcome: FTPReply
     /// The last reply read on the control connection.

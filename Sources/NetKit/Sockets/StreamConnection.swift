@@ -19,6 +19,9 @@ final class InboundBuffer: @unchecked Sendable {
     var paused = false
     var limit = 1 << 20
     var tlsReady = false
+    /// After the handshake: the protocol ALPN chose and the peer's certificate (DER), if any.
+    var alpn: String? = nil
+    var peerCertificate: [UInt8]? = nil
     var count: Int { bytes.count - start }
 
     /// Removes and returns the first `n` unread bytes. Called with the lock held.
@@ -61,7 +64,13 @@ final class InboundHandler: ChannelInboundHandler, @unchecked Sendable {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         box.cond.lock()
         if case ChannelEvent.inputClosed = event as? ChannelEvent ?? .outputClosed { box.eof = true }
-        if case TLSUserEvent.handshakeCompleted = event as? TLSUserEvent ?? .shutdownCompleted { box.tlsReady = true }
+        if case TLSUserEvent.handshakeCompleted(let proto) = event as? TLSUserEvent ?? .shutdownCompleted {
+            box.tlsReady = true
+            box.alpn = proto
+            if let ssl = try? context.pipeline.syncOperations.handler(type: NIOSSLHandler.self) {
+                box.peerCertificate = try? ssl.peerCertificate?.toDERBytes()
+            }
+        }
         box.cond.broadcast()
         box.cond.unlock()
         context.fireUserInboundEventTriggered(event)
@@ -118,6 +127,17 @@ public final class StreamConnection: @unchecked Sendable {
         let peer = names?.peer ?? channel?.remoteAddress?.text ?? ""
         self.localText = local.isEmpty ? "(unnamed)" : local
         self.peerText = peer.isEmpty ? "(unnamed)" : peer
+    }
+
+    /// The application protocol ALPN chose in the TLS handshake ("h2", "http/1.1"), if any.
+    public var negotiatedProtocol: String? { box.cond.lock(); defer { box.cond.unlock() }; return box.alpn }
+
+    /// The certificate the peer presented in the TLS handshake, as the handshake saw it
+    /// (on an accepted connection: the client's, with mutual TLS). `peerCertificates()` gives
+    /// a client the server's verified chain.
+    public var peerCertificate: TLSCertificateInfo? {
+        box.cond.lock(); let der = box.peerCertificate; box.cond.unlock()
+        return der.flatMap { try? TLSCertificateInfo(der: $0) }
     }
 
     /// Whether the peer has closed its side and everything it sent has been read.
@@ -287,6 +307,57 @@ public final class StreamConnection: @unchecked Sendable {
         return conn
     }
 
+    /// Upgrades a connection a listener accepted to TLS as the server, for a STARTTLS step
+    /// (SMTP `STARTTLS`, FTP `AUTH TLS`) written in a script: call it right after sending the
+    /// "go ahead" reply. Bytes the client already sent are handed to TLS as the start of its
+    /// handshake, never read as plain text: plain commands pipelined after STARTTLS fail the
+    /// handshake instead of being taken as if they came over TLS (CVE-2011-0411). This
+    /// connection is closed for further use; the returned one speaks TLS on the same socket.
+    public func startTLSServer(_ setup: TLSServerSetup, timeout: TimeInterval = 10) throws -> StreamConnection {
+        let shown = "TLS upgrade (server) with \(peerText) failed"
+        guard let channel, isServerSide, !isClosed, proto != "tls" else {
+            let why = isClosed ? "the connection is closed" : proto == "tls" ? "the connection already speaks TLS"
+                : "only a connection a listener accepted can be upgraded as the server (a client uses its own starttls)"
+            throw SocketError(.tls, "\(shown): \(why)", address: peerText)
+        }
+        let box = self.box
+        let deadline = Date().addingTimeInterval(timeout)
+        let added = channel.eventLoop.submit {
+            box.cond.lock()
+            let pending = box.count > 0 ? box.take(box.count) : []
+            box.cond.unlock()
+            try channel.pipeline.syncOperations.addHandler(setup.makeHandler(), position: .first)
+            if !pending.isEmpty {
+                channel.pipeline.syncOperations.fireChannelRead(NIOAny(channel.allocator.buffer(bytes: pending)))
+            }
+            channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        }
+        do { try SocketRuntime.wait(added, deadline: deadline, cancel: cancel, op: "TLS upgrade with", address: peerText) }
+        catch { throw SocketError(.tls, "\(shown): \(TLSServerSetup.reason(error))", address: peerText) }
+        isClosed = true
+        let conn = StreamConnection(channel: channel, box: box, proto: "tls", serverSide: true, transcript: transcript, cancel: cancel)
+        transcript?.record("tls", .note, "starting TLS (as the server) on \(localText) ← \(peerText)")
+        box.cond.lock()
+        defer { box.cond.unlock() }
+        while !box.tlsReady {
+            if let e = box.error {
+                channel.close(promise: nil)
+                throw SocketError(.tls, "\(shown): \(TLSServerSetup.reason(e))", address: peerText)
+            }
+            if box.eof {
+                channel.close(promise: nil)
+                throw SocketError(.tls, "\(shown): the client closed the connection during the TLS handshake", address: peerText)
+            }
+            do { try conn.checkWait(deadline: deadline, op: "TLS handshake with") }
+            catch let e as SocketError where e.kind == .timeout {
+                channel.close(promise: nil)
+                throw SocketError(.tls, "\(shown): no TLS handshake within \(Transcript.seconds(timeout)) (the client stalled)", address: peerText)
+            }
+        }
+        transcript?.record("tls", .note, "TLS handshake done with \(peerText)\(box.alpn.map { ", ALPN \($0)" } ?? "")")
+        return conn
+    }
+
     /// Connects to a Unix stream socket by path.
     public static func connectUnix(_ path: String, timeout: TimeInterval = 10, transcript: Transcript? = nil,
                                    cancel: CancelCheck? = nil) throws -> StreamConnection {
@@ -321,7 +392,7 @@ public final class StreamConnection: @unchecked Sendable {
             }
             try checkWait(deadline: deadline, op: "TLS handshake with")
         }
-        transcript?.record("tls", .note, "TLS handshake done with \(address)")
+        transcript?.record("tls", .note, "TLS handshake done with \(address)\(box.alpn.map { ", ALPN \($0)" } ?? "")")
     }
 
     /// Waits for the handshake, then notes its summary (asked of the event loop, so not
@@ -342,7 +413,7 @@ public final class StreamConnection: @unchecked Sendable {
 
     /// One slice of waiting, with the lock held: throws on cancellation or at the deadline.
     /// A direct socket reads here (into the buffer); a channel's event loop fills it meanwhile.
-    private func checkWait(deadline: Date, op: String) throws {
+    fileprivate func checkWait(deadline: Date, op: String) throws {
         if cancel?() == true { throw SocketError(.interrupted, "\(op) \(peerText): interrupted", address: peerText) }
         let now = Date()
         if now >= deadline { throw SocketError(.timeout, "\(op) \(peerText): timed out", address: peerText) }

@@ -21,6 +21,8 @@ public struct TLSCertificateInfo: Sendable, Equatable {
     public var serial: String
     /// SHA-256 of the DER bytes, upper-case hex, colon-separated (as `openssl x509 -fingerprint -sha256`).
     public var sha256: String
+    /// The subject's common name, if it has one (shown, never used for identity: RFC 9525).
+    public var commonName: String?
     /// Whether subject and issuer are the same name (a root or a self-signed certificate).
     public var selfIssued: Bool
     public var der: [UInt8]
@@ -50,6 +52,7 @@ public struct TLSCertificateInfo: Sendable, Equatable {
         }
         dnsNames = dns
         ipAddresses = ips
+        commonName = (try? TLSPresentedIdentities(der: der))?.commonName
     }
 
     /// Whole days until `notAfter` from `now` (negative once expired).

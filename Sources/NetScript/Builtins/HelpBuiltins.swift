@@ -175,6 +175,7 @@ enum HelpBuiltins {
       l = listen "127.0.0.1:7007"; c = accept l   a TCP server, one client at a time (accept waits without limit)
       serve tcp "127.0.0.1:7007" fn(c) { … }   a server running a handler per client, clients at once
       serve echo "127.0.0.1:7007"              the echo server
+      serve echo "127.0.0.1:7443" tls: srv     the same over TLS (listen and serve tcp take tls: too; help tls)
       u = udp bind: "127.0.0.1:5005"; d = recvfrom u; sendto u "pong" d.from     UDP
       unix "/tmp/sock"                         Unix-domain sockets (dgram: true for datagrams)
       gethostbyname "localhost"  gethostbyaddr "127.0.0.1"  getservbyname "smtp"  hostname    look-ups
@@ -198,6 +199,17 @@ enum HelpBuiltins {
                                     not_after days_left serial sha256 self_signed chain (issuers, to the root)
       tls.inspect "host:443"        the same in one command, also for a certificate that fails verification
                                     (verified false, verify_error why)
+
+    Clients also take alpn: ["h2", "http/1.1"] (c.alpn is the protocol chosen) and cert: FILE key: FILE (mutual TLS).
+
+    TLS servers and certificates:
+      ca = tls.mkcert ["Lab CA"] ca: true days: 30      a CA: ./lab-ca.pem and ./lab-ca.key (EC P-256)
+      srv = tls.mkcert ["localhost", "127.0.0.1"] ca: ca   a certificate it signs (names and addresses as subjectAltNames)
+      l = listen "127.0.0.1:8443" tls: srv              also serve tcp, serve echo, serve http: tls: {cert: F, key: F}
+        client_ca: "ca.pem"   ask each client for a certificate signed by these CAs (mutual TLS): c.certificate
+        alpn: ["h2", "http/1.1"]   the protocols accepted: c.alpn     handshake_timeout: 10   drop a stalled client
+      c = starttls c tls: srv    on an accepted connection: become the TLS server (a STARTTLS step)
+    A client whose handshake fails never reaches accept or the handler; the server goes on (l.handshake_failures).
 
     """
 
