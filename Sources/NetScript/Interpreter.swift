@@ -219,6 +219,11 @@ public final class Interpreter {
     lazy var depthFrames: UnsafeMutablePointer<Unmanaged<Frame>?> = Interpreter.makeDepthFrames(maxCallDepth + 2)
     lazy var depthFramesCapacity = maxCallDepth + 2
 
+    /// Every function compiled by this interpreter, kept as long as it is: a call of a
+    /// top-level function whose arguments ran no code need not hold the function (its code
+    /// is here, its parent frame is the root frame), even if the call rebinds its name.
+    var compiledFunctions: [CompiledFunction] = []
+
     static func makeDepthFrames(_ capacity: Int) -> UnsafeMutablePointer<Unmanaged<Frame>?> {
         let p = UnsafeMutablePointer<Unmanaged<Frame>?>.allocate(capacity: capacity)
         p.initialize(repeating: nil, count: capacity)
