@@ -205,7 +205,14 @@ extension Compiler {
                 // on every call.
                 let xf: ExprFn
                 if let x { xf = try compileExpr(x) } else { xf = { _ in .nil } }
-                chain = { f in try c(f) ? try xf(f) : try rest(f) }
+                if case .binary(let opName, let l, let r) = branches[0].0.kind, let op = IntOp(opName), op.isComparison,
+                   let a = operand(l), let b = operand(r) {
+                    let guardNode = IntGuard(op: op, a: a, b: b, g: globals, ret: x.map { pureArg($0) } ?? .value(.nil),
+                                             retFn: xf, cond: c, rest: rest)
+                    chain = { f in try guardNode.run(f) }
+                } else {
+                    chain = { f in try c(f) ? try xf(f) : try rest(f) }
+                }
             } else {
                 let st = try compileStmt(s)
                 chain = { f in _ = try st(f); return try rest(f) }
@@ -333,3 +340,25 @@ final class GlobalCallSite {
     }
 }
 
+/// `if A OP B { return X }` at the head of a function body's chain, where A and B are int
+/// operands: compared in place, and X read in place when it runs no code.
+final class IntGuard {
+    let op: IntOp, a: Operand, b: Operand
+    let g: Globals
+    let ret: PureArg
+    let retFn: ExprFn, cond: (Frame) throws -> Bool, rest: ExprFn
+
+    init(op: IntOp, a: Operand, b: Operand, g: Globals, ret: PureArg, retFn: @escaping ExprFn,
+         cond: @escaping (Frame) throws -> Bool, rest: @escaping ExprFn) {
+        self.op = op; self.a = a; self.b = b; self.g = g; self.ret = ret; self.retFn = retFn; self.cond = cond; self.rest = rest
+    }
+
+    @inline(__always)
+    func run(_ f: Frame) throws -> Value {
+        let taken: Bool
+        if let x = a.int(f, g), let y = b.int(f, g) { taken = op.compare(x, y) } else { taken = try cond(f) }
+        if !taken { return try rest(f) }
+        if let v = ret.value(f, g) { return v }
+        return try retFn(f)
+    }
+}
