@@ -203,6 +203,7 @@ final class Compiler {
         let code = CompiledFunction(name: decl.name ?? "fn", paramNames: decl.params.map(\.name), defaults: defaults,
                                     restIndex: restIndex, slotCount: fs.count, run: run, source: source, range: decl.range)
         code.framesReusable = !Compiler.makesFunctions(decl.body) && !decl.params.contains { $0.defaultValue.map(Compiler.makesFunctions) ?? false }
+        interp.compiledFunctions.append(code)
         return code
     }
 

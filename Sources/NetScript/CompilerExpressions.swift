@@ -368,19 +368,10 @@ extension Compiler {
         guard globalSlot >= 0, fastArity >= 0, fastArity <= 2, trailing == nil, helpWord == nil else { return general }
         // A top-level function called by name: read from the globals' table of functions
         // without copying the value; anything else there takes the general path.
-        let n = fastArity
-        return { f in
-            guard let u = g.userFunctions[globalSlot] else { return try general(f) }
-            let fn = u.takeUnretainedValue()
-            // Held until the call returns, even if the call rebinds the name: the frame's
-            // parent and the running body belong to it.
-            return try withExtendedLifetime(fn) {
-                let code = fn.code
-                guard code.paramCount == n, code.restIndex == nil else { return try general(f) }
-                let a0 = n > 0 ? try q0(f) : .nil, a1 = n > 1 ? try q1(f) : .nil
-                do { return try interp.callDirect(fn, code, n, a0, a1) } catch { throw locate(error, source, range) }
-            }
-        }
+        let site = GlobalCallSite(globals: g, slot: globalSlot, count: fastArity,
+                                  pure0: fastArity > 0 ? pureArg(args, 0) : .none, pure1: fastArity > 1 ? pureArg(args, 1) : .none,
+                                  q0: q0, q1: q1, general: general, interp: interp, source: source, range: range)
+        return { f in try site.run(f) }
     }
 }
 

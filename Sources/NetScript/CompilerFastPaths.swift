@@ -205,12 +205,160 @@ extension Compiler {
                 // on every call.
                 let xf: ExprFn
                 if let x { xf = try compileExpr(x) } else { xf = { _ in .nil } }
-                chain = { f in try c(f) ? try xf(f) : try rest(f) }
+                if case .binary(let opName, let l, let r) = branches[0].0.kind, let op = IntOp(opName), op.isComparison,
+                   let a = operand(l), let b = operand(r) {
+                    let guardNode = IntGuard(op: op, a: a, b: b, g: globals, ret: x.map { pureArg($0) } ?? .value(.nil),
+                                             retFn: xf, cond: c, rest: rest)
+                    chain = { f in try guardNode.run(f) }
+                } else {
+                    chain = { f in try c(f) ? try xf(f) : try rest(f) }
+                }
             } else {
                 let st = try compileStmt(s)
                 chain = { f in _ = try st(f); return try rest(f) }
             }
         }
         return chain
+    }
+}
+
+/// An argument that can be had without running any code: a constant, a variable (unless it
+/// is a name in command position holding a command, which would run it), or `+ - *` on two
+/// int operands that does not overflow. Anything else is `.none`, computed by its closure.
+enum PureArg {
+    case none
+    case value(Value)
+    case local(Int, bare: Bool)
+    case global(Int, bare: Bool)
+    case arith(IntOp, Operand, Operand)
+
+    /// The argument's value, the same as its closure would give, or nil when only the
+    /// closure can tell (it may run code or raise an error).
+    @inline(__always)
+    func value(_ f: Frame, _ g: Globals) -> Value? {
+        switch self {
+        case .none: return nil
+        case .value(let v): return v
+        case .local(let s, let bare):
+            let p = f.slots + s
+            if bare, case .function = p.pointee { return nil }
+            return p.pointee
+        case .global(let s, let bare):
+            guard g.isSet[s] else { return nil }
+            let p = g.values + s
+            if bare, case .function = p.pointee { return nil }
+            return p.pointee
+        case .arith(let op, let a, let b):
+            if let x = a.int(f, g), let y = b.int(f, g), let z = op.arith(x, y) { return .int(z) }
+            return nil
+        }
+    }
+}
+
+extension Compiler {
+    /// The `k`th positional argument as a `PureArg`.
+    func pureArg(_ args: [Argument], _ k: Int) -> PureArg {
+        var i = 0
+        for case .positional(let x) in args {
+            if i == k { return pureArg(x) }
+            i += 1
+        }
+        return .none
+    }
+
+    func pureArg(_ e: Expr) -> PureArg {
+        var x = e, bare = false
+        if case .call(let head, let args, bare: true) = e.kind, args.isEmpty { x = head; bare = true }
+        switch x.kind {
+        case .literal(let v) where !bare: return .value(v)
+        case .name(let n):
+            switch resolve(n) {
+            case .local(0, let s): return .local(s, bare: bare)
+            case .global(let s): return .global(s, bare: bare)
+            default: return .none
+            }
+        case .binary(let opName, let l, let r) where !bare:
+            guard let op = IntOp(opName), !op.isComparison, let a = operand(l), let b = operand(r) else { return .none }
+            return .arith(op, a, b)
+        default: return .none
+        }
+    }
+}
+
+/// A call of a top-level function by name with at most two positional arguments and no
+/// options, e.g. `fib(n - 1)`. The function is read from the globals' table of functions; a
+/// name holding anything else, or a function taking other arguments, takes `general`.
+final class GlobalCallSite {
+    let g: Globals
+    let slot: Int
+    let n: Int
+    let pure0: PureArg, pure1: PureArg
+    let q0: ExprFn, q1: ExprFn
+    let general: ExprFn
+    let interp: Interpreter
+    let root: Frame
+    let source: Source
+    let range: SourceRange
+
+    init(globals: Globals, slot: Int, count: Int, pure0: PureArg, pure1: PureArg, q0: @escaping ExprFn, q1: @escaping ExprFn,
+         general: @escaping ExprFn, interp: Interpreter, source: Source, range: SourceRange) {
+        self.g = globals; self.slot = slot; self.n = count; self.pure0 = pure0; self.pure1 = pure1
+        self.q0 = q0; self.q1 = q1; self.general = general; self.interp = interp; self.root = interp.rootFrame
+        self.source = source; self.range = range
+    }
+
+    @inline(__always)
+    func run(_ f: Frame) throws -> Value {
+        guard let u = g.userFunctions[slot] else { return try general(f) }
+        return try u._withUnsafeGuaranteedRef { fn in
+            let code = fn.code
+            guard code.paramCount == n, code.restIndex == nil else { return try general(f) }
+            if fn.captured === root {
+                var a0 = Value.nil, a1 = Value.nil, pure = true
+                if n > 0 { if let v = pure0.value(f, g) { a0 = v } else { pure = false } }
+                if n > 1 && pure { if let v = pure1.value(f, g) { a1 = v } else { pure = false } }
+                if pure {
+                    // No code ran since the function was read, and nothing the call uses
+                    // depends on holding it: its code lives as long as the interpreter
+                    // (`compiledFunctions`) and its parent is the root frame. So it is not
+                    // retained, even though the call may rebind its name.
+                    do { return try interp.callDirect(fn, code, n, a0, a1) } catch { throw locate(error, source, range) }
+                }
+            }
+            return try held(fn, code, f)
+        }
+    }
+
+    /// The call with the function held until it returns (the frame's parent and the running
+    /// body belong to it), arguments computed by their closures: they may rebind the name.
+    @inline(never)
+    func held(_ fn: UserFunction, _ code: CompiledFunction, _ f: Frame) throws -> Value {
+        try withExtendedLifetime(fn) {
+            let a0 = n > 0 ? try q0(f) : .nil, a1 = n > 1 ? try q1(f) : .nil
+            do { return try interp.callDirect(fn, code, n, a0, a1) } catch { throw locate(error, source, range) }
+        }
+    }
+}
+
+/// `if A OP B { return X }` at the head of a function body's chain, where A and B are int
+/// operands: compared in place, and X read in place when it runs no code.
+final class IntGuard {
+    let op: IntOp, a: Operand, b: Operand
+    let g: Globals
+    let ret: PureArg
+    let retFn: ExprFn, cond: (Frame) throws -> Bool, rest: ExprFn
+
+    init(op: IntOp, a: Operand, b: Operand, g: Globals, ret: PureArg, retFn: @escaping ExprFn,
+         cond: @escaping (Frame) throws -> Bool, rest: @escaping ExprFn) {
+        self.op = op; self.a = a; self.b = b; self.g = g; self.ret = ret; self.retFn = retFn; self.cond = cond; self.rest = rest
+    }
+
+    @inline(__always)
+    func run(_ f: Frame) throws -> Value {
+        let taken: Bool
+        if let x = a.int(f, g), let y = b.int(f, g) { taken = op.compare(x, y) } else { taken = try cond(f) }
+        if !taken { return try rest(f) }
+        if let v = ret.value(f, g) { return v }
+        return try retFn(f)
     }
 }

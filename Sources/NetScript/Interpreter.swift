@@ -221,9 +221,16 @@ public final class Interpreter {
     /// One frame per call depth, lent to calls of functions whose frames no closure can
     /// capture. Slots are cleared when the call returns, so nothing stays alive longer. Each
     /// frame is counted once, by this table (`freeDepthFrames` releases them; the main
-    /// table lives as long as the interpreter, as the frames it lends would).
-    lazy var depthFrames: UnsafeMutablePointer<Unmanaged<Frame>?> = Interpreter.makeDepthFrames(maxCallDepth + 2)
-    lazy var depthFramesCapacity = maxCallDepth + 2
+    /// table lives as long as the interpreter, as the frames it lends would). Empty (capacity
+    /// 0) until the first call needs it; stored, not lazy, so a call reads it without a getter.
+    var depthFrames: UnsafeMutablePointer<Unmanaged<Frame>?> = Interpreter.noDepthFrames
+    var depthFramesCapacity = 0
+    static let noDepthFrames = makeDepthFrames(1)
+
+    /// Every function compiled by this interpreter, kept as long as it is: a call of a
+    /// top-level function whose arguments ran no code need not hold the function (its code
+    /// is here, its parent frame is the root frame), even if the call rebinds its name.
+    var compiledFunctions: [CompiledFunction] = []
 
     /// A table of frames per call depth, all nil. It comes from mmap: its pages are zero (nil)
     /// until a call that deep touches them, so 10,000 tasks cost a page each rather than a
@@ -260,8 +267,7 @@ public final class Interpreter {
     @inline(__always)
     func borrowFrame(count: Int, parent: Frame) -> Unmanaged<Frame>? {
         let d = callDepth
-        if d >= depthFramesCapacity { return nil }
-        if let u = depthFrames[d], u._withUnsafeGuaranteedRef({ $0.header.count >= count }) {
+        if d < depthFramesCapacity, let u = depthFrames[d], u._withUnsafeGuaranteedRef({ $0.header.count >= count }) {
             u._withUnsafeGuaranteedRef { $0.header.parent = parent }
             return u
         }
@@ -269,7 +275,12 @@ public final class Interpreter {
     }
 
     @inline(never)
-    func newDepthFrame(_ d: Int, count: Int, parent: Frame) -> Unmanaged<Frame> {
+    func newDepthFrame(_ d: Int, count: Int, parent: Frame) -> Unmanaged<Frame>? {
+        if depthFramesCapacity == 0 {
+            depthFramesCapacity = maxCallDepth + 2
+            depthFrames = Interpreter.makeDepthFrames(depthFramesCapacity)
+        }
+        if d >= depthFramesCapacity { return nil }
         let f = Frame.make(count: Swift.max(count, 4), parent: parent)
         f.header.owner = nil
         depthFrames[d]?.release()
@@ -282,7 +293,10 @@ public final class Interpreter {
     @inline(__always)
     func clearFrame(_ frame: Frame, count: Int) {
         let s = frame.slots
-        for i in 0..<count { s[i] = .nil }
+        for i in 0..<count {
+            // An int, float, bool or nil needs no release: nil is written over it.
+            if (s + i).pointee.isTrivial { (s + i).initialize(to: .nil) } else { s[i] = .nil }
+        }
     }
 
     /// Clears a lent frame's slots and takes the value its `return` left.

@@ -162,4 +162,59 @@ final class FastPathTests: XCTestCase {
         XCTAssertEqual(failure("len [1] x: 1")?.kind, "type")
         XCTAssertEqual(failure("len 1 2")?.kind, "type")
     }
+
+    func testArgumentsComputedInPlaceGiveTheGeneralResults() {
+        // Constants, variables and int arithmetic as arguments of a top-level function; a
+        // name in command position holding a command still runs it; other types fall back.
+        let code = """
+        fn two(a, b) { return [a, b] }
+        fn one(a) { return a }
+        fn seven() { return 7 }
+        k = 5
+        fn use(n) {
+            x = seven
+            return [two(n - 1, k * 2), one("s"), one(seven), one(n + 0.5), two(x, n)]
+        }
+        print (use 3)
+        print (one k) (one seven)
+        """
+        XCTAssertEqual(out(code), "[[2, 10], \"s\", 7, 3.5, [7, 3]]\n5 7\n")
+        let d = failure("fn one(a) { return a }\nfn g(n) {\n  return one(n * n)\n}\ng(4294967296)")
+        XCTAssertEqual(d?.kind, "overflow")
+        XCTAssertEqual(d?.location?.line, 3)
+        let e = failure("fn one(a) { return a }\nfn g(n) {\n  return one(n + 1)\n}\ng(\"s\")")
+        XCTAssertEqual(e?.kind, "type")
+        XCTAssertEqual(e?.location?.line, 3)
+        XCTAssertEqual(failure("fn one(a) { return a }\none(nothere)")?.kind, "name")
+    }
+
+    func testRebindingWhileRecursing() {
+        // The running function's name is rebound (freeing it) halfway down a recursion: the
+        // calls already running finish with their own code, later calls reach the new value.
+        let code = """
+        fn down(n) {
+            global down
+            if n == 0 { return 0 }
+            if n == 3 { down = fn(m) { return 100 } }
+            return 1 + down(n - 1)
+        }
+        print (down 6)
+        print (down 6)
+        """
+        XCTAssertEqual(out(code), "104\n100\n")
+    }
+
+    func testGuardsFallBackForOtherTypes() {
+        let code = """
+        fn f(n) {
+            if n < 2 { return n }
+            return f(n - 1) + f(n - 2)
+        }
+        print (f 10) (f 2.5) (f 1.0)
+        """
+        XCTAssertEqual(out(code), "55 2.0 1.0\n")
+        let d = failure("fn f(n) {\n  if n < 2 { return n }\n  return 0\n}\nf(\"s\")")
+        XCTAssertEqual(d?.kind, "type")
+        XCTAssertEqual(d?.location?.line, 2)
+    }
 }
