@@ -7,7 +7,8 @@ open class Callable: CustomStringConvertible {
     /// Set for functions written in the language, so a call can skip the dynamic dispatch.
     let userCode: CompiledFunction?
     /// A one-argument entry point for the busiest builtins (`print x`, `len xs`): called with
-    /// the value directly, without building an argument list.
+    /// the value directly, without building an argument list. Set by `register(…unary:)`
+    /// beside the builtin's definition, and the only body for that form.
     public internal(set) var unary: ((Value, Interpreter) throws -> Value)?
     public init(name: String) { self.name = name; self.userCode = nil }
     init(name: String, userCode: CompiledFunction) { self.name = name; self.userCode = userCode }
@@ -144,6 +145,7 @@ public final class BuiltinFunction: Callable {
                 throw Diagnostic.type("\(name) has no option '\(k):' (\(hint))")
             }
         }
+        if n == 1, args.options.isEmpty, let unary { return try unary(args.positional[0], args.interp) }
         return try impl(args)
     }
 }
@@ -191,15 +193,16 @@ final class CompiledFunction {
     let restIndex: Int?
     let slotCount: Int
     let paramCount: Int
-    let body: StmtFn
+    /// Runs the body in a frame and gives the value it returns (nil when it returns none).
+    let run: ExprFn
     let requiredCount: Int
     let source: Source
     let range: SourceRange
 
-    init(name: String, paramNames: [String], defaults: [ExprFn?], restIndex: Int?, slotCount: Int, body: @escaping StmtFn,
-         source: Source, range: SourceRange) {
+    init(name: String, paramNames: [String], defaults: [ExprFn?], restIndex: Int?, slotCount: Int,
+         run: @escaping ExprFn, source: Source, range: SourceRange) {
         self.name = name; self.paramNames = paramNames; self.defaults = defaults; self.restIndex = restIndex
-        self.slotCount = slotCount; self.body = body; self.paramCount = paramNames.count
+        self.slotCount = slotCount; self.run = run; self.paramCount = paramNames.count
         self.source = source; self.range = range
         var req = 0
         for (i, d) in defaults.enumerated() where d == nil && i != restIndex { req = i + 1 }
@@ -215,7 +218,11 @@ final class CompiledFunction {
 /// call), and the frame it was defined in.
 public struct FrameHeader {
     var count: Int
-    var parent: Frame?
+    /// The frame the function was defined in, read by every access to an enclosing function's
+    /// variable. Not counted: `owner` holds it for frames made per call, and for a frame lent
+    /// per depth the function being called holds it (through `captured`) while the call runs.
+    unowned(unsafe) var parent: Frame?
+    var owner: Frame?
     var returnValue: Value
 }
 
@@ -223,7 +230,7 @@ public final class Frame: ManagedBuffer<FrameHeader, Value> {
     @inline(__always)
     static func make(count: Int, parent: Frame?) -> Frame {
         let n = Swift.max(count, 1)
-        let buf = Frame.create(minimumCapacity: n) { _ in FrameHeader(count: n, parent: parent, returnValue: .nil) }
+        let buf = Frame.create(minimumCapacity: n) { _ in FrameHeader(count: n, parent: parent, owner: parent, returnValue: .nil) }
         let f = unsafeDowncast(buf, to: Frame.self)
         f.withUnsafeMutablePointerToElements { $0.initialize(repeating: .nil, count: n) }
         return f
@@ -231,6 +238,14 @@ public final class Frame: ManagedBuffer<FrameHeader, Value> {
 
     @inline(__always) var slots: UnsafeMutablePointer<Value> { withUnsafeMutablePointerToElements { $0 } }
     @inline(__always) var parent: Frame? { withUnsafeMutablePointerToHeader { $0.pointee.parent } }
+    /// The value a `return` left, leaving nil in its place.
+    @inline(__always) func takeReturnValue() -> Value {
+        withUnsafeMutablePointerToHeader { h in
+            let v = h.pointee.returnValue
+            h.pointee.returnValue = .nil
+            return v
+        }
+    }
     @inline(__always) var returnValue: Value {
         get { withUnsafeMutablePointerToHeader { $0.pointee.returnValue } }
         set { withUnsafeMutablePointerToHeader { $0.pointee.returnValue = newValue } }
@@ -249,6 +264,9 @@ public final class Globals {
     var names: [String] = []
     var values: UnsafeMutablePointer<Value>
     var isSet: UnsafeMutablePointer<Bool>
+    /// The function written in the language each slot holds, if it holds one (not counted:
+    /// `values` holds it), so a call reads it without copying the value.
+    var userFunctions: UnsafeMutablePointer<Unmanaged<UserFunction>?>
     var capacity: Int
     /// Names a user has assigned (as opposed to builtins).
     var userDefined: Set<String> = []
@@ -259,6 +277,20 @@ public final class Globals {
         values.initialize(repeating: .nil, count: capacity)
         isSet = .allocate(capacity: capacity)
         isSet.initialize(repeating: false, count: capacity)
+        userFunctions = .allocate(capacity: capacity)
+        userFunctions.initialize(repeating: nil, count: capacity)
+    }
+
+    /// Sets a slot; every store of a global goes through here.
+    @inline(__always)
+    func set(_ s: Int, _ v: Value) {
+        if case .function(let c) = v, c.userCode != nil {
+            userFunctions[s] = Unmanaged.passUnretained(unsafeDowncast(c, to: UserFunction.self))
+        } else {
+            userFunctions[s] = nil
+        }
+        values[s] = v
+        isSet[s] = true
     }
 
     func slot(_ name: String) -> Int {
@@ -281,7 +313,11 @@ public final class Globals {
         ns.moveInitialize(from: isSet, count: capacity)
         (ns + capacity).initialize(repeating: false, count: newCap - capacity)
         isSet.deallocate()
-        values = nv; isSet = ns; capacity = newCap
+        let nf = UnsafeMutablePointer<Unmanaged<UserFunction>?>.allocate(capacity: newCap)
+        nf.moveInitialize(from: userFunctions, count: capacity)
+        (nf + capacity).initialize(repeating: nil, count: newCap - capacity)
+        userFunctions.deallocate()
+        values = nv; isSet = ns; userFunctions = nf; capacity = newCap
     }
 
     public subscript(_ name: String) -> Value? {
@@ -291,7 +327,7 @@ public final class Globals {
         }
         set {
             let s = slot(name)
-            if let v = newValue { values[s] = v; isSet[s] = true } else { values[s] = .nil; isSet[s] = false }
+            if let v = newValue { set(s, v) } else { values[s] = .nil; isSet[s] = false; userFunctions[s] = nil }
         }
     }
 

@@ -68,7 +68,9 @@ final class Compiler {
                 }
             }
         }
-        return { f in for s in steps { try s(f) } }
+        // Each top-level statement is one command: `trace explain` shows the last one's steps.
+        let transcript = interp.transcript
+        return { f in for s in steps { transcript.beginCommand(); try s(f) } }
     }
 
     // MARK: names
@@ -146,10 +148,7 @@ final class Compiler {
         case .global(let slot):
             let g = globals
             g.userDefined.insert(name)
-            return { _, v in
-                g.values[slot] = v
-                g.isSet[slot] = true
-            }
+            return { _, v in g.set(slot, v) }
         }
     }
 
@@ -200,10 +199,11 @@ final class Compiler {
         defer { scope = savedScope; loopDepth = savedLoop }
         let defaults = try decl.params.map { p in try p.defaultValue.map { try compileExpr($0) } }
         let restIndex = decl.params.firstIndex { $0.isRest }
-        let body = try compileBlock(decl.body, implicitReturn: true)
+        let run = try compileFunctionRun(decl.body)
         let code = CompiledFunction(name: decl.name ?? "fn", paramNames: decl.params.map(\.name), defaults: defaults,
-                                    restIndex: restIndex, slotCount: fs.count, body: body, source: source, range: decl.range)
+                                    restIndex: restIndex, slotCount: fs.count, run: run, source: source, range: decl.range)
         code.framesReusable = !Compiler.makesFunctions(decl.body) && !decl.params.contains { $0.defaultValue.map(Compiler.makesFunctions) ?? false }
+        interp.compiledFunctions.append(code)
         return code
     }
 

@@ -5,7 +5,7 @@ extension Compiler {
     // MARK: expressions
 
     /// A condition, compiled to return a Swift Bool without boxing comparisons.
-    func compileCondition(_ e: Expr) throws -> (Frame) throws -> Bool {
+    func compileConditionGeneral(_ e: Expr) throws -> (Frame) throws -> Bool {
         let source = self.source, range = e.range
         if case .binary(let op, let l, let r) = e.kind, ["<", "<=", ">", ">="].contains(op) {
             if case .literal(.int(let c)) = r.kind, let (slot, bare) = localSlot(l) {
@@ -37,6 +37,13 @@ extension Compiler {
         }
         let fn = try compileExpr(e)
         return { f in try fn(f).isTruthy }
+    }
+
+    /// A condition: two variables or constants compared in place when they are ints, else
+    /// the general comparison.
+    func compileCondition(_ e: Expr) throws -> (Frame) throws -> Bool {
+        let general = try compileConditionGeneral(e)
+        return fastCondition(e, slow: general)
     }
 
     func compileExpr(_ e: Expr) throws -> ExprFn {
@@ -171,18 +178,6 @@ extension Compiler {
 
     func compileBinary(_ op: String, _ l: Expr, _ r: Expr, _ range: SourceRange) throws -> ExprFn {
         let source = self.source
-        if (op == "+" || op == "-"), case .literal(.int(let c)) = r.kind, let (slot, bare) = localSlot(l) {
-            let isAdd = op == "+", interp = self.interp, lrange = l.range
-            return { f in
-                var a = f.slots[slot]
-                if case .int(let x) = a {
-                    let (s, o) = isAdd ? x.addingReportingOverflow(c) : x.subtractingReportingOverflow(c)
-                    if !o { return .int(s) }
-                }
-                if bare { a = try Compiler.bareValue(a, interp, source, lrange) }
-                do { return isAdd ? try Ops.add(a, .int(c)) : try Ops.sub(a, .int(c)) } catch { throw locate(error, source, range) }
-            }
-        }
         if case .call(let head, let args, bare: false) = l.kind, !args.isEmpty,
            head.range.end < source.bytes.count, source.bytes[head.range.end] != UInt8(ascii: "(") {
             // `print "a" + b` is `(print "a") + b`: say so when that goes wrong.
@@ -200,6 +195,11 @@ extension Compiler {
     }
 
     func compileBinaryPlain(_ op: String, _ l: Expr, _ r: Expr, _ range: SourceRange) throws -> ExprFn {
+        let general = try compileBinaryGeneral(op, l, r, range)
+        return fastBinary(op, l, r, slow: general)
+    }
+
+    func compileBinaryGeneral(_ op: String, _ l: Expr, _ r: Expr, _ range: SourceRange) throws -> ExprFn {
         let source = self.source
         let lf = try compileExpr(l), rf = try compileExpr(r)
         switch op {
@@ -305,25 +305,44 @@ extension Compiler {
         let fastArity = optFns.isEmpty ? posFns.count : -1
         // The first two arguments are compiled again into plain variables: a closure taken
         // out of an array is called through a reabstraction thunk, which the hot path avoids.
-        var p0: ExprFn? = nil, p1: ExprFn? = nil
-        if trailing == nil {
+        // (Plain closures, never optional ones: an optional closure is called through a
+        // reabstraction thunk too.)
+        // (And `let`s: a closure captured from a `var` is read from a box and retained on
+        // every call.)
+        var p0: ExprFn = { _ in .nil }, p1: ExprFn = { _ in .nil }
+        if trailing == nil && helpWord == nil {
             var k = 0
             for case .positional(let x) in args {
                 if k == 0 { p0 = try compileExpr(x) } else if k == 1 { p1 = try compileExpr(x) } else { break }
                 k += 1
             }
         } else {
-            p0 = posFns.count > 0 ? posFns[0] : nil
-            p1 = posFns.count > 1 ? posFns[1] : nil
+            if posFns.count > 0 { p0 = posFns[0] }
+            if posFns.count > 1 { p1 = posFns[1] }
         }
+        let q0 = p0, q1 = p1
         // A global head (the usual case: a builtin or a top-level fn) is read inline.
         var globalSlot = -1
         if case .name(let n) = head.kind, case .global(let gs) = resolve(n) { globalSlot = gs }
         let g = globals
-        return { f in
+        let general: ExprFn = { f in
             let callee = globalSlot >= 0 && g.isSet[globalSlot] ? g.values[globalSlot] : try headFn(f)
             guard case .function(let c) = callee else {
                 throw Diagnostic.type("\(headName) is \(callee.typeName.withArticle), not a command, so it cannot take arguments").located(source, head.range)
+            }
+            if let code = c.userCode, code.restIndex == nil, code.paramCount == fastArity {
+                let fn = unsafeDowncast(c, to: UserFunction.self)
+                if fastArity <= 2 {
+                    // Arguments first: calls inside them run at this same depth and borrow the
+                    // same frame, which is free again once they return.
+                    let a0 = fastArity > 0 ? try q0(f) : .nil, a1 = fastArity > 1 ? try q1(f) : .nil
+                    do { return try interp.callDirect(fn, code, fastArity, a0, a1) } catch { throw locate(error, source, range) }
+                }
+                let frame = Frame.make(count: code.slotCount, parent: fn.captured)
+                let slots = frame.slots
+                var i = 0
+                for pf in posFns { slots[i] = try pf(f); i += 1 }
+                do { return try interp.invoke(code, frame) } catch { throw locate(error, source, range) }
             }
             var startIndex = 0
             var target = c
@@ -331,30 +350,8 @@ extension Compiler {
                 target = m
                 startIndex = 1
             }
-            if startIndex == 0, let code = target.userCode, code.restIndex == nil, code.paramCount == fastArity {
-                if code.framesReusable && fastArity <= 2 {
-                    // Arguments first: calls inside them run at this same depth and borrow the
-                    // same frame, which is free again once they return.
-                    let a0 = try p0?(f), a1 = try p1?(f)
-                    let frame = interp.borrowFrame(count: code.slotCount, parent: unsafeDowncast(target, to: UserFunction.self).captured)
-                    let slots = frame.slots
-                    if let a0 { slots[0] = a0 }
-                    if let a1 { slots[1] = a1 }
-                    defer { interp.returnFrame(frame, count: code.slotCount) }
-                    do { return try interp.invoke(code, frame) } catch { throw locate(error, source, range) }
-                }
-                let frame = Frame.make(count: code.slotCount, parent: unsafeDowncast(target, to: UserFunction.self).captured)
-                let slots = frame.slots
-                if let p0 { slots[0] = try p0(f) }
-                if let p1 { slots[1] = try p1(f) }
-                if fastArity > 2 {
-                    var i = 2
-                    for pf in posFns[2...] { slots[i] = try pf(f); i += 1 }
-                }
-                do { return try interp.invoke(code, frame) } catch { throw locate(error, source, range) }
-            }
-            if fastArity == 1, startIndex == 0, let unary = target.unary, let p0 {
-                let v = try p0(f)
+            if fastArity == 1, startIndex == 0, let unary = target.unary {
+                let v = try q0(f)
                 do { return try unary(v, interp) } catch { throw locate(error, source, range) }
             }
             var positional: [Value] = []
@@ -368,6 +365,13 @@ extension Compiler {
                 throw locate(error, source, range)
             }
         }
+        guard globalSlot >= 0, fastArity >= 0, fastArity <= 2, trailing == nil, helpWord == nil else { return general }
+        // A top-level function called by name: read from the globals' table of functions
+        // without copying the value; anything else there takes the general path.
+        let site = GlobalCallSite(globals: g, slot: globalSlot, count: fastArity,
+                                  pure0: fastArity > 0 ? pureArg(args, 0) : .none, pure1: fastArity > 1 ? pureArg(args, 1) : .none,
+                                  q0: q0, q1: q1, general: general, interp: interp, source: source, range: range)
+        return { f in try site.run(f) }
     }
 }
 

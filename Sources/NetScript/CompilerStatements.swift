@@ -67,16 +67,21 @@ extension Compiler {
             }
             // Built from the last branch backwards: `if a {…} else if b {…} else {…}` is
             // `if a {…} else { if b {…} else {…} }`.
-            var chain: StmtFn? = try elseBody.map { try compileBlock($0) }
+            // (No optional closures, and `let` copies captured: see CompilerFastPaths.swift.)
+            var chain: StmtFn = { _ in .normal }
+            var hasElse = false
+            if let elseBody { chain = try compileBlock(elseBody); hasElse = true }
             for (condExpr, body) in branches.reversed() {
                 let c = try compileCondition(condExpr), b = try compileBlock(body)
-                if let e = chain {
+                let e = chain
+                if hasElse {
                     chain = { f in try c(f) ? try b(f) : try e(f) }
                 } else {
                     chain = { f in try c(f) ? try b(f) : .normal }
                 }
+                hasElse = true
             }
-            return chain!
+            return chain
 
         case .whileLoop(let cond, let body):
             let c = try compileCondition(cond)
@@ -202,16 +207,22 @@ extension Compiler {
                 return { f in store(f, try valueFn(f)); return .normal }
             }
             let load = compileLoad(n, target.range)
+            let general: StmtFn
             if binop == "+" {
-                return { f in
+                general = { f in
                     do { store(f, try Ops.add(try load(f), try valueFn(f))) } catch { throw locate(error, source, range) }
                     return .normal
                 }
+            } else {
+                general = { f in
+                    do { store(f, try Ops.binary(binop, try load(f), try valueFn(f))) } catch { throw locate(error, source, range) }
+                    return .normal
+                }
             }
-            return { f in
-                do { store(f, try Ops.binary(binop, try load(f), try valueFn(f))) } catch { throw locate(error, source, range) }
-                return .normal
+            let finish: (Frame, Value, Value) throws -> Void = { f, old, v in
+                do { store(f, try Ops.binary(binop, old, v)) } catch { throw locate(error, source, range) }
             }
+            return fastCompoundAssign(target, binop, valueExpr, valueFn: valueFn, general: general, finish: finish)
         case .field(let objExpr, let name):
             let objFn = try compileExpr(objExpr)
             return { f in

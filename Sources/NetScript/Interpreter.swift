@@ -37,8 +37,14 @@ public final class Interpreter {
         self.transcript = Transcript()
         let out = output
         transcript.setSink { event in
-            out.flush()
-            errorSink(Transcript.render(event))
+            // With tasks running, stdout belongs to the thread holding the interpreter lock.
+            guard let label = LanguageThreads.traceLabel else {
+                out.flush()
+                errorSink(Transcript.render(event))
+                return
+            }
+            errorSink(Transcript.render(event).split(separator: "\n", omittingEmptySubsequences: false)
+                .map { "[\(label)] " + $0 }.joined(separator: "\n"))
         }
         Library.register(in: self)
     }
@@ -64,6 +70,20 @@ public final class Interpreter {
             ns.members[parts.last!] = .function(b)
         }
         registry[name] = .function(b)
+        return b
+    }
+
+    /// Registers a builtin whose one-value form is `unary`: `print x`, `len xs` call it with the
+    /// value directly, without an argument list, and so does every other call with one
+    /// argument and no options. `impl` handles the other forms (none when it takes exactly one).
+    @discardableResult
+    public func register(_ name: String, min: Int = 1, max: Int? = 1, options: [String]? = [],
+                         usage: String, summary: String, example: String,
+                         unary: @escaping (Value, Interpreter) throws -> Value,
+                         _ impl: ((Args) throws -> Value)? = nil) -> BuiltinFunction {
+        let b = register(name, min: min, max: max, options: options, usage: usage, summary: summary, example: example,
+                         impl ?? { a in try unary(a[0], a.interp) })
+        b.unary = unary
         return b
     }
 
@@ -199,30 +219,128 @@ public final class Interpreter {
     }
 
     /// One frame per call depth, lent to calls of functions whose frames no closure can
-    /// capture. Slots are cleared when the call returns, so nothing stays alive longer.
-    lazy var depthFrames: UnsafeMutablePointer<Frame?> = {
-        let p = UnsafeMutablePointer<Frame?>.allocate(capacity: maxCallDepth + 2)
-        p.initialize(repeating: nil, count: maxCallDepth + 2)
-        return p
-    }()
+    /// capture. Slots are cleared when the call returns, so nothing stays alive longer. Each
+    /// frame is counted once, by this table (`freeDepthFrames` releases them; the main
+    /// table lives as long as the interpreter, as the frames it lends would). Empty (capacity
+    /// 0) until the first call needs it; stored, not lazy, so a call reads it without a getter.
+    var depthFrames: UnsafeMutablePointer<Unmanaged<Frame>?> = Interpreter.noDepthFrames
+    var depthFramesCapacity = 0
+    static let noDepthFrames = makeDepthFrames(1)
 
-    @inline(__always)
-    func borrowFrame(count: Int, parent: Frame) -> Frame {
-        let d = Swift.min(callDepth, maxCallDepth + 1)
-        if let f = depthFrames[d], f.header.count >= count {
-            f.header.parent = parent
-            return f
+    /// Every function compiled by this interpreter, kept as long as it is: a call of a
+    /// top-level function whose arguments ran no code need not hold the function (its code
+    /// is here, its parent frame is the root frame), even if the call rebinds its name.
+    var compiledFunctions: [CompiledFunction] = []
+
+    /// A table of frames per call depth, all nil. It comes from mmap: its pages are zero (nil)
+    /// until a call that deep touches them, so 10,000 tasks cost a page each rather than a
+    /// whole table each. Should mmap fail, the heap serves (and `heapDepthTables` remembers it).
+    static func makeDepthFrames(_ capacity: Int) -> UnsafeMutablePointer<Unmanaged<Frame>?> {
+        let bytes = capacity * MemoryLayout<Unmanaged<Frame>?>.stride
+        if let m = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), m != MAP_FAILED {
+            return m.bindMemory(to: Unmanaged<Frame>?.self, capacity: capacity)
         }
-        let f = Frame.make(count: Swift.max(count, 4), parent: parent)
-        depthFrames[d] = f
-        return f
+        let p = UnsafeMutablePointer<Unmanaged<Frame>?>.allocate(capacity: capacity)
+        p.initialize(repeating: nil, count: capacity)
+        heapDepthTables.withLock { _ = $0.insert(UInt(bitPattern: p)) }
+        return p
     }
 
+    static func freeDepthFrames(_ p: UnsafeMutablePointer<Unmanaged<Frame>?>, _ capacity: Int) {
+        for i in 0..<capacity { p[i]?.release() }
+        p.deinitialize(count: capacity)
+        if heapDepthTables.withLock({ $0.remove(UInt(bitPattern: p)) != nil }) {
+            p.deallocate()
+        } else {
+            munmap(UnsafeMutableRawPointer(p), capacity * MemoryLayout<Unmanaged<Frame>?>.stride)
+        }
+    }
+
+    /// The depth tables that came from the heap because mmap failed (almost never).
+    static let heapDepthTables = Mutex<Set<UInt>>([])
+
+    /// The frame lent to a call at the current depth, with room for `count` slots, all nil.
+    /// Its parent is not counted: the caller keeps the function (and so its captured frame)
+    /// alive until the call returns.
+    /// nil when the table has no row for this depth (`maxCallDepth` raised after it was made):
+    /// the call then makes a frame of its own.
     @inline(__always)
-    func returnFrame(_ frame: Frame, count: Int) {
+    func borrowFrame(count: Int, parent: Frame) -> Unmanaged<Frame>? {
+        let d = callDepth
+        if d < depthFramesCapacity, let u = depthFrames[d], u._withUnsafeGuaranteedRef({ $0.header.count >= count }) {
+            u._withUnsafeGuaranteedRef { $0.header.parent = parent }
+            return u
+        }
+        return newDepthFrame(d, count: count, parent: parent)
+    }
+
+    @inline(never)
+    func newDepthFrame(_ d: Int, count: Int, parent: Frame) -> Unmanaged<Frame>? {
+        if depthFramesCapacity == 0 {
+            depthFramesCapacity = maxCallDepth + 2
+            depthFrames = Interpreter.makeDepthFrames(depthFramesCapacity)
+        }
+        if d >= depthFramesCapacity { return nil }
+        let f = Frame.make(count: Swift.max(count, 4), parent: parent)
+        f.header.owner = nil
+        depthFrames[d]?.release()
+        let u = Unmanaged.passRetained(f)
+        depthFrames[d] = u
+        return u
+    }
+
+    /// Clears a lent frame's slots.
+    @inline(__always)
+    func clearFrame(_ frame: Frame, count: Int) {
+        let s = frame.slots
+        for i in 0..<count {
+            // An int, float, bool or nil needs no release: nil is written over it.
+            if (s + i).pointee.isTrivial { (s + i).initialize(to: .nil) } else { s[i] = .nil }
+        }
+    }
+
+    /// Clears a lent frame's slots and takes the value its `return` left.
+    @inline(__always)
+    func returnFrame(_ frame: Frame, count: Int) -> Value {
         let s = frame.slots
         for i in 0..<count { s[i] = .nil }
-        frame.returnValue = .nil
+        return frame.takeReturnValue()
+    }
+
+    /// Runs a function's body in a lent frame: depth check, body, slots cleared (also when it
+    /// throws), the returned value.
+    @inline(__always)
+    func invokeBorrowed(_ code: CompiledFunction, _ frame: Frame) throws -> Value {
+        callDepth += 1
+        defer { callDepth -= 1 }
+        if callDepth > maxCallDepth {
+            _ = returnFrame(frame, count: code.slotCount)
+            throw Diagnostic("recursion", "calls nested more than \(maxCallDepth) deep (runaway recursion in \(code.name)?)")
+        }
+        if interruptFlag.load(ordering: .relaxed) { _ = returnFrame(frame, count: code.slotCount); throw Interpreter.interrupted() }
+        let v: Value
+        do { v = try code.run(frame) } catch { _ = returnFrame(frame, count: code.slotCount); throw error }
+        clearFrame(frame, count: code.slotCount)
+        return v
+    }
+
+    /// Calls a function written in the language with its arguments (at most two) computed:
+    /// in a lent frame when no closure can capture it, else in a frame of its own.
+    @inline(__always)
+    func callDirect(_ fn: UserFunction, _ code: CompiledFunction, _ n: Int, _ a0: Value, _ a1: Value) throws -> Value {
+        if code.framesReusable, let u = borrowFrame(count: code.slotCount, parent: fn.captured) {
+            return try u._withUnsafeGuaranteedRef { frame in
+                // A lent frame's slots are nil (cleared when its last call returned).
+                let slots = frame.slots
+                if n > 0 { slots.initialize(to: a0) }
+                if n > 1 { (slots + 1).initialize(to: a1) }
+                return try invokeBorrowed(code, frame)
+            }
+        }
+        let frame = Frame.make(count: code.slotCount, parent: fn.captured)
+        if n > 0 { frame.slots[0] = a0 }
+        if n > 1 { frame.slots[1] = a1 }
+        return try invoke(code, frame)
     }
 
     @inline(__always)
@@ -233,14 +351,14 @@ public final class Interpreter {
             throw Diagnostic("recursion", "calls nested more than \(maxCallDepth) deep (runaway recursion in \(code.name)?)")
         }
         if interruptFlag.load(ordering: .relaxed) { throw Interpreter.interrupted() }
-        _ = try code.body(frame)
-        return frame.returnValue
+        return try code.run(frame)
     }
 
     public static func interrupted() -> Diagnostic {
         // While `serve tcp` runs handlers at once, every handler must see the Ctrl-C: the
         // server clears the flag once they have all stopped.
-        if activeInterpreterLock == nil { interruptFlag.store(false, ordering: .relaxed) }
+        // Tasks and parallel loops likewise (LanguageThreads decides).
+        if LanguageThreads.mayClearInterrupt() { interruptFlag.store(false, ordering: .relaxed) }
         return Diagnostic("interrupted", "interrupted (Ctrl-C)")
     }
 

@@ -22,27 +22,29 @@ final class InterpreterLock: @unchecked Sendable {
     /// Runs `body` without the lock (the caller holds it); takes it back, and this thread's
     /// call state, afterwards. `body` must not touch interpreter values.
     func releasing<T>(_ body: () throws -> T) rethrows -> T {
-        let depth = interp.callDepth, frames = interp.depthFrames
+        let depth = interp.callDepth, frames = interp.depthFrames, capacity = interp.depthFramesCapacity
         mutex.unlock()
         defer {
             mutex.lock()
             interp.callDepth = depth
             interp.depthFrames = frames
+            interp.depthFramesCapacity = capacity
         }
         return try body()
     }
 
     /// Runs `body` on a new thread under the lock, with a fresh call stack of its own.
     func enter<T>(_ body: () throws -> T) rethrows -> T {
+        // The frames-per-depth table comes from mmap: its pages are zero (nil) until a call
+        // that deep touches them, so 10,000 tasks cost a page each, not 16 KiB each.
         let capacity = interp.maxCallDepth + 2
-        let frames = UnsafeMutablePointer<Frame?>.allocate(capacity: capacity)
-        frames.initialize(repeating: nil, count: capacity)
+        let frames = Interpreter.makeDepthFrames(capacity)
         mutex.lock()
         interp.callDepth = 0
         interp.depthFrames = frames
+        interp.depthFramesCapacity = capacity
         defer {
-            frames.deinitialize(count: capacity)
-            frames.deallocate()
+            Interpreter.freeDepthFrames(frames, capacity)
             mutex.unlock()
         }
         return try body()
@@ -61,4 +63,10 @@ nonisolated(unsafe) var activeInterpreterLock: InterpreterLock?
 func blockingCall<T>(_ body: () throws -> T) rethrows -> T {
     if let lock = activeInterpreterLock { return try lock.releasing(body) }
     return try body()
+}
+
+/// Runs `body` — a wait outside the language, such as the REPL's prompt — without the
+/// interpreter lock, so tasks started by `spawn` go on meanwhile.
+public func withoutInterpreterLock<T>(_ body: () throws -> T) rethrows -> T {
+    try blockingCall(body)
 }

@@ -8,6 +8,14 @@ public enum StringPart: Equatable, Sendable {
 /// The tokens with a fixed spelling: one case per keyword and per operator or punctuation mark
 /// of `grammar.md` §1, the raw value being the spelling. The grammar-drift test checks that
 /// every quoted terminal of the EBNF has a case here, and every case a place in the EBNF.
+/// Names that start a form only where a rule of grammar.md says (`spawn` before `{`,
+/// `parallel` before `for`) and are plain names everywhere else, so existing programs keep
+/// them as variables and `spawn f x` stays a command. The lexer makes them NAME tokens; the
+/// grammar-drift test counts them as terminals beside `TokenType`.
+public enum ContextualWord: String, CaseIterable, Sendable {
+    case spawn, parallel
+}
+
 public enum TokenType: String, CaseIterable, Sendable {
     // Keywords.
     case `if`, `else`, `while`, `for`, `in`, `fn`, `return`, `break`, `continue`

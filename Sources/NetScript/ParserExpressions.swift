@@ -291,7 +291,7 @@ extension Parser {
     }
 
     /// primary = NUMBER | STRING | RAWSTRING | BYTES | ADDRESS | "true" | "false" | "nil" | NAME
-    ///         | "(" expression ")" | list | map | fnexpr ;
+    ///         | "(" expression ")" | list | map | fnexpr | spawn_block | parallel_for ;
     mutating func parsePrimary() throws -> Expr {
         let t = peek
         switch t.kind {
@@ -307,6 +307,8 @@ extension Parser {
         case .symbol(.false): advance(); return Expr(.literal(.bool(false)), t.range)
         case .symbol(.nil): advance(); return Expr(.literal(.nil), t.range)
         case .symbol(.fn): return try parseFnexpr()
+        case .ident(ContextualWord.spawn.rawValue) where peekAhead(1).kind == .punct("{"): return try parseSpawnBlock()
+        case .ident(ContextualWord.parallel.rawValue) where peekAhead(1).kind == .keyword("for"): return try parseParallelFor()
         case .ident(let n): advance(); return Expr(.name(n), t.range)
         case .symbol(.leftParen):
             advance()

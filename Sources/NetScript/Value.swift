@@ -31,6 +31,15 @@ public enum Value {
         }
     }
 
+    /// Whether the value holds no reference (nil, bool, int, float): overwriting it needs no release.
+    @inline(__always)
+    var isTrivial: Bool {
+        switch self {
+        case .nil, .bool, .int, .float: return true
+        default: return false
+        }
+    }
+
     public var isTruthy: Bool {
         switch self {
         case .nil: return false

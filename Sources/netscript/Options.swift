@@ -9,6 +9,10 @@ struct CommandLineOptions {
     /// The script to run; "-" for standard input.
     var file: String? = nil
     var trace = false
+    /// Teaching: stop before each protocol step (`--step`), record or replay the connections.
+    var step = false
+    var record: String? = nil
+    var replay: String? = nil
     /// Arguments after the script (or after `-e CODE`), given to the program as `args`.
     var rest: [String] = []
 
@@ -36,6 +40,26 @@ struct CommandLineOptions {
         Option(names: ["--trace"], argument: nil,
                help: "show every protocol step as it happens (the same as `trace on`)") { o, _ in
             o.trace = true
+        },
+        Option(names: ["--step"], argument: nil,
+               help: "stop before each protocol step is sent: Enter sends it, c continues, q abandons (needs a terminal)") { o, _ in
+            o.step = true
+        },
+        Option(names: ["--record"], argument: "FILE",
+               help: "record every byte each connection exchanges (JSON lines) while the program runs",
+               completes: .file(pattern: nil)) { o, v throws(Stop) in
+            if o.replay != nil { throw .usage("--record and --replay cannot be used together") }
+            o.record = v
+        },
+        Option(names: ["--replay"], argument: "FILE",
+               help: "run with no network: each connection is answered from FILE, the first difference is an error",
+               completes: .file(pattern: "*.nrec")) { o, v throws(Stop) in
+            if o.record != nil { throw .usage("--record and --replay cannot be used together") }
+            o.replay = v
+        },
+        Option(names: ["--shard"], argument: "K/N",
+               help: "`shard xs` keeps shard K of N of a list (the same as NETSCRIPT_SHARD=K/N)") { _, v in
+            setenv("NETSCRIPT_SHARD", v!, 1)   // `shard` reads and checks it
         },
         Option(names: ["--completions"], argument: "SHELL",
                help: "print the completion script for bash or zsh and exit",

@@ -192,7 +192,7 @@ final class REPL {
         while true {
             interruptFlag.store(false, ordering: .relaxed)
             let prompt = buffer.isEmpty ? "ns> " : "... "
-            guard let cline = readline(prompt) else {
+            guard let cline = withoutInterpreterLock({ readline(prompt) }) else {   // tasks run meanwhile
                 if interruptFlag.load(ordering: .relaxed) {
                     // Ctrl-C at the prompt abandons the line (and any unfinished block).
                     interruptFlag.store(false, ordering: .relaxed)

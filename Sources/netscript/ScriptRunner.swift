@@ -38,6 +38,7 @@ struct ScriptRunner {
                 return report(error)
             }
             interp.output.flush()
+            if let d = TeachingFlags.replayFailureAfterSuccess() { return report(d) }
             return 0
         }
     }
@@ -46,7 +47,7 @@ struct ScriptRunner {
     /// 2 for syntax and usage errors, 130 after Ctrl-C, 1 otherwise, or what `exit N` said.
     func report(_ error: Error) -> Int32 {
         interp.output.flush()
-        switch error {
+        switch TeachingFlags.replayError(for: error) {
         case let e as ExitSignal: return e.status
         case let d as Diagnostic:
             FileHandle.standardError.write((d.render(color: color) + "\n").data(using: .utf8)!)

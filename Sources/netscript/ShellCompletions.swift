@@ -4,6 +4,7 @@ enum ShellCompletions {
     static func bash() -> String {
         let options = CommandLineOptions.table
         let words = options.flatMap(\.names).joined(separator: " ")
+        let takingValues = options.filter { $0.argument != nil }.flatMap(\.names).joined(separator: "|")
         var cases: [String] = []
         for option in options where option.argument != nil {
             let pattern = option.names.joined(separator: "|")
@@ -25,7 +26,7 @@ enum ShellCompletions {
             # After the script name, the words are the script's own arguments: files.
             for ((i = 1; i < COMP_CWORD; i++)); do
                 case "${COMP_WORDS[i]}" in
-                    -e|--completions) ((i++)) ;;
+                    \(takingValues)) ((i++)) ;;
                     -*) ;;
                     *) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 esac

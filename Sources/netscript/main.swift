@@ -36,6 +36,7 @@ if setlocale(LC_CTYPE, "") == nil || String(cString: nl_langinfo(nl_item(CODESET
 let interp = Interpreter()
 interp.scriptArgs = options.rest
 interp.transcript.isLive = options.trace
+TeachingFlags.apply(options, to: interp)
 let runner = ScriptRunner(interp: interp, color: isatty(2) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
 
 let program: ScriptRunner.Program

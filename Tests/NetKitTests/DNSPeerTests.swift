@@ -86,6 +86,22 @@ final class DNSPeerTests: XCTestCase {
         XCTAssertEqual(DNSClient.rcodeError(refused.message, refused.question, refused.server)?.kind, .refused)
     }
 
+    /// `query` gives each response as it came; `resolve` raises the rcode's error, as
+    /// dnspython's resolver does, and keeps NODATA a response.
+    func testResolveRaisesRcodeErrorsInNetKit() throws {
+        let nsd = try server()
+        let client = DNSClient()
+        XCTAssertThrowsError(try client.resolve("nope.example.test", .A, server: nsd.server, options: options())) { e in
+            XCTAssertEqual((e as? DNSError)?.kind, .nxdomain)
+        }
+        XCTAssertEqual(try client.resolve("mail.example.test", .MX, server: nsd.server, options: options()).message.answers.count, 0)
+        let names = [try DNSName("h1.hosts.example.test"), try DNSName("nope.example.test"), try DNSName("example.org")]
+        let results = try client.resolveMany(names, .A, server: nsd.server, options: options())
+        XCTAssertEqual(try results[0].get().message.answers.first?.dataText, "10.0.0.1")
+        XCTAssertThrowsError(try results[1].get()) { XCTAssertEqual(($0 as? DNSError)?.kind, .nxdomain) }
+        XCTAssertThrowsError(try results[2].get()) { XCTAssertEqual(($0 as? DNSError)?.kind, .refused) }
+    }
+
     func testResolvConfSearchAndFailover() throws {
         let nsd = try server()
         // A first nameserver that never answers, then NSD; relative names use the search list.

@@ -103,4 +103,37 @@ final class SMTPTests: XCTestCase {
         XCTAssertTrue(lines.contains("C: EHLO client.test"), "\(lines)")
         XCTAssertTrue(lines.contains("C: RSET"), "a refused transaction is reset: \(lines)")
     }
+
+    /// The mail policy lives in NetKit: `SMTPClient.send` refuses to send a password in the clear
+    /// unless told, ends a failed session with QUIT while the server can answer, and returns the
+    /// refused recipients.
+    func testSendOwnsTheSessionPolicy() throws {
+        guard let py = Peers.python else { throw XCTSkip("python3 is not installed") }
+        let dir = try Peers.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let port = try Peers.freePort()
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("peers/smtp_peer.py").path
+        peer = try Peers.start(py, [script, "--port", "\(port)", "--dir", dir.path, "--user", "u", "--password", "p", "--auth-plaintext"])
+        try Peers.waitForPort("127.0.0.1:\(port)")
+        let message = MailMessage(from: "a@example.test", to: ["b@example.test", "bad@example.test"], cc: [], bcc: [],
+                                  subject: "policy", body: "hello", html: nil, attachments: [], headers: [])
+
+        let t = Transcript()
+        XCTAssertThrowsError(try SMTPClient.send(message, server: "127.0.0.1:\(port)", credentials: ("u", "p"), timeout: 10, transcript: t)) { e in
+            XCTAssertEqual((e as? SMTPError)?.kind, .notSupported, "\(e)")
+        }
+        let lines = t.steps.map(Transcript.render)
+        XCTAssertFalse(lines.contains { $0.hasPrefix("C: AUTH") }, "no password in the clear: \(lines)")
+        XCTAssertTrue(lines.contains("C: QUIT"), "the server could still answer, so it got QUIT: \(lines)")
+
+        let refused = try SMTPClient.send(message, server: "127.0.0.1:\(port)", security: .none, credentials: ("u", "p"), timeout: 10)
+        XCTAssertEqual(refused.map(\.0), ["bad@example.test"])
+        let raw = try String(contentsOf: dir.appendingPathComponent("0001.eml"), encoding: .utf8)
+        XCTAssertTrue(raw.contains("Subject: policy"), raw)
+
+        XCTAssertTrue(SMTPClient.sessionIsUnusable(after: SocketError(.timeout, "t", address: "x")))
+        XCTAssertTrue(SMTPClient.sessionIsUnusable(after: SMTPError(.disconnected, "gone")))
+        XCTAssertFalse(SMTPClient.sessionIsUnusable(after: SMTPError(.recipientsRefused, "no")))
+    }
 }

@@ -391,6 +391,80 @@ final class DNSScriptTests: XCTestCase {
         """, r.stderr)
     }
 
+    /// `dns.message` / `dns.send`: a message built and edited by hand goes out as built, and
+    /// the answer comes back as NSD sent it — rcodes as fields, not errors; UDP and TCP.
+    func testSingleMessageBuiltSentAndReadAsReceived() throws {
+        let r = try run("""
+        m = dns.message "example.test" "MX" rd: false
+        m.id = 4242
+        print m.id m.flags m.rd m.question.name m.question.type (m.edns).udp m.size (len m.wire)
+        r = dns.send m server: "\(srv)"
+        print r.id r.rcode r.flags (len r.answer) r.answer[0].exchange r.tcp
+        m.question = "nope.example.test A"
+        m.cd = true
+        r = dns.send m server: "\(srv)" tcp: true
+        print r.rcode r.tcp r.flags r.authority[0].type r.question.name m.flags
+        c = dns.message m
+        c.id = 1
+        print m.id c.id (dns.message m.wire).id
+        d = dns.message r
+        print d.rcode d.qr (len d.authority)
+        m.edns = nil
+        m.answer = ["x.test. 60 IN A 192.0.2.1", dns.parse "y.test. 60 IN A 192.0.2.2"]
+        m.opcode = "NOTIFY"
+        m.rcode = "REFUSED"
+        print m.opcode m.rcode (len m.answer) m.edns
+        print (dns.message m.wire).answer[1].address
+        try { m.id = 70000 } catch e { print e.kind }
+        try { m.flags = ["xx"] } catch e { print e.kind }
+        try { m.rcode = "BADVERS" } catch e { print e.kind }
+        try { dns.send m } catch e { print e.kind }
+        """)
+        XCTAssertEqual(r.stdout, """
+        4242 [] false example.test. MX 1232 41 41
+        4242 NOERROR ["qr", "aa"] 1 mail.example.test. false
+        NXDOMAIN true ["qr", "aa"] SOA nope.example.test. ["cd"]
+        4242 1 4242
+        NXDOMAIN true 1
+        NOTIFY REFUSED 2 nil
+        192.0.2.2
+        value
+        value
+        value
+        value
+
+        """, r.stderr)
+    }
+
+    /// Sent once, nothing listening: refused at once over UDP (ICMP), no retry; a timeout is
+    /// dns.timeout after the one try.
+    func testSingleMessageFailures() throws {
+        let dead = LabServer.freePort()
+        let r = try run("""
+        m = dns.message "example.test"
+        try { dns.send m server: "127.0.0.1:\(dead)" } catch e { print e.kind }
+        try { dns.send m server: "127.0.0.1:\(dead)" tcp: true } catch e { print e.kind }
+        try { dns.message (bytes "abc") } catch e { print e.kind }
+        """)
+        XCTAssertEqual(r.stdout, "refused\nrefused\ndns.malformed\n", r.stderr)
+    }
+
+    /// A referral asked for by hand from the tree's root: glossed as a referral in trace explain.
+    func testSingleMessageReferralIsExplained() throws {
+        let tree = try LabServer("nsd-tree", binary: "/usr/sbin/nsd", portVariable: "TREE_PORT", probeAddress: "127.0.0.3", probeZone: "example.test")
+        defer { tree.stop() }
+        let r = try run("""
+        r = dns.send (dns.message "www.example.test" rd: false) server: "127.0.0.1:\(tree.port)"
+        print r.rcode (len r.answer) r.authority[0].type r.authority[0].target
+        trace explain
+        """)
+        XCTAssertTrue(r.stdout.hasPrefix("NOERROR 0 NS "), r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("C: ; message to 127.0.0.1:\(tree.port) (UDP)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("S: ; answer from 127.0.0.1:\(tree.port) (UDP)"), r.stdout)
+        XCTAssertTrue(r.stdout.lowercased().contains("referral"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("rd off"), r.stdout)
+    }
+
     func testTraceThroughTheLocalTree() throws {
         let tree = try LabServer("nsd-tree", binary: "/usr/sbin/nsd", portVariable: "TREE_PORT", probeAddress: "127.0.0.3", probeZone: "example.test")
         defer { tree.stop() }

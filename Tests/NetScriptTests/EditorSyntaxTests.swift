@@ -8,6 +8,9 @@ import Foundation
 final class EditorSyntaxTests: XCTestCase {
     static let editors = GrammarDriftTests.root.appendingPathComponent("editors")
 
+    /// What follows a contextual word where it starts a form (grammar.md §1).
+    static let contexts: [String: String] = ["spawn": " {", "parallel": " for"]
+
     /// The keywords and operators of grammar.md: its quoted terminals.
     func grammarTerminals() throws -> (keywords: [String], operators: [String]) {
         let ebnf = try GrammarDriftTests.languageEBNF(try GrammarDriftTests.grammarText())
@@ -18,7 +21,7 @@ final class EditorSyntaxTests: XCTestCase {
         }
         let keywords = all.filter { $0.first!.isLetter }
         let operators = all.filter { !$0.first!.isLetter }
-        XCTAssertEqual(keywords.count, 20)
+        XCTAssertEqual(keywords.count, 20 + ContextualWord.allCases.count)
         XCTAssertGreaterThanOrEqual(operators.count, 36)
         return (keywords, operators)
     }
@@ -61,9 +64,11 @@ final class EditorSyntaxTests: XCTestCase {
             return best
         }
         for k in keywords {
-            XCTAssertEqual(longestMatch(k, ["keyword.", "constant.language."]), k.utf16.count, "keyword \(k) is not highlighted as a keyword")
-            // Not a keyword inside a longer name.
-            XCTAssertEqual(longestMatch(k + "x", ["keyword.", "constant.language."]), 0, "\(k)x")
+            let context = Self.contexts[k] ?? ""
+            XCTAssertEqual(longestMatch(k + context, ["keyword.", "constant.language."]), k.utf16.count, "keyword \(k) is not highlighted as a keyword")
+            // Not a keyword inside a longer name, nor a contextual word out of its context.
+            XCTAssertEqual(longestMatch(k + "x" + context, ["keyword.", "constant.language."]), 0, "\(k)x")
+            if !context.isEmpty { XCTAssertEqual(longestMatch(k + " = 1", ["keyword.", "constant.language."]), 0, "\(k) as a name") }
         }
         for o in operators {
             XCTAssertEqual(longestMatch(o, ["keyword.operator.", "punctuation."]), o.utf16.count, "operator \(o) is not matched whole")
@@ -95,7 +100,8 @@ final class EditorSyntaxTests: XCTestCase {
                 vimOperators.formUnion(words[3].dropFirst(3).dropLast().components(separatedBy: "\\|"))
             }
         }
-        for k in keywords { XCTAssertTrue(vimKeywords.contains(k), "vim: keyword \(k)") }
+        for k in keywords where Self.contexts[k] == nil { XCTAssertTrue(vimKeywords.contains(k), "vim: keyword \(k)") }
+        for k in Self.contexts.keys { XCTAssertTrue(text.contains("\\<\(k)\\>"), "vim: contextual word \(k)") }
         for o in operators { XCTAssertTrue(vimOperators.contains(o), "vim: operator \(o)") }
 
         // As Vim sees them: each token alone on a line is one syntax group from its first to its
@@ -108,12 +114,16 @@ final class EditorSyntaxTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let tokens = keywords + operators
-        try (tokens.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("t.net"), atomically: true, encoding: .utf8)
+        // A contextual word is written in its context; only its own columns are checked.
+        try (tokens.map { $0 + (Self.contexts[$0] ?? "") }.joined(separator: "\n") + "\n")
+            .write(to: dir.appendingPathComponent("t.net"), atomically: true, encoding: .utf8)
+        let lengths = tokens.map { String($0.utf8.count) }.joined(separator: ", ")
         let script = """
             let out = [&filetype]
+            let lens = [\(lengths)]
             for lnum in range(1, line('$'))
               let groups = []
-              for col in range(1, len(getline(lnum)))
+              for col in range(1, lens[lnum - 1])
                 call add(groups, synIDattr(synID(lnum, col, 1), 'name'))
               endfor
               call add(out, join(uniq(groups), ','))

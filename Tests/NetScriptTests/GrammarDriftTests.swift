@@ -169,7 +169,9 @@ final class GrammarDriftTests: XCTestCase {
                 switch t {
                 case .terminal(let s):
                     terminals.insert(s)
-                    if TokenType(rawValue: s) == nil { problems.append("terminal \"\(s)\" (rule `\(rule.name)`) is no TokenType") }
+                    if TokenType(rawValue: s) == nil && ContextualWord(rawValue: s) == nil {
+                        problems.append("terminal \"\(s)\" (rule `\(rule.name)`) is no TokenType or ContextualWord")
+                    }
                 case .name(let n) where n.first!.isUppercase:
                     if tokenClasses[n] == nil { problems.append("token class \(n) (rule `\(rule.name)`) is not one the lexer makes") }
                 case .name(let n):
@@ -180,6 +182,9 @@ final class GrammarDriftTests: XCTestCase {
         }
         for t in TokenType.allCases where !terminals.contains(t.rawValue) {
             problems.append("TokenType.\(t) (\"\(t.rawValue)\") is lexed but appears in no rule of grammar.md")
+        }
+        for w in ContextualWord.allCases where !terminals.contains(w.rawValue) {
+            problems.append("ContextualWord.\(w) appears in no rule of grammar.md")
         }
         return problems
     }
@@ -212,7 +217,7 @@ final class GrammarDriftTests: XCTestCase {
         let sources = try Self.parserSources()
         let added = try Self.drift(grammar: ebnf + "\nunless = \"unless\" condition block ;\n", parserSources: sources)
         XCTAssertEqual(added, ["rule `unless` has no function parseUnless in Sources/NetScript/Parser*.swift",
-                               "terminal \"unless\" (rule `unless`) is no TokenType"])
+                               "terminal \"unless\" (rule `unless`) is no TokenType or ContextualWord"])
         let changed = ebnf.replacingOccurrences(of: #"while       = "while" condition block ;"#,
                                                 with: #"while       = "while" condition block [ "else" block ] ;"#)
         XCTAssertNotEqual(changed, ebnf)

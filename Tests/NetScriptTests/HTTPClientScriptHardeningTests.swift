@@ -19,6 +19,17 @@ extension HTTPClientScriptTests {
             """)
     }
 
+    func testMultipartContentTypeCannotInjectAHeader() throws {
+        try check("""
+            try { http.post "{E}/inspect" files: {up: {filename: "a.txt", content: "x", type: "text/plain\\r\\nX-Evil: 1"}} } catch e { print e.kind }
+            print (http.post "{E}/inspect" files: {up: {filename: "a.txt", content: "x", type: "text/plain"}}).status_code
+            """, """
+            value
+            200
+
+            """)
+    }
+
     func testURLsAreEncodedOnceAndRURLIsEncoded() throws {
         try check("""
             for base in [E, T] {

@@ -258,6 +258,96 @@ final class HTTPClientScriptTests: XCTestCase {
             """)
     }
 
+    /// `http.raw`: a request typed by hand, the response as nginx and the echo server sent it —
+    /// head in order and spelling, the body by its framing (chunk lines kept, gzip not decoded).
+    func testRawRequestAndResponseAsReceived() throws {
+        let n = "127.0.0.1:\(port)", e = "127.0.0.1:\(echoPort)"
+        try check("""
+            r = http.raw "\(n)" ["GET /hello.txt HTTP/1.1", "Host: x", "Connection: close"]
+            print r.status_line r.version r.status_code r.reason r.framing (repr r.text) r.truncated
+            print r.headers[0][0] (len r.headers[0]) ("Content-Length: 13" in (split r.head "\\r\\n"))
+            r = http.raw "\(n)" "HEAD /hello.txt HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"
+            print r.status_code r.framing (len r.body)
+            r = http.raw "\(e)" "GET /chunked HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"
+            print r.framing (startswith r.text "7\\r\\nline 0\\n\\r\\n") (endswith r.text "\\r\\n0\\r\\n\\r\\n")
+            r = http.raw "\(e)" ["GET /gzip HTTP/1.1", "Host: x", "Accept-Encoding: gzip"]
+            print r.framing (r.body[0:2] == (hex.decode "1f8b"))
+            r = http.raw "\(n)" "GET /hello.txt HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n" max: 5
+            print r.truncated (repr r.text)
+            r = http.raw "\(n)" "BREW /pot HTTP/1.1\\r\\n\\r\\n"
+            print r.status_code
+            """, """
+            HTTP/1.1 200 OK HTTP/1.1 200 OK content-length "hello, world\\n" false
+            Server 2 true
+            200 none 0
+            chunked true true
+            content-length true
+            true "hello"
+            400
+
+            """)
+    }
+
+    /// Built from lines, a CR or LF inside a line is refused (header injection); a string
+    /// without its empty line is refused (the server would wait); sizes and timeouts are bounded.
+    func testRawRequestRefusesInjectionAndIncompleteHeads() throws {
+        let n = "127.0.0.1:\(port)"
+        try check("""
+            try { http.raw "\(n)" ["GET / HTTP/1.1", "Host: x\\r\\nX-Evil: 1"] } catch e { print e.kind (contains e.message "CR or LF") }
+            try { http.raw "\(n)" ["GET / HTTP/1.1", ""] } catch e { print e.kind }
+            try { http.raw "\(n)" "GET / HTTP/1.1\\r\\nHost: x\\r\\n" } catch e { print e.kind (contains e.message "no end of head") }
+            try { http.raw "\(n)" "GET / HTTP/1.1\\r\\n\\r\\n" max: -1 } catch e { print e.kind }
+            try { http.raw "127.0.0.1:1" "GET / HTTP/1.1\\r\\n\\r\\n" } catch e { print e.kind }
+            """, """
+            value true
+            value
+            value true
+            value
+            refused
+
+            """)
+        // A server that never answers: http.timeout after timeout:, not a hang.
+        let quiet = try Listener.listen("127.0.0.1:0")
+        defer { quiet.close() }
+        let r = try run("try { http.raw \"\(quiet.localText)\" \"GET / HTTP/1.1\\r\\n\\r\\n\" timeout: 0.5 } catch e { print e.kind }")
+        XCTAssertEqual(r.stdout, "http.timeout\n", r.stderr)
+    }
+
+    /// trace shows the typed head and the head received, glossed like the built-in client's.
+    func testRawExchangeIsTracedAndExplained() throws {
+        let r = try run("""
+            r = http.raw "127.0.0.1:\(echoPort)" ["GET /chunked HTTP/1.1", "Host: x", "Authorization: Basic dXNlcjpwYXNz"]
+            trace explain
+            """)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("C: GET /chunked HTTP/1.1\nC: Host: x\nC: Authorization: Basic ********"), r.stdout)
+        XCTAssertFalse(r.stdout.contains("dXNlcjpwYXNz"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("TCP connect"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("S: HTTP/1.") && r.stdout.contains("200"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("Transfer-Encoding: chunked: the body comes in pieces"), r.stdout)
+    }
+
+    /// A request sent over a connection kept alive from the one before is noted and glossed; a
+    /// first request is not. (AsyncHTTPClient's HTTP/1.1 path notes it the same way: NetKit's
+    /// testPlainHTTPPathMatchesAsyncHTTPClient; HTTP/2 multiplexes and is not noted.)
+    func testReuseOfAKeptAliveConnectionIsGlossed() throws {
+        for (base, extra) in [("N", "")] {
+            let r = try run("""
+                s = http.session\(extra)
+                r = s.get "{\(base)}/hello.txt"
+                trace explain
+                r = s.get "{\(base)}/hello.txt"
+                trace explain
+                """)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let parts = r.stdout.components(separatedBy: "C: GET /hello.txt")
+            XCTAssertEqual(parts.count, 3, r.stdout)
+            XCTAssertFalse(parts[0].contains("reusing"), "\(base): the first request opens its connection: \(r.stdout)")
+            XCTAssertTrue(parts[1].contains("*: reusing the kept-alive connection to 127.0.0.1:"), "\(base): \(r.stdout)")
+            XCTAssertTrue(parts[1].contains("↳ keep-alive: this request goes over a TCP connection already open"), "\(base): \(r.stdout)")
+        }
+    }
+
     func testDownloadWithoutATerminalShowsNoProgressBar() throws {
         let r = try run("""
             s = http.session

@@ -291,7 +291,7 @@ final class MailScriptTests: XCTestCase {
         r = smtp.ehlo s
         print r.code s.does_esmtp ("starttls" in s.esmtp_features) ("auth" in s.esmtp_features)
         smtp.starttls s ca: "\(certs.appendingPathComponent("ca.pem").path)"
-        print s.tls ("starttls" in s.esmtp_features) s.esmtp_features["auth"]
+        print s.tls ("starttls" in s.esmtp_features) s.esmtp_features["auth"] (s.certificate.days_left > 0)
         smtp.login s "ann" "pw-1"
         print s.authenticated
         m = mail.message from: "a@example.test" to: "b@example.test" bcc: "bad@example.test" subject: "via session" body: "one"
@@ -304,7 +304,7 @@ final class MailScriptTests: XCTestCase {
         let r = try run(code, trace: true)
         XCTAssertEqual(r.stdout, """
         250 true true false
-        true false CRAM-MD5 LOGIN PLAIN
+        true false CRAM-MD5 LOGIN PLAIN true
         true
         {"bad@example.test": {code: 550, text: "5.1.1 <bad@example.test>: Recipient address rejected: no such user"}}
         {}

@@ -462,4 +462,63 @@ final class REPLTests: XCTestCase {
         try keys("C-u", "C-d")
         try waitFor("exit") { $0.contains("EXITED rc=0") }
     }
+
+    /// How many step prompts the screen shows.
+    func stepStops(_ s: String) -> Int { s.components(separatedBy: "── step: ").count - 1 }
+
+    /// Step mode at a terminal, against a real SMTP server (aiosmtpd) and a socket pair: each
+    /// step is shown with its meaning and the reply to expect before it is sent; Enter sends it,
+    /// `c` runs the rest of the command, `q` abandons the command before the bytes go.
+    func testStepModeShowsEachStepAndWaits() throws {
+        let py = try python()
+        guard (try? runProcess(py, ["-c", "import aiosmtpd"]))?.status == 0 else { throw XCTSkip("aiosmtpd is not installed") }
+        let port = try freePort()
+        let smtp = Process()
+        smtp.executableURL = URL(fileURLWithPath: py)
+        smtp.arguments = ["-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(port)", "-c", "aiosmtpd.handlers.Sink"]
+        smtp.standardOutput = FileHandle.nullDevice
+        smtp.standardError = FileHandle.nullDevice
+        try smtp.run()
+        defer { stopProcesses([smtp]) }
+        waitForListening(port)
+
+        try startREPL()
+        try line("step on")
+        try line("s = smtp.connect \"127.0.0.1:\(port)\"")
+        try line("smtp.noop s")
+        let shown = try waitFor("the NOOP step") { self.stepStops($0) == 1 && $0.contains("[q] abandon") }
+        XCTAssertTrue(shown.contains("── step: smtp is about to send\n   C: NOOP\n"), shown)
+        XCTAssertTrue(shown.contains("means:  NOOP: does nothing"), shown)
+        XCTAssertTrue(shown.contains("expect: 250"), shown)
+        XCTAssertFalse(shown.contains("code  250"), "nothing sent before Enter: \(shown)")
+        try keys("Enter")
+        try waitFor("the reply after Enter") { $0.contains("code  250") }
+
+        // `c`: one stop, then the rest of the command runs through.
+        try keys("C-l")
+        try line("for i in [1, 2, 3] { smtp.noop s }")
+        try waitFor("the first NOOP of three") { self.stepStops($0) == 1 }
+        try type("c")
+        try line("print \"after c\"")
+        let after = try waitFor("the command's end") { $0.contains("\nafter c\n") }
+        XCTAssertEqual(stepStops(after), 1, after)
+
+        // `q`: the command is abandoned as interrupted, and the bytes never reach the peer.
+        try keys("C-l")
+        try line("l = listen \"127.0.0.1:0\"")
+        try line("c = connect \"127.0.0.1:{l.port}\" timeout: 5")
+        try line("a = accept l timeout: 5")
+        try line("send c \"one\\n\"")
+        let sock = try waitFor("the socket send step") { self.stepStops($0) == 1 && $0.contains("[q] abandon") }
+        XCTAssertTrue(sock.contains("C: → 4 bytes \"one\\n\""), sock)
+        try type("q")
+        try waitFor("the abandoned command") { self.interruptions($0) == 1 || $0.contains("error[interrupted]") }
+        try line("step off")
+        try line("send c \"two\\n\"")
+        try line("print (recv.line a timeout: 2)")
+        let end = try waitFor("what the peer received") { $0.contains("\ntwo\n") }
+        XCTAssertFalse(end.contains("\none\n"), end)
+        try keys("C-d")
+        try waitFor("exit") { $0.contains("EXITED rc=0") }
+    }
 }

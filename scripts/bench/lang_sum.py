@@ -1,4 +1,4 @@
-# Sum 1..10,000,000 in a loop.
+# Sum 1..30,000,000 in a for loop over a range.
 total = 0
-for i in range(1, 10000001): total += i
+for i in range(1, 30000001): total += i
 print(total)

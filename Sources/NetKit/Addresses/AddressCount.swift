@@ -55,6 +55,7 @@ public struct AddressCount: Hashable, Comparable, Sendable, CustomStringConverti
     /// Adds `rhs` to `lhs`.
     public static func += (lhs: inout AddressCount, rhs: AddressCount) { lhs = lhs + rhs }
 
+    /// Numeric order.
     public static func < (lhs: AddressCount, rhs: AddressCount) -> Bool {
         (lhs.high, lhs.low) < (rhs.high, rhs.low)
     }

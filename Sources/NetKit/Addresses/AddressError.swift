@@ -20,6 +20,7 @@ public struct AddressError: Error, CustomStringConvertible, Equatable, Sendable 
 
     /// `text: fault`, or just the fault when there is no text to name.
     public var message: String { text.isEmpty ? fault : "\(text): \(fault)" }
+    /// The message (`text: fault`).
     public var description: String { message }
 }
 

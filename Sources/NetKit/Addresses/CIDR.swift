@@ -28,8 +28,6 @@ public struct CIDR: Hashable, Comparable, Sendable, CustomStringConvertible {
         self.prefix = UInt8(truncatingIfNeeded: prefixLength)
     }
 
-    /// Parses `a.b.c.d/nn`, `a.b.c.d/255.255.0.0` (netmask), `a.b.c.d/0.0.255.255` (hostmask),
-    /// `v6::/nn`, or a bare address (a host network, /32 or /128).
     /// Parses a network from UTF-8 bytes, exactly as `init(_ text:)` parses text.
     public init(utf8 bytes: UnsafeBufferPointer<UInt8>) throws {
         switch CIDR.parse(bytes, 0, bytes.count) {
@@ -38,6 +36,10 @@ public struct CIDR: Hashable, Comparable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Parses `a.b.c.d/nn`, `a.b.c.d/255.255.0.0` (netmask), `a.b.c.d/0.0.255.255` (hostmask),
+    /// `v6::/nn`, or a bare address (a host network, /32 or /128). Host bits are kept as
+    /// written (`network` clears them); a zone id is refused. Throws `AddressError` naming the
+    /// text and the fault.
     public init(_ text: String) throws {
         let outcome = AddressParser.withBytes(text) { CIDR.parse($0, 0, $0.count) }
         switch outcome {
@@ -230,10 +232,13 @@ public struct CIDR: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     // MARK: - Protocols
 
+    /// Equal when version, prefix length and network address match: host bits are ignored, so
+    /// `10.1.2.3/8 == 10.0.0.0/8`.
     public static func == (lhs: CIDR, rhs: CIDR) -> Bool {
         lhs.version == rhs.version && lhs.prefix == rhs.prefix && lhs.firstValue == rhs.firstValue
     }
 
+    /// Hashes what `==` compares (version, prefix, network address).
     public func hash(into hasher: inout Hasher) {
         hasher.combine(version)
         hasher.combine(prefix)
@@ -280,6 +285,7 @@ public struct IPAddressSequence: Sequence, Sendable {
     public struct Iterator: IteratorProtocol {
         var current: UInt128, last: UInt128, done: Bool
         let version: IPVersion
+        /// The next address, or nil after `last`.
         public mutating func next() -> IPAddress? {
             if done { return nil }
             let v = current
@@ -288,10 +294,12 @@ public struct IPAddressSequence: Sequence, Sendable {
         }
     }
 
+    /// An iterator from `first` to `last`.
     public func makeIterator() -> Iterator {
         Iterator(current: first, last: last, done: first > last, version: version)
     }
 
+    /// The number of addresses, capped at `Int.max` (an IPv6 range can hold more).
     public var underestimatedCount: Int { first > last ? 0 : Int(clamping: Swift.min(last - first, UInt128(Int.max - 1)) + 1) }
 
     /// Number of addresses.
@@ -314,6 +322,7 @@ public struct CIDRSubnetSequence: Sequence, Sendable {
     public struct Iterator: IteratorProtocol {
         var current: UInt128, done: Bool
         let last: UInt128, step: UInt128, version: IPVersion, prefixLength: Int
+        /// The next subnet, or nil after the last one.
         public mutating func next() -> CIDR? {
             if done { return nil }
             let v = current
@@ -323,6 +332,7 @@ public struct CIDRSubnetSequence: Sequence, Sendable {
         }
     }
 
+    /// An iterator from the first subnet (at the network address) to the last.
     public func makeIterator() -> Iterator {
         let hostBits = version.bitWidth - prefixLength
         let step: UInt128 = hostBits >= 128 ? 0 : UInt128(1) << UInt128(hostBits)

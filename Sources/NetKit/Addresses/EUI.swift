@@ -106,6 +106,7 @@ public struct EUI: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// IEEE style: `00-1B-77-49-54-FD`.
     public var description: String { format(.eui48) }
 
+    /// EUI-48 before EUI-64, then by value.
     public static func < (lhs: EUI, rhs: EUI) -> Bool { (lhs.width, lhs.value) < (rhs.width, rhs.value) }
 
     /// The identifier's bytes, most significant first.

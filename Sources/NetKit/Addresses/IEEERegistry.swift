@@ -13,6 +13,7 @@ public struct IEEERegistration: Sendable, Equatable, CustomStringConvertible {
     /// Length of the assigned prefix in bits (24, 28 or 36).
     public var prefixBits: Int { assignment.count * 4 }
 
+    /// `MA-L 001B77 Intel Corporate`: registry, assignment and organisation.
     public var description: String { "\(registry) \(assignment) \(organization)" }
 }
 

@@ -8,7 +8,9 @@ public enum IPVersion: Int, Sendable, Hashable, Comparable, CustomStringConverti
     /// The largest address value of this version.
     public var maxValue: UInt128 { self == .v4 ? UInt128(UInt32.max) : UInt128.max }
 
+    /// IPv4 before IPv6.
     public static func < (lhs: IPVersion, rhs: IPVersion) -> Bool { lhs.rawValue < rhs.rawValue }
+    /// `IPv4` or `IPv6`.
     public var description: String { "IPv\(rawValue)" }
 }
 
@@ -163,6 +165,7 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
         return -Int(d)
     }
 
+    /// IPv4 before IPv6, then by value, then by zone id (none first).
     public static func < (lhs: IPAddress, rhs: IPAddress) -> Bool {
         if lhs.version != rhs.version { return lhs.version < rhs.version }
         if lhs.value != rhs.value { return lhs.value < rhs.value }

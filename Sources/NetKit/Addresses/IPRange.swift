@@ -78,6 +78,7 @@ public struct IPRange: Hashable, Comparable, Sendable, Sequence, CustomStringCon
         IPAddressSequence(first: firstValue, last: lastValue, version: version).makeIterator()
     }
 
+    /// IPv4 before IPv6, then by first address, then by last.
     public static func < (lhs: IPRange, rhs: IPRange) -> Bool {
         (lhs.version.rawValue, lhs.firstValue, lhs.lastValue) < (rhs.version.rawValue, rhs.firstValue, rhs.lastValue)
     }

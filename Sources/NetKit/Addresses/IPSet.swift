@@ -196,6 +196,7 @@ public struct IPSet: Hashable, Sendable, Sequence, CustomStringConvertible {
         let ranges: [(ValueRange, IPVersion)]
         var index = 0
         var inner: IPAddressSequence.Iterator?
+        /// The next address, or nil after the set's last.
         public mutating func next() -> IPAddress? {
             while true {
                 if let a = inner?.next() { return a }
@@ -207,6 +208,7 @@ public struct IPSet: Hashable, Sendable, Sequence, CustomStringConvertible {
         }
     }
 
+    /// An iterator over every address, IPv4 first, each in ascending order.
     public func makeIterator() -> Iterator {
         Iterator(ranges: v4.map { ($0, IPVersion.v4) } + v6.map { ($0, IPVersion.v6) })
     }

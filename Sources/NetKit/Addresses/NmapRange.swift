@@ -73,6 +73,7 @@ public struct NmapTarget: Sendable, Sequence, CustomStringConvertible {
         }
     }
 
+    /// The spec as it was written.
     public var description: String { text }
 
     /// Yields the addresses in nmap order (octet by octet, lowest first).
@@ -82,6 +83,7 @@ public struct NmapTarget: Sendable, Sequence, CustomStringConvertible {
         var done = false
         var inner: IPAddressSequence.Iterator?
 
+        /// The next address, or nil after the last.
         public mutating func next() -> IPAddress? {
             if done { return nil }
             switch kind {
@@ -109,6 +111,7 @@ public struct NmapTarget: Sendable, Sequence, CustomStringConvertible {
         }
     }
 
+    /// An iterator over the addresses in nmap order.
     public func makeIterator() -> Iterator {
         var it = Iterator(kind: kind)
         if case .network(let n) = kind { it.inner = n.addresses.makeIterator() }

@@ -13,6 +13,7 @@ public struct SpecialPurposeBlock: Sendable, CustomStringConvertible {
     /// information but ignored by `isGlobal`.
     public let terminated: Bool
 
+    /// `192.0.2.0/24 Documentation (TEST-NET-1) (RFC 5737)`.
     public var description: String { "\(cidr) \(name) (\(rfc))" }
 }
 
@@ -100,6 +101,7 @@ public struct IANAAllocation: Sendable, Equatable, CustomStringConvertible {
     /// The WHOIS server for the block, if any.
     public let whois: String
 
+    /// `1/8 APNIC (ALLOCATED)`: prefix, designation and status.
     public var description: String { "\(prefix) \(designation) (\(status))" }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 
 /// What a query asks for besides the question.
 public struct DNSQueryOptions: Sendable {
+    /// The class to ask in; `IN` unless set (`CH` for `version.bind`).
     public var klass: DNSClass = .IN
     /// Use TCP from the start (UDP falls back to TCP by itself when the answer is truncated).
     public var tcp = false
@@ -9,27 +10,40 @@ public struct DNSQueryOptions: Sendable {
     public var timeout: Double = 5
     /// Extra tries over UDP after the first one times out.
     public var retries = 2
+    /// Sets the RD bit: asks the server to resolve the name itself. `trace` clears it.
     public var recursionDesired = true
     /// Sets the DO bit (and CD) so DNSSEC records come back.
     public var dnssec = false
+    /// Sends an OPT record (EDNS(0), RFC 6891) advertising `udpSize`; false sends a plain RFC 1035
+    /// query unless `dnssec` is set, which needs EDNS.
     public var edns = true
+    /// The UDP payload size in bytes advertised with EDNS; a larger answer comes truncated and is
+    /// asked again over TCP.
     public var udpSize: UInt16 = 1232
     /// Signs the query and requires a signed answer.
     public var tsig: DNSTSIGKey? = nil
     /// DNS over TLS (RFC 7858): queries go over a TLS stream (port 853 by default) with the
     /// certificate verified unless `verify` is false.
     public var tls: TLSOptions? = nil
+    /// Defaults: class IN over UDP, 5 s a try, 2 retries, recursion desired, EDNS with 1232 bytes.
     public init() {}
 }
 
 /// A response with where and how it came.
 public struct DNSResponse: Sendable {
+    /// The decoded answer, checked to answer the question (and signed, when a TSIG key was given).
+    /// Its rcode is not turned into an error here: see `rcodeError` and `checked()`.
     public var message: DNSMessage
+    /// The question as it was sent (after search-list expansion).
     public var question: DNSQuestion
+    /// The server that answered.
     public var server: DNSServer
     /// Seconds from sending the query to the answer.
     public var elapsed: Double
+    /// True when the answer came over a stream: TCP asked for, a truncated UDP answer asked again,
+    /// a transfer, or DNS over TLS.
     public var overTCP: Bool
+    /// The answer's size in bytes as received (without TCP's two-byte length prefix).
     public var size: Int
     /// DNS over TLS (then `overTCP` is true as well: the same framing).
     public var overTLS = false
@@ -37,11 +51,18 @@ public struct DNSResponse: Sendable {
 
 /// `/etc/resolv.conf`: nameservers, search list, ndots.
 public struct ResolvConf: Sendable {
+    /// The `nameserver` lines in order (ones that do not parse are skipped); empty when there are none.
     public var nameservers: [DNSServer] = []
+    /// The search list, from the last `search` or `domain` line.
     public var search: [DNSName] = []
+    /// `options ndots:N`, capped at 15: a name with at least this many dots is tried as typed
+    /// before the search list, one with fewer after it.
     public var ndots = 1
+    /// An empty configuration: no nameservers, no search list, ndots 1.
     public init() {}
 
+    /// Parses resolv.conf(5) text: `nameserver`, `search`/`domain` and `options ndots:`; other
+    /// lines and `#`/`;` comments are ignored, and nothing in the text is an error.
     public init(text: String) {
         for line in text.split(whereSeparator: \.isNewline) {
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
@@ -56,6 +77,8 @@ public struct ResolvConf: Sendable {
         }
     }
 
+    /// Reads the resolver configuration at `path`; an unreadable or missing file gives the empty
+    /// configuration rather than an error.
     public static func system(path: String = "/etc/resolv.conf") -> ResolvConf {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return ResolvConf() }
         return ResolvConf(text: text)
@@ -73,22 +96,32 @@ public struct ResolvConf: Sendable {
 /// A stub resolver: asks one server a question over UDP (TCP when truncated or asked),
 /// checks the answer belongs to the question, and reports each step to a Transcript.
 public final class DNSClient {
+    /// Where each query and answer is recorded, as dig would print them; nil records nothing.
     public let transcript: Transcript?
     /// Polled at least every 100 ms while waiting; true aborts with `.interrupted`.
     public var shouldCancel: () -> Bool
 
+    /// A client that reports to `transcript` and polls `shouldCancel` while it waits.
     public init(transcript: Transcript? = nil, shouldCancel: @escaping () -> Bool = { false }) {
         self.transcript = transcript
         self.shouldCancel = shouldCancel
     }
 
     static func randomID() -> UInt16 {
+        // Under --replay the answers come from a recording: ids from a fixed sequence make
+        // every run print the same (the replayer gives each answer the query's id).
+        if let replay = WireReplay.shared { return replay.nextDNSID() }
         var g = SystemRandomNumberGenerator()
         return UInt16.random(in: 0...UInt16.max, using: &g)
     }
 
-    /// Resolves `name` (text as the user typed it). Without a server, uses the nameservers
-    /// and search rules of `/etc/resolv.conf`, trying the next server on timeout.
+    /// Resolves `name` (text as the user typed it) and returns the response as it came: an
+    /// rcode such as NXDOMAIN is in the message, not thrown (`resolve` throws it). Without a
+    /// server, uses the nameservers and search rules of `resolvConf` (`/etc/resolv.conf` when
+    /// nil), trying the next server when one times out or cannot be reached; of the search
+    /// candidates, the first with answers wins, else the first NODATA, else the last response.
+    /// Throws `DNSError`: `.syntax` for a bad name, `.io` when there is no nameserver, and the
+    /// last server's `.timeout`, `.io` or `.connectionRefused` when none answered.
     public func query(_ name: String, _ type: DNSType, server: DNSServer? = nil, options: DNSQueryOptions = DNSQueryOptions(),
                       resolvConf: ResolvConf? = nil) throws -> DNSResponse {
         if let server { return try query(DNSName(name), type, server: server, options: options) }
@@ -136,6 +169,8 @@ public final class DNSClient {
             let sock = try DNSSocket.udp(server)
             let start = Date()
             let deadline = start.addingTimeInterval(options.timeout)
+            // Checked before the query goes: step mode's `q` abandons a step this way.
+            if shouldCancel() { throw DNSError(.interrupted, "interrupted") }
             try sock.sendDatagram(wire)
             while let (bytes, from) = try sock.receiveDatagram(deadline: deadline, shouldCancel: shouldCancel) {
                 // Only the server we asked, with our id, may answer: everything else is dropped.
@@ -159,7 +194,7 @@ public final class DNSClient {
                     report(.note, "; truncated answer (\(bytes.count) bytes): retrying over TCP")
                     return try queryTCP(q, server: server, edns: edns, options: options)
                 }
-                report(.server, "; answer from \(server) (UDP) in \(Int(elapsed * 1000)) ms, \(bytes.count) bytes\n" + reply.text())
+                report(.server, "; answer from \(server) (UDP) \(WireReplay.shared == nil ? "in \(Int(elapsed * 1000)) ms" : "replayed"), \(bytes.count) bytes\n" + reply.text())
                 return DNSResponse(message: reply, question: q, server: server, elapsed: elapsed, overTCP: false, size: bytes.count)
             }
             if let m = malformed { throw m }
@@ -217,7 +252,7 @@ public final class DNSClient {
             }
             try checkSignature(bytes, tsig, requestMAC, q, server)
             let elapsed = Date().timeIntervalSince(start)
-            report(.server, "; answer from \(server) (\(transport)) in \(Int(elapsed * 1000)) ms, \(bytes.count) bytes\n" + reply.text())
+            report(.server, "; answer from \(server) (\(transport)) \(WireReplay.shared == nil ? "in \(Int(elapsed * 1000)) ms" : "replayed"), \(bytes.count) bytes\n" + reply.text())
             return DNSResponse(message: reply, question: q, server: server, elapsed: elapsed, overTCP: true, size: bytes.count,
                                overTLS: transport == "TLS")
         }
@@ -372,7 +407,7 @@ public final class DNSClient {
                 if key != nil, !unsignedSince.isEmpty { throw DNSError(.tsig, "TSIG: the last message of the transfer of \(zone) is not signed") }
                 guard i == reply.answers.count - 1 else { throw DNSError(.transfer, "records after the closing SOA of \(zone)") }
                 let elapsed = Date().timeIntervalSince(start)
-                report(.server, "; \(kind) of \(zone) from \(server): \(records.count) records in \(messages) message\(messages == 1 ? "" : "s"), \(bytesIn) bytes, \(Int(elapsed * 1000)) ms")
+                report(.server, "; \(kind) of \(zone) from \(server): \(records.count) records in \(messages) message\(messages == 1 ? "" : "s"), \(bytesIn) bytes\(WireReplay.shared == nil ? ", \(Int(elapsed * 1000)) ms" : "")")
                 return records
             }
         }

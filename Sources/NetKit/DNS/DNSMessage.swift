@@ -1,8 +1,12 @@
 /// A question: name, type, class.
 public struct DNSQuestion: Hashable, Sendable, CustomStringConvertible {
+    /// The name asked about (case kept as given; compared case-insensitively).
     public var name: DNSName
+    /// The type asked for; may be a query-only type such as `ANY`, `AXFR` or `IXFR`.
     public var type: DNSType
+    /// The class asked in, almost always `IN` (spelled `klass` because `class` is a keyword).
     public var klass: DNSClass
+    /// A question for `name` and `type` in class `klass` (IN unless given).
     public init(_ name: DNSName, _ type: DNSType, _ klass: DNSClass = .IN) { self.name = name; self.type = type; self.klass = klass }
     /// `;example.test.		IN	MX`, as dig shows the question section.
     public var description: String { DNSRecord.columns([";" + name.description, klass.description, type.description], [32, 40]) }
@@ -10,12 +14,18 @@ public struct DNSQuestion: Hashable, Sendable, CustomStringConvertible {
 
 /// A resource record.
 public struct DNSRecord: Hashable, Sendable, CustomStringConvertible {
+    /// The owner: the node of the tree the record belongs to (printed absolute, with a trailing dot).
     public var name: DNSName
+    /// The record type, which decides how `data` is laid out.
     public var type: DNSType
+    /// The class, `IN` for nearly every record (`ANY`/`NONE` appear in dynamic updates, RFC 2136).
     public var klass: DNSClass
+    /// Time to live in seconds: how long a cache may keep the record.
     public var ttl: UInt32
+    /// The record data (RDATA): typed fields for known types, raw bytes for the rest.
     public var data: DNSRData
 
+    /// A record from its parts; `data` must have the fields `DNSRData.schema(type)` lists (checked when encoded).
     public init(name: DNSName, type: DNSType, klass: DNSClass = .IN, ttl: UInt32, data: DNSRData) {
         self.name = name; self.type = type; self.klass = klass; self.ttl = ttl; self.data = data
     }
@@ -42,7 +52,7 @@ public struct DNSRecord: Hashable, Sendable, CustomStringConvertible {
         data = try DNSRData.parse(ty, tokens: toks, origin: origin)
     }
 
-    /// The field layout of the data (nil for types shown in generic form).
+    /// The names of the data's fields in order (`preference`, `exchange`); empty for types kept as raw bytes.
     public var fieldNames: [String] { DNSRData.schema(type)?.map(\.name) ?? [] }
 
     /// A data field by name (`exchange`, `address`…).
@@ -52,6 +62,7 @@ public struct DNSRecord: Hashable, Sendable, CustomStringConvertible {
         return fs[i]
     }
 
+    /// The data alone in zone-file form (`10 mail.example.test.`), or RFC 3597's `\# LEN HEX` for unknown types.
     public var dataText: String { data.text(type) }
 
     /// The record as a zone-file line, tab-separated as dig prints it.
@@ -96,12 +107,17 @@ public struct DNSRecord: Hashable, Sendable, CustomStringConvertible {
 
 /// EDNS(0) as carried by the OPT pseudo-record.
 public struct DNSEDNS: Hashable, Sendable {
+    /// The largest UDP payload, in bytes, the sender can receive (carried in the OPT record's class field).
     public var udpSize: UInt16
     /// The upper 8 bits of the 12-bit rcode.
     public var extendedRcode: UInt8
+    /// The EDNS version; 0 is the only one defined (a server answers BADVERS to others).
     public var version: UInt8
+    /// The DO bit (RFC 3225): the sender wants DNSSEC records (RRSIG, NSEC…) in the answer.
     public var dnssecOK: Bool
+    /// The options in the order they appear on the wire; empty when there are none.
     public var options: [DNSEDNSOption]
+    /// EDNS(0) with a 1232-byte UDP size (the DNS Flag Day 2020 value) and no options unless given.
     public init(udpSize: UInt16 = 1232, extendedRcode: UInt8 = 0, version: UInt8 = 0, dnssecOK: Bool = false, options: [DNSEDNSOption] = []) {
         self.udpSize = udpSize; self.extendedRcode = extendedRcode; self.version = version; self.dnssecOK = dnssecOK; self.options = options
     }
@@ -117,17 +133,26 @@ public struct DNSEDNS: Hashable, Sendable {
     }
 }
 
+/// One EDNS option (RFC 6891 §6.1.2): an IANA option code (3 NSID, 10 COOKIE, 15 EDE…) and its raw data.
 public struct DNSEDNSOption: Hashable, Sendable {
+    /// The option code (IANA "DNS EDNS0 Option Codes" registry).
     public var code: UInt16
+    /// The option data, uninterpreted, at most 65535 bytes.
     public var data: [UInt8]
+    /// An option with `code` and raw `data`.
     public init(code: UInt16, data: [UInt8]) { self.code = code; self.data = data }
     static let names: [UInt16: String] = [3: "NSID", 8: "CLIENT-SUBNET", 10: "COOKIE", 11: "TCP-KEEPALIVE", 12: "PADDING", 15: "EDE"]
 }
 
 /// Header flags (all but the opcode and rcode, which are fields of the message).
 public struct DNSFlags: Hashable, Sendable {
+    /// The header bits (RFC 1035 §4.1.1; `ad`/`cd` from RFC 4035 §3.2): `qr` response, `aa` authoritative answer,
+    /// `tc` truncated, `rd` recursion desired, `ra` recursion available, `z` reserved (zero), `ad` authenticated
+    /// data, `cd` checking disabled.
     public var qr = false, aa = false, tc = false, rd = false, ra = false, z = false, ad = false, cd = false
+    /// All flags clear.
     public init() {}
+    /// The set flags in dig's order and spelling (`qr rd ra`); `z` is never listed.
     public var names: [String] {
         var n: [String] = []
         if qr { n.append("qr") }; if aa { n.append("aa") }; if tc { n.append("tc") }; if rd { n.append("rd") }
@@ -138,16 +163,24 @@ public struct DNSFlags: Hashable, Sendable {
 
 /// A DNS message (RFC 1035 §4), with EDNS split out of the additional section.
 public struct DNSMessage: Hashable, Sendable {
+    /// The 16-bit id that pairs an answer with its query; `DNSClient` picks a random one per query.
     public var id: UInt16 = 0
+    /// The header bits other than opcode and rcode.
     public var flags = DNSFlags()
+    /// The 4-bit opcode: 0 QUERY, 4 NOTIFY, 5 UPDATE (`DNSOpcode.name` gives the mnemonic).
     public var opcode: UInt8 = 0
     /// The full rcode (header bits plus the EDNS extension).
     public var rcode: Int = 0
+    /// The question section; one question in practice (RFC 9619), empty in some error answers.
     public var questions: [DNSQuestion] = []
+    /// The answer section (in a dynamic update: the prerequisites, RFC 2136 §2.4).
     public var answers: [DNSRecord] = []
+    /// The authority section: the NS records of a referral, the SOA of a negative answer (RFC 2308),
+    /// or in a dynamic update the changes.
     public var authority: [DNSRecord] = []
     /// Additional records without the OPT record and the TSIG record.
     public var additional: [DNSRecord] = []
+    /// EDNS(0) as read from or written to the OPT record; nil when the message has none.
     public var edns: DNSEDNS?
     /// The TSIG record (RFC 8945), last in the additional section: it signs the message rather
     /// than adding to it, so it is kept apart (and dig shows it in its own pseudosection).
@@ -156,6 +189,7 @@ public struct DNSMessage: Hashable, Sendable {
     /// The additional section's count on the wire: records, OPT and TSIG.
     public var additionalCount: Int { additional.count + (edns == nil ? 0 : 1) + (tsig == nil ? 0 : 1) }
 
+    /// An empty message: id 0, opcode QUERY, no flags, no records and no EDNS.
     public init() {}
 
     /// A query message for one question.
@@ -166,6 +200,9 @@ public struct DNSMessage: Hashable, Sendable {
         return m
     }
 
+    /// The message in wire form: names compressed, then the OPT record (from `edns`) and the TSIG
+    /// record last in the additional section. Throws `DNSError` (`.syntax`) when a record's data
+    /// does not have the fields of its type or is longer than 65535 bytes.
     public func encode() throws -> [UInt8] {
         var w = DNSWriter()
         w.u16(id)
@@ -229,6 +266,7 @@ public struct DNSMessage: Hashable, Sendable {
         // Trailing bytes are tolerated (some servers pad), as dig does.
     }
 
+    /// The rcode's mnemonic (`NXDOMAIN`), or `RCODE<n>` for an unassigned one.
     public var rcodeName: String { DNSRcode.name(rcode) }
 
     /// The message as dig prints it: header, flags, then each section.

@@ -1,8 +1,11 @@
 /// A domain name as a list of labels (raw bytes, case kept). Names compare and hash
 /// case-insensitively, as DNS does; they print with escapes (`\.`, `\032`) and a trailing dot.
 public struct DNSName: Hashable, Sendable, CustomStringConvertible, Comparable {
+    /// The labels from the leftmost (`www`) to the top-level domain, raw bytes without length
+    /// prefixes; empty for the root. Each is 1–63 bytes and the whole name at most 255 on the wire.
     public private(set) var labels: [[UInt8]]
 
+    /// The root, `.`: no labels; the parent of every top-level domain.
     public static let root = DNSName(unchecked: [])
 
     init(unchecked labels: [[UInt8]]) { self.labels = labels }
@@ -57,26 +60,35 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible, Comparable {
         }
     }
 
+    /// True for the root name `.` (no labels).
     public var isRoot: Bool { labels.isEmpty }
+    /// How many labels, the root not counted (`www.example.test.` has 3).
     public var labelCount: Int { labels.count }
     /// Length in uncompressed wire form, including the final zero byte.
     public var wireLength: Int { labels.reduce(1) { $0 + $1.count + 1 } }
 
+    /// This name followed by `suffix` (`www` + `example.test.`). Throws `DNSError` (`.syntax`) when the result is over 255 bytes.
     public func appending(_ suffix: DNSName) throws -> DNSName { try DNSName(labels: labels + suffix.labels) }
+    /// The name with one more label in front, taken as raw UTF-8 bytes (no escapes parsed). Throws
+    /// `DNSError` (`.syntax`) when the label is empty or over 63 bytes, or the name over 255.
     public func prepending(_ label: String) throws -> DNSName { try DNSName(labels: [Array(label.utf8)] + labels) }
     /// The name without its first label (the root stays the root).
     public var parent: DNSName { labels.isEmpty ? self : DNSName(unchecked: Array(labels.dropFirst())) }
 
+    /// True when `other`'s labels end this name, compared case-insensitively; a name is a subdomain
+    /// of itself, and every name is a subdomain of the root.
     public func isSubdomain(of other: DNSName) -> Bool {
         guard other.labels.count <= labels.count else { return false }
         return DNSName(unchecked: Array(labels.suffix(other.labels.count))) == other
     }
 
+    /// The name with ASCII letters lowercased (bytes over 127 kept): the canonical form DNSSEC and TSIG sign (RFC 4034 §6.2).
     public var lowercased: DNSName { DNSName(unchecked: labels.map { $0.map(DNSName.lower) }) }
 
     @inline(__always) static func lower(_ c: UInt8) -> UInt8 { (c >= 65 && c <= 90) ? c | 0x20 : c }
     @inline(__always) static func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
 
+    /// Equal when the labels match byte for byte, ASCII letters compared case-insensitively (RFC 4343).
     public static func == (a: DNSName, b: DNSName) -> Bool {
         guard a.labels.count == b.labels.count else { return false }
         for (x, y) in zip(a.labels, b.labels) {
@@ -86,6 +98,7 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible, Comparable {
         return true
     }
 
+    /// Hashes the lowercased labels, so names equal under `==` hash alike.
     public func hash(into h: inout Hasher) {
         for l in labels { h.combine(l.count); for c in l { h.combine(DNSName.lower(c)) } }
     }

@@ -4,10 +4,15 @@ import Foundation
 /// One token of zone-file text. `raw` keeps escapes (names need `\.` intact); quoted tokens
 /// are marked so `""` can be an empty string.
 public struct DNSToken: Sendable {
+    /// The token's text with quotes removed and backslash escapes still in place.
     public var raw: String
+    /// True when the token was in double quotes: `""` is then an empty string, and a quoted word
+    /// is never taken for a TTL, class or type.
     public var quoted: Bool
 }
 
+/// Zone-file text helpers: tokens, character-strings, and the binary encodings record data uses
+/// (base64, hex, base32hex, RRSIG times), each reading what it writes.
 public enum DNSText {
     /// Splits zone-file text into tokens: whitespace separates, `"…"` quotes, `;` starts a
     /// comment, parentheses are dropped (they only continue lines).
@@ -91,6 +96,8 @@ public enum DNSText {
     /// Base64 as RFC 4648 (Foundation's codec); the presentation form may split it with spaces,
     /// which the caller joins before decoding.
     public static func base64(_ d: [UInt8]) -> String { Data(d).base64EncodedString() }
+    /// Decodes base64 (RFC 4648) with padding and without spaces. Throws `DNSError` (`.syntax`) on a
+    /// character outside the alphabet, a length not a multiple of 4, or data after the padding.
     public static func fromBase64(_ s: String) throws -> [UInt8] {
         if let bad = s.unicodeScalars.first(where: { !($0.isASCII && (CharacterSet.alphanumerics.contains($0) || "+/=".unicodeScalars.contains($0))) }) {
             throw DNSError.syntax("bad base64 character '\(bad)'")
@@ -101,12 +108,15 @@ public enum DNSText {
         return Array(data)
     }
 
+    /// Uppercase hex, two digits a byte, no separators (`0A1B`); empty for no bytes.
     public static func hex(_ d: [UInt8]) -> String {
         let digits = Array("0123456789ABCDEF".utf8)
         var out = [UInt8](); out.reserveCapacity(d.count * 2)
         for b in d { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
         return String(decoding: out, as: UTF8.self)
     }
+    /// Decodes hex digits of either case, no separators. Throws `DNSError` (`.syntax`) on an odd
+    /// length or a character that is not a hex digit.
     public static func fromHex(_ s: String) throws -> [UInt8] {
         func nib(_ c: UInt8) throws -> UInt8 {
             switch c {
@@ -136,6 +146,8 @@ public enum DNSText {
         if bits > 0 { out.append(b32[Int(acc << UInt32(5 - bits) & 31)]) }
         return String(decoding: out, as: UTF8.self)
     }
+    /// Decodes base32hex (RFC 4648 §7) of either case; `=` padding is skipped and bits short of a
+    /// whole byte at the end are dropped. Throws `DNSError` (`.syntax`) on a character outside `0-9A-V`.
     public static func fromBase32hex(_ s: String) throws -> [UInt8] {
         var out: [UInt8] = []
         var acc: UInt32 = 0, bits = 0
@@ -180,6 +192,8 @@ public enum DNSText {
         func p(_ v: Int, _ n: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, n - s.count)) + s }
         return p(y, 4) + p(m, 2) + p(d, 2) + p(rem / 3600, 2) + p(rem / 60 % 60, 2) + p(rem % 60, 2)
     }
+    /// Reads an RRSIG time: 14 digits YYYYMMDDHHMMSS in UTC, or any other number as seconds since
+    /// 1970 (RFC 4034 §3.2); dates past 2106 wrap modulo 2^32. Throws `DNSError` (`.syntax`) for anything else.
     public static func parseTimestamp(_ s: String) throws -> UInt32 {
         if s.count != 14, let v = UInt32(s) { return v }
         let b = Array(s.utf8)
@@ -353,6 +367,8 @@ extension DNSRData {
         try parse(type, tokens: DNSText.tokenize(text), origin: origin)
     }
 
+    /// As `parse(_:_:origin:)`, from tokens already split by `DNSText.tokenize`. Throws `DNSError`
+    /// (`.syntax`) when a field is missing, out of range or left over, or `\#` data does not fit the type.
     public static func parse(_ type: DNSType, tokens: [DNSToken], origin: DNSName? = nil) throws -> DNSRData {
         if let first = tokens.first, first.raw == "\\#", !first.quoted {
             guard tokens.count >= 2, let n = Int(tokens[1].raw) else { throw DNSError.syntax("\\# needs a length") }

@@ -1,58 +1,82 @@
 /// One field of a record's data, typed.
 public enum DNSField: Hashable, Sendable {
+    /// An unsigned number of 8, 16 or 32 bits (also RRSIG times, in seconds since 1970).
     case int(UInt32)
+    /// A domain name (MX exchange, SOA mname, SRV target…).
     case name(DNSName)
+    /// An IPv4 (A) or IPv6 (AAAA) address.
     case address(IPAddress)
     /// One character-string (TXT piece, NAPTR flags, CAA value…), raw bytes.
     case text([UInt8])
+    /// All the character-strings of a TXT or SPF record, in order, raw bytes.
     case texts([[UInt8]])
     /// Binary data shown as base64, hex or base32 depending on the field.
     case data([UInt8])
+    /// Record types: the one an RRSIG covers, or the types of an NSEC/NSEC3 bitmap.
     case types([DNSType])
+    /// SVCB/HTTPS parameters (RFC 9460).
     case params([DNSSvcParam])
 }
 
 /// A SVCB/HTTPS parameter: key number and raw value.
 public struct DNSSvcParam: Hashable, Sendable {
+    /// The SvcParamKey (RFC 9460 §14.3.2): 0 mandatory, 1 alpn, 2 no-default-alpn, 3 port, 4 ipv4hint, 5 ech, 6 ipv6hint.
     public var key: UInt16
+    /// The value in wire form (for `port`, two bytes; for `alpn`, length-prefixed ids); empty for `no-default-alpn`.
     public var value: [UInt8]
+    /// A parameter from its key number and wire-form value.
     public init(key: UInt16, value: [UInt8]) { self.key = key; self.value = value }
 }
 
 /// How one field is laid out on the wire and in text.
 public enum DNSFieldKind: Sendable {
+    /// Unsigned numbers of 1, 2 or 4 bytes, network order, shown in decimal.
     case u8, u16, u32
     /// RRSIG times: 32-bit seconds, shown as YYYYMMDDHHMMSS.
     case time
+    /// A 2-byte record type code (RRSIG's type covered), shown as its mnemonic.
     case type16
+    /// A domain name; `compress` is true only for the RFC 1035 types whose names may be
+    /// compressed on the wire (RFC 3597 §4); others are always written in full.
     case name(compress: Bool)
+    /// A 4-byte IPv4 or 16-byte IPv6 address.
     case ipv4, ipv6
+    /// One character-string: a length byte and up to 255 bytes, shown quoted.
     case string
     /// One or more character-strings to the end.
     case strings
+    /// Binary data to the end of the record: base64 for keys and signatures, hex for digests.
     case base64Rest, hexRest
     /// Hex with a length byte ("-" when empty): the NSEC3 salt.
     case hexLen8
     /// Base32hex with a length byte: the NSEC3 next hashed owner.
     case base32Len8
+    /// The NSEC/NSEC3 type bitmap (RFC 4034 §4.1.2), shown as type mnemonics.
     case bitmap
+    /// SVCB/HTTPS parameters to the end (RFC 9460 §2.2), keys strictly increasing on the wire.
     case svcParams
     /// CAA tag (length byte, shown bare) and value (rest, shown quoted).
     case caaTag, caaValue
 }
 
+/// One field of a type's layout: its name and how it is encoded.
 public struct DNSFieldSpec: Sendable {
+    /// The field's name as `DNSRecord.field(_:)` and scripts take it, in snake_case (`exchange`, `key_tag`).
     public let name: String
+    /// How the field is laid out on the wire and shown in text.
     public let kind: DNSFieldKind
 }
 
 /// The data of a record: typed fields for the types this codec knows, raw bytes (RFC 3597
 /// generic form, `\# LEN HEX`) for every other.
 public enum DNSRData: Hashable, Sendable {
+    /// Typed fields, one for each entry of `schema(type)`, in that order.
     case fields([DNSField])
+    /// Raw bytes: for types without a schema, the OPT and TSIG records, and empty data (an RRset
+    /// deletion in a dynamic update).
     case opaque([UInt8])
 
-    /// The field layout of each known type.
+    /// The field layout of each known type; nil for a type whose data is kept as raw bytes.
     public static func schema(_ t: DNSType) -> [DNSFieldSpec]? {
         func f(_ n: String, _ k: DNSFieldKind) -> DNSFieldSpec { DNSFieldSpec(name: n, kind: k) }
         let c = DNSFieldKind.name(compress: true), n = DNSFieldKind.name(compress: false)

@@ -2,6 +2,8 @@ import Foundation
 
 /// A TSIG key (RFC 8945): its name, algorithm and shared secret.
 public struct DNSTSIGKey: Sendable {
+    /// The MAC algorithms supported: HMAC-SHA256 (the one RFC 8945 §6 requires) and HMAC-MD5 (older
+    /// BIND keys). The raw value is the name as dig and BIND write it.
     public enum Algorithm: String, Sendable {
         case hmacSHA256 = "hmac-sha256", hmacMD5 = "hmac-md5"
         var wireName: DNSName { try! DNSName(self == .hmacSHA256 ? "hmac-sha256." : "hmac-md5.sig-alg.reg.int.") }
@@ -9,10 +11,14 @@ public struct DNSTSIGKey: Sendable {
             self == .hmacSHA256 ? Digests.hmacSHA256(key: key, message: msg) : Digests.hmacMD5(key: key, message: msg)
         }
     }
+    /// The key's name; it must be the name the server knows the key by (BIND's `key "NAME"`).
     public var name: DNSName
+    /// The MAC algorithm, which the server's key must use too.
     public var algorithm: Algorithm
+    /// The shared secret as raw bytes (already base64-decoded).
     public var secret: [UInt8]
 
+    /// A key from its parts; HMAC-SHA256 unless given.
     public init(name: DNSName, algorithm: Algorithm = .hmacSHA256, secret: [UInt8]) {
         self.name = name; self.algorithm = algorithm; self.secret = secret
     }

@@ -4,7 +4,9 @@ import Foundation
 public struct DNSTraceStep: Sendable {
     /// The zone the server was asked as an authority for ("." first).
     public var zone: DNSName
+    /// The server that was asked (address and port).
     public var server: DNSServer
+    /// What it answered, with the time it took.
     public var response: DNSResponse
     /// The zone this answer delegates to, when it is a referral.
     public var referral: DNSName?

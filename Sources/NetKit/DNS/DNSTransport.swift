@@ -65,6 +65,11 @@ public final class DNSSocket {
     public let server: DNSServer
     /// The byte stream of a TCP connection; nil for UDP.
     public let stream: (any ByteStream)?
+    /// Its number in a `--record` recording.
+    var wireID: Int?
+    /// True when `--replay` answers it from a recording: datagrams then come from a socket
+    /// pair, and are taken as the server's.
+    var isReplayed = false
 
     private init(fd: Int32, server: DNSServer) { self.fd = fd; self.server = server; self.stream = nil }
 
@@ -134,6 +139,12 @@ public final class DNSSocket {
     /// the kernel then drops datagrams from anyone else, and an ICMP port-unreachable comes
     /// back as "connection refused" at once, as dig reports it, instead of a timeout.
     public static func udp(_ server: DNSServer) throws -> DNSSocket {
+        if let replay = WireReplay.shared {
+            let fd = try replay.openDatagrams(address: server.description)
+            let s = DNSSocket(fd: fd, server: server)
+            s.isReplayed = true
+            return s
+        }
         #if canImport(Glibc)
         let s = try make(server, Int32(SOCK_DGRAM.rawValue))
         #else
@@ -144,11 +155,17 @@ public final class DNSSocket {
         let rc = withSockaddr(any) { bind(s.fd, $0, $1) }
         guard rc == 0 else { throw errno_("bind") }
         guard withSockaddr(server, { connect(s.fd, $0, $1) }) == 0 else { throw errno_("connect to \(server)") }
+        s.wireID = WireRecorder.shared?.open(address: server.description, tls: false, kind: "dns-udp")
         return s
     }
 
     /// A TCP connection to `server`, waiting at most until `deadline`.
     public static func tcp(_ server: DNSServer, deadline: Date, shouldCancel: () -> Bool) throws -> DNSSocket {
+        if let replay = WireReplay.shared {
+            let s = DNSSocket(stream: DirectSocket(fd: try replay.openDNSStream(address: server.description)), server: server)
+            s.isReplayed = true
+            return s
+        }
         let address: SocketAddress
         do { address = try SocketAddress(ipAddress: server.address.description, port: Int(server.port)) }
         catch { throw DNSError(.io, "TCP connect to \(server): \(error)") }
@@ -156,7 +173,9 @@ public final class DNSSocket {
             let d = try withoutActuallyEscaping(shouldCancel) { cancel in
                 try DirectSocket.connect(to: address, deadline: deadline, cancel: cancel, shown: server.description)
             }
-            return DNSSocket(stream: d, server: server)
+            let s = DNSSocket(stream: d, server: server)
+            s.wireID = WireRecorder.shared?.open(address: server.description, tls: false, kind: "dns-tcp")
+            return s
         } catch let e as SocketError {
             throw streamError(e, server, doing: "TCP connect to \(server)", timedOut: "TCP connect to \(server) timed out")
         }
@@ -185,6 +204,7 @@ public final class DNSSocket {
 
     /// Sends one datagram to the server.
     public func sendDatagram(_ bytes: [UInt8]) throws {
+        if let id = wireID { WireRecorder.shared?.event(id, "send", bytes) }
         let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         guard n == bytes.count else {
             if errno == ECONNREFUSED { throw refusedOverUDP() }
@@ -209,7 +229,9 @@ public final class DNSSocket {
                 if e == ECONNREFUSED { throw refusedOverUDP() }
                 throw DNSSocket.errno_("receive from \(server)", e)
             }
-            return (Array(buf[0..<n]), DNSSocket.peer(ss))
+            if n == 0 && isReplayed { throw DNSError(.io, "replay: \(server) has no more recorded answers") }
+            if let id = wireID, DNSSocket.peer(ss) == server { WireRecorder.shared?.event(id, "recv", Array(buf[0..<n])) }
+            return (Array(buf[0..<n]), isReplayed ? server : DNSSocket.peer(ss))
         }
         return nil
     }
@@ -250,6 +272,8 @@ public final class DNSSocket {
 
     /// Writes all bytes on the stream.
     public func sendAll(_ bytes: [UInt8], deadline: Date, shouldCancel: () -> Bool) throws {
+        if shouldCancel() { throw DNSError(.interrupted, "interrupted") }
+        if let id = wireID { WireRecorder.shared?.event(id, "send", bytes) }
         let stream = try byteStream()
         do {
             try withoutActuallyEscaping(shouldCancel) { cancel in
@@ -301,6 +325,7 @@ public final class DNSSocket {
         guard let body = try read(n, deadline: deadline, shouldCancel: shouldCancel) else {
             throw DNSError.malformed("TCP stream from \(server) closed in the middle of a message")
         }
+        if let id = wireID { WireRecorder.shared?.event(id, "recv", len + body) }
         return body
     }
 }

@@ -1,15 +1,28 @@
 /// A record type code with its mnemonic (`MX`, `TYPE65280` for unknown ones, RFC 3597).
 public struct DNSType: Hashable, Sendable, CustomStringConvertible, RawRepresentable {
+    /// The 16-bit type code as on the wire.
     public var rawValue: UInt16
+    /// The type with code `rawValue`; every code is valid (unknown ones print as `TYPEn`).
     public init(rawValue: UInt16) { self.rawValue = rawValue }
+    /// The type with code `v`, as `init(rawValue:)`.
     public init(_ v: UInt16) { rawValue = v }
 
+    /// RFC 1035's core types: IPv4 address, name server, alias, start of authority, reverse pointer.
+    /// (The types with typed data here have their fields in `DNSRData.schema`; codes are IANA's.)
     public static let A = DNSType(1), NS = DNSType(2), CNAME = DNSType(5), SOA = DNSType(6), PTR = DNSType(12)
+    /// Host information, mail exchanger, text (RFC 1035), IPv6 address (RFC 3596), service location (RFC 2782).
     public static let HINFO = DNSType(13), MX = DNSType(15), TXT = DNSType(16), AAAA = DNSType(28), SRV = DNSType(33)
+    /// Naming authority pointer (RFC 3403), subtree alias (RFC 6672), the EDNS pseudo-record (RFC 6891),
+    /// delegation signer (RFC 4034), SSH key fingerprint (RFC 4255).
     public static let NAPTR = DNSType(35), DNAME = DNSType(39), OPT = DNSType(41), DS = DNSType(43), SSHFP = DNSType(44)
+    /// DNSSEC: signature, next secure, public key (RFC 4034), hashed next secure (RFC 5155).
     public static let RRSIG = DNSType(46), NSEC = DNSType(47), DNSKEY = DNSType(48), NSEC3 = DNSType(50)
+    /// NSEC3 parameters (RFC 5155), DANE certificate association (RFC 6698), the child's DS and DNSKEY (RFC 7344).
     public static let NSEC3PARAM = DNSType(51), TLSA = DNSType(52), CDS = DNSType(59), CDNSKEY = DNSType(60)
+    /// Service binding and its HTTPS form (RFC 9460), SPF (obsolete: use TXT, RFC 7208), transaction signature (RFC 8945).
     public static let SVCB = DNSType(64), HTTPS = DNSType(65), SPF = DNSType(99), TSIG = DNSType(250)
+    /// Incremental (RFC 1995) and full (RFC 5936) zone transfer and "any type" (query only),
+    /// certification authority authorization (RFC 8659).
     public static let IXFR = DNSType(251), AXFR = DNSType(252), ANY = DNSType(255), CAA = DNSType(257)
 
     static let names: [UInt16: String] = [
@@ -39,23 +52,31 @@ public struct DNSType: Hashable, Sendable, CustomStringConvertible, RawRepresent
         return nil
     }
 
+    /// The mnemonic (`MX`), or `TYPEn` (RFC 3597) for a code without one.
     public var description: String { DNSType.names[rawValue] ?? "TYPE\(rawValue)" }
 }
 
 /// A record class (`IN`, `CH`, `HS`, `NONE`, `ANY`, or `CLASS42`).
 public struct DNSClass: Hashable, Sendable, CustomStringConvertible, RawRepresentable {
+    /// The 16-bit class code as on the wire (in an OPT record this field carries the UDP size instead).
     public var rawValue: UInt16
+    /// The class with code `rawValue`; every code is valid (unknown ones print as `CLASSn`).
     public init(rawValue: UInt16) { self.rawValue = rawValue }
+    /// The class with code `v`, as `init(rawValue:)`.
     public init(_ v: UInt16) { rawValue = v }
+    /// Internet, Chaos (`version.bind` lives there), Hesiod; NONE and ANY are for dynamic updates
+    /// (RFC 2136) and queries.
     public static let IN = DNSClass(1), CH = DNSClass(3), HS = DNSClass(4), NONE = DNSClass(254), ANY = DNSClass(255)
     static let names: [UInt16: String] = [1: "IN", 3: "CH", 4: "HS", 254: "NONE", 255: "ANY"]
 
+    /// `IN`, `in` or `CLASS1`; nil for anything else (a bare number is not a class, so a TTL is not mistaken for one).
     public init?(_ text: String) {
         let u = text.uppercased()
         if let (c, _) = DNSClass.names.first(where: { $0.value == u }) { rawValue = c; return }
         if u.hasPrefix("CLASS"), let v = UInt16(u.dropFirst(5)) { rawValue = v; return }
         return nil
     }
+    /// The mnemonic (`IN`), or `CLASSn` (RFC 3597) for a code without one.
     public var description: String { DNSClass.names[rawValue] ?? "CLASS\(rawValue)" }
 }
 
@@ -64,11 +85,13 @@ public enum DNSRcode {
     static let names: [Int: String] = [0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED",
                                        6: "YXDOMAIN", 7: "YXRRSET", 8: "NXRRSET", 9: "NOTAUTH", 10: "NOTZONE", 16: "BADVERS",
                                        17: "BADKEY", 18: "BADTIME", 23: "BADCOOKIE"]
+    /// The mnemonic for a full 12-bit rcode (`NXDOMAIN`, `BADVERS`), or `RCODEn` for an unassigned one.
     public static func name(_ code: Int) -> String { names[code] ?? "RCODE\(code)" }
 }
 
 /// Opcodes: QUERY, IQUERY, STATUS, NOTIFY, UPDATE.
 public enum DNSOpcode {
     static let names: [UInt8: String] = [0: "QUERY", 1: "IQUERY", 2: "STATUS", 4: "NOTIFY", 5: "UPDATE"]
+    /// The mnemonic for an opcode (`UPDATE`), or `OPCODEn` for an unassigned one.
     public static func name(_ code: UInt8) -> String { names[code] ?? "OPCODE\(code)" }
 }

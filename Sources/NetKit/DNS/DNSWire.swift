@@ -1,36 +1,46 @@
 /// Reads DNS wire data with every access bounds-checked: a short or hostile message gives
 /// `DNSError.malformed`, never a crash.
 public struct DNSReader {
+    /// The whole message: compression pointers may point anywhere before the name being read.
     public let bytes: [UInt8]
+    /// The offset of the next byte to read.
     public var pos: Int
     /// Where reading must stop (the end of the message, or of one record's data).
     public var limit: Int
 
+    /// A reader over `bytes` starting at offset `pos`, limited to the end of `bytes`.
     public init(_ bytes: [UInt8], pos: Int = 0) { self.bytes = bytes; self.pos = pos; self.limit = bytes.count }
 
+    /// Bytes left before `limit`.
     public var remaining: Int { limit - pos }
+    /// True when nothing is left before `limit`.
     public var atEnd: Bool { pos >= limit }
 
+    /// Reads one byte. Each read throws `DNSError` (`.malformed`) rather than go past `limit`.
     public mutating func u8() throws -> UInt8 {
         guard pos < limit else { throw DNSError.malformed("truncated at byte \(pos)") }
         defer { pos += 1 }
         return bytes[pos]
     }
+    /// Reads a 16-bit number in network (big-endian) order.
     public mutating func u16() throws -> UInt16 {
         guard pos + 2 <= limit else { throw DNSError.malformed("truncated at byte \(pos)") }
         defer { pos += 2 }
         return UInt16(bytes[pos]) << 8 | UInt16(bytes[pos + 1])
     }
+    /// Reads a 32-bit number in network (big-endian) order.
     public mutating func u32() throws -> UInt32 {
         guard pos + 4 <= limit else { throw DNSError.malformed("truncated at byte \(pos)") }
         defer { pos += 4 }
         return UInt32(bytes[pos]) << 24 | UInt32(bytes[pos + 1]) << 16 | UInt32(bytes[pos + 2]) << 8 | UInt32(bytes[pos + 3])
     }
+    /// Reads `n` bytes.
     public mutating func take(_ n: Int) throws -> [UInt8] {
         guard n >= 0, pos + n <= limit else { throw DNSError.malformed("truncated at byte \(pos)") }
         defer { pos += n }
         return Array(bytes[pos..<pos + n])
     }
+    /// Reads everything up to `limit` (empty when at the end); never throws.
     public mutating func rest() -> [UInt8] {
         defer { pos = limit }
         return pos < limit ? Array(bytes[pos..<limit]) : []
@@ -76,19 +86,28 @@ public struct DNSReader {
 
 /// Writes DNS wire data, compressing names against the ones already written when asked.
 public struct DNSWriter {
+    /// The message written so far, in wire form.
     public private(set) var bytes: [UInt8] = []
     private var offsets: [DNSName: Int] = [:]
 
+    /// An empty writer, with room reserved for a classic 512-byte UDP message.
     public init() { bytes.reserveCapacity(512) }
 
+    /// Appends one byte.
     public mutating func u8(_ v: UInt8) { bytes.append(v) }
+    /// Appends a 16-bit number in network (big-endian) order.
     public mutating func u16(_ v: UInt16) { bytes.append(UInt8(v >> 8)); bytes.append(UInt8(v & 0xFF)) }
+    /// Appends a 32-bit number in network (big-endian) order.
     public mutating func u32(_ v: UInt32) {
         bytes.append(UInt8(v >> 24)); bytes.append(UInt8((v >> 16) & 0xFF))
         bytes.append(UInt8((v >> 8) & 0xFF)); bytes.append(UInt8(v & 0xFF))
     }
+    /// Appends raw bytes.
     public mutating func append(_ b: [UInt8]) { bytes += b }
+    /// Overwrites the two bytes at offset `i` (an RDLENGTH written before the data it counts);
+    /// `i + 1` must already be written.
     public mutating func set16(_ v: UInt16, at i: Int) { bytes[i] = UInt8(v >> 8); bytes[i + 1] = UInt8(v & 0xFF) }
+    /// Bytes written so far (the offset the next write lands at).
     public var count: Int { bytes.count }
 
     /// Writes a name; with `compress`, its longest already-written suffix becomes a pointer.

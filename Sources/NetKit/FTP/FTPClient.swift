@@ -9,7 +9,10 @@ public enum FTPTLSMode: String, Sendable { case none, explicit, implicit }
 
 /// What `FTPClient.connect` needs besides the address.
 public struct FTPOptions: Sendable {
+    /// Whether and how the session uses TLS; `.none` (plain FTP) unless set.
     public var tls: FTPTLSMode = .none
+    /// Certificate checks for FTPS. The name checked defaults to the host connected to, and data
+    /// connections (to whatever address PASV names) are checked against that same name.
     public var tlsOptions = TLSOptions()
     /// Seconds any one wait may take: connecting, a reply, a data connection going idle.
     public var timeout: TimeInterval = 30
@@ -18,6 +21,7 @@ public struct FTPOptions: Sendable {
     /// Use the address in a PASV reply. Off by default: the control connection's peer is
     /// used instead, as ftplib does, so a server cannot point us at a third host (FTP bounce).
     public var trustPasv = false
+    /// Defaults: plain FTP, passive mode, 30 s timeout, PASV addresses not trusted.
     public init() {}
 }
 
@@ -27,16 +31,28 @@ public struct FTPOptions: Sendable {
 /// and the cancel check. Every step is reported to the transcript (`C:`/`S:` lines, with
 /// the password masked, and one note per data connection).
 public final class FTPClient: @unchecked Sendable {
+    /// The host as given in the address (a name or an address literal, brackets removed).
     public let host: String
+    /// The control connection's port: as given, else 21 (990 for implicit FTPS).
     public let port: Int
+    /// The options the session was opened with (with the TLS server name filled in).
     public let options: FTPOptions
+    /// Where the `C:`/`S:` lines and one note per data connection go; nil records nothing.
     public let transcript: Transcript?
     let cancel: CancelCheck?
     var control: StreamConnection
+    /// The control connection (for its TLS facts: `peerCertificates()`, `tlsSummary`).
+    public var controlConnection: StreamConnection { control }
+    /// The server's greeting (the first 2xx reply after connecting).
     public private(set) var welcome: FTPReply
+    /// The last reply read on the control connection.
     public internal(set) var lastReply: FTPReply?
+    /// The user name of the last successful `login`; nil before one.
     public private(set) var user: String?
+    /// The FEAT lines read at login (`MLST type*;size*;`, `EPSV`, `UTF8`…), trimmed; empty when the
+    /// server has no FEAT.
     public private(set) var features: [String] = []
+    /// True after `quit` or `close`; later commands fail with kind `closed`.
     public private(set) var isClosed = false
     /// Data connections are TLS (PROT P) once that is agreed.
     var protectData = false
@@ -53,7 +69,9 @@ public final class FTPClient: @unchecked Sendable {
 
     /// "host:port" as the user gave it, for messages.
     public var address: String { Endpoint(host: host, port: port).description }
+    /// True when the control connection runs over TLS (implicit FTPS, or after AUTH TLS).
     public var isTLS: Bool { control.proto == "tls" }
+    /// Whether data connections are passive (the client connects), from `options.passive`.
     public var passive: Bool { options.passive }
 
     // MARK: connecting
@@ -136,9 +154,13 @@ public final class FTPClient: @unchecked Sendable {
         return String(decoding: d, as: UTF8.self)
     }
 
+    /// The control connection's server, the lane its steps are drawn to (the data
+    /// connections get lanes of their own).
+    var controlPeer: String { Endpoint(host: host, port: port).description }
+
     func readReply(doing what: String) throws -> FTPReply {
         let r = try FTPReplyParser.read(shown: what) { try readLine(doing: what) }
-        transcript?.record("ftp", .server, r.description)
+        transcript?.record("ftp", .server, r.description, peer: controlPeer)
         lastReply = r
         return r
     }
@@ -153,7 +175,7 @@ public final class FTPClient: @unchecked Sendable {
     func send(_ line: String, shownAs: String? = nil, doing what: String) throws {
         if isClosed { throw FTPError(.closed, "\(what): the session is closed (ftp.quit was called)") }
         try FTPClient.checkArgument(line, what: what)
-        transcript?.record("ftp", .client, shownAs ?? line)
+        transcript?.record("ftp", .client, shownAs ?? line, peer: controlPeer)
         do { try control.send(Array((line + "\r\n").utf8), timeout: options.timeout) }
         catch { throw FTPError.from(error, doing: what) }
     }
@@ -176,6 +198,10 @@ public final class FTPClient: @unchecked Sendable {
 
     // MARK: commands
 
+    /// The current remote directory from PWD's 257 reply (`/pub`), cached until a command that
+    /// may change it (`cwd`, `cdup`, `login`, `quote`). Like every command here, throws
+    /// `FTPError` with a kind from the reply (4xx `ftp.temp`, 5xx `ftp.perm`, else `ftp.reply`)
+    /// or the socket failure's kind.
     public func pwd() throws -> String {
         if let p = cachedPwd { return p }
         let r = try expect("PWD", 257...257, doing: "ftp.pwd")
@@ -202,11 +228,13 @@ public final class FTPClient: @unchecked Sendable {
         return nil
     }
 
+    /// Changes the remote directory with CWD (`..` sends CDUP); a missing directory is usually `ftp.perm` (550).
     public func cwd(_ path: String) throws {
         cachedPwd = nil
         if path == ".." { try expect("CDUP", doing: "ftp.cdup"); return }
         try expect("CWD \(path)", doing: "ftp.cwd \(path)")
     }
+    /// Moves to the parent remote directory with CDUP.
     public func cdup() throws { cachedPwd = nil; try expect("CDUP", doing: "ftp.cdup") }
 
     /// Makes a directory; returns the path the server reports.
@@ -215,8 +243,12 @@ public final class FTPClient: @unchecked Sendable {
         let r = try expect("MKD \(path)", doing: "ftp.mkd \(path)")
         return FTPClient.quotedPath(r.lines.first ?? "") ?? path
     }
+    /// Removes a remote directory with RMD (most servers refuse one that is not empty: `ftp.perm`).
     public func rmd(_ path: String) throws { try expect("RMD \(path)", doing: "ftp.rmd \(path)") }
+    /// Deletes a remote file with DELE.
     public func delete(_ path: String) throws { try expect("DELE \(path)", doing: "ftp.delete \(path)") }
+    /// Renames `from` to `to` with RNFR (which must get 350) then RNTO. CR, LF or NUL in either name
+    /// is an `FTPError` of kind `value`, and nothing is sent.
     public func rename(_ from: String, _ to: String) throws {
         try FTPClient.checkArgument(to, what: "ftp.rename \(from) \(to)")
         try expect("RNFR \(from)", 350...350, doing: "ftp.rename \(from)")

@@ -2,9 +2,13 @@ import Foundation
 
 /// What a mirror did.
 public struct FTPMirrorResult: Sendable {
+    /// How many files were copied.
     public var files = 0
+    /// How many directories were copied into (made where needed), the top one included.
     public var directories = 0
+    /// How many bytes of file data were copied.
     public var bytes: Int64 = 0
+    /// Paths left out on purpose: links, special files, names containing `/`, local entries that cannot be examined.
     public var skipped: [String] = []
     /// Items the server (or the local file system) refused, each with why; the mirror carried
     /// on past them, as lftp's does, and reports them all at the end.

@@ -3,10 +3,12 @@ import Foundation
 /// One FTP reply (RFC 959 §4.2): a three-digit code and its text, which may span several
 /// lines (`123-first` … `123 last`).
 public struct FTPReply: Sendable, CustomStringConvertible {
+    /// The three-digit code (RFC 959 §4.2); its first digit is `kind`.
     public var code: Int
     /// Every line as the server sent it (without CR LF), the code included.
     public var lines: [String]
 
+    /// A reply from its code and its lines as sent (each with the code prefix where the server put one).
     public init(code: Int, lines: [String]) { self.code = code; self.lines = lines }
 
     /// The text after the code, lines joined with "\n" (continuation lines as sent).
@@ -77,11 +79,15 @@ struct FTPReplyParser {
 /// One entry of an MLSD listing (RFC 3659 §7): its name and facts (`type`, `size`, `modify`,
 /// `perm`, `unique`, …; names lower-cased).
 public struct FTPEntry: Sendable {
+    /// The entry's name within its directory (not a path); may contain spaces.
     public var name: String
+    /// The facts in the order sent, names lower-cased, values as sent.
     public var facts: [(String, String)]
+    /// The value of fact `n` (give the name lower-cased), or nil when the server did not send it.
     public func fact(_ n: String) -> String? { facts.first { $0.0 == n }?.1 }
     /// "file", "dir", "cdir", "pdir", "link", … (lower-cased); "unknown" without the fact.
     public var type: String { fact("type")?.lowercased() ?? "unknown" }
+    /// The size in bytes, from the `size` fact (or `sizd`, a directory's size); nil when neither was sent.
     public var size: Int64? { fact("size").flatMap { Int64($0) } ?? fact("sizd").flatMap { Int64($0) } }
     /// `modify` as "YYYY-MM-DD HH:MM:SS" (UTC), or nil.
     public var modify: String? { fact("modify").flatMap(FTPEntry.timeText) }

@@ -210,7 +210,7 @@ extension FTPClient {
                 if !used { used = true; return first }
                 return try readLine(doing: what)
             }
-            transcript?.record("ftp", .server, r.description)
+            transcript?.record("ftp", .server, r.description, peer: controlPeer)
             lastReply = r
             return r
         } catch { return nil }
@@ -219,8 +219,13 @@ extension FTPClient {
     func noteData(_ c: StreamConnection, bytes: Int64, start: Date, what: String) {
         let t = Date().timeIntervalSince(start)
         let rate = t > 0 ? Double(bytes) / t / 1_048_576 : 0
+        if c.isReplayed {
+            // No timing from a replay: the same lines every run.
+            transcript?.record("ftp", .note, "data connection \(c.localText) → \(c.peerText) (\(what)): \(bytes) bytes (replayed)", peer: c.peerText)
+            return
+        }
         transcript?.record("ftp", .note, String(format: "data connection %@ → %@ (%@): %lld bytes in %.3f s (%.1f MiB/s)",
-                                                c.localText, c.peerText, what, bytes, t, rate))
+                                                c.localText, c.peerText, what, bytes, t, rate), peer: c.peerText)
     }
 
     // MARK: reading a data connection
@@ -230,6 +235,21 @@ extension FTPClient {
     /// transfer fails when no byte came for the session's timeout.
     func drain(_ c: StreamConnection, doing what: String, sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Int64 {
         var total: Int64 = 0
+        if c.isWireObserved {
+            // Recorded or replayed: through the connection's own reads, which the recording sees.
+            while true {
+                let data: [UInt8]?
+                do { data = try c.recv(max: FTPClient.chunk, timeout: options.timeout) }
+                catch {
+                    var e = FTPError.from(error, doing: "\(what): reading the data connection")
+                    e.partialBytes = total
+                    throw e
+                }
+                guard let data else { return total }
+                try data.withUnsafeBytes { try sink($0) }
+                total += Int64(data.count)
+            }
+        }
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: FTPClient.chunk, alignment: 16)
         defer { buf.deallocate() }
         let stream = c.stream
@@ -274,6 +294,12 @@ extension FTPClient {
             if n == 0 { return total }
             if cancel?() == true { throw FTPError(.interrupted, "\(what): interrupted", partialBytes: total) }
             do {
+                if c.isWireObserved {
+                    // Recorded or replayed: through the connection's own sends, which the recording sees.
+                    try c.send(Array(UnsafeRawBufferPointer(start: buf, count: n)), timeout: options.timeout)
+                    total += Int64(n)
+                    continue
+                }
                 // In pieces, each with the idle timeout: a slow server that keeps taking data is not cut off.
                 var off = 0
                 while off < n {
@@ -373,7 +399,7 @@ extension FTPClient {
         var got: Int64 = 0
         do {
             var finished = false
-            if !ascii, let socket = c.stream.rawDescriptor {
+            if !ascii, !c.isWireObserved, let socket = c.stream.rawDescriptor {
                 do {
                     if let moved = try FTPZeroCopy.receive(socket: socket, file: fd, idle: options.timeout, cancel: cancel, what: what,
                                                            peer: c.peerText, progress: { try checkMax(offset + $0); progress?(offset + $0, total) }) {
@@ -487,7 +513,7 @@ extension FTPClient {
         var pendingLF = false
         var sent: Int64 = 0
         do {
-            if !ascii, let socket = c.stream.rawDescriptor,
+            if !ascii, !c.isWireObserved, let socket = c.stream.rawDescriptor,
                let n = try FTPZeroCopy.send(file: fd, socket: socket, idle: options.timeout, cancel: cancel, what: what, peer: c.peerText,
                                             progress: { progress?(offset + $0, total) }) {
                 sent = n

@@ -1,5 +1,6 @@
 import Foundation
 import AsyncHTTPClient
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -8,10 +9,14 @@ import NIOSSL
 /// One request as the caller describes it. Redirects, cookies and retries are done here (not
 /// by AsyncHTTPClient) so that every hop is traced and kept in `history`.
 public struct HTTPRequestSpec: Sendable {
+    /// The method (`GET`, `POST`…), upper-cased by `init`.
     public var method: String
+    /// An absolute `http://` or `https://` URL; raw characters are %-encoded when sent, escapes
+    /// already there are kept. CR or LF in it is an `http.value` error.
     public var url: String
     /// In order; names as given (HTTP/1 sends them so).
     public var headers: [(String, String)]
+    /// The request body; nil sends none.
     public var body: [UInt8]?
     /// Seconds allowed for connecting and between any two reads or writes.
     public var timeout: Double = 30
@@ -26,8 +31,11 @@ public struct HTTPRequestSpec: Sendable {
     var deadlineAt: UInt64? = nil
     /// Whether 3xx responses with a Location are followed, and how many at most.
     public var followRedirects = true
+    /// The most redirects followed; one more is an `http.redirects` error.
     public var maxRedirects = 30
+    /// Whether an HTTPS server's certificate chain and name are checked; false accepts any certificate.
     public var verify = true
+    /// A PEM file of CA certificates to trust instead of the system's; nil for the system's.
     public var caFile: String?
     /// Extra attempts for idempotent methods after a connection failure, a timeout or a 502/503/504.
     public var retries = 0
@@ -38,7 +46,12 @@ public struct HTTPRequestSpec: Sendable {
     public var maxDownload: Int? = nil
     /// Whether to ask for gzip/deflate (bodies are decompressed either way).
     public var acceptEncoding = true
+    /// Cookies for this request only, sent on every hop with the jar's (a same-named jar
+    /// cookie gives way); a `Cookie` header in `headers` replaces both.
+    public var cookies: [(String, String)] = []
 
+    /// A request with every option at its default: 30 s timeout, 5 min deadline, redirects followed,
+    /// certificates verified, no retries, gzip/deflate asked for.
     public init(method: String, url: String, headers: [(String, String)] = [], body: [UInt8]? = nil) {
         self.method = method.uppercased(); self.url = url; self.headers = headers; self.body = body
     }
@@ -69,25 +82,35 @@ public struct HTTPRequestSpec: Sendable {
 /// A response: the head, the body (empty when it was streamed to a file), the final URL and
 /// the responses that redirected to it.
 public struct HTTPResponseData: Sendable {
+    /// The method of the request this answers (GET after a 303 redirect).
     public var method: String
+    /// The status code (200, 404…).
     public var status: Int
+    /// The reason phrase for the status (`Not Found`): the standard one for a known code.
     public var reason: String
+    /// The protocol version as `HTTP/1.1` or `HTTP/2.0`.
     public var version: String
+    /// The response headers in order, names as sent; a repeated header (Set-Cookie) appears once per line.
     public var headers: [(String, String)]
+    /// The body, decompressed; empty when streamed to a file, for HEAD, or when there was none.
     public var body: [UInt8]
     /// How many body bytes arrived (after decompression), also when they went to a file.
     public var bodySize: Int
+    /// The URL this response came from: the last one after redirects.
     public var url: String
     /// Seconds from sending the request to the end of the response.
     public var elapsed: Double
+    /// The redirect responses that led here, oldest first; empty when there was no redirect.
     public var history: [HTTPResponseData]
     /// The cookies this response set, name and value.
     public var setCookies: [(String, String)]
 
+    /// The value of the first header called `name` (case-insensitive), or nil.
     public func header(_ name: String) -> String? {
         let n = name.lowercased()
         return headers.first { $0.0.lowercased() == n }?.1
     }
+    /// True for a status below 400, as requests' `ok` (a 3xx not followed counts as ok).
     public var ok: Bool { status < 400 }
 }
 
@@ -98,13 +121,17 @@ public struct HTTPResponseData: Sendable {
 /// every exchange is reported to the transcript (heads as C:/S: lines, bodies summarised,
 /// Authorization masked).
 public final class HTTPAgent: @unchecked Sendable {
+    /// Where request and response heads (C:/S: lines) and body summaries go; nil records nothing.
     public let transcript: Transcript?
+    /// Polled while waiting; when it returns true the request stops with `http.interrupted`.
     public let cancel: CancelCheck?
     /// A session's cookies; nil for one-off requests (which still keep cookies across their redirects).
     public let cookies: HTTPCookieJar?
     /// Kept-alive connections of the plain-HTTP path (a session's own, or the shared one).
     public let pool: HTTPConnectionPool
 
+    /// An agent; `cookies` makes it a session that keeps cookies between requests, and without
+    /// `pool` its plain-HTTP connections go to the process-wide shared pool.
     public init(transcript: Transcript? = nil, cancel: CancelCheck? = nil, cookies: HTTPCookieJar? = nil,
                 pool: HTTPConnectionPool? = nil) {
         self.transcript = transcript; self.cancel = cancel; self.cookies = cookies
@@ -266,7 +293,7 @@ public final class HTTPAgent: @unchecked Sendable {
         if !given.contains("accept") { list.append(("Accept", "*/*")) }
         if spec.acceptEncoding && !given.contains("accept-encoding") { list.append(("Accept-Encoding", "gzip, deflate")) }
         list += spec.headers
-        if !given.contains("cookie"), let c = jar.header(for: url) { list.append(("Cookie", c)) }
+        if !given.contains("cookie"), let c = jar.header(for: url, adding: spec.cookies) { list.append(("Cookie", c)) }
         if HTTPAgent.plainHTTPFastPath, let plan = HTTPFastPlan.make(spec, url: url, headers: list) {
             return try fastOnce(spec, plan: plan, sink: sink, progress: progress)
         }
@@ -296,7 +323,12 @@ public final class HTTPAgent: @unchecked Sendable {
         let exchange = HTTPExchange(spec: spec, sink: sink, transcript: transcript)
         exchange.tls = setup
         let started = DispatchTime.now().uptimeNanoseconds
-        let task = client.execute(request: request, delegate: exchange, eventLoop: .delegateAndChannel(on: HTTPAgent.loop))
+        // Tracing: AsyncHTTPClient's request log names the pooled connection the request goes on.
+        let logger = transcript == nil ? nil : Logger(label: "netscript.http") { _ in
+            HTTPConnectionSniffer(client: ObjectIdentifier(client), exchange: exchange)
+        }
+        let task = client.execute(request: request, delegate: exchange, eventLoop: .delegateAndChannel(on: HTTPAgent.loop),
+                                  logger: logger)
         task.futureResult.whenComplete { result in exchange.complete(result) }
         do {
             try exchange.wait(task: task, cancel: cancel, progress: progress)
@@ -334,15 +366,30 @@ final class HTTPExchange: HTTPClientResponseDelegate, @unchecked Sendable {
     /// Set when the caller gave up: late callbacks must not touch the sink.
     var abandoned = false
 
+    /// Set (from AsyncHTTPClient's log) when the request went on a connection an earlier
+    /// request had opened.
+    var reusedConnection = false
+
     init(spec: HTTPRequestSpec, sink: Int32?, transcript: Transcript?) {
         self.spec = spec; self.sink = sink; self.transcript = transcript
+    }
+
+    /// The request was scheduled on AsyncHTTPClient's connection `key`: seen before, it is reused.
+    func scheduled(onConnection key: String) {
+        let seen = HTTPConnectionSniffer.see(key)
+        cond.lock(); reusedConnection = seen; cond.unlock()
     }
 
     private func touch() { lastActivity = DispatchTime.now().uptimeNanoseconds }
 
     func didSendRequestHead(task: HTTPClient.Task<Void>, _ head: HTTPRequestHead) {
-        cond.lock(); touch(); cond.unlock()
+        cond.lock(); touch(); let reused = reusedConnection; cond.unlock()
         guard let t = transcript else { return }
+        if reused, let url = URL(string: spec.url), var host = url.host {
+            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            let port = url.port ?? (url.scheme?.lowercased() == "https" ? 443 : 80)
+            t.record("http", .note, HTTPAgent.reuseNote("\(host.contains(":") ? "[\(host)]" : host):\(port)"))
+        }
         // Rendered only when shown: a request costs tens of microseconds on loopback.
         t.record("http", .client) {
             HTTPExchange.renderRequestHead("\(head.method.rawValue) \(head.uri) \(head.version)", head.headers.map { ($0.name, $0.value) })
@@ -500,5 +547,44 @@ extension HTTPClientSupport {
     /// 30 → "30 s", 0.5 → "0.5 s".
     static func formatSeconds(_ s: Double) -> String {
         s == s.rounded() ? "\(Int(s)) s" : "\(s) s"
+    }
+}
+
+extension HTTPAgent {
+    /// The trace's note for a request sent on a connection kept alive from an earlier one.
+    static func reuseNote(_ address: String) -> String {
+        "reusing the kept-alive connection to \(address) (opened by an earlier request): no new TCP connect"
+    }
+}
+
+/// A log handler for one AsyncHTTPClient request: its "scheduled on connection" line carries the
+/// pooled connection's id, which tells a new connection from one kept alive.
+struct HTTPConnectionSniffer: LogHandler {
+    let client: ObjectIdentifier
+    let exchange: HTTPExchange
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .debug
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        guard event.message.description == "Request was scheduled on connection",
+              let id = event.metadata?["ahc-connection-id"] ?? metadata["ahc-connection-id"] else { return }
+        exchange.scheduled(onConnection: "\(client)-\(id)")
+    }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var seen: Set<String> = []
+
+    /// Whether the connection was seen before (and remembers it; at most 4,096 are kept).
+    static func see(_ key: String) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        if seen.contains(key) { return true }
+        if seen.count >= 4096 { seen.removeAll() }
+        seen.insert(key)
+        return false
     }
 }

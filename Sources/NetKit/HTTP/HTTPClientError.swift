@@ -7,6 +7,7 @@ import NIOSSL
 
 /// An HTTP client failure, named by what a learner can act on. Every message names the URL.
 public struct HTTPClientFailure: Error, CustomStringConvertible, Sendable {
+    /// The error kinds; the raw value is the kind a script catches.
     public enum Kind: String, Sendable {
         /// `http.check` on a 4xx/5xx response.
         case status = "http.status"
@@ -18,23 +19,30 @@ public struct HTTPClientFailure: Error, CustomStringConvertible, Sendable {
         case tls = "http.tls"
         /// The server broke HTTP: a malformed or oversized head, a body cut short.
         case proto = "http.protocol"
+        /// Socket failures, named as `SocketError` names them: connection refused, host name not
+        /// resolved, connection reset or closed early, network unreachable, any other I/O error.
         case refused, resolve, reset, unreachable, io
         /// A request that cannot be sent as given (CR/LF in a header, a bad URL), or a body over `max:`.
         case value
         /// The cancellation check fired (Ctrl-C).
         case interrupted
     }
+    /// What went wrong, as a kind a caller can switch on.
     public var kind: Kind
+    /// A sentence naming the method and URL (`GET http://…: timed out`).
     public var message: String
+    /// The URL of the request that failed (for `http.redirects`, the first one asked).
     public var url: String
     /// For `http.status`: the status code.
     public var status: Int?
     /// The TLS handshake failed because the certificate chain was refused (unknown CA, expired, …).
     var tlsChainRefused = false
 
+    /// An error of `kind` for `url`; `status` for `http.status` errors.
     public init(_ kind: Kind, _ message: String, url: String, status: Int? = nil) {
         self.kind = kind; self.message = message; self.url = url; self.status = status
     }
+    /// The message alone.
     public var description: String { message }
 
     /// Maps what AsyncHTTPClient, NIO or NIOSSL raised onto a kind, naming the URL. Messages

@@ -6,6 +6,8 @@ public enum HTTPClientSupport {
     /// Characters left as they are in a query component (the rest is %-encoded), as requests does.
     static let queryAllowed: Set<UInt8> = Set(Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8))
 
+    /// %-encodes a query or form component as requests does: letters, digits and `-._~` stay, a
+    /// space becomes `+` (`%20` when `plusForSpace` is false), every other UTF-8 byte becomes `%XX`.
     public static func percentEncode(_ s: String, plusForSpace: Bool = true) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)
@@ -114,18 +116,28 @@ public enum HTTPClientSupport {
 
     /// One part of a multipart/form-data body.
     public struct FilePart: Sendable {
+        /// The form field name (`"` and CR/LF in it are %-encoded in the part's header).
         public var field: String
+        /// The file name the server sees in Content-Disposition (quoted the same way).
         public var filename: String
+        /// The part's Content-Type (`application/octet-stream`, `image/png`…); `multipart`
+        /// refuses one with a control character (CR/LF would inject header lines).
         public var contentType: String
+        /// The file's bytes, sent as they are (no transfer encoding).
         public var content: [UInt8]
+        /// A file part for form field `field`.
         public init(field: String, filename: String, contentType: String, content: [UInt8]) {
             self.field = field; self.filename = filename; self.contentType = contentType; self.content = content
         }
     }
 
     /// A multipart/form-data body: the form fields first, then the files. Returns the body and
-    /// the Content-Type with its boundary.
-    public static func multipart(fields: [(String, String)], files: [FilePart]) -> (body: [UInt8], contentType: String) {
+    /// the Content-Type with its boundary. A file part's content type with a control character
+    /// (CR or LF would start a header line of its own) is a `value` error naming `url`.
+    public static func multipart(fields: [(String, String)], files: [FilePart], url: String = "") throws -> (body: [UInt8], contentType: String) {
+        if let bad = files.first(where: { $0.contentType.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }) {
+            throw HTTPClientFailure(.value, "files: the content type of \(bad.field) has a control character (CR/LF would inject header lines): \(bad.contentType.debugDescription)", url: url)
+        }
         var boundary = "netscript-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         // A boundary that occurs in the content would end a part early; pick another (practically never).
         while files.contains(where: { contains($0.content, Array(boundary.utf8)) }) { boundary += "x" }
@@ -233,13 +245,21 @@ public enum HTTPClientSupport {
 /// Cookies kept between requests (a session's, or one call's across its redirects): the
 /// usual rules for domain, path, expiry and Secure, as a browser applies them.
 public final class HTTPCookieJar: @unchecked Sendable {
+    /// One stored cookie with the attributes that decide where it is sent (RFC 6265 §5.3).
     public struct Cookie: Sendable {
+        /// The cookie's name as the server set it.
         public var name: String
+        /// The value as the server set it, not decoded.
         public var value: String
+        /// The domain it is sent to, lower-cased without a leading dot; empty for one set by hand for every host.
         public var domain: String
+        /// True when set without a Domain attribute: sent to exactly that host, not its subdomains.
         public var hostOnly: Bool
+        /// Sent only for request paths at or under this one (`/` for every path).
         public var path: String
+        /// When the cookie lapses (from Max-Age, else Expires); nil for a session cookie kept as long as the jar.
         public var expires: Date?
+        /// True for a Secure cookie: sent over https only.
         public var secure: Bool
     }
     private let lock = NSLock()
@@ -247,8 +267,10 @@ public final class HTTPCookieJar: @unchecked Sendable {
     /// At most this many cookies are kept; the oldest go first.
     public let capacity = 3000
 
+    /// An empty jar.
     public init() {}
 
+    /// The cookies kept now, oldest first, expired ones dropped.
     public var all: [Cookie] { lock.lock(); defer { lock.unlock() }; purge(); return cookies }
 
     private func purge() {
@@ -263,6 +285,7 @@ public final class HTTPCookieJar: @unchecked Sendable {
         cookies.append(Cookie(name: name, value: value, domain: domain, hostOnly: false, path: path, expires: nil, secure: false))
     }
 
+    /// Forgets every cookie.
     public func clear() { lock.lock(); cookies.removeAll(); lock.unlock() }
 
     /// Takes the Set-Cookie headers of a response to `url`. Returns the cookies it set, as name/value pairs.
@@ -308,7 +331,17 @@ public final class HTTPCookieJar: @unchecked Sendable {
     }
 
     /// The Cookie header value for a request to `url`, or nil when no cookie applies.
-    public func header(for url: URL) -> String? {
+    /// `extra` are cookies for this one request (requests' `cookies=`): sent after the jar's,
+    /// and in place of a jar cookie of the same name.
+    public func header(for url: URL, adding extra: [(String, String)] = []) -> String? {
+        let own = pairs(for: url)
+        let names = Set(extra.map(\.0))
+        let all = own.filter { !names.contains($0.0) } + extra
+        guard !all.isEmpty else { return nil }
+        return all.map { "\($0.0)=\($0.1)" }.joined(separator: "; ")
+    }
+
+    private func pairs(for url: URL) -> [(String, String)] {
         let host = (url.host ?? "").lowercased()
         let path = url.path.isEmpty ? "/" : url.path
         let https = url.scheme?.lowercased() == "https"
@@ -319,8 +352,7 @@ public final class HTTPCookieJar: @unchecked Sendable {
             let pathOK = path == c.path || path.hasPrefix(c.path.hasSuffix("/") ? c.path : c.path + "/") || c.path == "/"
             return domainOK && pathOK && (!c.secure || https)
         }.sorted { $0.path.count > $1.path.count }
-        guard !matching.isEmpty else { return nil }
-        return matching.map { "\($0.name)=\($0.value)" }.joined(separator: "; ")
+        return matching.map { ($0.name, $0.value) }
     }
 
     private func defaultPath(_ url: URL) -> String {

@@ -155,7 +155,11 @@ final class HTTPWire {
             do { got = try stream.readSome(into: room, deadline: deadline) }
             catch let e as SocketError { if let c = e.code { throw HTTPWireFailure.system(c) }; throw e }
             switch got {
-            case .data(let n): end += n; return n
+            case .data(let n):
+                // --record: what the response brought, as the connection's own reads record it.
+                if let id = conn.wireID { WireRecorder.shared?.event(id, "recv", Array(UnsafeRawBufferPointer(start: buf + end, count: n))) }
+                end += n
+                return n
             case .end: return 0
             case .nothing: continue
             }
@@ -288,6 +292,7 @@ extension HTTPAgent {
                     throw fastFailure(error, spec, phase: "no response", received: nil)
                 }
             }
+            if reused { transcript?.record("http", .note, HTTPAgent.reuseNote(plan.address)) }
             do {
                 var r = try exchange(spec, plan: plan, wire: wire!, reused: reused, sink: sink, progress: progress)
                 r.elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9

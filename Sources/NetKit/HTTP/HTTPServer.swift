@@ -3,6 +3,8 @@ import NIOCore
 import NIOPosix
 import NIOHTTP1
 import NIOSSL
+import NIOTLS
+import NIOHTTP2
 import Synchronization
 
 /// What an HTTP server serves and the bounds it keeps.
@@ -27,6 +29,14 @@ public struct HTTPServerConfig: Sendable {
     /// PEM files of the certificate chain and private key: serve HTTPS.
     public var tlsCertificate: String?
     public var tlsKey: String?
+    /// The TLS set-up (TLSServerSetup, the one server builder); made from the two files above
+    /// when not given.
+    public var tls: TLSServerSetup?
+    /// gzip/deflate for compressible responses the client accepts compressed (HTTPServerCompression).
+    public var compress = true
+    /// Over TLS, HTTP/2 when the client offers it by ALPN (swift-nio-http2, each stream turned
+    /// into HTTP/1 parts for the same connection handler).
+    public var http2 = true
     public init(root: String? = nil) { self.root = root }
 }
 
@@ -161,19 +171,13 @@ public final class HTTPServer: @unchecked Sendable {
                 throw SocketError(.io, "serve http: \(root) is not a directory", address: address)
             }
         }
-        var sslContext: NIOSSLContext? = nil
-        if let certFile = config.tlsCertificate {
+        var tlsSetup = config.tls
+        if tlsSetup == nil, let certFile = config.tlsCertificate {
             guard let keyFile = config.tlsKey else { throw SocketError(.tls, "serve http: a certificate needs its key: too", address: address) }
-            do {
-                let chain = try NIOSSLCertificate.fromPEMFile(certFile).map { NIOSSLCertificateSource.certificate($0) }
-                let key = try NIOSSLPrivateKey(file: keyFile, format: .pem)
-                var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
-                tls.applicationProtocols = ["http/1.1"]
-                sslContext = try NIOSSLContext(configuration: tls)
-            } catch {
-                throw SocketError(.tls, "serve http: cannot use the certificate \(certFile) and key \(keyFile): \(error)", address: address)
-            }
+            do { tlsSetup = try TLSServerSetup(TLSServerOptions(certFile: certFile, keyFile: keyFile, alpn: config.http2 ? ["h2", "http/1.1"] : ["http/1.1"])) }
+            catch { throw SocketError(.tls, "serve http: \(TLSServerSetup.reason(error))", address: address) }
         }
+        let sslContext = tlsSetup?.context
         let deadline = Date().addingTimeInterval(10)
         let box = ServerBox()
         let limits: NIOHTTPDecoderLimitConfiguration = {
@@ -214,7 +218,26 @@ public final class HTTPServer: @unchecked Sendable {
             return
         }
         track(ch)
-        if let tls { try ops.addHandler(NIOSSLServerHandler(context: tls)) }
+        if let tls {
+            try ops.addHandler(NIOSSLServerHandler(context: tls))
+            if config.http2 {
+                // ALPN decides, once the handshake is done: h2, or HTTP/1.1 (also when the client offers nothing).
+                try ops.addHandler(ApplicationProtocolNegotiationHandler { [self] result, channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        if case .negotiated("h2") = result { try self.setUpHTTP2(channel) }
+                        else { try self.setUpHTTP1(channel, limits: limits) }
+                    }
+                })
+                return
+            }
+        }
+        try setUpHTTP1(ch, limits: limits)
+    }
+
+    /// The HTTP/1.1 pipeline after TLS (if any): idle timer, request-line guard, our encoder,
+    /// NIO's decoder and pipelining handler, error pages, compression, the connection handler.
+    func setUpHTTP1(_ ch: Channel, limits: NIOHTTPDecoderLimitConfiguration) throws {
+        let ops = ch.pipeline.syncOperations
         try ops.addHandler(IdleStateHandler(allTimeout: .milliseconds(Int64(config.idleTimeout * 1000))))
         try ops.addHandler(HTTPRequestLineGuard(server: self))
         // NIO's configureHTTPServerPipeline, with our encoder in place of HTTPResponseEncoder.
@@ -223,7 +246,33 @@ public final class HTTPServer: @unchecked Sendable {
         try ops.addHandler(HTTPServerPipelineHandler())
         try ops.addHandler(NIOHTTPResponseHeadersValidator())
         try ops.addHandler(HTTPServerErrorHandler(server: self))
-        try ops.addHandler(HTTPServerConnectionHandler(server: self))
+        let continueWriter = HTTPContinueWriter()
+        // The compressor and its helpers join when a request first names an Accept-Encoding.
+        if config.compress { try ops.addHandler(HTTPCompressionInstaller(continueWriter: continueWriter)) }
+        try ops.addHandler(HTTPServerConnectionHandler(server: self, continueWriter: config.compress ? continueWriter : nil))
+    }
+
+    /// HTTP/2 (negotiated by ALPN): the connection's frames go to NIOHTTP2Handler; each stream
+    /// is a child channel whose frames HTTP2FramePayloadToHTTP1ServerCodec turns into the HTTP/1
+    /// request parts the connection handler serves (files, ranges, 304s, routes alike).
+    func setUpHTTP2(_ ch: Channel) throws {
+        let ops = ch.pipeline.syncOperations
+        try ops.addHandler(IdleStateHandler(allTimeout: .milliseconds(Int64(config.idleTimeout * 1000))))
+        try ops.addHandler(HTTP2IdleCloser())
+        _ = try ops.configureHTTP2Pipeline(mode: .server, connectionConfiguration: .init(), streamConfiguration: .init()) { [self] stream in
+            stream.eventLoop.makeCompletedFuture {
+                let sops = stream.pipeline.syncOperations
+                let id = (try? stream.syncOptions?.getOption(HTTP2StreamChannelOptions.streamID)).map { Int($0) } ?? 0
+                try sops.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                let continueWriter = HTTPContinueWriter()
+                if self.config.compress {
+                    try sops.addHandler(continueWriter)
+                    try sops.addHandler(HTTPGzipPreference())
+                    try sops.addHandler(HTTPServerCompression.makeCompressor())
+                }
+                try sops.addHandler(HTTPServerConnectionHandler(server: self, continueWriter: self.config.compress ? continueWriter : nil, http2Stream: id))
+            }
+        }
     }
 
     private func track(_ ch: Channel) {
@@ -298,6 +347,15 @@ public final class HTTPServer: @unchecked Sendable {
         logDateLock.lock(); defer { logDateLock.unlock() }
         if now != logDateCache.second { logDateCache = (now, HTTPStaticFiles.logDate(now)) }
         return logDateCache.text
+    }
+}
+
+/// Closes an HTTP/2 connection on which nothing was read or written for the idle time.
+final class HTTP2IdleCloser: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = NIOAny
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent { context.close(promise: nil); return }
+        context.fireUserInboundEventTriggered(event)
     }
 }
 

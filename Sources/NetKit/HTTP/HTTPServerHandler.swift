@@ -43,7 +43,35 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
     /// stamp is the same (no encoding and no copy of the body).
     private var encodedCache: (second: Int, stamp: HTTPStaticFiles.Stamp, real: String, bytes: ByteBuffer)?
 
-    init(server: HTTPServer) { self.server = server }
+    /// Writes 100 Continue below the compressor, when there is one.
+    let continueWriter: HTTPContinueWriter?
+
+    /// The HTTP/2 stream this handler serves (nil: an HTTP/1 connection). A stream's responses
+    /// go out as parts (never pre-encoded bytes or sendfile regions) for the HTTP/2 codec.
+    let http2Stream: Int?
+    /// "[stream 3] " before an HTTP/2 stream's trace steps.
+    private let traceLabel: String
+
+    init(server: HTTPServer, continueWriter: HTTPContinueWriter? = nil, http2Stream: Int? = nil) {
+        self.server = server; self.continueWriter = continueWriter; self.http2Stream = http2Stream
+        self.traceLabel = http2Stream.map { "[stream \($0)] " } ?? ""
+    }
+
+    /// Whether a response of this type and length to this request is to be compressed.
+    private func compresses(_ h: HTTPRequestHead, type: String, length: Int) -> Bool {
+        server.config.compress && h.method != .HEAD && length >= HTTPServerCompression.minimumLength
+            && isCompressible(type) && HTTPServerCompression.accepts(h.headers)
+    }
+
+    /// The last type asked about and the answer: a keep-alive connection asks about the same
+    /// few types again and again, and the answer costs string work the fast path cannot afford.
+    private var compressibleMemo: (type: String, yes: Bool) = ("", false)
+    private func isCompressible(_ type: String) -> Bool {
+        if compressibleMemo.type == type { return compressibleMemo.yes }
+        let yes = HTTPServerCompression.isCompressible(type)
+        compressibleMemo = (type, yes)
+        return yes
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -61,7 +89,8 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head(let h):
+        case .head(let sent):
+            let h = continueWriter == nil ? sent : HTTPGzipPreference.restore(sent)
             head = h; body = nil; bodySize = 0; route = nil
             if refusing { return }
             // RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one in 1.0; else 400.
@@ -82,7 +111,8 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
             }
             route = matchRoute(h)
             if h.headers.first(name: "expect")?.lowercased() == "100-continue" {
-                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: .continue))), promise: nil)
+                if let continueWriter, continueWriter.isInstalled { continueWriter.sendContinue(h.version) }
+                else { context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: .continue))), promise: nil) }
             }
         case .body(var buf):
             guard !refusing, let h = head else { return }
@@ -183,7 +213,17 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
                     var buf = self.context?.channel.allocator.buffer(capacity: resp.body.count) ?? ByteBuffer()
                     buf.writeBytes(resp.body)
                     let close = headers.contains { $0.0.lowercased() == "connection" && $0.1.lowercased() == "close" }
+                    var compress = false
+                    if self.server.config.compress, resp.status == 200,
+                       let type = headers.first(where: { $0.0.lowercased() == "content-type" })?.1, HTTPServerCompression.isCompressible(type),
+                       !headers.contains(where: { $0.0.lowercased() == "content-encoding" || $0.0.lowercased() == "content-range" }) {
+                        if resp.body.count >= HTTPServerCompression.minimumLength, !headers.contains(where: { $0.0.lowercased() == "vary" }) {
+                            headers.append(("Vary", "Accept-Encoding"))
+                        }
+                        compress = self.compresses(h, type: type, length: resp.body.count)
+                    }
                     self.respond(h, status: resp.status, headers: headers, length: resp.body.count, body: .bytes(buf), forceClose: close, trusted: false,
+                                 compress: compress,
                                  onDone: { [server = self.server] in server.outstanding.subtract(1, ordering: .relaxed) })
                 }
             })
@@ -219,7 +259,9 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
         case .listing(let html):
             var buf = context!.channel.allocator.buffer(capacity: html.count)
             buf.writeBytes(html)
-            respond(h, status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], length: html.count, body: .bytes(buf))
+            let type = "text/html; charset=utf-8"
+            respond(h, status: 200, headers: [("Content-Type", type)] + (server.config.compress && html.count >= HTTPServerCompression.minimumLength ? [("Vary", "Accept-Encoding")] : []),
+                    length: html.count, body: .bytes(buf), compress: compresses(h, type: type, length: html.count))
         case .file(let fd, let path, let size, let mtime):
             let type = HTTPStaticFiles.mimeType(path)
             fileCache = (h.uri, now, path, type)
@@ -231,8 +273,15 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
     private func serveCachedFile(_ h: HTTPRequestHead, _ body: ByteBuffer, type: String, mtime: Int,
                                  stamp: HTTPStaticFiles.Stamp, real: String, now: Int) {
         let lastModified = lastModifiedText(mtime)
+        let vary = server.config.compress && body.readableBytes >= HTTPServerCompression.minimumLength && isCompressible(type)
         if notModified(h, mtime) {
-            return respond(h, status: 304, headers: [("Last-Modified", lastModified)], length: nil, body: .none)
+            return respond(h, status: 304, headers: [("Last-Modified", lastModified)] + (vary ? [("Vary", "Accept-Encoding")] : []), length: nil, body: .none)
+        }
+        if vary {
+            let headers = [("Content-Type", type), ("Last-Modified", lastModified), ("Accept-Ranges", "bytes"), ("Vary", "Accept-Encoding")]
+            if compresses(h, type: type, length: body.readableBytes) {
+                return respond(h, status: 200, headers: headers, length: body.readableBytes, body: .bytes(body), compress: true)
+            }
         }
         if h.method == .GET, h.version == .http1_1, h.isKeepAlive, !server.tracing.load(ordering: .relaxed), let context {
             if let e = encodedCache, e.second == now, e.stamp == stamp, e.real == real {
@@ -240,13 +289,15 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
                 context.write(wrapOutboundOut(.body(.byteBuffer(e.bytes))), promise: nil)
                 return finish(h, status: 200, keepAlive: true, linger: false, handle: nil, bodyDone: nil, onDone: nil, context: context)
             }
-            let bytes = respondEncoded(h, status: 200, headers: [("Content-Type", type), ("Last-Modified", lastModified), ("Accept-Ranges", "bytes")],
+            let bytes = respondEncoded(h, status: 200, headers: [("Content-Type", type), ("Last-Modified", lastModified), ("Accept-Ranges", "bytes")]
+                                           + (vary ? [("Vary", "Accept-Encoding")] : []),
                                        length: body.readableBytes, body: .bytes(body), keepAlive: true, linger: false, onDone: nil, context: context)
             // Kept for small files only: it is a second copy of the body, per connection.
             if body.readableBytes <= 16 * 1024 { encodedCache = (dateCache.second, stamp, real, bytes) }
             return
         }
-        respond(h, status: 200, headers: [("Content-Type", type), ("Last-Modified", lastModified), ("Accept-Ranges", "bytes")],
+        respond(h, status: 200, headers: [("Content-Type", type), ("Last-Modified", lastModified), ("Accept-Ranges", "bytes")]
+                + (vary ? [("Vary", "Accept-Encoding")] : []),
                 length: body.readableBytes, body: .bytes(body))
     }
 
@@ -265,9 +316,10 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
     private func serveOpenFile(_ h: HTTPRequestHead, fd: CInt, type: String, size: Int, mtime: Int, real: String) {
         let lastModified = lastModifiedText(mtime)
         var headers: [(String, String)] = [("Content-Type", type), ("Last-Modified", lastModified), ("Accept-Ranges", "bytes")]
+        let vary = server.config.compress && size >= HTTPServerCompression.minimumLength && isCompressible(type)
         if notModified(h, mtime) {
             close(fd)
-            return respond(h, status: 304, headers: [("Last-Modified", lastModified)], length: nil, body: .none)
+            return respond(h, status: 304, headers: [("Last-Modified", lastModified)] + (vary ? [("Vary", "Accept-Encoding")] : []), length: nil, body: .none)
         }
         var answer = HTTPStaticFiles.RangeAnswer.whole
         if let range = h.headers.first(name: "range") {
@@ -276,11 +328,15 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
         }
         switch answer {
         case .whole:
+            if vary { headers.append(("Vary", "Accept-Encoding")) }
+            let compress = compresses(h, type: type, length: size) && size <= HTTPServerCompression.maximumFileLength
             // The version is read before the bytes, so a change while reading is seen next time.
             let stamp = size <= 64 * 1024 ? HTTPStaticFiles.stamp(fd: fd) : nil
-            let body = fileBody(fd, 0, size)
+            let body = fileBody(fd, 0, size, whole: compress)
             if let stamp, case .bytes(let b) = body { bodyCache = (real, b, stamp, mtime, type) }
-            respond(h, status: 200, headers: headers, length: size, body: body)
+            var compressible = false
+            if case .bytes = body { compressible = compress }
+            respond(h, status: 200, headers: headers, length: size, body: body, compress: compressible)
         case .unsatisfiable:
             close(fd)
             respondError(h, 416, "Requested range not satisfiable", extra: [("Content-Range", "bytes */\(size)")])
@@ -306,9 +362,10 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
         }
     }
 
-    /// Small files are read at once (one write with the head); larger ones go out with sendfile.
-    private func fileBody(_ fd: CInt, _ offset: Int, _ count: Int) -> ResponseBody {
-        if count <= 64 * 1024 {
+    /// Small files are read at once (one write with the head); larger ones go out with sendfile,
+    /// unless `whole` (a body to compress) asks for them in memory.
+    private func fileBody(_ fd: CInt, _ offset: Int, _ count: Int, whole: Bool = false) -> ResponseBody {
+        if count <= 64 * 1024 || whole {
             var buf = context!.channel.allocator.buffer(capacity: count)
             var done = 0
             while done < count {
@@ -352,8 +409,10 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
 
     /// `trusted`: the headers are the server's own (not a route's, not echoing the request), so
     /// they need no check for forbidden characters.
+    /// `compress`: the body may be compressed (HTTPServerCompression); such a response takes the
+    /// general path, its head marked for the compressor.
     func respond(_ h: HTTPRequestHead, status: Int, headers extra: [(String, String)], length: Int?, body: ResponseBody,
-                 forceClose: Bool = false, linger: Bool = false, trusted: Bool = true, onDone: (() -> Void)? = nil) {
+                 forceClose: Bool = false, linger: Bool = false, trusted: Bool = true, compress: Bool = false, onDone: (() -> Void)? = nil) {
         guard let context else {
             onDone?()
             if case .region(let fh, _, _) = body { try? fh.close() }
@@ -363,7 +422,7 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
         var keepAlive = h.isKeepAlive && !forceClose
         if case .short = body { keepAlive = false }
         let tracing = server.tracing.load(ordering: .relaxed)
-        if trusted && !tracing {
+        if trusted && !tracing && !compress && http2Stream == nil {
             switch body {
             case .none, .bytes, .short:
                 respondEncoded(h, status: status, headers: extra, length: length, body: body, keepAlive: keepAlive,
@@ -382,6 +441,7 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
         if let length, bodyAllowed { headers.add(name: "Content-Length", value: String(length)) }
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         else if h.version == .http1_0 { headers.add(name: "Connection", value: "keep-alive") }
+        if compress { headers.add(name: HTTPServerCompression.marker, value: "1") }
         let st = HTTPResponseStatus(statusCode: status)
         let version: HTTPVersion = h.version == .http1_0 ? .http1_0 : .http1_1
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: st, headers: headers))), promise: nil)
@@ -406,7 +466,7 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
         }
         var bodyDone: EventLoopFuture<Void>? = nil
         if let fh = handle, !pieces.isEmpty {
-            if server.isTLS {
+            if server.isTLS || http2Stream != nil {
                 let fd = (try? fh.withUnsafeFileDescriptor { $0 }) ?? -1
                 for (prefix, range) in pieces {
                     bodyDone = (bodyDone ?? context.eventLoop.makeSucceededVoidFuture()).flatMap { [self] in
@@ -431,9 +491,9 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
             }
         }
         if tracing {
-            var text = "\(version) \(st.code) \(st.reasonPhrase)"
-            for hd in headers { text += "\n\(hd.name): \(hd.value)" }
-            if let length, length > 0, sendBody { text += "\n(\(length) bytes of body)" }
+            var text = traceLabel + (http2Stream != nil ? "HTTP/2 \(st.code)" : "\(version) \(st.code) \(st.reasonPhrase)")
+            for hd in headers where hd.name != HTTPServerCompression.marker { text += "\n\(hd.name): \(hd.value)" }
+            if let length, length > 0, sendBody { text += "\n(\(length) bytes of body\(compress ? ", compressed if the client accepts it" : ""))" }
             server.emit(.trace(.server, text))
         }
         finish(h, status: status, keepAlive: keepAlive, linger: linger, handle: handle, bodyDone: bodyDone, onDone: onDone, context: context)
@@ -534,7 +594,7 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
 
     private func trace(request h: HTTPRequestHead) {
         guard server.tracing.load(ordering: .relaxed) else { return }
-        var text = "\(h.method.rawValue) \(Self.printable(h.uri)) \(h.version)"
+        var text = traceLabel + "\(h.method.rawValue) \(Self.printable(h.uri)) \(http2Stream != nil ? "HTTP/2" : "\(h.version)")"
         for hd in h.headers { text += "\n\(hd.name): \(Self.printable(hd.value))" }
         if bodySize > 0 { text += "\n(\(bodySize) bytes of body)" }
         server.emit(.trace(.client, text))

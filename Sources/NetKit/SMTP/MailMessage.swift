@@ -2,10 +2,14 @@ import Foundation
 
 /// A file attached to a message: sent base64-encoded with a MIME type from its extension.
 public struct MailAttachment: Sendable {
+    /// The name the recipient sees (Content-Disposition, RFC 2231-encoded when not ASCII); its
+    /// extension also picks the MIME type when `contentType` is nil. CR or LF in it is refused.
     public var filename: String
+    /// The file's bytes, sent base64-encoded in 76-character lines.
     public var data: [UInt8]
     /// The MIME type; nil picks one from the file name's extension.
     public var contentType: String?
+    /// An attachment named `filename`; its MIME type from the extension unless `contentType` is given.
     public init(filename: String, data: [UInt8], contentType: String? = nil) {
         self.filename = filename; self.data = data; self.contentType = contentType
     }
@@ -14,19 +18,31 @@ public struct MailAttachment: Sendable {
 /// An email message to build (RFC 5322 and MIME): the envelope comes from From, To, Cc and Bcc,
 /// the text from `render()`. Bcc recipients get the message but never appear in it.
 public struct MailMessage: Sendable {
+    /// The sender as written (`ann@example.test` or `Ann <ann@example.test>`); its address is the envelope sender.
     public var from: String
+    /// The To recipients, each written like `from`.
     public var to: [String]
+    /// The Cc recipients: in the Cc header and the envelope.
     public var cc: [String]
+    /// The Bcc recipients: in the envelope only, never in a header.
     public var bcc: [String]
+    /// The Subject header; empty leaves it out. Non-ASCII goes as RFC 2047 encoded-words.
     public var subject: String
+    /// The plain-text part. Nil with `html` set sends HTML only; nil with neither sends an empty text part.
     public var body: String?
+    /// The HTML part; with `body` as well, the two go as multipart/alternative, text first.
     public var html: String?
+    /// Files sent after the text (then the message is multipart/mixed); empty for none.
     public var attachments: [MailAttachment]
     /// Extra headers in order ("Reply-To", "X-Mailer", …); "Date" and "Message-ID" here replace
     /// the generated ones.
     public var headers: [(String, String)]
+    /// The time in the Date header (written in the local time zone) and in the generated Message-ID;
+    /// a "Date" in `headers` replaces the header.
     public var date: Date
 
+    /// A message from its parts; `date` defaults to now. Nothing is checked until `render()` or the
+    /// envelope methods, which throw `SMTPError` of kind `value` for a bad address or header.
     public init(from: String, to: [String], cc: [String] = [], bcc: [String] = [], subject: String = "",
                 body: String? = nil, html: String? = nil, attachments: [MailAttachment] = [],
                 headers: [(String, String)] = [], date: Date = Date()) {
@@ -318,9 +334,14 @@ struct MIMEPart {
 
 /// One address as written by a user: "a@example.test" or "Ann Example <a@example.test>".
 public struct MailAddress: Sendable {
+    /// The display name, unquoted; empty when only an address was given.
     public var name: String
+    /// The bare address (`ann@example.test`), without the name or angle brackets.
     public var address: String
 
+    /// Parses `ann@example.test` or `Ann <ann@example.test>` (a quoted name is unquoted). Throws
+    /// `SMTPError` of kind `value`, naming `field` ("to", "cc"…), for CR or LF, an address without `@`
+    /// or with spaces, commas or brackets, an address over 320 bytes or a name over 900.
     public init(parsing text: String, field: String) throws {
         try MailMessage.checkLine(text, "the \(field) address")
         let t = text.trimmingCharacters(in: .whitespaces)

@@ -8,12 +8,15 @@ import Foundation
 /// masked, message bodies summarised); the socket under it records nothing, so no secret can
 /// leak through a raw byte trace. Every wait is bounded by `timeout` and the cancel check.
 public final class SMTPClient: @unchecked Sendable {
+    /// The connection underneath; replaced by its TLS form after `startTLS`.
     public private(set) var conn: StreamConnection
     /// The address as given ("127.0.0.1:2525").
     public let address: String
     /// The host part: sent as SNI and verified by STARTTLS.
     public let host: String
+    /// Seconds to wait for each reply and each send; may be changed between commands.
     public var timeout: TimeInterval
+    /// Where the `C:`/`S:` lines go; nil records nothing.
     public let transcript: Transcript?
     let cancel: CancelCheck?
     /// The name we give in EHLO/HELO.
@@ -22,12 +25,17 @@ public final class SMTPClient: @unchecked Sendable {
     public let greeting: SMTPReply
     /// EHLO's extensions, keyword lower-cased ("pipelining", "size", "auth") → parameters.
     public private(set) var features: [(String, String)] = []
+    /// True when the server answered EHLO (not just HELO), so `features` means something.
     public private(set) var doesESMTP = false
+    /// The last reply read (the greeting, at first).
     public private(set) var lastReply: SMTPReply?
+    /// True once the session runs over TLS: implicit TLS from `connect`, or after `startTLS`.
     public private(set) var isTLS: Bool
+    /// True after `quit` or `close`; a command after that fails with `smtp.disconnected`.
     public private(set) var isClosed = false
     /// Whether EHLO or HELO has been answered with 250 (since the last STARTTLS).
     public private(set) var greeted = false
+    /// True after `login` succeeded.
     public private(set) var authenticated = false
     /// When false, `sendmail` and `sendMany` send MAIL, each RCPT and DATA one at a time and
     /// wait for each reply even if the server offers PIPELINING (each reply paired with its command).
@@ -212,6 +220,7 @@ public final class SMTPClient: @unchecked Sendable {
         conn = try conn.startTLS(tls, host: host, timeout: timeout, command: "STARTTLS", shownPeer: address)
         isTLS = true
         transcript?.record("smtp", .note, "TLS handshake done with \(address); saying EHLO again")
+        if let s = conn.tlsSummary { transcript?.record("smtp", .note, s) }
         features = []
         doesESMTP = false
         greeted = false
@@ -521,7 +530,10 @@ public final class SMTPClient: @unchecked Sendable {
 
     /// NOOP, RSET, VRFY: the reply, whatever its code (a 5xx VRFY is an answer, not an error).
     public func noop() throws -> SMTPReply { try command("NOOP") }
+    /// RSET: drops the mail transaction under way (sender and recipients given so far); the session stays.
     public func rset() throws -> SMTPReply { try command("RSET") }
+    /// VRFY `address`: the reply, whatever its code. CR or LF in `address` is an `SMTPError` of kind
+    /// `value`, and nothing is sent.
     public func verify(_ address: String) throws -> SMTPReply {
         guard !address.contains("\r") && !address.contains("\n") else { throw SMTPError(.value, "verify: the address contains CR or LF") }
         return try command("VRFY \(address)")
@@ -536,6 +548,7 @@ public final class SMTPClient: @unchecked Sendable {
         return r
     }
 
+    /// Closes the connection without QUIT (the server sees it drop); calling it again does nothing.
     public func close() {
         if isClosed { return }
         isClosed = true

@@ -46,14 +46,20 @@ public final class DatagramSocket: @unchecked Sendable {
         }
     }
 
+    /// The NIO channel underneath (for callers that need a socket option this class does not offer).
     public let channel: Channel
     let box: Box
+    /// `udp`, or `unix` for a Unix datagram socket: the label of its transcript lines.
     public let proto: String
+    /// Where each datagram sent and received is recorded (bytes escaped); nil records nothing.
     public let transcript: Transcript?
+    /// The bound address as text (`0.0.0.0:40123`, or the socket path), fixed when opened.
     public let localText: String
     /// Set for a connected socket: the only peer it sends to and hears from.
     public let peer: SocketAddress?
+    /// True after `close`; a send or receive after that fails with `closed`.
     public private(set) var isClosed = false
+    /// Polled at least every 100 ms while a receive waits; true stops it with `interrupted`.
     public var cancel: CancelCheck?
     /// Who spoke first with each peer, for the trace's direction as on the wire: with a peer we
     /// wrote to first we are the client (our datagrams C:, its S:); with a peer whose datagram
@@ -91,12 +97,33 @@ public final class DatagramSocket: @unchecked Sendable {
         }
     }
 
-    init(channel: Channel, box: Box, proto: String, peer: SocketAddress?, transcript: Transcript?, cancel: CancelCheck?) {
+    /// Its number in a `--record` recording.
+    var wireID: Int?
+    /// Under `--replay`: the recording its sends are checked against and its datagrams come
+    /// from (the channel is then bound to a loopback port nobody sends to, and never connected).
+    var replayed: DatagramReplay?
+
+    init(channel: Channel, box: Box, proto: String, peer: SocketAddress?, transcript: Transcript?, cancel: CancelCheck?,
+         localText: String? = nil) {
         self.channel = channel; self.box = box; self.proto = proto; self.peer = peer
         self.transcript = transcript; self.cancel = cancel
-        self.localText = channel.localAddress?.text ?? "(unbound)"
+        self.localText = localText ?? channel.localAddress?.text ?? "(unbound)"
     }
 
+    /// Hands recorded datagrams to the socket as if they had arrived.
+    func deliver(_ items: [([UInt8], String)]) {
+        guard !items.isEmpty else { return }
+        box.cond.lock()
+        for (data, from) in items {
+            guard let ep = try? Endpoint(parsing: from), let a = try? SocketAddress(ipAddress: ep.host, port: ep.port) else { continue }
+            box.queue.append((data, a))
+            box.queuedBytes += data.count
+        }
+        box.cond.broadcast()
+        box.cond.unlock()
+    }
+
+    /// The connected peer as text (`127.0.0.1:53`), or nil for an unconnected socket.
     public var peerText: String? { peer?.text }
 
     /// Opens a UDP socket: bound to `bind` (default: any address, a free port, in the family of
@@ -124,13 +151,18 @@ public final class DatagramSocket: @unchecked Sendable {
         } else {
             local = try SocketAddress(ipAddress: "0.0.0.0", port: 0)
         }
+        let replay = unix ? nil : try WireReplay.shared.map { try $0.openUDP(address: peer?.text ?? "(unconnected)") }
+        if replay != nil {
+            // No network: a loopback port nobody sends to; the recording gives the datagrams.
+            local = try SocketAddress(ipAddress: "127.0.0.1", port: 0)
+        }
         let bootstrap = DatagramBootstrap(group: SocketRuntime.group)
             .channelOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65536))
             .channelInitializer { ch in
                 do { try ch.pipeline.syncOperations.addHandler(Handler(box)); return ch.eventLoop.makeSucceededVoidFuture() }
                 catch { return ch.eventLoop.makeFailedFuture(error) }
             }
-        let shown = bind ?? local.text
+        let shown = replay != nil ? local.text : bind ?? local.text
         var ch: Channel
         if unix, let path = local.pathname {
             ch = try SocketRuntime.wait(bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true),
@@ -139,13 +171,21 @@ public final class DatagramSocket: @unchecked Sendable {
             ch = try SocketRuntime.wait(bootstrap.bind(to: local), deadline: deadline, cancel: cancel, op: "bind", address: shown,
                                         onAbandon: { $0.close(promise: nil) })
         }
-        if let p = peer {
+        if let p = peer, replay == nil {
             do {
                 try SocketRuntime.wait(ch.connect(to: p), deadline: deadline, cancel: cancel, op: "connect", address: p.text)
             } catch { ch.close(promise: nil); throw error }
         }
-        let s = DatagramSocket(channel: ch, box: box, proto: unix ? "unix" : "udp", peer: peer, transcript: transcript, cancel: cancel)
-        transcript?.record(s.proto, .note, "bound \(s.localText)" + (peer.map { ", connected to \($0.text)" } ?? ""))
+        let s = DatagramSocket(channel: ch, box: box, proto: unix ? "unix" : "udp", peer: peer, transcript: transcript, cancel: cancel,
+                               localText: replay.map { $0.local ?? "(replay)" })
+        transcript?.record(s.proto, .note, "bound \(s.localText)" + (peer.map { ", connected to \($0.text)" } ?? "")
+                           + (replay != nil ? " (replayed from the recording)" : ""))
+        if let replay {
+            s.replayed = replay
+            s.deliver(replay.arrivals())
+        } else if !unix {
+            s.wireID = WireRecorder.shared?.open(address: peer?.text ?? "(unconnected)", tls: false, kind: "udp", local: s.localText)
+        }
         return s
     }
 
@@ -158,22 +198,33 @@ public final class DatagramSocket: @unchecked Sendable {
             throw SocketError(.value, "sendto \(shown): a datagram holds at most \(DatagramSocket.maxPayload) bytes, not \(data.count)", address: shown)
         }
         let buf = channel.allocator.buffer(bytes: data)
-        let f: EventLoopFuture<Void>
+        let dest: SocketAddress?
         let destText: String
         if let to {
-            let dest: SocketAddress
-            if proto == "unix" { dest = try SocketAddress(unixDomainSocketPath: to) }
-            else { dest = try HostLookup.resolve(try Endpoint(parsing: to), deadline: deadline, cancel: cancel)[0] }
-            destText = dest.text
-            f = channel.writeAndFlush(AddressedEnvelope(remoteAddress: dest, data: buf))
+            let d: SocketAddress
+            if proto == "unix" { d = try SocketAddress(unixDomainSocketPath: to) }
+            else { d = try HostLookup.resolve(try Endpoint(parsing: to), deadline: deadline, cancel: cancel)[0] }
+            dest = d
+            destText = d.text
         } else {
             guard let p = peer else {
                 throw SocketError(.value, "send: this socket is not connected; use sendto with an address", address: localText)
             }
+            dest = nil
             destText = p.text
-            f = channel.writeAndFlush(buf)
         }
+        // Recorded before it goes, so step mode can show it first (and `q` abandon it).
         if let t = transcript { t.recordBytes(proto, direction(sentTo: destText), "→ \(shown) ", data) }
+        if cancel?() == true { throw SocketError(.interrupted, "sendto \(shown): interrupted", address: shown) }
+        if let r = replayed {
+            try r.sent(data, to: destText)
+            deliver(r.arrivals())
+            return
+        }
+        if let id = wireID { WireRecorder.shared?.event(id, "send", data, peer: destText) }
+        let f: EventLoopFuture<Void>
+        if let dest { f = channel.writeAndFlush(AddressedEnvelope(remoteAddress: dest, data: buf)) }
+        else { f = channel.writeAndFlush(buf) }
         try SocketRuntime.wait(f, deadline: deadline, cancel: cancel, op: "sendto", address: shown)
     }
 
@@ -190,6 +241,7 @@ public final class DatagramSocket: @unchecked Sendable {
                 if box.head == box.queue.count { box.queue.removeAll(keepingCapacity: true); box.head = 0 }
                 let from = d.from.text
                 let got = d.data
+                if let id = wireID { WireRecorder.shared?.event(id, "recv", got, peer: from) }
                 if let t = transcript { t.recordBytes(proto, direction(receivedFrom: from), "← \(from) ", got) }
                 return (d.data, from)
             }
@@ -207,6 +259,7 @@ public final class DatagramSocket: @unchecked Sendable {
         }
     }
 
+    /// Closes the socket (and removes the private path an unnamed Unix socket was given); calling it again does nothing.
     public func close() {
         if isClosed { return }
         isClosed = true

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOTLS
 
 final class DatagramEchoHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
@@ -14,6 +15,42 @@ final class DatagramEchoHandler: ChannelInboundHandler, @unchecked Sendable {
     }
     func channelReadComplete(context: ChannelHandlerContext) { context.flush() }
     func errorCaught(context: ChannelHandlerContext, error: Error) { /* ICMP errors for one peer must not stop the server */ }
+}
+
+/// Echoes a TLS stream on the event loop: what is read is written back, and reading pauses
+/// while the peer does not take what was written (writability is the back-pressure).
+final class TLSEchoHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let stats: EchoServer.Stats
+    init(_ stats: EchoServer.Stats) { self.stats = stats }
+    func channelActive(context: ChannelHandlerContext) { context.fireChannelActive() }
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buf = unwrapInboundIn(data)
+        stats.add(bytes: buf.readableBytes)
+        context.write(wrapOutboundOut(buf), promise: nil)
+    }
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+        if !context.channel.isWritable { context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in } }
+    }
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }; context.read() }
+    }
+    private var ready = false
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted? = event as? TLSUserEvent { ready = true }
+        // The client is done sending: finish echoing, then close (as the plain echo does).
+        if case ChannelEvent.inputClosed? = event as? ChannelEvent {
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in context.close(promise: nil) }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+    func channelInactive(context: ChannelHandlerContext) {
+        if ready { stats.add(finished: 1) }
+        context.fireChannelInactive()
+    }
+    func errorCaught(context: ChannelHandlerContext, error: Error) { context.close(promise: nil) }
 }
 
 /// A built-in echo server: TCP or a Unix stream socket (a thread per client, see StreamEcho),
@@ -43,20 +80,51 @@ public final class EchoServer: @unchecked Sendable {
     public let localText: String
     let transcript: Transcript?
 
-    init(channel: Channel?, streams: StreamEcho?, stats: Stats, udp: Bool, transcript: Transcript?) {
+    init(channel: Channel?, streams: StreamEcho?, stats: Stats, udp: Bool, transcript: Transcript?, tlsFailures: Stats = Stats()) {
         self.channel = channel; self.streams = streams; self.stats = stats; self.udp = udp; self.transcript = transcript
+        self.tlsFailures = tlsFailures
         self.localText = streams?.localText ?? channel?.localAddress?.text ?? "?"
     }
 
     public var port: Int? { streams?.port ?? channel?.localAddress?.port }
 
-    public static func start(_ address: String, udp: Bool = false, backlog: Int = 1024, transcript: Transcript? = nil,
-                             cancel: CancelCheck? = nil) throws -> EchoServer {
+    /// Handshakes that failed or timed out (TLS only; the server goes on).
+    public let tlsFailures: Stats
+
+    public static func start(_ address: String, udp: Bool = false, backlog: Int = 1024, tls: TLSServerSetup? = nil,
+                             transcript: Transcript? = nil, cancel: CancelCheck? = nil,
+                             onHandshakeFailure: ((String, String) -> Void)? = nil) throws -> EchoServer {
         let stats = Stats()
         let deadline = Date().addingTimeInterval(10)
         let unixPath = Listener.unixPath(address)
         let future: EventLoopFuture<Channel>
-        if udp {
+        if let tls, !udp {
+            let failures = Stats()
+            let b = ServerBootstrap(group: SocketRuntime.group)
+                .serverChannelOption(ChannelOptions.backlog, value: Int32(max(1, backlog)))
+                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+                .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { ch in
+                    let gate = TLSServerGate(timeout: tls.options.handshakeTimeout, onReady: { _ in stats.add(connections: 1) }) { failed, why in
+                        failures.add(connections: 1)
+                        let peer = failed.remoteAddress?.text ?? "?"
+                        transcript?.record("tls", .note, "TLS handshake with \(peer) failed: \(why)")
+                        onHandshakeFailure?(peer, why)
+                    }
+                    do {
+                        try ch.pipeline.syncOperations.addHandlers([tls.makeHandler(), gate, TLSEchoHandler(stats)])
+                        return ch.eventLoop.makeSucceededVoidFuture()
+                    } catch { return ch.eventLoop.makeFailedFuture(error) }
+                }
+            if let p = unixPath { future = b.bind(unixDomainSocketPath: p, cleanupExistingSocketFile: true) }
+            else { future = b.bind(to: try HostLookup.resolve(try Endpoint(parsing: address), deadline: deadline, cancel: cancel)[0]) }
+            let ch = try SocketRuntime.wait(future, deadline: deadline, cancel: cancel, op: "serve echo on", address: address,
+                                            onAbandon: { $0.close(promise: nil) })
+            let s = EchoServer(channel: ch, streams: nil, stats: stats, udp: false, transcript: transcript, tlsFailures: failures)
+            transcript?.record("tls", .note, "TLS echo server listening on \(s.localText)")
+            return s
+        } else if udp {
             let b = DatagramBootstrap(group: SocketRuntime.group)
                 .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                 .channelOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65536))

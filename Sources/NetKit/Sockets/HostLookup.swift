@@ -27,6 +27,7 @@ public enum HostLookup {
         return String(cString: buf)
     }
 
+    /// Which addresses `addresses` asks for: either family, IPv4 only, or IPv6 only.
     public enum Family: Sendable { case any, v4, v6 }
 
     /// All addresses of a name, in the resolver's preferred order, duplicates removed. Names

@@ -16,15 +16,23 @@ public final class Listener: @unchecked Sendable {
     var queue: [StreamConnection] = []
     var paused = false
     public private(set) var isClosed = false
+    /// Set for a TLS listener: connections reach `accept` once their handshake is done.
+    public let tls: TLSServerSetup?
+    /// Handshakes that failed or timed out (the listener goes on serving).
+    public var handshakeFailures: Int { cond.lock(); defer { cond.unlock() }; return failures }
+    private var failures = 0
+    /// Told of each failed handshake (the client's address, the reason in plain words).
+    public var onHandshakeFailure: ((String, String) -> Void)?
 
-    init(channel: Channel, proto: String, backlog: Int, transcript: Transcript?) {
-        self.channel = channel; self.proto = proto; self.backlog = backlog; self.transcript = transcript
+    init(channel: Channel, proto: String, backlog: Int, tls: TLSServerSetup?, transcript: Transcript?) {
+        self.channel = channel; self.proto = proto; self.backlog = backlog; self.tls = tls; self.transcript = transcript
         self.localText = channel.localAddress?.text ?? "?"
     }
 
     /// Listens on `HOST:PORT` (port 0 picks a free one) or, when the text is a path
-    /// (starts with `/` or `./`, or `unix:`), on a Unix stream socket.
-    public static func listen(_ address: String, backlog: Int = 128, transcript: Transcript? = nil,
+    /// (starts with `/` or `./`, or `unix:`), on a Unix stream socket. With `tls`, every
+    /// connection is TLS: it is accepted once its handshake is done (see `TLSServerGate`).
+    public static func listen(_ address: String, backlog: Int = 128, tls: TLSServerSetup? = nil, transcript: Transcript? = nil,
                               timeout: TimeInterval = 10, cancel: CancelCheck? = nil) throws -> Listener {
         let unixPath = Listener.unixPath(address)
         var holder: Listener? = nil
@@ -35,16 +43,26 @@ public final class Listener: @unchecked Sendable {
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { ch in
                 let box = InboundBuffer()
-                let handler = InboundHandler(box) { active in
+                let hand: (Channel) -> Void = { active in
                     lock.lock(); let l = holder; lock.unlock()
                     if let l {
-                        l.enqueue(StreamConnection.accepted(channel: active, box: box, proto: unixPath == nil ? "tcp" : "unix", transcript: l.transcript))
+                        let proto = tls != nil ? "tls" : unixPath == nil ? "tcp" : "unix"
+                        l.enqueue(StreamConnection.accepted(channel: active, box: box, proto: proto, transcript: l.transcript))
                     } else {
                         active.close(promise: nil)
                     }
                 }
-                do { try ch.pipeline.syncOperations.addHandler(handler) }
-                catch { return ch.eventLoop.makeFailedFuture(error) }
+                do {
+                    if let tls {
+                        let gate = TLSServerGate(timeout: tls.options.handshakeTimeout, onReady: hand) { failed, why in
+                            lock.lock(); let l = holder; lock.unlock()
+                            l?.noteHandshakeFailure(failed.remoteAddress?.text ?? "?", why)
+                        }
+                        try ch.pipeline.syncOperations.addHandlers([tls.makeHandler(), gate, InboundHandler(box)])
+                    } else {
+                        try ch.pipeline.syncOperations.addHandler(InboundHandler(box, onActive: hand))
+                    }
+                } catch { return ch.eventLoop.makeFailedFuture(error) }
                 return ch.eventLoop.makeSucceededVoidFuture()
             }
         let deadline = Date().addingTimeInterval(timeout)
@@ -61,13 +79,21 @@ public final class Listener: @unchecked Sendable {
         }
         let ch = try SocketRuntime.wait(future, deadline: deadline, cancel: cancel, op: "listen on", address: shown,
                                         onAbandon: { $0.close(promise: nil) })
-        let l = Listener(channel: ch, proto: unixPath == nil ? "tcp" : "unix", backlog: max(1, backlog), transcript: transcript)
+        let l = Listener(channel: ch, proto: tls != nil ? "tls" : unixPath == nil ? "tcp" : "unix", backlog: max(1, backlog), tls: tls, transcript: transcript)
         lock.lock(); holder = l; lock.unlock()
-        transcript?.record(l.proto, .note, "listening on \(l.localText) (backlog \(backlog))")
+        let alpn = tls.map { $0.options.alpn.isEmpty ? "" : ", ALPN \($0.options.alpn.joined(separator: " "))" } ?? ""
+        let mtls = tls?.options.clientCAFile != nil ? ", client certificates required" : ""
+        transcript?.record(l.proto, .note, "listening on \(l.localText) (backlog \(backlog)\(alpn)\(mtls))")
         return l
     }
 
     static func unixPath(_ address: String) -> String? { Endpoint.unixPath(address) }
+
+    func noteHandshakeFailure(_ peer: String, _ why: String) {
+        cond.lock(); failures += 1; let tell = onHandshakeFailure; cond.unlock()
+        transcript?.record("tls", .note, "TLS handshake with \(peer) failed: \(why)")
+        tell?(peer, why)
+    }
 
     /// The port actually bound (useful after listening on port 0); nil for Unix sockets.
     public var port: Int? { channel.localAddress?.port }

@@ -6,23 +6,33 @@ import NIOPosix
 /// time, the peer reset the connection, the network is unreachable, the connection is closed,
 /// the name does not resolve, TLS failed, or some other I/O error. Every message names the address.
 public struct SocketError: Error, CustomStringConvertible, Sendable {
+    /// The error kinds; the raw value is the kind a script catches.
     public enum Kind: String, Sendable {
+        /// `refused`: nothing listens there (ECONNREFUSED, or no such Unix socket). `timeout`: nothing
+        /// within the time allowed. `reset`: the peer reset or aborted the connection (also a broken
+        /// pipe). `unreachable`: no route to the network or host. `closed`: the connection or socket is
+        /// already closed. `resolve`: the host name does not resolve. `tls`: the TLS handshake or the
+        /// certificate check failed. `io`: any other failure.
         case refused, timeout, reset, unreachable, closed, resolve, tls, io
         /// A request that cannot be met as given (a datagram over 65,507 bytes, a line over `max`).
         case value
         /// The caller's cancellation check fired (Ctrl-C in the REPL).
         case interrupted
     }
+    /// What went wrong, as a kind a caller can switch on.
     public var kind: Kind
+    /// A sentence naming the operation and address (`connect 127.0.0.1:7: connection refused`).
     public var message: String
     /// The address the operation concerned ("127.0.0.1:7007", "/tmp/sock").
     public var address: String
     /// The system error number behind the failure, when a system call failed.
     public var code: Int32? = nil
 
+    /// An error of `kind` about `address`.
     public init(_ kind: Kind, _ message: String, address: String) {
         self.kind = kind; self.message = message; self.address = address
     }
+    /// The message alone.
     public var description: String { message }
 
     /// Maps any error a socket operation can raise (errno, NIO, NIOSSL) onto a named kind.
@@ -47,6 +57,10 @@ public struct SocketError: Error, CustomStringConvertible, Sendable {
         return SocketError(.io, "\(op) \(address): \(error)", address: address)
     }
 
+    /// The error for an errno from operation `op` on `address`: ECONNREFUSED is `refused` (so is
+    /// ENOENT for a Unix socket path), ETIMEDOUT `timeout`, ECONNRESET/EPIPE/ECONNABORTED `reset`,
+    /// ENETUNREACH/EHOSTUNREACH/EADDRNOTAVAIL/ENETDOWN/EHOSTDOWN `unreachable`, anything else `io`.
+    /// The message is `op address: ` and the C library's words for the errno.
     public static func fromErrno(_ code: Int32, op: String, address: String) -> SocketError {
         var text = String(cString: strerror(code)).lowercased()
         if code == EPIPE { text = "the other side closed the connection (broken pipe)" }
@@ -71,6 +85,7 @@ public typealias CancelCheck = () -> Bool
 
 /// The event loops every socket in the process shares.
 public enum SocketRuntime {
+    /// The process-wide event-loop group (NIO's singleton, one loop per CPU core), created on first use.
     public static var group: MultiThreadedEventLoopGroup { MultiThreadedEventLoopGroup.singleton }
 
     /// Waits for a future from a thread outside the event loop, in slices, honouring a deadline

@@ -19,6 +19,9 @@ final class InboundBuffer: @unchecked Sendable {
     var paused = false
     var limit = 1 << 20
     var tlsReady = false
+    /// After the handshake: the protocol ALPN chose and the peer's certificate (DER), if any.
+    var alpn: String? = nil
+    var peerCertificate: [UInt8]? = nil
     var count: Int { bytes.count - start }
 
     /// Removes and returns the first `n` unread bytes. Called with the lock held.
@@ -61,7 +64,13 @@ final class InboundHandler: ChannelInboundHandler, @unchecked Sendable {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         box.cond.lock()
         if case ChannelEvent.inputClosed = event as? ChannelEvent ?? .outputClosed { box.eof = true }
-        if case TLSUserEvent.handshakeCompleted = event as? TLSUserEvent ?? .shutdownCompleted { box.tlsReady = true }
+        if case TLSUserEvent.handshakeCompleted(let proto) = event as? TLSUserEvent ?? .shutdownCompleted {
+            box.tlsReady = true
+            box.alpn = proto
+            if let ssl = try? context.pipeline.syncOperations.handler(type: NIOSSLHandler.self) {
+                box.peerCertificate = try? ssl.peerCertificate?.toDERBytes()
+            }
+        }
         box.cond.broadcast()
         box.cond.unlock()
         context.fireUserInboundEventTriggered(event)
@@ -107,25 +116,49 @@ public final class StreamConnection: @unchecked Sendable {
     public private(set) var isClosed = false
     public private(set) var isWriteShut = false
     public var cancel: CancelCheck?
+    /// The connection's number in a `--record` recording, if one is being made.
+    var wireID: Int?
+    /// The handshake in one line (version, certificate subject, issuer, validity, the name
+    /// checked), once a TLS handshake is done.
+    public private(set) var tlsSummary: String?
+    /// True when `--replay` answers this connection from a recording (a socket pair, no TLS).
+    public private(set) var isReplayed = false
+    /// Whether this connection's bytes must pass through `recv`/`send` (recorded or replayed),
+    /// so the zero-copy paths that use the socket directly must not be taken.
+    public var isWireObserved: Bool { wireID != nil || isReplayed }
+    /// What chain verification saw (TLS clients with verification on): the peer's chain.
+    var tlsObserver: TLSVerifyObserver?
 
-    /// A connection over `stream`. `proto` names it in the transcript ("tcp", "tls", "unix").
+    /// A connection over `stream`. `proto` names it in the transcript ("tcp", "tls", "unix");
+    /// `names` replaces the stream's own (a replayed connection shows the recorded ones).
     public init(over stream: any ByteStream, proto: String = "tcp", serverSide: Bool = false, transcript: Transcript? = nil,
-                cancel: CancelCheck? = nil) {
+                cancel: CancelCheck? = nil, names given: (local: String, peer: String)? = nil) {
         self.stream = stream; self.proto = proto; self.isServerSide = serverSide
         self.transcript = transcript; self.cancel = cancel
-        let local = stream.localName, peer = stream.peerName
+        let local = given?.local ?? stream.localName, peer = given?.peer ?? stream.peerName
         self.localText = local.isEmpty ? "(unnamed)" : local
         self.peerText = peer.isEmpty ? "(unnamed)" : peer
     }
 
     /// A connection over a direct socket, or over `channel` whose pipeline ends in `box`'s handler.
     convenience init(channel: Channel?, direct: DirectSocket? = nil, box: InboundBuffer, proto: String, serverSide: Bool,
-                     transcript: Transcript?, cancel: CancelCheck?) {
+                     transcript: Transcript?, cancel: CancelCheck?, names: (local: String, peer: String)? = nil) {
         let s: any ByteStream = direct ?? ChannelByteStream(channel: channel!, box: box, tls: proto == "tls")
-        self.init(over: s, proto: proto, serverSide: serverSide, transcript: transcript, cancel: cancel)
+        self.init(over: s, proto: proto, serverSide: serverSide, transcript: transcript, cancel: cancel, names: names)
     }
 
     deinit { scratch?.deallocate() }
+
+    /// The application protocol ALPN chose in the TLS handshake ("h2", "http/1.1"), if any.
+    public var negotiatedProtocol: String? { box.cond.lock(); defer { box.cond.unlock() }; return box.alpn }
+
+    /// The certificate the peer presented in the TLS handshake, as the handshake saw it
+    /// (on an accepted connection: the client's, with mutual TLS). `peerCertificates()` gives
+    /// a client the server's verified chain.
+    public var peerCertificate: TLSCertificateInfo? {
+        box.cond.lock(); let der = box.peerCertificate; box.cond.unlock()
+        return der.flatMap { try? TLSCertificateInfo(der: $0) }
+    }
 
     /// Whether the peer has closed its side and everything it sent has been read.
     public var atEOF: Bool {
@@ -140,6 +173,15 @@ public final class StreamConnection: @unchecked Sendable {
     public static func connect(_ address: String, timeout: TimeInterval = 10, tls: TLSOptions? = nil,
                                transcript: Transcript? = nil, cancel: CancelCheck? = nil) throws -> StreamConnection {
         let ep = try Endpoint(parsing: address)
+        if let replay = WireReplay.shared {
+            // No network: the recording answers (plain bytes; TLS was recorded above TLS).
+            let d = try replay.open(address: ep.description, tls: tls != nil)
+            let conn = StreamConnection(channel: nil, direct: d, box: InboundBuffer(), proto: tls == nil ? "tcp" : "tls", serverSide: false,
+                                        transcript: transcript, cancel: cancel, names: ("(replay)", ep.description))
+            conn.isReplayed = true
+            transcript?.record(conn.proto, .note, "connected \(conn.localText) → \(conn.peerText) (replayed from the recording)")
+            return conn
+        }
         let deadline = Date().addingTimeInterval(timeout)
         let targets = try HostLookup.resolve(ep, deadline: deadline, cancel: cancel)
         let setup = try tls.map { try tlsSetup($0, host: ep.host, shownPeer: ep.description, failing: "connect \(ep): TLS", address: ep.description) }
@@ -152,6 +194,7 @@ public final class StreamConnection: @unchecked Sendable {
                     let d = try DirectSocket.connect(to: target, deadline: deadline, cancel: cancel, shown: addrText)
                     let conn = StreamConnection(over: d, proto: "tcp", transcript: transcript, cancel: cancel)
                     transcript?.record("tcp", .note, "connected \(conn.localText) → \(conn.peerText)")
+                    conn.wireID = WireRecorder.shared?.open(address: ep.description, tls: false)
                     return conn
                 } catch let e as SocketError where e.kind == .interrupted {
                     throw e
@@ -181,7 +224,9 @@ public final class StreamConnection: @unchecked Sendable {
                 let conn = StreamConnection(channel: ch, box: box, proto: tls == nil ? "tcp" : "tls", serverSide: false,
                                             transcript: transcript, cancel: cancel)
                 transcript?.record(conn.proto, .note, "connected \(conn.localText) → \(conn.peerText)")
+                conn.wireID = WireRecorder.shared?.open(address: ep.description, tls: tls != nil)
                 if tls != nil {
+                    conn.tlsObserver = tlsHandlers?.observer
                     try conn.waitForHandshake(deadline: deadline, address: addrText, failing: "connect \(addrText): TLS handshake failed",
                                               setup: setup, observer: tlsHandlers?.observer)
                 }
@@ -206,7 +251,7 @@ public final class StreamConnection: @unchecked Sendable {
     }
 
     static func tlsContext(_ setup: TLSClientSetup, failing: String, address: String) throws -> NIOSSLContext {
-        do { return try setup.makeContext() }
+        do { return try TLSContextCache.context(for: setup) }
         catch { throw SocketError(.tls, "\(failing): \(TLSClientSetup.reason(error, setup: setup, observer: nil))", address: address) }
     }
 
@@ -225,6 +270,15 @@ public final class StreamConnection: @unchecked Sendable {
                          shownPeer: String? = nil) throws -> StreamConnection {
         let shownAddress = shownPeer ?? peerText
         let shown = "\(command) with \(shownAddress) failed"
+        if isReplayed, let d = direct, !isClosed {
+            // The recording holds the bytes above TLS: the same socket pair goes on as "tls".
+            isClosed = true
+            let conn = StreamConnection(channel: nil, direct: d, box: box, proto: "tls", serverSide: false, transcript: transcript,
+                                        cancel: cancel, names: (localText, peerText))
+            conn.isReplayed = true
+            transcript?.record("tls", .note, "TLS handshake done with \(shownAddress) (replayed: no real handshake)")
+            return conn
+        }
         guard let d = direct, !isClosed else {
             throw SocketError(.tls, "\(shown): only a plain TCP client connection can be upgraded", address: shownAddress)
         }
@@ -268,8 +322,72 @@ public final class StreamConnection: @unchecked Sendable {
             throw SocketError(.tls, "\(shown): \(TLSClientSetup.reason(error, setup: setup, observer: made.observer))", address: shownAddress)
         }
         let conn = StreamConnection(channel: ch, box: newBox, proto: "tls", serverSide: false, transcript: transcript, cancel: cancel)
+        if let id = wireID { conn.wireID = id; WireRecorder.shared?.event(id, "tls") }
         transcript?.record("tls", .note, "starting TLS on \(localText) → \(peerText)")
+        conn.tlsObserver = made.observer
         try conn.waitForHandshake(deadline: deadline, address: shownAddress, failing: shown, setup: setup, observer: made.observer)
+        return conn
+    }
+
+    /// Upgrades a connection a listener accepted to TLS as the server, for a STARTTLS step
+    /// (SMTP `STARTTLS`, FTP `AUTH TLS`) written in a script: call it right after sending the
+    /// "go ahead" reply. Bytes the client already sent are handed to TLS as the start of its
+    /// handshake, never read as plain text: plain commands pipelined after STARTTLS fail the
+    /// handshake instead of being taken as if they came over TLS (CVE-2011-0411). This
+    /// connection is closed for further use; the returned one speaks TLS on the same socket.
+    public func startTLSServer(_ setup: TLSServerSetup, timeout: TimeInterval = 10) throws -> StreamConnection {
+        let shown = "TLS upgrade (server) with \(peerText) failed"
+        guard let channel, isServerSide, !isClosed, proto != "tls" else {
+            let why = isClosed ? "the connection is closed" : proto == "tls" ? "the connection already speaks TLS"
+                : "only a connection a listener accepted can be upgraded as the server (a client uses its own starttls)"
+            throw SocketError(.tls, "\(shown): \(why)", address: peerText)
+        }
+        let box = self.box
+        let deadline = Date().addingTimeInterval(timeout)
+        // What the client sent in the clear after STARTTLS: read into this connection already,
+        // or still in the channel's buffer. All of it goes to TLS.
+        inbox.cond.lock()
+        let early = inbox.count > 0 ? inbox.take(inbox.count) : []
+        inbox.cond.unlock()
+        let added = channel.eventLoop.submit {
+            box.cond.lock()
+            let pending = early + (box.count > 0 ? box.take(box.count) : [])
+            box.cond.unlock()
+            try channel.pipeline.syncOperations.addHandler(setup.makeHandler(), position: .first)
+            if !pending.isEmpty {
+                channel.pipeline.syncOperations.fireChannelRead(NIOAny(channel.allocator.buffer(bytes: pending)))
+            }
+            channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        }
+        do { try SocketRuntime.wait(added, deadline: deadline, cancel: cancel, op: "TLS upgrade with", address: peerText) }
+        catch { throw SocketError(.tls, "\(shown): \(TLSServerSetup.reason(error))", address: peerText) }
+        isClosed = true
+        let conn = StreamConnection(channel: channel, box: box, proto: "tls", serverSide: true, transcript: transcript, cancel: cancel)
+        transcript?.record("tls", .note, "starting TLS (as the server) on \(localText) ← \(peerText)")
+        // The channel's buffer is not locked while waiting: a wait reads through the stream,
+        // which takes that lock itself.
+        while true {
+            box.cond.lock()
+            let (ready, error, eof) = (box.tlsReady, box.error, box.eof)
+            box.cond.unlock()
+            if ready { break }
+            if let e = error {
+                channel.close(promise: nil)
+                throw SocketError(.tls, "\(shown): \(TLSServerSetup.reason(e))", address: peerText)
+            }
+            if eof {
+                channel.close(promise: nil)
+                throw SocketError(.tls, "\(shown): the client closed the connection during the TLS handshake", address: peerText)
+            }
+            conn.inbox.cond.lock()
+            defer { conn.inbox.cond.unlock() }
+            do { try conn.checkWait(deadline: deadline, op: "TLS handshake with") }
+            catch let e as SocketError where e.kind == .timeout {
+                channel.close(promise: nil)
+                throw SocketError(.tls, "\(shown): no TLS handshake within \(Transcript.seconds(timeout)) (the client stalled)", address: peerText)
+            }
+        }
+        transcript?.record("tls", .note, "TLS handshake done with \(peerText)\(box.alpn.map { ", ALPN \($0)" } ?? "")")
         return conn
     }
 
@@ -293,13 +411,24 @@ public final class StreamConnection: @unchecked Sendable {
 
     /// Waits for the TLS handshake (and the identity check after it); a failure reads
     /// "`failing`: reason in plain words".
-    func waitForHandshake(deadline: Date, address: String, failing: String, setup: TLSClientSetup?,
+    func waitForTLSReady(deadline: Date, address: String, failing: String, setup: TLSClientSetup?,
                           observer: TLSVerifyObserver?) throws {
         guard let tls = stream as? ChannelByteStream else {
             throw SocketError(.tls, "\(failing): not a TLS connection", address: address)
         }
         try tls.waitForHandshake(deadline: deadline, cancel: cancel, address: address, failing: failing, setup: setup, observer: observer)
-        transcript?.record("tls", .note, "TLS handshake done with \(address)")
+        transcript?.record("tls", .note, "TLS handshake done with \(address)\(box.alpn.map { ", ALPN \($0)" } ?? "")")
+    }
+
+    /// Waits for the handshake, then notes its summary (asked of the event loop, so not
+    /// with the buffer's lock held: the loop takes it to deliver bytes).
+    func waitForHandshake(deadline: Date, address: String, failing: String, setup: TLSClientSetup?,
+                          observer: TLSVerifyObserver?) throws {
+        try waitForTLSReady(deadline: deadline, address: address, failing: failing, setup: setup, observer: observer)
+        if let channel, let s = TLSSummary.describe(channel, setup: setup) {
+            tlsSummary = s
+            transcript?.record("tls", .note, s)
+        }
     }
 
     /// A TLS failure in words a learner can act on.
@@ -310,7 +439,7 @@ public final class StreamConnection: @unchecked Sendable {
     /// One slice of waiting, with the lock held: throws on cancellation or at the deadline,
     /// else reads what the stream has (waiting at most one slice) into the buffer. A read
     /// failure is kept in the buffer and reported by the caller's next check.
-    private func checkWait(deadline: Date, op: String) throws {
+    fileprivate func checkWait(deadline: Date, op: String) throws {
         if cancel?() == true { throw SocketError(.interrupted, "\(op) \(peerText): interrupted", address: peerText) }
         if Date() >= deadline { throw SocketError(.timeout, "\(op) \(peerText): timed out", address: peerText) }
         let p = scratch ?? {
@@ -336,14 +465,25 @@ public final class StreamConnection: @unchecked Sendable {
         return nil
     }
 
+    /// The server end of the connection (the peer, or for an accepted connection this end):
+    /// the lane a diagram draws its steps to, whichever end recorded them.
+    private var serverText: String { isServerSide ? localText : peerText }
+
     private var sentDirection: TranscriptDirection { isServerSide ? .server : .client }
     private var receivedDirection: TranscriptDirection { isServerSide ? .client : .server }
 
     private func traceReceived(_ data: [UInt8]) {
-        transcript?.recordBytes(proto, receivedDirection, "← ", data)
+        transcript?.recordBytes(proto, receivedDirection, "← ", data, peer: serverText)
+        if let id = wireID { WireRecorder.shared?.event(id, "recv", data) }
     }
 
     // MARK: sending
+
+    /// Checked after a send is recorded and before its first byte goes: step mode's `q`
+    /// abandons a step this way (its gate runs when the step is recorded).
+    func checkCancelBeforeSending() throws {
+        if cancel?() == true { throw SocketError(.interrupted, "send to \(peerText): interrupted", address: peerText) }
+    }
 
     /// Sends all the bytes. Returns once they are with the kernel (as Python's `sendall`), so
     /// a program that ends right after a send loses nothing; while more than the channel's
@@ -354,7 +494,9 @@ public final class StreamConnection: @unchecked Sendable {
         inbox.cond.lock()
         if let e = failure("send to") { inbox.cond.unlock(); throw e }
         inbox.cond.unlock()
-        transcript?.recordBytes(proto, sentDirection, "→ ", data)
+        transcript?.recordBytes(proto, sentDirection, "→ ", data, peer: serverText)
+        try checkCancelBeforeSending()
+        if let id = wireID { WireRecorder.shared?.event(id, "send", data) }
         try data.withUnsafeBytes { try stream.writeAll($0, deadline: Date().addingTimeInterval(timeout), cancel: cancel) }
     }
 
@@ -476,6 +618,7 @@ public final class StreamConnection: @unchecked Sendable {
     public func close(timeout: TimeInterval = 5) {
         if isClosed { return }
         isClosed = true
+        if let id = wireID { WireRecorder.shared?.event(id, "close") }
         try? flush(timeout: timeout)
         transcript?.record(proto, .note, "closed \(localText) → \(peerText)")
         stream.close(deadline: Date().addingTimeInterval(timeout))

@@ -3,6 +3,8 @@ import NIOCore
 import NIOSSL
 import NIOTLS
 import X509
+import Crypto
+import SwiftASN1
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,8 +18,15 @@ public struct TLSOptions: Sendable {
     /// defaults to the host connected to. As Python's `server_hostname` and as curl with
     /// `--connect-to`: the name asked is both the one sent and the one checked.
     public var serverName: String?
-    public init(verify: Bool = true, caFile: String? = nil, serverName: String? = nil) {
-        self.verify = verify; self.caFile = caFile; self.serverName = serverName
+    /// Application protocols offered by ALPN ("h2", "http/1.1"), in order of preference.
+    public var alpn: [String] = []
+    /// A client certificate and its key (PEM files), for servers that ask for one (mutual TLS).
+    public var certFile: String? = nil
+    public var keyFile: String? = nil
+    public init(verify: Bool = true, caFile: String? = nil, serverName: String? = nil, alpn: [String] = [],
+                certFile: String? = nil, keyFile: String? = nil) {
+        self.verify = verify; self.caFile = caFile; self.serverName = serverName; self.alpn = alpn
+        self.certFile = certFile; self.keyFile = keyFile
     }
 }
 
@@ -164,12 +173,17 @@ public struct TLSFailure: Error, CustomStringConvertible, Sendable {
 final class TLSVerifyObserver: @unchecked Sendable {
     private let lock = NSLock()
     private var refused: NIOSSLCertificate?
+    /// Every certificate verification looked at, in its order (root first, leaf last):
+    /// the chain `c.certificate.chain` shows.
+    private var seen: [NIOSSLCertificate] = []
     func note(_ result: NIOSSLVerificationResult, _ cert: NIOSSLCertificate) -> NIOSSLVerificationResult {
-        if result == .failed {
-            lock.lock(); if refused == nil { refused = cert }; lock.unlock()
-        }
+        lock.lock()
+        if result == .failed, refused == nil { refused = cert }
+        if !seen.contains(cert) { seen.append(cert) }
+        lock.unlock()
         return result
     }
+    var verifiedChain: [NIOSSLCertificate] { lock.lock(); defer { lock.unlock() }; return seen }
     var refusedCertificate: NIOSSLCertificate? { lock.lock(); defer { lock.unlock() }; return refused }
 }
 
@@ -202,6 +216,12 @@ public struct TLSClientSetup: @unchecked Sendable {
             }
             cfg.trustRoots = .file(ca)
         }
+        cfg.applicationProtocols = options.alpn
+        if options.certFile != nil || options.keyFile != nil {
+            let own = try TLSServerSetup.loadIdentity(cert: options.certFile, key: options.keyFile, role: "client")
+            cfg.certificateChain = own.chain
+            cfg.privateKey = own.key
+        }
         self.configuration = cfg
     }
 
@@ -210,7 +230,12 @@ public struct TLSClientSetup: @unchecked Sendable {
 
     public func makeContext() throws -> NIOSSLContext {
         do { return try NIOSSLContext(configuration: configuration) }
-        catch { throw TLSFailure(caFileProblem(error) ?? "TLS set-up failed: \(TLSClientSetup.reason(error, setup: self, observer: nil))") }
+        catch {
+            if let c = options.certFile, let k = options.keyFile,
+               "\(error)".contains("KEY_VALUES_MISMATCH") || (error as? NIOSSLError).map({ if case .failedToLoadPrivateKey = $0 { return true } else { return false } }) == true {
+                throw TLSFailure(TLSServerSetup.identityProblem(error, cert: c, key: k))
+            }
+            throw TLSFailure(caFileProblem(error) ?? "TLS set-up failed: \(TLSClientSetup.reason(error, setup: self, observer: nil))") }
     }
 
     private func caFileProblem(_ error: Error) -> String? {
@@ -417,5 +442,211 @@ final class TLSIdentityCheckHandler: ChannelInboundHandler, @unchecked Sendable 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if failed { return }
         context.fireChannelRead(data)
+    }
+}
+
+
+/// Client TLS contexts, made once per set of trust settings: making one loads the CA file
+/// (or the system's CAs) and costs more than a handshake, and a context serves any number
+/// of connections at once. A CA file that changes on disk gets a fresh context.
+enum TLSContextCache {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var contexts: [String: NIOSSLContext] = [:]
+
+    static func context(for setup: TLSClientSetup) throws -> NIOSSLContext {
+        // Everything the context is made from: trust, the protocols offered by ALPN and the
+        // client's own certificate (files by name, time and size). SNI is per connection.
+        func stamp(_ path: String?) -> String {
+            guard let path else { return "-" }
+            let attrs = try? FileManager.default.attributesOfItem(atPath: path)
+            let mtime = (attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            return "\(path)|\(mtime)|\(attrs?[.size] as? Int ?? -1)"
+        }
+        let o = setup.options
+        let key = [String(o.verify), stamp(o.caFile), o.alpn.joined(separator: ","), stamp(o.certFile), stamp(o.keyFile)]
+            .joined(separator: "\u{0}")
+        lock.lock()
+        if let c = contexts[key] { lock.unlock(); return c }
+        lock.unlock()
+        let made = try setup.makeContext()
+        lock.lock()
+        if contexts.count > 64 { contexts.removeAll() }
+        contexts[key] = made
+        lock.unlock()
+        return made
+    }
+}
+
+// MARK: - the server side
+
+/// TLS settings for a server: its certificate chain and key (PEM files), the CAs that sign the
+/// client certificates it asks for (mutual TLS), and the protocols it accepts by ALPN.
+public struct TLSServerOptions: Sendable {
+    public var certFile: String
+    public var keyFile: String
+    /// Asks every client for a certificate and verifies it against these CAs (a PEM file); a
+    /// client without one, or with one they did not sign, fails the handshake.
+    public var clientCAFile: String?
+    /// Protocols accepted by ALPN, in order of preference; empty: ALPN is not used. A client that
+    /// offers only others gets no protocol (the connection's `negotiatedProtocol` is nil), as
+    /// BoringSSL does it, rather than the alert RFC 7301 §3.2 suggests.
+    public var alpn: [String]
+    /// How long a client may take over the handshake before it is dropped.
+    public var handshakeTimeout: TimeInterval
+    public init(certFile: String, keyFile: String, clientCAFile: String? = nil, alpn: [String] = [], handshakeTimeout: TimeInterval = 10) {
+        self.certFile = certFile; self.keyFile = keyFile; self.clientCAFile = clientCAFile; self.alpn = alpn
+        self.handshakeTimeout = handshakeTimeout
+    }
+}
+
+/// The server TLS configuration builder, beside the client's: every server (`listen tls:`,
+/// `serve tcp`/`serve echo`/`serve http` with TLS, a STARTTLS step on an accepted connection)
+/// gets its context here, and its failures in the same plain words.
+public struct TLSServerSetup: @unchecked Sendable {
+    public let options: TLSServerOptions
+    public let context: NIOSSLContext
+
+    public init(_ options: TLSServerOptions) throws {
+        self.options = options
+        let own = try TLSServerSetup.loadIdentity(cert: options.certFile, key: options.keyFile, role: "server")
+        var cfg = TLSConfiguration.makeServerConfiguration(certificateChain: own.chain, privateKey: own.key)
+        if let ca = options.clientCAFile {
+            guard FileManager.default.isReadableFile(atPath: ca) else { throw TLSFailure("cannot read the client CA file \(ca)") }
+            guard let roots = try? NIOSSLCertificate.fromPEMFile(ca), !roots.isEmpty else {
+                throw TLSFailure("the client CA file \(ca) holds no usable PEM certificate")
+            }
+            cfg.trustRoots = .certificates(roots)
+            cfg.additionalTrustRoots = []
+            // A client certificate is for a person or a machine, not for the name we are: the
+            // chain is checked, no identity.
+            cfg.certificateVerification = .noHostnameVerification
+            cfg.sendCANameList = true
+        }
+        cfg.applicationProtocols = options.alpn
+        do { self.context = try NIOSSLContext(configuration: cfg) }
+        catch { throw TLSFailure(TLSServerSetup.identityProblem(error, cert: options.certFile, key: options.keyFile)) }
+    }
+
+    /// A certificate chain and its private key from PEM files, checked to belong together.
+    static func loadIdentity(cert: String?, key: String?, role: String) throws -> (chain: [NIOSSLCertificateSource], key: NIOSSLPrivateKeySource) {
+        guard let cert, let key else { throw TLSFailure("a \(role) certificate needs both cert: and key: (PEM files)") }
+        guard FileManager.default.isReadableFile(atPath: cert) else { throw TLSFailure("cannot read the certificate file \(cert)") }
+        guard FileManager.default.isReadableFile(atPath: key) else { throw TLSFailure("cannot read the key file \(key)") }
+        let chain: [NIOSSLCertificate]
+        do { chain = try NIOSSLCertificate.fromPEMFile(cert) } catch { chain = [] }
+        guard !chain.isEmpty else { throw TLSFailure("the certificate file \(cert) holds no PEM certificate") }
+        let pkey: NIOSSLPrivateKey
+        do { pkey = try NIOSSLPrivateKey(file: key, format: .pem) }
+        catch { throw TLSFailure("the key file \(key) holds no PEM private key") }
+        return (chain.map { .certificate($0) }, .privateKey(pkey))
+    }
+
+    /// Why a context cannot be made from a certificate and key (BoringSSL checks they belong together).
+    static func identityProblem(_ error: Error, cert: String, key: String) -> String {
+        // The key was read already (loadIdentity): failing to use it now means it is another certificate's.
+        if case .failedToLoadPrivateKey? = error as? NIOSSLError { return "the key \(key) does not belong to the certificate \(cert)" }
+        if "\(error)".contains("KEY_VALUES_MISMATCH") { return "the key \(key) does not belong to the certificate \(cert)" }
+        return "the certificate \(cert) and key \(key) cannot be used (\(TLSClientSetup.reason(error, setup: nil, observer: nil)))"
+    }
+
+    /// The TLS handler for one accepted connection.
+    public func makeHandler() -> NIOSSLServerHandler { NIOSSLServerHandler(context: context) }
+
+    /// A server-side TLS failure as a learner reads it: what the client did, in plain words.
+    public static func reason(_ error: Error) -> String {
+        if let f = error as? TLSFailure { return f.reason }
+        var text = "\(error)"
+        if let e = error as? NIOSSLError, case .handshakeFailed(let b) = e { text = "\(b)" }
+        if text.contains("NO_APPLICATION_PROTOCOL") { return "the client offers none of the protocols accepted by alpn:" }
+        if text.contains("PEER_DID_NOT_RETURN_A_CERTIFICATE") { return "the client sent no certificate (client_ca: asks for one)" }
+        if text.contains("CERTIFICATE_VERIFY_FAILED") { return "the client's certificate is not signed by the client_ca: CAs" }
+        if text.contains("HTTP_REQUEST") || text.contains("WRONG_VERSION_NUMBER") || text.contains("UNKNOWN_PROTOCOL")
+            || text.contains("PACKET_LENGTH_TOO_LONG") || text.contains("UNEXPECTED_RECORD") {
+            return "the client did not speak TLS"
+        }
+        if text.contains("NO_SHARED_CIPHER") || text.contains("NO_SUPPORTED_VERSIONS") || text.contains("UNSUPPORTED_PROTOCOL") {
+            return "the client and this server share no TLS version or cipher"
+        }
+        let codes = text.components(separatedBy: "OPENSSL_internal:").dropFirst().compactMap {
+            $0.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "]" }).first.map(String.init)
+        }
+        if let code = codes.first {
+            let w = code.lowercased().replacingOccurrences(of: "_", with: " ")
+            for prefix in ["sslv3 alert ", "tlsv1 alert "] where w.hasPrefix(prefix) {
+                return "the client refused the handshake (TLS alert: \(w.dropFirst(prefix.count)))"
+            }
+            return "handshake failed (\(w))"
+        }
+        if let c = error as? ChannelError, c == .eof || c == .inputClosed || c == .ioOnClosedChannel || c == .alreadyClosed {
+            return "the client closed the connection during the TLS handshake"
+        }
+        if error is NIOSSLError, case .uncleanShutdown? = error as? NIOSSLError {
+            return "the client closed the connection during the TLS handshake"
+        }
+        return TLSClientSetup.reason(error, setup: nil, observer: nil)
+    }
+}
+
+/// Stands in front of an accepted connection until its TLS handshake is done: the connection
+/// is handed on (`onReady`) only then, so a client whose handshake fails never reaches
+/// `accept` and the server goes on; a client that stalls mid-handshake is dropped after the
+/// timeout. Failures go to `onFailure` in plain words.
+final class TLSServerGate: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = NIOAny
+    let timeout: TimeInterval
+    let onReady: (Channel) -> Void
+    let onFailure: (Channel, String) -> Void
+    private var done = false
+    private var timer: Scheduled<Void>?
+
+    init(timeout: TimeInterval, onReady: @escaping (Channel) -> Void, onFailure: @escaping (Channel, String) -> Void) {
+        self.timeout = timeout; self.onReady = onReady; self.onFailure = onFailure
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { startTimer(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        startTimer(context)
+        context.fireChannelActive()
+    }
+
+    private func startTimer(_ context: ChannelHandlerContext) {
+        guard timer == nil, !done else { return }
+        let ch = context.channel
+        let t = timeout
+        timer = context.eventLoop.scheduleTask(in: .milliseconds(Int64(t * 1000))) { [weak self] in
+            guard let self, !self.done else { return }
+            self.done = true
+            self.onFailure(ch, "no TLS handshake within \(Transcript.seconds(t)) (the client stalled)")
+            ch.close(promise: nil)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        context.fireUserInboundEventTriggered(event)
+        if !done, case TLSUserEvent.handshakeCompleted? = event as? TLSUserEvent {
+            done = true
+            timer?.cancel()
+            onReady(context.channel)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if done { context.fireErrorCaught(error); return }
+        done = true
+        timer?.cancel()
+        onFailure(context.channel, TLSServerSetup.reason(error))
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if !done {
+            done = true
+            timer?.cancel()
+            onFailure(context.channel, "the client closed the connection during the TLS handshake")
+        }
+        context.fireChannelInactive()
     }
 }

@@ -15,6 +15,12 @@ public struct TranscriptEvent: Sendable {
     public var proto: String
     public var direction: TranscriptDirection
     public var time: Date
+    /// Which command (a top-level statement, one REPL entry) recorded the step; set by
+    /// `Transcript.record`, so `trace explain` can show the last command's steps alone.
+    public var command: Int = 0
+    /// The server end of the connection the step crossed ("127.0.0.1:25"), when it is known —
+    /// also for steps NetScript recorded as the server: diagrams draw one lane per server.
+    public var peer: String?
     private var storage: Storage
 
     private enum Storage: Sendable {
@@ -63,6 +69,11 @@ public final class Transcript: @unchecked Sendable {
     private var sink: ((TranscriptEvent) -> Void)?
     /// How many steps are kept for replay; older ones are dropped first.
     public let capacity: Int
+    /// The number of the command now running (see `beginCommand`).
+    private var currentCommand = 0
+    /// Called before a step NetScript is about to send is recorded (step mode); returns false
+    /// to abandon the command. Not called with the lock held.
+    private var gate: ((TranscriptEvent) -> Bool)?
 
     public init(capacity: Int = 10_000, sink: ((TranscriptEvent) -> Void)? = nil) {
         self.capacity = capacity
@@ -79,8 +90,58 @@ public final class Transcript: @unchecked Sendable {
         lock.lock(); self.sink = sink; lock.unlock()
     }
 
+    /// Starts a new command: the steps recorded from now on belong to it. The interpreter
+    /// calls this before each top-level statement.
+    public func beginCommand() {
+        lock.lock(); currentCommand += 1; lock.unlock()
+    }
+
+    /// The steps of the most recent command that recorded any (what `trace explain` shows
+    /// by default), oldest first.
+    public var lastCommandSteps: [TranscriptEvent] {
+        let all = steps
+        guard let last = all.last?.command else { return [] }
+        var start = all.count
+        while start > 0 && all[start - 1].command == last { start -= 1 }
+        return Array(all[start...])
+    }
+
+    /// Installs (or removes) the step gate: called with each step NetScript is about to send,
+    /// before it is sent; returning false abandons the command.
+    public func setGate(_ gate: ((TranscriptEvent) -> Bool)?) {
+        lock.lock(); self.gate = gate; lock.unlock()
+    }
+
+    /// Whether a step gate is installed (step mode is on).
+    public var hasGate: Bool {
+        lock.lock(); defer { lock.unlock() }; return gate != nil
+    }
+
+    /// Whether NetScript sends this step (rather than receives it, or notes it): a client's
+    /// command, or socket bytes shown with `→`.
+    public static func isOutgoing(_ e: TranscriptEvent) -> Bool {
+        switch e.proto {
+        case "tcp", "tls", "udp", "unix":
+            return e.direction != .note && e.text.hasPrefix("→")
+        case "note":
+            return false
+        default:
+            return e.direction == .client
+        }
+    }
+
     /// Records one step. Secrets must already be masked (see `Transcript.mask`).
     public func record(_ event: TranscriptEvent) {
+        var event = event
+        lock.lock()
+        let g = gate
+        event.command = currentCommand
+        lock.unlock()
+        if let g, Transcript.isOutgoing(event), !g(event) {
+            // Abandoned: the gate has asked the caller's cancellation check to fire, so the
+            // send that follows fails as interrupted. The step is kept, marked.
+            event.text += "   (abandoned before sending)"
+        }
         lock.lock()
         // A ring: once full, the oldest step is overwritten (no shifting of the whole array).
         if events.count < capacity { events.append(event) }
@@ -92,6 +153,27 @@ public final class Transcript: @unchecked Sendable {
 
     public func record(_ proto: String, _ direction: TranscriptDirection, _ text: String) {
         record(TranscriptEvent(proto: proto, direction: direction, text: text))
+    }
+
+    /// Records a step with the server end of its connection (a diagram's lane).
+    public func record(_ proto: String, _ direction: TranscriptDirection, _ text: String, peer: String?) {
+        var e = TranscriptEvent(proto: proto, direction: direction, text: text)
+        e.peer = peer
+        record(e)
+    }
+
+    /// Adds steps read back from a saved transcript (`trace load`) as one new command, so
+    /// `trace explain` and `trace diagram` show them; they are neither shown live nor gated.
+    public func append(loaded: [TranscriptEvent]) {
+        lock.lock()
+        currentCommand += 1
+        for var e in loaded {
+            e.command = currentCommand
+            if events.count < capacity { events.append(e) }
+            else if capacity > 0 { events[head] = e; head = (head + 1) % capacity }
+        }
+        currentCommand += 1
+        lock.unlock()
     }
 
     /// Records a step whose text is rendered only if it is shown or read.
@@ -124,16 +206,19 @@ public final class Transcript: @unchecked Sendable {
     /// Records bytes that crossed the wire — `→ 18 bytes "GET / HTTP/1.0\r\n\r\n"` after
     /// `label` — keeping no more of them than the line can show: the transcript keeps thousands
     /// of steps, and a step must not hold a megabyte of received data alive.
-    public func recordBytes(_ proto: String, _ direction: TranscriptDirection, _ label: String, _ data: [UInt8]) {
+    public func recordBytes(_ proto: String, _ direction: TranscriptDirection, _ label: String, _ data: [UInt8], peer: String? = nil) {
         let count = data.count
         let unit = count == 1 ? "byte" : "bytes"
         let limit = 200
+        var e: TranscriptEvent
         if count <= 2 * limit + 8 {
-            record(proto, direction) { "\(label)\(count) \(unit) \"\(Transcript.escape(data, limit: limit))\"" }
+            e = TranscriptEvent(proto: proto, direction: direction) { "\(label)\(count) \(unit) \"\(Transcript.escape(data, limit: limit))\"" }
         } else {
             let head = Array(data.prefix(limit)), tail = Array(data.suffix(limit))
-            record(proto, direction) { "\(label)\(count) \(unit) \"\(Transcript.escape(head: head, tail: tail, limit: limit))\"" }
+            e = TranscriptEvent(proto: proto, direction: direction) { "\(label)\(count) \(unit) \"\(Transcript.escape(head: head, tail: tail, limit: limit))\"" }
         }
+        e.peer = peer
+        record(e)
     }
 
     /// The two ends of long data, escaped, with the middle elided.

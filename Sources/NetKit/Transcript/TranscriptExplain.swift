@@ -161,6 +161,11 @@ public enum ProtocolGlossary {
             let table = e.proto == "smtp" ? smtpCommands : ftpCommands
             guard let gloss = table[word] else { return nil }
             return "\(word): \(gloss)"
+        case ("http", .note):
+            if line.hasPrefix("reusing the kept-alive connection") {
+                return "keep-alive: this request goes over a TCP connection already open from an earlier one — no new handshake; HTTP/1.1 keeps a connection open unless a side says Connection: close (RFC 9112 §9.3)"
+            }
+            return nil
         case ("http", _):
             for l in text.split(separator: "\n").prefix(3) {
                 let parts = l.split(separator: " ", maxSplits: 2)
@@ -170,6 +175,8 @@ public enum ProtocolGlossary {
                 if parts.count >= 2, let gloss = httpMethods[String(parts[0])] { return "\(parts[0]): \(gloss)" }
             }
             return nil
+        case ("tcp", .note), ("tls", .note), ("smtp", .note), ("ftp", .note):
+            return connectionGloss(String(line))
         case ("dns", _):
             let g = dnsGlosses(text, e.direction)
             return g.isEmpty ? nil : g.joined(separator: "\n")
@@ -181,7 +188,68 @@ public enum ProtocolGlossary {
     /// What the step means, one gloss a line (a DNS message gets several: its kind, flags,
     /// sections, glue, TTLs, EDNS); empty when there is nothing to say.
     public static func glosses(_ e: TranscriptEvent) -> [String] {
-        explain(e).map { $0.split(separator: "\n").map(String.init) } ?? []
+        var out = explain(e).map { $0.split(separator: "\n").map(String.init) } ?? []
+        if e.proto == "smtp", e.direction == .server { out += smtpMore(firstLine(e.text)) }
+        if e.proto == "http", e.direction != .note { out += httpHeaderGlosses(e.text) }
+        return out
+    }
+
+    /// After an SMTP reply: an AUTH challenge decoded, and what comes next.
+    static func smtpMore(_ line: Substring) -> [String] {
+        guard let code = replyCode(line) else { return [] }
+        // Only the last line of a multi-line reply asks for the next step.
+        let last = line.count == 3 || line.dropFirst(3).first == " "
+        var out: [String] = []
+        if code == 334 {
+            let payload = line.dropFirst(4).trimmingCharacters(in: .whitespaces)
+            if let d = Data(base64Encoded: payload), !d.isEmpty, let text = String(data: d, encoding: .utf8),
+               text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) {
+                if text.hasPrefix("<") && text.hasSuffix(">") {
+                    out.append("challenge decoded: \(text) — CRAM-MD5 (RFC 2195): the client answers base64(\"user \" + hex HMAC-MD5(password, challenge)), so the password itself never crosses the wire")
+                } else {
+                    out.append("challenge decoded: \"\(text)\" — the client answers with it in base64 (AUTH LOGIN)")
+                }
+            } else if payload.isEmpty {
+                out.append("an empty challenge: the client sends its credentials in base64 (AUTH PLAIN)")
+            }
+        }
+        guard last else { return out }
+        let next: String?
+        switch code {
+        case 220: next = "the client says EHLO (after STARTTLS: the TLS handshake, then EHLO again)"
+        case 221: next = "the server closes the connection"
+        case 235: next = "MAIL FROM starts a transaction, now as the authenticated user"
+        case 250: next = "the next command: MAIL FROM, RCPT TO, DATA — or QUIT"
+        case 251, 252: next = "more RCPT TO, or DATA"
+        case 334: next = "the client's base64 answer on a line of its own"
+        case 354: next = "the message (headers, a blank line, the body), then a line holding only \".\""
+        case 530: next = "AUTH (after STARTTLS, if the server wants TLS first)"
+        default:
+            switch code / 100 {
+            case 4: next = "the same may work later; the client may RSET, or QUIT and retry"
+            case 5: next = "this command is not retried as it is; the transaction goes on without it, or RSET / QUIT"
+            default: next = nil
+            }
+        }
+        if let next { out.append("next: " + next) }
+        return out
+    }
+
+    /// What a connection note means: the TCP connect, TLS, closing.
+    static func connectionGloss(_ line: String) -> String? {
+        if line.hasPrefix("connected") || line.hasPrefix("connected to") {
+            var g = "TCP connect: the three-way handshake (SYN, SYN-ACK, ACK) is done; a reliable byte stream is open both ways (RFC 9293)"
+            if line.contains("TLS") { g += "; then the TLS handshake: cipher agreed, the server's certificate checked against the name asked for (RFC 8446)" }
+            if line.contains("(replay") { g += " — here answered from a recording, no network" }
+            return g
+        }
+        if line.hasPrefix("TLS handshake done") || line.hasPrefix("starting TLS") || line.hasPrefix("TLS established") {
+            return "TLS: the ends agreed a version and cipher, the server proved it holds the certificate's key, and the certificate was checked for the name asked for; from here the bytes are encrypted (RFC 8446)"
+        }
+        if line.hasPrefix("closed") { return "close: a FIN tells the peer no more bytes are coming (RFC 9293)" }
+        if line.hasPrefix("shutdown") { return "half-close: our FIN is sent, the peer may still send (RFC 9293)" }
+        if line.hasPrefix("connect failed") { return "the TCP connect failed: refused (a RST: nothing listens there), or no answer in time" }
+        return nil
     }
 
     /// The meaning of a reply code's first digit (RFC 5321 §4.2.1, RFC 959 §4.2).
@@ -204,49 +272,5 @@ public enum ProtocolGlossary {
         case 5: return "permanent failure: do not retry as is"
         default: return "not a valid reply code"
         }
-    }
-}
-
-/// The transcript as a client/server sequence chart: one arrow per step, client on the left.
-/// The arrow is the wire's direction (C: steps go client → server, S: steps server → client,
-/// whichever end NetScript was); a socket step's own `→`/`←`, which is the recording end's
-/// view, becomes "sent"/"received" so it never points against the arrow.
-public enum TranscriptDiagram {
-    /// The first line of a step, with a socket step's local arrow put in words.
-    static func wireLabel(_ e: TranscriptEvent) -> String {
-        let line = String(ProtocolGlossary.firstLine(e.text))
-        guard ["tcp", "udp", "tls", "unix"].contains(e.proto), e.direction != .note else { return line }
-        if line.hasPrefix("→ ") { return (e.proto == "udp" ? "sent to " : "sent ") + line.dropFirst(2) }
-        if line.hasPrefix("← ") { return (e.proto == "udp" ? "received from " : "received ") + line.dropFirst(2) }
-        return line
-    }
-
-    public static func render(_ events: [TranscriptEvent], width: Int = 72) -> String {
-        let w = max(40, width)
-        let inner = w - 10            // between the two bars, after the protocol column
-        var out = ["      client" + String(repeating: " ", count: max(1, inner - 10)) + "server"]
-        func clip(_ s: String, _ n: Int) -> String {
-            s.count <= n ? s : String(s.prefix(max(1, n - 1))) + "…"
-        }
-        for e in events {
-            var text = wireLabel(e)
-            let more = e.text.split(separator: "\n", omittingEmptySubsequences: false).count - 1
-            if more > 0 { text += " (+\(more) lines)" }
-            let tag = clip(e.proto, 5).padding(toLength: 5, withPad: " ", startingAt: 0)
-            switch e.direction {
-            case .client:
-                let label = " " + clip(text, inner - 8) + " "
-                let dashes = max(1, inner - 5 - label.count)
-                out.append("\(tag) |---" + label + String(repeating: "-", count: dashes) + "->|")
-            case .server:
-                let label = " " + clip(text, inner - 8) + " "
-                let dashes = max(1, inner - 5 - label.count)
-                out.append("\(tag) |<-" + label + String(repeating: "-", count: dashes + 1) + "--|")
-            case .note:
-                let label = clip(text, inner - 4)
-                out.append("\(tag) |  · " + label.padding(toLength: max(label.count, inner - 4), withPad: " ", startingAt: 0) + "|")
-            }
-        }
-        return out.joined(separator: "\n")
     }
 }

@@ -7,19 +7,16 @@ enum CoreBuiltins {
     static func registerBasics(_ r: Interpreter) {
         r.register("print", min: 0, max: nil, options: ["sep", "end"], usage: "print VALUE… [sep: \" \"] [end: \"\\n\"]",
                    summary: "Writes values to standard output, separated by spaces, then a newline.",
-                   example: "print \"x =\" 42          # x = 42") { a in
-            if a.options.isEmpty, a.positional.count == 1 {
-                a.interp.output.write(a.positional[0].displayString, newline: true)
-                return .nil
-            }
+                   example: "print \"x =\" 42          # x = 42",
+                   unary: { v, interp in interp.output.write(v.displayString, newline: true); return .nil }) { a in
             let sep = try a.optionString("sep") ?? " "
             let end = try a.optionString("end") ?? "\n"
             a.interp.output.write(a.positional.map { $0.displayString }.joined(separator: sep) + end)
             return .nil
         }
         r.register("len", min: 1, max: 1, usage: "len VALUE", summary: "The number of items in a list, map, range or set, characters in a string, or bytes in bytes.",
-                   example: "len [1, 2, 3]            # 3") { a in
-            switch a[0] {
+                   example: "len [1, 2, 3]            # 3", unary: { v, _ in
+            switch v {
             case .string(let s): return .int(s.unicodeScalars.count)
             case .bytes(let b): return .int(b.count)
             case .list(let l): return .int(l.count)
@@ -30,14 +27,16 @@ enum CoreBuiltins {
                 if let names = n.entryNames { return .int(names.count) }
             default: break
             }
-            throw Diagnostic.type("len: \(a[0].typeName.withArticle) has no length")
-        }
+            throw Diagnostic.type("len: \(v.typeName.withArticle) has no length")
+        })
         r.register("type", min: 1, max: 1, usage: "type VALUE", summary: "The name of a value's type: nil, bool, int, float, string, bytes, list, map, function, or a native type such as cidr.",
-                   example: "type 1.5                 # \"float\"") { a in .string(a[0].typeName) }
+                   example: "type 1.5                 # \"float\"",
+                   unary: { v, _ in .string(v.typeName) })
         r.register("repr", min: 1, max: 1, usage: "repr VALUE", summary: "The value as it would be written in the language (strings quoted).",
                    example: "repr \"a\\n\"               # \"\\\"a\\\\n\\\"\"") { a in .string(Value.repr(a[0])) }
         r.register("str", min: 1, max: 1, usage: "str VALUE", summary: "Converts a value to its text form (the same text print writes).",
-                   example: "str 42 + \"!\"             # \"42!\"") { a in .string(a[0].displayString) }
+                   example: "str 42 + \"!\"             # \"42!\"",
+                   unary: { v, _ in .string(v.displayString) })
         r.register("int", min: 1, max: 1, options: ["base"], usage: "int VALUE [base: N]", summary: "Converts a string, float, bool, ip or mac to an int. Strings may use base: 2–36 (or a 0x/0b/0o prefix). An IPv6 address above 2^63-1 is an overflow error: its .int field gives the decimal text.",
                    example: "int \"ff\" base: 16        # 255") { a in
             switch a[0] {
@@ -122,27 +121,6 @@ enum CoreBuiltins {
             let r = d.rounded(.toNearestOrEven)
             guard r.isFinite, abs(r) < 9.2e18 else { throw Diagnostic.value("round: \(Value.formatFloat(d)) does not fit in an int") }
             return .int(Int(r))
-        }
-    }
-
-    /// Direct one-argument entries for the commands loops call most.
-    static func registerUnaryFastPaths(_ r: Interpreter) {
-        func set(_ name: String, _ f: @escaping (Value, Interpreter) throws -> Value) {
-            if case .function(let c)? = r.globals[name] { c.unary = f }
-        }
-        set("print") { v, interp in interp.output.write(v.displayString, newline: true); return .nil }
-        set("str") { v, _ in .string(v.displayString) }
-        set("type") { v, _ in .string(v.typeName) }
-        if case .function(let len)? = r.globals["len"] {
-            set("len") { v, interp in
-                switch v {
-                case .string(let s): return .int(s.unicodeScalars.count)
-                case .list(let l): return .int(l.count)
-                case .map(let m): return .int(m.dict.count)
-                case .bytes(let b): return .int(b.count)
-                default: return try len.call(Args([v], interp: interp, callee: "len"))
-                }
-            }
         }
     }
 
@@ -413,58 +391,5 @@ enum CoreBuiltins {
         out.reserveCapacity(b.count * 2)
         for x in b { out.append(digits[Int(x >> 4)]); out.append(digits[Int(x & 15)]) }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    static func registerTrace(_ r: Interpreter) {
-        r.namespace("trace", summary: "Shows each protocol step as it happens (C:/S: lines, DNS sections, HTTP heads, socket bytes); trace show, trace diagram (a sequence chart) and trace explain (what each step means) replay them.")
-        r.register("trace", min: 0, max: 0, usage: "trace", summary: "Whether tracing is on. `trace on` / `trace off` switch it.",
-                   example: "trace on") { a in .bool(a.interp.transcript.isLive) }
-        r.register("trace.on", min: 0, max: 0, usage: "trace on", summary: "Shows every protocol step live on standard error, secrets masked.",
-                   example: "trace on") { a in a.interp.transcript.isLive = true; return .nil }
-        r.register("trace.off", min: 0, max: 0, usage: "trace off", summary: "Stops showing protocol steps (they are still recorded).",
-                   example: "trace off") { a in a.interp.transcript.isLive = false; return .nil }
-        r.register("trace.steps", min: 0, max: 1, usage: "trace steps [LAST_N]", summary: "The recorded protocol steps as records (proto, direction, text).",
-                   example: "for s in trace steps 10 { print s.direction s.text }") { a in
-            var steps = a.interp.transcript.steps
-            if a.count > 0 { steps = Array(steps.suffix(max(0, try a.int(0)))) }
-            return .list(steps.map { e in
-                .native(RecordObject("step", ["proto": .string(e.proto), "direction": .string(e.direction.rawValue), "text": .string(e.text)]))
-            })
-        }
-        r.register("trace.show", min: 0, max: 1, usage: "trace show [LAST_N]", summary: "Prints the recorded protocol steps again (C:/S: lines).",
-                   example: "trace show 20") { a in
-            var steps = a.interp.transcript.steps
-            if a.count > 0 { steps = Array(steps.suffix(max(0, try a.int(0)))) }
-            for e in steps { a.interp.output.write(Transcript.render(e) + "\n") }
-            return .nil
-        }
-        r.register("trace.diagram", min: 0, max: 1, options: ["width"], usage: "trace diagram [LAST_N] [width: 72]",
-                   summary: "Draws the recorded steps as a client/server sequence chart: client on the left, server on the right, one arrow per step in the wire's direction (C: steps client → server, S: steps back, also when NetScript is the server); socket steps read sent …/received ….",
-                   example: "trace diagram 20") { a in
-            var steps = a.interp.transcript.steps
-            if a.count > 0 { steps = Array(steps.suffix(max(0, try a.int(0)))) }
-            let width = try a.optionInt("width") ?? 72
-            guard width >= 40, width <= 400 else { throw Diagnostic.value("trace diagram: width: must be between 40 and 400") }
-            a.interp.output.write(TranscriptDiagram.render(steps, width: width) + "\n")
-            return .nil
-        }
-        r.register("trace.explain", min: 0, max: 1, usage: "trace explain [LAST_N]",
-                   summary: "Prints the recorded steps again, each with what it means: SMTP and FTP commands and reply codes, HTTP methods and status codes from their RFCs; a DNS query (what it asks, rd on or off) and a DNS response told apart as an answer, a referral, NODATA or NXDOMAIN, with its flags (qr aa tc rd ra ad cd), sections, glue, TTLs and EDNS.",
-                   example: "trace explain 20") { a in
-            var steps = a.interp.transcript.steps
-            if a.count > 0 { steps = Array(steps.suffix(max(0, try a.int(0)))) }
-            for e in steps {
-                a.interp.output.write(Transcript.render(e) + "\n")
-                for gloss in ProtocolGlossary.glosses(e) { a.interp.output.write("   ↳ \(gloss)\n") }
-            }
-            return .nil
-        }
-        r.register("trace.clear", min: 0, max: 0, usage: "trace clear", summary: "Forgets the recorded steps.", example: "trace clear") { a in
-            a.interp.transcript.clear(); return .nil
-        }
-        r.register("trace.note", min: 1, max: 1, usage: "trace note TEXT", summary: "Adds your own line to the transcript (shown as `*: TEXT` while tracing).",
-                   example: "trace note \"now sending the mail\"") { a in
-            a.interp.transcript.record("note", .note, a[0].displayString); return .nil
-        }
     }
 }

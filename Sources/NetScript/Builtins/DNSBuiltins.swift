@@ -77,8 +77,7 @@ enum DNSBuiltins {
         let qtext = "\(name) \(type)"
         do {
             let c = client(a)
-            let r = try blockingCall { try c.query(name, type, server: srv, options: opts) }
-            if let e = DNSClient.rcodeError(r.message, r.question, r.server) { throw e }
+            let r = try blockingCall { try c.resolve(name, type, server: srv, options: opts) }
             return .native(DNSResponseValue(r))
         } catch {
             throw dnsDiagnostic(error, question: qtext, server: srv?.description)
@@ -101,16 +100,13 @@ enum DNSBuiltins {
         guard inFlight >= 1 && inFlight <= 1024 else { throw Diagnostic.value("dns: concurrency: must be between 1 and 1024") }
         let results: [Result<DNSResponse, DNSError>]
         let c = client(a)
-        do { results = try blockingCall { try c.queryMany(names, type, server: srv, options: opts, concurrency: inFlight) } } catch {
+        do { results = try blockingCall { try c.resolveMany(names, type, server: srv, options: opts, concurrency: inFlight) } } catch {
             throw dnsDiagnostic(error, server: srv.description)
         }
         return .list(results.enumerated().map { i, r in
             let question = "\(names[i]) \(type)"
             switch r {
             case .success(let resp):
-                if let e = DNSClient.rcodeError(resp.message, resp.question, resp.server) {
-                    return .native(ErrorObject(dnsDiagnostic(e, question: question, server: srv.description) as! Diagnostic))
-                }
                 return .native(DNSResponseValue(resp))
             case .failure(let e):
                 return .native(ErrorObject((dnsDiagnostic(e, question: question, server: srv.description) as? Diagnostic) ?? Diagnostic(e.kind.rawValue, e.message)))
@@ -215,7 +211,7 @@ enum DNSBuiltins {
             do {
                 let steps = try client(a).trace(try DNSName(nameText), t, roots: roots, options: opts)
                 let last = steps.last!
-                if let e = DNSClient.rcodeError(last.response.message, last.response.question, last.response.server) { throw e }
+                _ = try last.response.checked()
                 return .list(steps.map { st in
                     .native(RecordObject("dns_trace_step", ["zone": .string(st.zone.description), "server": .string(st.server.description),
                                                             "referral": st.referral.map { .string($0.description) } ?? .nil,

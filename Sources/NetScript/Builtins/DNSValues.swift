@@ -124,7 +124,9 @@ extension Value {
 
 final class DNSResponseValue: NativeObject {
     let response: DNSResponse
-    init(_ r: DNSResponse) { response = r }
+    /// From dns.send: the message as received, whose question may be missing or differ.
+    let asReceived: Bool
+    init(_ r: DNSResponse, asReceived: Bool = false) { response = r; self.asReceived = asReceived }
     var message: DNSMessage { response.message }
     override var typeName: String { "dns_response" }
     override var count: Int? { message.answers.count }
@@ -142,7 +144,8 @@ final class DNSResponseValue: NativeObject {
         case "authority": return DNSResponseValue.records(message.authority)
         case "additional": return DNSResponseValue.records(message.additional)
         case "question":
-            let q = response.question
+            if asReceived && message.questions.isEmpty { return .nil }
+            let q = asReceived ? message.questions[0] : response.question
             return .native(RecordObject("dns_question", ["name": .string(q.name.description), "type": .string(q.type.description),
                                                          "class": .string(q.klass.description)]))
         case "server": return .string(response.server.description)

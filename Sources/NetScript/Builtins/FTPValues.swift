@@ -12,7 +12,7 @@ final class FTPSessionValue: NativeObject {
     override var description: String {
         "<ftp_session \(client.user ?? "(not logged in)")@\(client.address)\(client.isTLS ? " tls" : "")\(client.isClosed ? " closed" : "")>"
     }
-    override var fieldNames: [String] { ["host", "port", "user", "cwd", "welcome", "features", "last_reply", "tls", "passive", "closed"] }
+    override var fieldNames: [String] { ["host", "port", "user", "cwd", "welcome", "features", "last_reply", "tls", "certificate", "passive", "closed"] }
     override func field(_ name: String) throws -> Value? {
         switch name {
         case "host": return .string(client.host)
@@ -23,6 +23,7 @@ final class FTPSessionValue: NativeObject {
         case "features": return .list(client.features.map { .string($0) })
         case "last_reply": return client.lastReply.map { FTPValues.reply($0) } ?? .nil
         case "tls": return .bool(client.isTLS)
+        case "certificate": return client.isTLS ? try CertificateValue.peer(of: client.controlConnection) : .nil
         case "passive": return .bool(client.passive)
         case "closed": return .bool(client.isClosed)
         default: return nil

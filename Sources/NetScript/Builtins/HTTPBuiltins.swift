@@ -106,16 +106,7 @@ enum HTTPBuiltins {
         if let auth = option(a, "auth", session), !has("authorization") {
             if case .nil = auth {} else { headers.append(("Authorization", try authorization(auth, callee))) }
         }
-        if let c = a.option("cookies") {
-            let cookie = try pairs(c, "\(callee): cookies:", a.interp).map { "\($0.0)=\($0.1)" }.joined(separator: "; ")
-            if !cookie.isEmpty {
-                if let s = session {
-                    // Merged with the session's own cookies for this request only.
-                    if let u = URL(string: url), let jarCookie = s.jar.header(for: u) { headers.append(("Cookie", jarCookie + "; " + cookie)) }
-                    else { headers.append(("Cookie", cookie)) }
-                } else { headers.append(("Cookie", cookie)) }
-            }
-        }
+        let cookies = try a.option("cookies").map { try pairs($0, "\(callee): cookies:", a.interp) } ?? []
         var body: [UInt8]? = nil
         let bodyOptions = ["data", "json", "files"].filter { a.option($0) != nil }
         if bodyOptions.contains("json") && bodyOptions.count > 1 {
@@ -128,7 +119,7 @@ enum HTTPBuiltins {
             var form: [(String, String)] = []
             if let d = a.option("data") { form = try pairs(d, "\(callee): data:", a.interp) }
             let parts = try fileParts(f, a)
-            let mp = HTTPClientSupport.multipart(fields: form, files: parts)
+            let mp = try run { try HTTPClientSupport.multipart(fields: form, files: parts, url: url) }
             body = mp.body
             headers.removeAll { $0.0.lowercased() == "content-type" }
             headers.append(("Content-Type", mp.contentType))
@@ -142,6 +133,7 @@ enum HTTPBuiltins {
             }
         }
         var s = HTTPRequestSpec(method: method, url: url, headers: headers, body: body)
+        s.cookies = cookies
         if let t = option(a, "timeout", session) {
             let n = t == .nil ? Args.noTimeLimit : try number(t, "\(callee): timeout:")
             guard n > 0, n <= 86400 || n == Args.noTimeLimit else { throw Diagnostic.value("\(callee): timeout: must be between 0 and 86400 seconds, or nil for no limit") }
@@ -257,46 +249,22 @@ enum HTTPBuiltins {
         let url = try a.string(0)
         let path = try a.string(1)
         var sp = try spec(a, method: "GET", url: url, session: s)
-        // The file should hold the resource as served: no compression asked for.
-        sp.acceptEncoding = false
         // max: bounds what is written (a stream that never ends is stopped there); a download
         // may take longer than a request before its deadline.
         sp.maxDownload = option(a, "max", s) == nil ? nil : sp.maxBody
         if option(a, "deadline", s) == nil { sp.deadline = HTTPRequestSpec.defaultDownloadDeadline }
-        var isDir: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
-        if isDir.boolValue { throw Diagnostic.io("http.download: \(path) is a directory") }
-        // A regular file is written beside the target and renamed at the end, so a failed
-        // download never leaves half a file under the name; /dev/null and pipes are written directly.
-        var st = stat()
-        let special = exists && stat(path, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG
-        let tmp = special ? path : path + ".part"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw Diagnostic.io("http.download: cannot write \(tmp): \(String(cString: strerror(errno)).lowercased())") }
         let bar = ProgressBar.make((path as NSString).lastPathComponent, enabled: a.optionBool("progress"))
         a.interp.output.flush()
+        defer { bar?.finish() }
+        let r: HTTPResponseData
         do {
-            let r = try run { try agent(a, s).perform(sp, sink: fd, progress: bar.map { b in { b.update($0, $1) } }) }
-            bar?.finish()
-            close(fd)
-            s?.requests += 1
-            if r.status >= 400 {
-                if !special { unlink(tmp) }
-                throw Diagnostic("http.status", "GET \(r.url): \(r.status) \(r.reason) (nothing saved to \(path))",
-                                 fields: [("url", .string(r.url)), ("status_code", .int(r.status))])
-            }
-            if !special && rename(tmp, path) != 0 {
-                let why = String(cString: strerror(errno)).lowercased()
-                unlink(tmp)
-                throw Diagnostic.io("http.download: cannot rename \(tmp) to \(path): \(why)")
-            }
-            return .native(HTTPResponseValue(r, file: path))
-        } catch {
-            bar?.finish()
-            close(fd)
-            if !special { unlink(tmp) }
-            throw error
+            r = try run { try agent(a, s).download(sp, to: path, progress: bar.map { b in { b.update($0, $1) } }) }
+        } catch let d as Diagnostic where d.kind == "http.status" {
+            s?.requests += 1   // the request was made; only its answer was refused
+            throw d
         }
+        s?.requests += 1
+        return .native(HTTPResponseValue(r, file: path))
     }
 
     /// A session's method as a function value (`s.get URL …`).

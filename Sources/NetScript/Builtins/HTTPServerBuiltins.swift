@@ -11,9 +11,9 @@ enum HTTPServerBuiltins {
     static func register(in r: Interpreter) {
         r.register("serve.http", min: 0, max: 0,
                    options: ["dir", "port", "host", "bind", "routes", "quiet", "requests", "timeout", "max_body",
-                             "max_connections", "idle", "tls", "cert", "key"],
-                   usage: "serve http [dir: \".\"] [port: 8000] [host: \"127.0.0.1\"] [routes: {\"GET /users/:id\": fn(req) {…}}] [quiet: true] [requests: N] [timeout: SECONDS] [max_body: 16777216] [max_connections: 10000] [idle: 60] [cert: \"cert.pem\" key: \"key.pem\"]",
-                   summary: "An HTTP/1.1 server like python3 -m http.server and more: static files from dir: (GET/HEAD, index.html, listings, MIME types, Last-Modified/304, Range 206/416, keep-alive, pipelining, many clients at once), and routes written in the language (tried before the files; see `help route`). Listens on 127.0.0.1 unless host: says otherwise (\"0.0.0.0\" for every interface). An access line per request goes to stderr (quiet: true stops it and the \"Serving HTTP\" line). Runs until Ctrl-C, `stop` in a handler, requests: responses or timeout: seconds; returns a record of requests, routed and connections. cert: and key: (PEM files) serve HTTPS.",
+                             "max_connections", "idle", "tls", "cert", "key", "compress"],
+                   usage: "serve http [dir: \".\"] [port: 8000] [host: \"127.0.0.1\"] [routes: {\"GET /users/:id\": fn(req) {…}}] [quiet: true] [requests: N] [timeout: SECONDS] [max_body: 16777216] [max_connections: 10000] [idle: 60] [tls: {cert: \"cert.pem\", key: \"key.pem\"}] [compress: false]",
+                   summary: "An HTTP/1.1 server like python3 -m http.server and more: static files from dir: (GET/HEAD, index.html, listings, MIME types, Last-Modified/304, Range 206/416, keep-alive, pipelining, many clients at once), and routes written in the language (tried before the files; see `help route`). Listens on 127.0.0.1 unless host: says otherwise (\"0.0.0.0\" for every interface). An access line per request goes to stderr (quiet: true stops it and the \"Serving HTTP\" line). Runs until Ctrl-C, `stop` in a handler, requests: responses or timeout: seconds; returns a record of requests, routed and connections. tls: {cert:, key:} (PEM files, or what tls.mkcert returns; cert: and key: as options also work) serves HTTPS. Responses of compressible types (text, JSON, JS, XML, SVG, …) of 256 bytes or more are gzip-compressed (NIOHTTPCompression) when the request's Accept-Encoding allows it — never ranges, 304s or already-compressed types, files up to 8 MiB — and say Vary: Accept-Encoding; compress: false turns it off.",
                    example: "serve http dir: \"site\" port: 8080 routes: {\"POST /echo\": fn(req) { req.json }}") { a in
             try serveHTTP(a)
         }
@@ -87,8 +87,17 @@ enum HTTPServerBuiltins {
             guard n > 0 else { throw Diagnostic.value("serve http: idle: must be a positive number of seconds") }
             config.idleTimeout = n
         }
-        config.tlsCertificate = try a.optionString("cert")
-        config.tlsKey = try a.optionString("key")
+        if let c = a.option("compress") { config.compress = c.isTruthy }
+        if let t = a.option("tls"), t != .bool(true), t != .bool(false), t != .nil {
+            guard let cert = try TLSBuiltins.fileField(t, "cert", "serve http"), let key = try TLSBuiltins.fileField(t, "key", "serve http") else {
+                throw Diagnostic.value("serve http: tls: needs both cert: and key: (PEM files; tls.mkcert makes them)")
+            }
+            config.tlsCertificate = cert
+            config.tlsKey = key
+        } else {
+            config.tlsCertificate = try a.optionString("cert")
+            config.tlsKey = try a.optionString("key")
+        }
         if a.optionBool("tls") == true, config.tlsCertificate == nil || config.tlsKey == nil {
             throw Diagnostic.value("serve http: tls: true needs cert: and key: (PEM files)")
         }

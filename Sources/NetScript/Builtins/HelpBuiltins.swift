@@ -161,6 +161,7 @@ enum HelpBuiltins {
         t["errors"] = errorsTopic
         t["error"] = errorsTopic
         for k in ["socket", "sockets"] { t[k] = socketTopic }
+        for k in ["concurrency", "tasks", "threads", "shard", "shards"] { t[k] = concurrencyTopic }
         for k in ["tls", "ssl", "certificate", "certificates"] { t[k] = tlsTopic }
         for k in ["python", "smtplib", "ftplib", "dnspython", "netaddr", "ipaddress", "socketserver"] { t[k] = pythonTopic }
         return t
@@ -174,6 +175,7 @@ enum HelpBuiltins {
       l = listen "127.0.0.1:7007"; c = accept l   a TCP server, one client at a time (accept waits without limit)
       serve tcp "127.0.0.1:7007" fn(c) { … }   a server running a handler per client, clients at once
       serve echo "127.0.0.1:7007"              the echo server
+      serve echo "127.0.0.1:7443" tls: srv     the same over TLS (listen and serve tcp take tls: too; help tls)
       u = udp bind: "127.0.0.1:5005"; d = recvfrom u; sendto u "pong" d.from     UDP
       unix "/tmp/sock"                         Unix-domain sockets (dgram: true for datagrams)
       gethostbyname "localhost"  gethostbyaddr "127.0.0.1"  getservbyname "smtp"  hostname    look-ups
@@ -193,6 +195,37 @@ enum HelpBuiltins {
       c = connect "127.0.0.1:4443" tls: true ca: "ca.pem" sni: "a.example.test"   ask a loopback server for a name
     A failure (tls, http.tls, dns.tls) says what was asked and what the certificate is for, or why the chain
     was refused (not signed by a trusted CA, self-signed, expired on DATE).
+      c.certificate                 the peer's certificate on a TLS connection: subject issuer sans not_before
+                                    not_after days_left serial sha256 self_signed chain (issuers, to the root)
+      tls.inspect "host:443"        the same in one command, also for a certificate that fails verification
+                                    (verified false, verify_error why)
+
+    Clients also take alpn: ["h2", "http/1.1"] (c.alpn is the protocol chosen) and cert: FILE key: FILE (mutual TLS).
+
+    TLS servers and certificates:
+      ca = tls.mkcert ["Lab CA"] ca: true days: 30      a CA: ./lab-ca.pem and ./lab-ca.key (EC P-256)
+      srv = tls.mkcert ["localhost", "127.0.0.1"] ca: ca   a certificate it signs (names and addresses as subjectAltNames)
+      l = listen "127.0.0.1:8443" tls: srv              also serve tcp, serve echo, serve http: tls: {cert: F, key: F}
+        client_ca: "ca.pem"   ask each client for a certificate signed by these CAs (mutual TLS): c.certificate
+        alpn: ["h2", "http/1.1"]   the protocols accepted: c.alpn     handshake_timeout: 10   drop a stalled client
+      c = starttls c tls: srv    on an accepted connection: become the TLS server (a STARTTLS step)
+    A client whose handshake fails never reaches accept or the handler; the server goes on (l.handshake_failures).
+
+    """
+
+    static let concurrencyTopic = """
+    Many targets at once (grammar.md, Concurrency):
+      t = spawn { … }  /  spawn f x      a task on its own thread; wait t gives its value or raises its error
+      wait [t1, t2]                      the values in order (timeout: S raises timeout)
+      parallel for h in hosts concurrency: 200 { … }     the block for each item, 200 at once
+      pmap f xs concurrency: 200         map, results in input order
+        errors: "collect"                go on past failures: a failed item's result is its error
+        rate: 500                        at most 500 items started a second
+    Language code runs one thread at a time; a task gives way while it waits on the network, DNS, HTTP,
+    FTP, SMTP, sleep or wait, so `count += 1` between waits is safe. Ctrl-C stops every task (exit 130);
+    trace on labels each step [task N] / [item N].
+    Past one machine: shard xs keeps shard K of N (--shard K/N, NETSCRIPT_SHARD=K/N, or JOB_COMPLETION_INDEX
+    with NETSCRIPT_SHARDS=N), stable by item; emit v writes one JSON line. README: GNU parallel, Kubernetes.
 
     """
 

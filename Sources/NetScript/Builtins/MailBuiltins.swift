@@ -32,6 +32,12 @@ enum MailBuiltins {
 
     /// The message the options describe; attachments are read from their files.
     static func message(_ a: Args) throws -> MailMessageValue {
+        let msg = try mailMessage(a)
+        return try smtpCall { try MailMessageValue(msg) }
+    }
+
+    /// The message the options describe (`mail` sends it; `mail.message` renders it into a value).
+    static func mailMessage(_ a: Args) throws -> MailMessage {
         guard let from = try a.optionString("from") else { throw Diagnostic.value("\(a.callee): needs from: \"you@example.test\"") }
         let to = try addresses(a, "to"), cc = try addresses(a, "cc"), bcc = try addresses(a, "bcc")
         guard !(to + cc + bcc).isEmpty else { throw Diagnostic.value("\(a.callee): needs at least one recipient (to:, cc: or bcc:)") }
@@ -67,7 +73,7 @@ enum MailBuiltins {
         let msg = MailMessage(from: from, to: to, cc: cc, bcc: bcc, subject: try a.optionString("subject") ?? "",
                               body: try a.optionString("body"), html: try a.optionString("html"),
                               attachments: files, headers: headers)
-        return try smtpCall { try MailMessageValue(msg) }
+        return msg
     }
 
     static func timeout(_ a: Args) throws -> Double {
@@ -126,7 +132,7 @@ enum MailBuiltins {
                    usage: "mail from: A to: B|[B…] [cc: […]] [bcc: […]] [subject: S] [body: TEXT] [html: HTML] [attachments: [FILE…]] [headers: {…}] [server: \"localhost:25\"] [tls: \"starttls\"|\"implicit\"|\"none\"] [user: U password: P] [verify: false] [ca: FILE] [sni: NAME] [timeout: 30]",
                    summary: "Sends one mail in one command (smtplib's SMTP + sendmail + quit): builds an RFC 5322 / MIME message (Date, Message-ID, encoded non-ASCII headers, UTF-8 bodies, html as multipart/alternative, base64 attachments; Bcc never in the headers) and sends it over one SMTP session. Returns the refused recipients as a map (empty {} when all were accepted). Without tls:, STARTTLS is used when the server offers it; a password is never sent over plain text unless tls: \"none\" says so. Errors: smtp.recipients_refused smtp.sender_refused smtp.auth smtp.data smtp.disconnected smtp.not_supported smtp.helo smtp.response, refused timeout tls, value (CR/LF in a header).",
                    example: "mail from: \"me@example.test\" to: [\"you@example.test\"] subject: \"hi\" body: \"hello\" server: \"127.0.0.1:2525\" tls: \"none\"") { a in
-            let msg = try message(a)
+            let msg = try mailMessage(a)
             let mode = try tlsMode(a, allowed: ["starttls", "implicit", "none"])
             let user = try a.optionString("user"), password = try a.optionString("password")
             if password != nil && user == nil { throw Diagnostic.value("mail: password: needs user:") }
@@ -135,32 +141,19 @@ enum MailBuiltins {
             let tls = try tlsOptions(a)
             let t = try timeout(a)
             a.interp.output.flush()
-            let client = try smtpCall {
-                try SMTPClient.connect(server, tls: mode == "implicit" ? tls : nil, timeout: t, localName: try a.optionString("name"),
-                                       transcript: a.interp.transcript, cancel: socketCancel)
+            let security: SMTPClient.Security = switch mode {
+                case "starttls": .startTLS
+                case "implicit": .implicit
+                case "none": .none
+                default: .opportunistic
             }
-            do {
-                let refused = try smtpCall { () -> SMTPClient.Refused in
-                    try client.ehloOrHelo()
-                    if mode == "starttls" || (mode == nil && client.feature("starttls") != nil) {
-                        try client.startTLS(tls)
-                    }
-                    if let user, let password {
-                        if !client.isTLS && mode != "none" {
-                            throw SMTPError(.notSupported, "mail: \(client.address) does not offer STARTTLS and a password would go in the clear; refused (tls: \"none\" allows it)")
-                        }
-                        try client.login(user: user, password: password)
-                    }
-                    return try client.sendmail(from: msg.envelopeFrom, to: msg.recipients, message: msg.bytes)
-                }
-                client.quit()
-                return smtpRefusedMap(refused)
-            } catch let d as Diagnostic {
-                // A server that went quiet or away gets no QUIT (it would only wait out another timeout).
-                if ["timeout", "smtp.disconnected", "smtp.response", "reset", "closed", "tls", "interrupted"].contains(d.kind) { client.close() }
-                else { client.quit() }
-                throw d
+            let refused = try smtpCall {
+                try SMTPClient.send(msg, server: server, security: security, tls: tls,
+                                    credentials: user.flatMap { u in password.map { (u, $0) } },
+                                    timeout: t, localName: try a.optionString("name"),
+                                    transcript: a.interp.transcript, cancel: socketCancel)
             }
+            return smtpRefusedMap(refused)
         }
         r.register("mail.message", min: 0, max: 0, options: messageOptions,
                    usage: "mail.message from: A to: B|[B…] [cc: […]] [bcc: […]] [subject: S] [body: TEXT] [html: HTML] [attachments: [FILE…]] [headers: {…}]",
@@ -176,7 +169,7 @@ enum MailBuiltins {
         r.namespace("smtp", summary: "SMTP sessions step by step (as Python's smtplib): smtp.connect, ehlo, helo, starttls, login, sendmail, send_message, and one command at a time: mail, rcpt, data, docmd, noop, rset, verify, quit.")
         r.register("smtp.connect", min: 1, max: 1, options: ["tls", "verify", "ca", "sni", "timeout", "name", "pipelining"],
                    usage: "smtp.connect \"HOST:PORT\" [tls: \"implicit\"|\"none\"] [verify: false] [ca: FILE] [sni: NAME] [timeout: 30] [name: EHLO_NAME] [pipelining: false]",
-                   summary: "Opens an SMTP session and reads the greeting (220). tls: \"implicit\" speaks TLS from the start (port 465, the default port then; otherwise 25). pipelining: false makes smtp.sendmail and smtp.send_message send MAIL, each RCPT and DATA one at a time, each waiting for its reply, even when the server offers PIPELINING (to watch each reply paired with its command). Fields: address esmtp_features does_esmtp last_reply greeting tls authenticated closed. Errors: refused timeout tls smtp.response smtp.disconnected.",
+                   summary: "Opens an SMTP session and reads the greeting (220). tls: \"implicit\" speaks TLS from the start (port 465, the default port then; otherwise 25). pipelining: false makes smtp.sendmail and smtp.send_message send MAIL, each RCPT and DATA one at a time, each waiting for its reply, even when the server offers PIPELINING (to watch each reply paired with its command). Fields: address esmtp_features does_esmtp last_reply greeting tls certificate (the server's, after STARTTLS or with implicit TLS) authenticated closed. Errors: refused timeout tls smtp.response smtp.disconnected.",
                    example: "s = smtp.connect \"127.0.0.1:2525\"; smtp.ehlo s; print s.esmtp_features; smtp.quit s") { a in
             let addr = try a.string(0)
             let mode = try tlsMode(a, allowed: ["implicit", "none"])

@@ -37,7 +37,7 @@ final class SMTPSessionValue: NativeObject {
     override var description: String {
         "<smtp_session \(client.address)\(client.isTLS ? " tls" : "")\(client.isClosed ? " closed" : "")>"
     }
-    override var fieldNames: [String] { ["address", "esmtp_features", "does_esmtp", "last_reply", "greeting", "tls", "authenticated", "closed"] }
+    override var fieldNames: [String] { ["address", "esmtp_features", "does_esmtp", "last_reply", "greeting", "tls", "certificate", "authenticated", "closed"] }
     override func field(_ name: String) throws -> Value? {
         switch name {
         case "address": return .string(client.address)
@@ -46,6 +46,7 @@ final class SMTPSessionValue: NativeObject {
         case "last_reply": return client.lastReply.map(smtpReplyValue) ?? .nil
         case "greeting": return smtpReplyValue(client.greeting)
         case "tls": return .bool(client.isTLS)
+        case "certificate": return client.isTLS ? try CertificateValue.peer(of: client.conn) : .nil
         case "authenticated": return .bool(client.authenticated)
         case "closed": return .bool(client.isClosed)
         default: return nil

@@ -72,15 +72,12 @@ enum SocketBuiltins {
     // MARK: clients
 
     static func registerClient(_ r: Interpreter) {
-        r.register("connect", min: 1, max: 2, options: ["timeout", "tls", "verify", "ca", "sni"],
-                   usage: "connect \"HOST:PORT\" [timeout: 10] [tls: true] [verify: false] [ca: \"ca.pem\"] [sni: NAME]",
-                   summary: "Opens a TCP connection (IPv4, [IPv6]:PORT, or a name, each address tried in turn); tls: true wraps it in TLS with certificate verification on: the chain against the system's CAs or ca:, the identity by RFC 9525 against the host given or sni: (a name only by the certificate's DNS names, an address only by its IP addresses; help tls). Fields: local peer closed proto eof. Errors: refused timeout reset unreachable resolve tls io.",
+        r.register("connect", min: 1, max: 2, options: ["timeout", "tls", "verify", "ca", "sni", "alpn", "cert", "key"],
+                   usage: "connect \"HOST:PORT\" [timeout: 10] [tls: true] [verify: false] [ca: \"ca.pem\"] [sni: NAME] [alpn: [\"h2\", \"http/1.1\"]] [cert: FILE key: FILE]",
+                   summary: "Opens a TCP connection (IPv4, [IPv6]:PORT, or a name, each address tried in turn); tls: true wraps it in TLS with certificate verification on: the chain against the system's CAs or ca:, the identity by RFC 9525 against the host given or sni: (a name only by the certificate's DNS names, an address only by its IP addresses; help tls); alpn: offers protocols (the chosen one is c.alpn), cert: and key: present a client certificate (mutual TLS). Fields: local peer closed proto eof alpn certificate. Errors: refused timeout reset unreachable resolve tls io.",
                    example: "c = connect \"127.0.0.1:7007\"; send c \"hello\\n\"; print (recv.line c); close c") { a in
             let addr = try address(a, 0)
-            var tls: TLSOptions? = nil
-            if a.optionBool("tls") == true || a.option("ca") != nil || a.option("verify") != nil || a.option("sni") != nil {
-                tls = TLSOptions(verify: a.optionBool("verify") ?? true, caFile: try a.optionString("ca"), serverName: try a.optionString("sni"))
-            }
+            let tls = try TLSBuiltins.clientOptions(a)
             let t = try timeout(a, 10)
             a.interp.output.flush()
             return .native(ConnectionValue(try sock {
@@ -218,14 +215,16 @@ enum SocketBuiltins {
     // MARK: servers
 
     static func registerServers(_ r: Interpreter) {
-        r.register("listen", min: 1, max: 2, options: ["backlog"], usage: "listen \"HOST:PORT\" [backlog: 128]",
-                   summary: "A listening socket (bind + listen) on HOST:PORT (port 0 picks a free one; .port tells which) or on a Unix socket path (\"/tmp/x.sock\" or \"unix:PATH\"). Take clients with accept.",
+        r.register("listen", min: 1, max: 2, options: ["backlog"] + TLSBuiltins.serverOptions,
+                   usage: "listen \"HOST:PORT\" [backlog: 128] [tls: {cert: \"server.pem\", key: \"server.key\"} [client_ca: \"ca.pem\"] [alpn: [\"h2\", \"http/1.1\"]] [handshake_timeout: 10]]",
+                   summary: "A listening socket (bind + listen) on HOST:PORT (port 0 picks a free one; .port tells which) or on a Unix socket path (\"/tmp/x.sock\" or \"unix:PATH\"). Take clients with accept. With tls: (PEM files, or what tls.mkcert returned) every client speaks TLS: accept gives it once its handshake is done (c.alpn, c.certificate); client_ca: asks each client for a certificate signed by those CAs (mutual TLS); alpn: the protocols accepted. A failed handshake, or one stalled past handshake_timeout:, drops that client only (l.handshake_failures counts them; trace on shows why).",
                    example: "l = listen \"127.0.0.1:0\" backlog: 5; print l.port; c = accept l") { a in
             let addr = try address(a, 0)
             let backlog = try a.optionInt("backlog") ?? 128
             guard backlog >= 1 else { throw Diagnostic.value("listen: backlog: must be at least 1") }
+            let tls = try TLSBuiltins.serverSetup(a)
             return .native(ListenerValue(try sock {
-                try Listener.listen(addr, backlog: backlog, transcript: a.interp.transcript, cancel: socketCancel)
+                try Listener.listen(addr, backlog: backlog, tls: tls, transcript: a.interp.transcript, cancel: socketCancel)
             }))
         }
         r.register("accept", min: 1, max: 1, options: ["timeout"], usage: "accept LISTENER [timeout: SECONDS]",
@@ -240,9 +239,9 @@ enum SocketBuiltins {
         }
 
         r.namespace("serve", summary: "Servers, stopped by Ctrl-C, `stop`, count: or duration: — serve tcp (a handler in the language per client, clients at once), serve echo (built in, many clients at once), serve http (static files and routes in the language).")
-        r.register("serve.tcp", min: 2, max: 2, options: ["count", "duration", "backlog", "concurrency"],
-                   usage: "serve tcp \"HOST:PORT\" HANDLER [concurrency: 100] [count: N] [duration: SECONDS] [backlog: 128]",
-                   summary: "Accepts clients and runs HANDLER(conn) for each, up to concurrency: clients at once (each on its own thread; one runs language code at a time and gives way while it waits on the network or sleeps, like Python's ThreadingTCPServer); concurrency: 1 serves one client after another on the interpreter. The connection is closed when the handler returns; a handler error is logged and the server goes on. Stops on Ctrl-C, `stop` in a handler, after count: clients or duration: seconds, then waits for the handlers still running. Returns the number of clients served.",
+        r.register("serve.tcp", min: 2, max: 2, options: ["count", "duration", "backlog", "concurrency"] + TLSBuiltins.serverOptions,
+                   usage: "serve tcp \"HOST:PORT\" HANDLER [concurrency: 100] [count: N] [duration: SECONDS] [backlog: 128] [tls: {cert:, key:} [client_ca: FILE] [alpn: [...]]]",
+                   summary: "Accepts clients and runs HANDLER(conn) for each, up to concurrency: clients at once (each on its own thread; one runs language code at a time and gives way while it waits on the network or sleeps, like Python's ThreadingTCPServer); concurrency: 1 serves one client after another on the interpreter. The connection is closed when the handler returns; a handler error is logged and the server goes on. Stops on Ctrl-C, `stop` in a handler, after count: clients or duration: seconds, then waits for the handlers still running. Returns the number of clients served. tls: (as listen's) serves TLS: a handler sees only clients whose handshake succeeded; a failed one is logged to stderr and the server goes on.",
                    example: "serve tcp \"127.0.0.1:7007\" fn(c) { send c \"{upper (recv.line c)}\\n\" } count: 1") { a in
             let addr = try address(a, 0)
             let handler = a[1]
@@ -252,11 +251,15 @@ enum SocketBuiltins {
             let backlog = try a.optionInt("backlog") ?? 128
             let concurrency = try a.optionInt("concurrency") ?? 100
             guard concurrency >= 1, concurrency <= 1000 else { throw Diagnostic.value("serve tcp: concurrency: must be between 1 and 1000") }
-            if concurrency > 1 && activeInterpreterLock != nil {
-                throw Diagnostic.value("serve tcp: a concurrent server cannot run inside another one's handler (use concurrency: 1)")
+            if concurrency > 1 && LanguageThreads.isWorker {
+                throw Diagnostic.value("serve tcp: a concurrent server cannot run inside a handler or a task (use concurrency: 1)")
             }
-            let listener = try sock { try Listener.listen(addr, backlog: backlog, transcript: a.interp.transcript, cancel: socketCancel) }
+            let tls = try TLSBuiltins.serverSetup(a)
+            let listener = try sock { try Listener.listen(addr, backlog: backlog, tls: tls, transcript: a.interp.transcript, cancel: socketCancel) }
             defer { listener.close() }
+            listener.onHandshakeFailure = { peer, why in
+                FileHandle.standardError.write("serve tcp: TLS handshake with \(peer) failed: \(why)\n".data(using: .utf8)!)
+            }
             announce(a.interp, "serve tcp: listening on \(listener.localText)")
             let end = duration.map { Date().addingTimeInterval($0) } ?? Date.distantFuture
             stopRequested = false
@@ -307,7 +310,9 @@ enum SocketBuiltins {
                 var active: Int { cond.lock(); defer { cond.unlock() }; return count }
             }
             let running = Running()
-            let lock = InterpreterLock(interp)
+            // Tasks' lock when tasks have run; else one for this server alone.
+            let ownsLock = activeInterpreterLock == nil
+            let lock = activeInterpreterLock ?? InterpreterLock(interp)
             activeInterpreterLock = lock
             var interrupted = false
             defer {
@@ -317,8 +322,10 @@ enum SocketBuiltins {
                     if interrupted { interruptFlag.store(true, ordering: .relaxed) }
                     _ = blockingCall { usleep(2_000) }
                 }
-                activeInterpreterLock = nil
-                lock.finish()
+                if ownsLock {
+                    activeInterpreterLock = nil
+                    lock.finish()
+                }
             }
             acceptLoop: while true {
                 var gotSlot = false
@@ -337,12 +344,16 @@ enum SocketBuiltins {
                     running.leave(); throw error
                 }
                 served += 1
-                let t = Thread {
-                    lock.enter { runHandler(conn) }
+                do {
+                    try LanguageThreads.start(label: "client \(served)") {
+                        lock.enter { runHandler(conn) }
+                        running.leave()
+                    }
+                } catch {
                     running.leave()
+                    blockingCall { conn.close() }
+                    throw error
                 }
-                t.stackSize = 1 << 28
-                t.start()
             }
             if interrupted {
                 // Wait here (not in defer) so the error is raised once every handler is done.
@@ -357,17 +368,24 @@ enum SocketBuiltins {
             }
             return .int(served)
         }
-        r.register("serve.echo", min: 1, max: 2, options: ["udp", "count", "duration", "backlog"],
-                   usage: "serve echo \"HOST:PORT\" [udp: true] [count: N] [duration: SECONDS]",
-                   summary: "A built-in echo server (TCP, UDP with udp: true, or a Unix socket path) serving many clients at once on the event loops. Runs until Ctrl-C, count: clients have finished (datagrams with udp:) or duration: seconds pass; returns a record of connections, datagrams and bytes.",
+        r.register("serve.echo", min: 1, max: 2, options: ["udp", "count", "duration", "backlog"] + TLSBuiltins.serverOptions,
+                   usage: "serve echo \"HOST:PORT\" [udp: true] [count: N] [duration: SECONDS] [tls: {cert:, key:} [client_ca: FILE] [alpn: [...]]]",
+                   summary: "A built-in echo server (TCP, UDP with udp: true, or a Unix socket path) serving many clients at once on the event loops. Runs until Ctrl-C, count: clients have finished (datagrams with udp:) or duration: seconds pass; returns a record of connections, datagrams and bytes. tls: (as listen's) echoes over TLS; handshakes that fail are logged to stderr, counted in tls_failures, and the server goes on.",
                    example: "serve echo \"127.0.0.1:7007\" duration: 60") { a in
             let addr = try address(a, 0)
             let udp = a.optionBool("udp") == true
             let count = try a.optionInt("count")
             let duration = try a.optionNumber("duration")
             let backlog = try a.optionInt("backlog") ?? 1024
-            let server = try sock { try EchoServer.start(addr, udp: udp, backlog: backlog, transcript: a.interp.transcript, cancel: socketCancel) }
-            announce(a.interp, "serve echo: listening on \(server.localText)\(udp ? " (udp)" : "")")
+            let tls = try TLSBuiltins.serverSetup(a)
+            if tls != nil && udp { throw Diagnostic.value("serve echo: tls: is for streams, not udp: true (DTLS is not supported)") }
+            let server = try sock {
+                try EchoServer.start(addr, udp: udp, backlog: backlog, tls: tls, transcript: a.interp.transcript, cancel: socketCancel,
+                                     onHandshakeFailure: { peer, why in
+                                         FileHandle.standardError.write("serve echo: TLS handshake with \(peer) failed: \(why)\n".data(using: .utf8)!)
+                                     })
+            }
+            announce(a.interp, "serve echo: listening on \(server.localText)\(udp ? " (udp)" : tls != nil ? " (tls)" : "")")
             let end = duration.map { Date().addingTimeInterval($0) } ?? Date.distantFuture
             var interrupted = false
             while Date() < end {
@@ -381,7 +399,9 @@ enum SocketBuiltins {
             server.stop()
             if interrupted { throw Interpreter.interrupted() }
             let s = server.stats.snapshot
-            return .native(RecordObject("echo_stats", ["connections": .int(s.connections), "datagrams": .int(s.datagrams), "bytes": .int(s.bytes)]))
+            var fields: OrderedDictionary<String, Value> = ["connections": .int(s.connections), "datagrams": .int(s.datagrams), "bytes": .int(s.bytes)]
+            if tls != nil { fields["tls_failures"] = .int(server.tlsFailures.snapshot.connections) }
+            return .native(RecordObject("echo_stats", fields))
         }
         r.register("stop", min: 0, max: 0, usage: "stop",
                    summary: "Inside a serve tcp handler: stop serving once this client is done.",

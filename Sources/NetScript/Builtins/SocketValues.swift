@@ -24,14 +24,16 @@ final class ConnectionValue: NativeObject {
     override var description: String {
         "<connection \(conn.proto) \(conn.localText) → \(conn.peerText)\(conn.isClosed ? " closed" : "")>"
     }
-    override var fieldNames: [String] { ["local", "peer", "closed", "proto", "eof"] }
+    override var fieldNames: [String] { ["local", "peer", "closed", "proto", "eof", "alpn", "certificate"] }
     override func field(_ name: String) throws -> Value? {
         switch name {
+        case "certificate": return try CertificateValue.peer(of: conn)
         case "local": return .string(conn.localText)
         case "peer": return .string(conn.peerText)
         case "closed": return .bool(conn.isClosed)
         case "proto": return .string(conn.proto)
         case "eof": return .bool(conn.atEOF)
+        case "alpn": return conn.negotiatedProtocol.map { .string($0) } ?? .nil
         default: return nil
         }
     }
@@ -66,9 +68,11 @@ final class ListenerValue: NativeObject {
     deinit { if !listener.isClosed { listener.channel.close(promise: nil) } }
     override var typeName: String { "listener" }
     override var description: String { "<listener \(listener.localText)\(listener.isClosed ? " closed" : "")>" }
-    override var fieldNames: [String] { ["local", "port", "closed"] }
+    override var fieldNames: [String] { ["local", "port", "closed", "tls", "handshake_failures"] }
     override func field(_ name: String) throws -> Value? {
         switch name {
+        case "tls": return .bool(listener.tls != nil)
+        case "handshake_failures": return .int(listener.handshakeFailures)
         case "local": return .string(listener.localText)
         case "port": return listener.port.map { .int($0) } ?? .nil
         case "closed": return .bool(listener.isClosed)

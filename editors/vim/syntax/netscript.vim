@@ -18,6 +18,9 @@ syn keyword netscriptStatement   return break continue import global
 syn keyword netscriptException   try catch finally
 syn keyword netscriptOperatorWord and or not
 syn keyword netscriptConstant    true false nil
+" Contextual words: `spawn` before `{` and `parallel` before `for`; plain names elsewhere.
+syn match   netscriptRepeat      "\<spawn\>\ze\s*{"
+syn match   netscriptRepeat      "\<parallel\>\ze\s\+for\>"
 syn match   netscriptFunction    "\h\w*" contained
 
 " Operators and punctuation, longest first (very nomagic: each alternative is

@@ -1,0 +1,196 @@
+import Foundation
+import XCTest
+import NetKit
+
+/// Issue 17 for `serve http`: response compression (NIOHTTPCompression) on and off by type and
+/// request, and HTTPS with HTTP/2 by ALPN (swift-nio-http2) giving the same bodies, ranges,
+/// 304s and routes as HTTP/1.1. Peers: curl (`--compressed`, `--http2`, `--http1.1`), nghttp
+/// (Debian's nghttp2-client), Python's gzip to check what curl did not decode.
+final class HTTPServerH2Tests: XCTestCase {
+    var exe = ""
+    var base: URL!
+    var servers: [Process] = []
+
+    override func setUpWithError() throws {
+        exe = try NetScriptBinary.path()
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else { throw XCTSkip("curl is not installed") }
+        let fm = FileManager.default
+        base = fm.temporaryDirectory.appendingPathComponent("ns-h2-\(UUID().uuidString.prefix(8))")
+        let site = base.appendingPathComponent("site")
+        try fm.createDirectory(at: site, withIntermediateDirectories: true)
+        let words = (0..<4000).map { "line \($0) of a text that compresses well\n" }.joined()
+        try words.write(to: site.appendingPathComponent("big.txt"), atomically: true, encoding: .utf8)   // ~170 KB: over 64 KiB
+        try String(words.prefix(3000)).write(to: site.appendingPathComponent("page.html"), atomically: true, encoding: .utf8)
+        try ("{\"items\": [" + (0..<200).map { "{\"n\": \($0)}" }.joined(separator: ", ") + "]}\n")
+            .write(to: site.appendingPathComponent("data.json"), atomically: true, encoding: .utf8)
+        try "short\n".write(to: site.appendingPathComponent("small.txt"), atomically: true, encoding: .utf8)
+        var rng = SystemRandomNumberGenerator()
+        try Data((0..<5000).map { _ in UInt8.random(in: 0...255, using: &rng) }).write(to: site.appendingPathComponent("photo.png"))
+        try Data((0..<5000).map { _ in UInt8.random(in: 0...255, using: &rng) }).write(to: site.appendingPathComponent("archive.gz"))
+    }
+
+    override func tearDown() {
+        stopProcesses(servers)
+        servers = []
+        if let base { try? FileManager.default.removeItem(at: base) }
+    }
+
+    func serve(_ code: String, port: Int) throws -> (Process, URL) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = ["-e", code]
+        p.currentDirectoryURL = base
+        let err = base.appendingPathComponent("err-\(port)")
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = try FileHandle(forWritingTo: err)
+        try p.run()
+        servers.append(p)
+        waitForListening(port)
+        return (p, err)
+    }
+
+    /// curl's status line and headers (lower-cased names) and the body it wrote to a file.
+    func curl(_ args: [String]) throws -> (headers: [String: String], status: String, body: Data) {
+        let bodyFile = base.appendingPathComponent("body-\(UUID().uuidString.prefix(6))")
+        let r = try runProcess("/usr/bin/curl", ["-sS", "--max-time", "10", "-D", "-", "-o", bodyFile.path] + args, cwd: base, timeout: 20)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        var headers: [String: String] = [:]
+        var status = ""
+        for line in r.stdout.components(separatedBy: "\r\n") {
+            if line.hasPrefix("HTTP/") { status = line; headers = [:]; continue }
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        let body = (try? Data(contentsOf: bodyFile)) ?? Data()
+        try? FileManager.default.removeItem(at: bodyFile)
+        return (headers, status, body)
+    }
+
+    func file(_ name: String) -> Data { (try? Data(contentsOf: base.appendingPathComponent("site/\(name)"))) ?? Data() }
+
+    // MARK: compression
+
+    func testCompressionOnAndOffByTypeAndRequest() throws {
+        let port = try freePort()
+        let (_, _) = try serve("""
+            route "GET" "/api/list" fn(req) { {items: list (range 300)} }
+            serve http dir: "site" port: \(port) quiet: true
+            """, port: port)
+        let url = "http://127.0.0.1:\(port)"
+        for name in ["big.txt", "page.html", "data.json"] {
+            let gz = try curl(["--compressed", "\(url)/\(name)"])
+            XCTAssertEqual(gz.headers["content-encoding"], "gzip", name)
+            XCTAssertEqual(gz.headers["vary"], "Accept-Encoding", name)
+            XCTAssertEqual(gz.body, file(name), "\(name): curl --compressed decodes the same bytes")
+            XCTAssertLessThan(Int(gz.headers["content-length"] ?? "") ?? Int.max, file(name).count / 3, "\(name): compressed length")
+            let plain = try curl(["\(url)/\(name)"])
+            XCTAssertNil(plain.headers["content-encoding"], name)
+            XCTAssertEqual(plain.headers["vary"], "Accept-Encoding", name)
+            XCTAssertEqual(plain.body, file(name), name)
+        }
+        // The raw gzip stream, checked by Python's gzip.
+        let raw = try curl(["-H", "Accept-Encoding: gzip", "\(url)/page.html"])
+        XCTAssertEqual(raw.headers["content-encoding"], "gzip")
+        let rawFile = base.appendingPathComponent("raw.gz")
+        try raw.body.write(to: rawFile)
+        let py = try runProcess(try python(), ["-c", "import gzip,sys; sys.stdout.write(str(len(gzip.decompress(open(sys.argv[1],'rb').read()))))", rawFile.path])
+        XCTAssertEqual(py.stdout, String(file("page.html").count), py.stderr)
+        // Deflate when preferred; refused with q=0.
+        XCTAssertEqual(try curl(["-H", "Accept-Encoding: gzip;q=0.5, deflate", "\(url)/page.html"]).headers["content-encoding"], "deflate")
+        XCTAssertNil(try curl(["-H", "Accept-Encoding: gzip;q=0", "\(url)/page.html"]).headers["content-encoding"])
+        // Never for ranges, already-compressed types, tiny bodies, HEAD or 304.
+        let range = try curl(["--compressed", "-H", "Range: bytes=0-99", "\(url)/big.txt"])
+        XCTAssertTrue(range.status.contains("206"), range.status)
+        XCTAssertNil(range.headers["content-encoding"])
+        XCTAssertEqual(range.body, file("big.txt").prefix(100))
+        for name in ["photo.png", "archive.gz", "small.txt"] {
+            let r = try curl(["--compressed", "\(url)/\(name)"])
+            XCTAssertNil(r.headers["content-encoding"], name)
+            XCTAssertEqual(r.body, file(name), name)
+        }
+        XCTAssertNil(try curl(["--compressed", "-I", "\(url)/page.html"]).headers["content-encoding"])
+        let lm = try curl(["\(url)/page.html"]).headers["last-modified"] ?? ""
+        let notModified = try curl(["--compressed", "-H", "If-Modified-Since: \(lm)", "\(url)/page.html"])
+        XCTAssertTrue(notModified.status.contains("304"), notModified.status)
+        XCTAssertNil(notModified.headers["content-encoding"])
+        // A route's JSON is compressed too; keep-alive goes on after a compressed response.
+        let api = try curl(["--compressed", "\(url)/api/list"])
+        XCTAssertEqual(api.headers["content-encoding"], "gzip")
+        let both = try runProcess("/usr/bin/curl", ["-sS", "--compressed", "\(url)/api/list", "\(url)/page.html"], cwd: base)
+        XCTAssertTrue(both.stdout.hasPrefix("{\"items\":[0,1,2,"), String(both.stdout.prefix(100)))
+        XCTAssertTrue(both.stdout.hasSuffix(String(decoding: file("page.html"), as: UTF8.self)))
+        XCTAssertTrue(both.stderr.isEmpty, both.stderr)
+    }
+
+    func testCompressFalseTurnsItOff() throws {
+        let port = try freePort()
+        _ = try serve("serve http dir: \"site\" port: \(port) quiet: true compress: false", port: port)
+        let r = try curl(["--compressed", "http://127.0.0.1:\(port)/page.html"])
+        XCTAssertNil(r.headers["content-encoding"])
+        XCTAssertNil(r.headers["vary"])
+        XCTAssertEqual(r.body, file("page.html"))
+    }
+
+    // MARK: HTTP/2
+
+    func makeCerts() throws {
+        let r = try runProcess(exe, ["-e", """
+            ca = tls.mkcert ["H2 Test CA"] ca: true days: 1 name: "ca"
+            tls.mkcert ["localhost", "127.0.0.1"] ca: ca days: 1
+            """], cwd: base)
+        XCTAssertEqual(r.status, 0, r.stderr)
+    }
+
+    func testHTTP2AndHTTP1OverTLSGiveTheSameAnswers() throws {
+        try makeCerts()
+        let port = try freePort()
+        let (_, err) = try serve("""
+            trace on
+            route "GET" "/hello/:name" fn(req) { "hello {req.params.name} over {req.version}\\n" }
+            serve http dir: "site" port: \(port) quiet: true tls: {cert: "localhost.pem", key: "localhost.key"}
+            """, port: port)
+        let url = "https://localhost:\(port)"
+        let common = ["--cacert", base.appendingPathComponent("ca.pem").path]
+        for name in ["big.txt", "page.html", "photo.png", "small.txt"] {
+            let h2 = try curl(common + ["--http2", "\(url)/\(name)"])
+            let h1 = try curl(common + ["--http1.1", "\(url)/\(name)"])
+            XCTAssertTrue(h2.status.hasPrefix("HTTP/2 200"), "\(name): \(h2.status)")
+            XCTAssertTrue(h1.status.hasPrefix("HTTP/1.1 200"), "\(name): \(h1.status)")
+            XCTAssertEqual(h2.body, file(name), name)
+            XCTAssertEqual(h1.body, h2.body, name)
+            XCTAssertEqual(h2.headers["content-type"], h1.headers["content-type"], name)
+            XCTAssertEqual(h2.headers["last-modified"], h1.headers["last-modified"], name)
+        }
+        // Ranges, 304 and compression over h2.
+        let range = try curl(common + ["--http2", "-H", "Range: bytes=100-199", "\(url)/big.txt"])
+        XCTAssertTrue(range.status.hasPrefix("HTTP/2 206"), range.status)
+        XCTAssertEqual(range.headers["content-range"], "bytes 100-199/\(file("big.txt").count)")
+        XCTAssertEqual(range.body, file("big.txt").subdata(in: 100..<200))
+        let lm = try curl(common + ["--http2", "\(url)/page.html"]).headers["last-modified"] ?? ""
+        XCTAssertTrue(try curl(common + ["--http2", "-H", "If-Modified-Since: \(lm)", "\(url)/page.html"]).status.hasPrefix("HTTP/2 304"))
+        let gz = try curl(common + ["--http2", "--compressed", "\(url)/big.txt"])
+        XCTAssertEqual(gz.headers["content-encoding"], "gzip")
+        XCTAssertEqual(gz.body, file("big.txt"))
+        // A route in the language over both.
+        XCTAssertEqual(String(decoding: try curl(common + ["--http2", "\(url)/hello/h2"]).body, as: UTF8.self), "hello h2 over HTTP/2.0\n")
+        XCTAssertEqual(String(decoding: try curl(common + ["--http1.1", "\(url)/hello/h1"]).body, as: UTF8.self), "hello h1 over HTTP/1.1\n")
+        // nghttp: several streams on one connection.
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/nghttp") {
+            let n = try runProcess("/usr/bin/nghttp", ["-n", "-s", "\(url)/page.html", "\(url)/big.txt", "\(url)/hello/x"], cwd: base, timeout: 20)
+            XCTAssertEqual(n.status, 0, n.stdout + n.stderr)
+            XCTAssertEqual(n.stdout.components(separatedBy: "\n").filter { $0.contains("/page.html") || $0.contains("/big.txt") || $0.contains("/hello/x") }.count, 3, n.stdout)
+        }
+        // trace on: each request and response, labelled by stream.
+        let deadline = Date().addingTimeInterval(5)
+        var trace = ""
+        while Date() < deadline {
+            trace = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+            if trace.contains("/hello/h1") { break }
+            usleep(50_000)
+        }
+        XCTAssertTrue(trace.contains("C: [stream 1] GET /big.txt HTTP/2"), trace)
+        XCTAssertTrue(trace.contains("S: [stream 1] HTTP/2 200"), trace)
+        XCTAssertTrue(trace.contains("C: GET /hello/h1 HTTP/1.1"), trace)
+    }
+}
