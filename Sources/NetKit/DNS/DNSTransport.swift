@@ -8,9 +8,12 @@ import NIOCore
 
 /// A DNS server address: an IP and a port (53 unless given).
 public struct DNSServer: Hashable, Sendable, CustomStringConvertible {
+    /// The server's IP address (IPv4 or IPv6).
     public var address: IPAddress
+    /// The UDP/TCP port queries go to (53 for DNS).
     public var port: UInt16
 
+    /// A server at `address`, port 53 unless `port` is given.
     public init(address: IPAddress, port: UInt16 = 53) { self.address = address; self.port = port }
 
     /// `192.0.2.1`, `192.0.2.1:5300`, `::1`, `[::1]:5300`, `localhost[:PORT]` (split by
@@ -35,6 +38,7 @@ public struct DNSServer: Hashable, Sendable, CustomStringConvertible {
         return (parts.host, n)
     }
 
+    /// `address:port`, with an IPv6 address in brackets (`[::1]:53`), as `init(_:)` reads it back.
     public var description: String {
         address.version == .v6 ? "[\(address)]:\(port)" : "\(address):\(port)"
     }
@@ -62,6 +66,7 @@ public struct DNSServer: Hashable, Sendable, CustomStringConvertible {
 public final class DNSSocket {
     /// The UDP socket, or the stream's descriptor (-1 when it has none).
     public let fd: Int32
+    /// The server this socket sends queries to.
     public let server: DNSServer
     /// The byte stream of a TCP connection; nil for UDP.
     public let stream: (any ByteStream)?

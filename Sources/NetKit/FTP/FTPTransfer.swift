@@ -7,10 +7,16 @@ import Glibc
 
 /// What one transfer moved.
 public struct FTPTransferResult: Sendable {
+    /// Bytes moved over the data connection by this transfer (not counting `offset`); 0 when a
+    /// resumed download or upload was already complete and nothing was sent.
     public var bytes: Int64
     /// Where the transfer started (non-zero after a resume with REST).
     public var offset: Int64
+    /// Wall-clock seconds from setting up the data connection and sending the transfer command to
+    /// the server's final reply; 0 when nothing was transferred.
     public var seconds: Double
+    /// The server's final reply on the control connection (226 or 250 after a completed transfer);
+    /// nil when no transfer command was sent because there was nothing left to move.
     public var reply: FTPReply?
 }
 

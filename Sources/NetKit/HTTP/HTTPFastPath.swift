@@ -27,6 +27,7 @@ public final class HTTPConnectionPool: @unchecked Sendable {
     /// Oldest first.
     private var idle: [HTTPWire] = []
 
+    /// An empty pool, for a session of its own; idle connections are closed when it is released.
     public init() {}
     deinit { for w in idle { w.close() } }
 

@@ -5,10 +5,17 @@ import Foundation
 /// the body as far as its framing says (Content-Length, chunked — the chunk lines kept —, or
 /// to the close), with no redirects followed and nothing decoded.
 public struct HTTPRawResponse: Sendable {
+    /// The first line of the response as received, without its line end (`HTTP/1.1 200 OK`).
     public var statusLine: String
+    /// The status line's protocol version token (`HTTP/1.1`, `HTTP/1.0`).
     public var version: String
+    /// The three-digit status code (100…999); an interim 1xx response is returned as it is, not
+    /// skipped.
     public var status: Int
+    /// The reason phrase after the code (`OK`); empty when the server sent none.
     public var reason: String
+    /// Header fields in the order and spelling received: the name before the first colon, the value
+    /// with surrounding spaces and tabs trimmed. A repeated field appears once per line.
     public var headers: [(String, String)]
     /// The body bytes as they came on the wire (a chunked body with its chunk framing).
     public var body: [UInt8]
@@ -16,16 +23,22 @@ public struct HTTPRawResponse: Sendable {
     public var framing: String
     /// True when the body was longer than the limit and only its start was kept.
     public var truncated: Bool
+    /// Wall-clock seconds from the call to the end of the body (connect and TLS handshake included).
     public var elapsed: Double
+    /// The `HOST:PORT` the request was sent to, as given.
     public var address: String
 
     /// The head as received, lines joined with CRLF (no final blank line).
     public var head: String { ([statusLine] + headers.map { "\($0.0): \($0.1)" }).joined(separator: "\r\n") }
 }
 
+/// Raw HTTP/1.x exchanges (`http.raw`): a request sent byte for byte on its own connection and
+/// the response read by its framing alone (RFC 9112 §6.3), without the client's conveniences.
 public enum HTTPRaw {
     /// The largest response head read (status line and headers), as the fast path allows.
     public static let maxHead = 64 << 10
+    /// The most lines in a response head, status line included (RFC 9112 leaves the limit to the
+    /// recipient); a longer head fails with a `.proto` `HTTPClientFailure`.
     public static let maxHeaderLines = 200
     /// The default most body bytes kept.
     public static let defaultMaxBody = 1 << 20
@@ -49,7 +62,12 @@ public enum HTTPRaw {
 
     /// Sends `request` (a head ending with an empty line, and any body after it) to `address`
     /// (`HOST:PORT`; TLS when `tls` is given) on a new connection, reads one response and
-    /// closes. `timeout` bounds the connect and each wait for bytes; `deadline` the whole.
+    /// closes. `timeout` (seconds) bounds the connect and each wait for bytes, not the whole
+    /// exchange; at most `maxBody` body bytes are kept (`truncated` says when more came).
+    /// Throws `HTTPClientFailure`: `.value` when `request` has no blank line ending its head,
+    /// the connection's error kinds for connect, send and receive failures, `.proto` for a
+    /// response that is not HTTP/1.x or a head past `maxHead`/`maxHeaderLines`, `.interrupted`
+    /// when `cancel` fires.
     public static func exchange(address: String, request: [UInt8], tls: TLSOptions? = nil, timeout: Double = 10,
                                 maxBody: Int = defaultMaxBody, transcript: Transcript? = nil,
                                 cancel: CancelCheck? = nil) throws -> HTTPRawResponse {

@@ -59,13 +59,19 @@ public final class EchoServer: @unchecked Sendable {
     /// Counters the server keeps while it runs.
     public final class Stats: @unchecked Sendable {
         let lock = NSLock()
+        /// Stream clients accepted so far (for TLS: handshakes completed). Read `snapshot` for a
+        /// consistent set of counters while the server runs.
         public private(set) var connections = 0
+        /// Stream clients whose connection has ended (closed or reset by either side).
         public private(set) var finished = 0
+        /// Bytes echoed so far, streams and datagrams together (each byte counted once, as received).
         public private(set) var bytes = 0
+        /// UDP datagrams echoed so far (0 for a stream server).
         public private(set) var datagrams = 0
         func add(connections c: Int = 0, finished f: Int = 0, bytes b: Int = 0, datagrams d: Int = 0) {
             lock.lock(); connections += c; finished += f; bytes += b; datagrams += d; lock.unlock()
         }
+        /// The four counters read together under the lock.
         public var snapshot: (connections: Int, finished: Int, bytes: Int, datagrams: Int) {
             lock.lock(); defer { lock.unlock() }; return (connections, finished, bytes, datagrams)
         }
@@ -75,8 +81,13 @@ public final class EchoServer: @unchecked Sendable {
     let channel: Channel?
     /// The stream server (TCP or Unix): a thread per client.
     let streams: StreamEcho?
+    /// The server's counters, updated as it runs.
     public let stats: Stats
+    /// True for a UDP server (datagrams echoed to their sender), false for TCP, TLS or a Unix
+    /// stream socket.
     public let udp: Bool
+    /// The bound local address as text (`127.0.0.1:7007`, with the real port when 0 was asked for,
+    /// or the socket path), `?` when unknown.
     public let localText: String
     let transcript: Transcript?
 
@@ -86,11 +97,19 @@ public final class EchoServer: @unchecked Sendable {
         self.localText = streams?.localText ?? channel?.localAddress?.text ?? "?"
     }
 
+    /// The bound port (the real one when port 0 was asked for); nil for a Unix socket.
     public var port: Int? { streams?.port ?? channel?.localAddress?.port }
 
     /// Handshakes that failed or timed out (TLS only; the server goes on).
     public let tlsFailures: Stats
 
+    /// Binds `address` (`HOST:PORT`, `:PORT`, or a Unix socket path; a stale socket file is
+    /// replaced) and starts echoing: TCP and Unix streams on a thread per client, UDP (`udp`) and
+    /// TLS (`tls`, each connection echoed once its handshake is done) on the shared event loops.
+    /// `backlog` is the kernel's listen queue. Returns once the socket is bound; throws `SocketError`
+    /// for a bad address, a name that does not resolve, a port in use or not permitted, or when
+    /// binding takes more than 10 seconds or `cancel` fires. `onHandshakeFailure` gets the client's
+    /// address and the reason for each failed TLS handshake.
     public static func start(_ address: String, udp: Bool = false, backlog: Int = 1024, tls: TLSServerSetup? = nil,
                              transcript: Transcript? = nil, cancel: CancelCheck? = nil,
                              onHandshakeFailure: ((String, String) -> Void)? = nil) throws -> EchoServer {
@@ -154,6 +173,10 @@ public final class EchoServer: @unchecked Sendable {
         return s
     }
 
+    /// Stops the server: closes the listening (or UDP) socket, shuts down each TCP/Unix client's
+    /// connection so its thread ends, and records a summary note (connections or datagrams, bytes
+    /// echoed). TLS connections already accepted finish on their own. A second call only records
+    /// the note again.
     public func stop() {
         try? channel?.close().wait()
         streams?.stop()

@@ -11,9 +11,13 @@ import NIOCore
 ///   address needs the brackets;
 /// - a port alone (`:7007`) means all IPv4 addresses (0.0.0.0), for listening.
 public struct Endpoint: CustomStringConvertible, Sendable, Equatable {
+    /// The host as written: a name, an IPv4 address, or an IPv6 address without brackets (a zone
+    /// id such as `%eth0` kept); `0.0.0.0` (all IPv4 addresses) when the text was `:PORT`.
     public var host: String
+    /// The TCP/UDP port, 0…65535 (0 asks the system for a free one when listening).
     public var port: Int
 
+    /// An endpoint from parts already split; nothing is checked or looked up.
     public init(host: String, port: Int) { self.host = host; self.port = port }
 
     /// Parses `host:port`, `[::1]:port`, `host` (with `defaultPort`). Errors are `SocketError`s
@@ -107,6 +111,7 @@ public struct Endpoint: CustomStringConvertible, Sendable, Equatable {
         return .inet(try Endpoint(parsing: text, defaultPort: defaultPort))
     }
 
+    /// `host:port`, with an IPv6 host in brackets (`[::1]:80`), so `init(parsing:)` reads it back.
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// Whether the host is an address literal (no name look-up needed).

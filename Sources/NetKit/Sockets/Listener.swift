@@ -7,14 +7,19 @@ import NIOPosix
 /// connections wait to be taken; beyond that the listener stops accepting, and the kernel's
 /// own backlog holds the rest.
 public final class Listener: @unchecked Sendable {
+    /// The NIO server channel bound to the listening socket.
     public let channel: Channel
+    /// Where accepts and the accepted connections' steps are recorded; nil records nothing.
     public let transcript: Transcript?
+    /// The bound local address as text (`127.0.0.1:7007`, with the real port when 0 was asked for,
+    /// or the socket path), or `?` when the channel has none.
     public let localText: String
     let proto: String
     let backlog: Int
     let cond = NSCondition()
     var queue: [StreamConnection] = []
     var paused = false
+    /// True once `close()` was called; `accept` then fails with `SocketError`.
     public private(set) var isClosed = false
     /// Set for a TLS listener: connections reach `accept` once their handshake is done.
     public let tls: TLSServerSetup?

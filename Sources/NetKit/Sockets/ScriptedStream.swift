@@ -41,7 +41,9 @@ public final class ScriptedStream: ByteStream, @unchecked Sendable {
     public private(set) var failure: String? = nil
     /// Every line the client sent (line ends removed), in order.
     public private(set) var clientLines: [String] = []
+    /// The peer's address as messages show it (the `name` given to `init`).
     public let peerName: String
+    /// This end's name in messages: there is no socket, so a fixed `scripted-client`.
     public let localName = "scripted-client"
 
     /// A peer that plays `steps`; `name` is its address in messages ("smtp.example.test:25").
@@ -112,6 +114,10 @@ public final class ScriptedStream: ByteStream, @unchecked Sendable {
         }
     }
 
+    /// Plays the script up to the next step that needs the client, then copies waiting reply bytes
+    /// (at most `buffer.count`). Returns `.end` once the peer's `close` step is reached and its bytes
+    /// are read. Never waits (`deadline` is ignored): throws `SocketError` (`.io`) when the script
+    /// expects the client to send first or has ended, `.closed` after `close`/`abandon`.
     public func readSome(into buffer: UnsafeMutableRawBufferPointer, deadline: Date) throws -> ByteStreamRead {
         lock.lock(); defer { lock.unlock() }
         if closedByClient { throw SocketError(.closed, "recv from \(peerName): the connection is closed", address: peerName) }
@@ -131,6 +137,10 @@ public final class ScriptedStream: ByteStream, @unchecked Sendable {
         throw fail("the client reads after the end of the script (it has \(steps.count) steps)")
     }
 
+    /// Takes the client's bytes and plays every step they satisfy, queuing the replies. Throws
+    /// `SocketError`: `.io` for bytes that differ from the expected step or come after the script's
+    /// end (kept in `failure`), `.closed` after `close`, `abandon` or `shutdownWrite`, `.reset` when
+    /// the peer has closed and the script is over.
     public func writeAll(_ bytes: UnsafeRawBufferPointer, deadline: Date, cancel: CancelCheck?) throws {
         lock.lock(); defer { lock.unlock() }
         if closedByClient { throw SocketError(.closed, "send to \(peerName): the connection is closed", address: peerName) }
@@ -142,11 +152,17 @@ public final class ScriptedStream: ByteStream, @unchecked Sendable {
         try advance()
     }
 
+    /// Nothing to do: writes take effect at once.
     public func flush(deadline: Date, cancel: CancelCheck?) throws {}
+    /// Records that the client is done sending; later writes fail with `.closed`. Reading goes on.
     public func shutdownWrite(deadline: Date, cancel: CancelCheck?) throws { lock.lock(); clientShutWrite = true; lock.unlock() }
+    /// Closes the client's end at once (nothing is buffered, `deadline` is not needed).
     public func close(deadline: Date) { abandon() }
+    /// Closes the client's end; later reads and writes fail with `SocketError` (`.closed`).
     public func abandon() { lock.lock(); closedByClient = true; lock.unlock() }
 
+    /// Whether a read would not have to wait for the client: reply bytes are queued, the peer
+    /// closed, or the next step is the peer's (a reply or a close).
     public var hasInput: Bool {
         lock.lock(); defer { lock.unlock() }
         if toClient.count > toClientStart || peerClosed { return true }
@@ -154,7 +170,10 @@ public final class ScriptedStream: ByteStream, @unchecked Sendable {
         if next < steps.count, case .custom = steps[next] { return false }
         return next < steps.count
     }
+    /// True once the peer's `close` step is reached and every reply byte has been read.
     public var endReached: Bool { lock.lock(); defer { lock.unlock() }; return peerClosed && toClient.count == toClientStart }
+    /// True once the peer's `close` step was reached or the client closed its end.
     public var isPeerGone: Bool { lock.lock(); defer { lock.unlock() }; return peerClosed || closedByClient }
+    /// Always nil: a scripted stream has no file descriptor, so zero-copy paths are not taken.
     public var rawDescriptor: Int32? { nil }
 }

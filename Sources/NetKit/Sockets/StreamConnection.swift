@@ -110,11 +110,21 @@ public final class StreamConnection: @unchecked Sendable {
     public let proto: String
     /// True for a connection a listener accepted: then our sends are the server's lines (S:).
     public let isServerSide: Bool
+    /// Where this connection's sends, receives and notes are recorded; nil records nothing.
     public let transcript: Transcript?
+    /// This end's address as text (`127.0.0.1:50312`, or a socket path), `(unnamed)` when the
+    /// stream has none.
     public let localText: String
+    /// The other end's address as text (`127.0.0.1:25`), `(unnamed)` when the stream has none.
     public let peerText: String
+    /// True once `close()` or `abandon()` was called (or the connection was handed to TLS by an
+    /// upgrade); sends then fail with `SocketError` (`.closed`).
     public private(set) var isClosed = false
+    /// True once `shutdownWrite` was called: the peer has been sent end of stream; receiving
+    /// still works.
     public private(set) var isWriteShut = false
+    /// Polled while a send or receive waits (at least every 100 ms); returning true stops the wait
+    /// with an interrupted `SocketError`. nil never interrupts.
     public var cancel: CancelCheck?
     /// The connection's number in a `--record` recording, if one is being made.
     var wireID: Int?

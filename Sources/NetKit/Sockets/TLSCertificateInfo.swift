@@ -11,11 +11,15 @@ import NIOSSL
 public struct TLSCertificateInfo: Sendable, Equatable {
     /// RFC 4514 text, most specific part first as OpenSSL prints it: "CN=example.test,O=Example".
     public var subject: String
+    /// RFC 4514 text of the issuer's name, as `subject` (equal to it for a self-issued certificate).
     public var issuer: String
     /// subjectAltName entries: DNS names as written, IP addresses as text.
     public var dnsNames: [String]
+    /// subjectAltName IP address entries as text (`127.0.0.1`, `::1`); empty when there are none.
     public var ipAddresses: [String]
+    /// The start of the validity period (the certificate is not valid before it).
     public var notBefore: Date
+    /// The end of the validity period (the certificate has expired after it).
     public var notAfter: Date
     /// The serial number in upper-case hex, two digits a byte, colon-separated.
     public var serial: String
@@ -25,6 +29,7 @@ public struct TLSCertificateInfo: Sendable, Equatable {
     public var commonName: String?
     /// Whether subject and issuer are the same name (a root or a self-signed certificate).
     public var selfIssued: Bool
+    /// The certificate as DER bytes, exactly as read.
     public var der: [UInt8]
 
     /// Reads a DER certificate; throws `TLSFailure` when it is not one.

@@ -17,11 +17,18 @@ public enum TLSCertificateMaker {
 
     /// A certificate and key written to disk.
     public struct Made: Sendable {
+        /// Path of the PEM certificate written (`DIR/BASE.pem`, or `BASE.pem` for the current directory).
         public let certFile: String
+        /// Path of the PEM private key written (`DIR/BASE.key`, mode 0600).
         public let keyFile: String
+        /// True when the certificate is a CA (basicConstraints CA:TRUE, keyUsage keyCertSign).
         public let isCA: Bool
+        /// The names asked for, in order: a leaf's subjectAltNames (the first also its CN), a CA's CN.
         public let names: [String]
+        /// The end of the validity period: `days` days after `now`.
         public let notValidAfter: Date
+        /// The signer's common name (this certificate's own for a self-signed one), or its whole
+        /// distinguished name when it has no CN.
         public let issuer: String
         /// SHA-256 of the DER certificate, hex with colons (as `openssl x509 -fingerprint -sha256`).
         public let fingerprint: String
@@ -29,8 +36,11 @@ public enum TLSCertificateMaker {
 
     /// The CA that signs: its certificate and key, as PEM files.
     public struct Signer: Sendable {
+        /// Path of the CA's PEM certificate.
         public let certFile: String
+        /// Path of the CA's PEM private key (it must match the certificate's public key).
         public let keyFile: String
+        /// A signer from the two PEM files; they are read, and checked against each other, by `make`.
         public init(certFile: String, keyFile: String) { self.certFile = certFile; self.keyFile = keyFile }
     }
 

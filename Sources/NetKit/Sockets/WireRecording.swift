@@ -15,6 +15,8 @@ public final class WireRecorder: @unchecked Sendable {
     private let handle: FileHandle
     private var next = 1
 
+    /// Creates (or truncates) the recording at `path`. Throws `SocketError` (`.io`) when the file
+    /// cannot be created or opened for writing.
     public init(path: String) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil) else {
             throw SocketError(.io, "--record \(path): cannot create the file", address: path)
@@ -58,6 +60,8 @@ public final class WireRecorder: @unchecked Sendable {
 /// kept as `failure` (naming the step, what was recorded and what was sent) and the
 /// connection is closed.
 public final class WireReplay: @unchecked Sendable {
+    /// The replay `--replay` installs at start-up; when set, new client connections and DNS queries
+    /// are answered from it instead of the network. nil when not replaying.
     nonisolated(unsafe) public static var shared: WireReplay?
 
     enum Event { case send([UInt8]), recv([UInt8]), tls, close, sendTo([UInt8], String), recvFrom([UInt8], String) }
@@ -94,6 +98,10 @@ public final class WireReplay: @unchecked Sendable {
         return "\(w.name), step \(w.step): recorded the client sending \(WireReplay.show(w.expected)); \(how)"
     }
 
+    /// Reads a recording written by `WireRecorder` (the whole file, at once). Throws `SocketError`:
+    /// `.io` when the file cannot be read, `.value` naming `path:line` for a line that is not JSON with
+    /// `conn` and `event`, an event for a connection never opened, a send/recv without base64
+    /// `data`, or an unknown event.
     public init(path: String) throws {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw SocketError(.io, "--replay \(path): cannot read the file", address: path)

@@ -13,7 +13,9 @@ public enum TranscriptDirection: String, Sendable {
 public struct TranscriptEvent: Sendable {
     /// The protocol family that reported the step ("smtp", "ftp", "dns", "http", "tcp", …).
     public var proto: String
+    /// Who sent the step: client, server, or a note from NetScript itself.
     public var direction: TranscriptDirection
+    /// When the step was recorded (or the time saved with it, for a loaded transcript).
     public var time: Date
     /// Which command (a top-level statement, one REPL entry) recorded the step; set by
     /// `Transcript.record`, so `trace explain` can show the last command's steps alone.
@@ -41,6 +43,7 @@ public struct TranscriptEvent: Sendable {
         set { storage = .text(newValue) }
     }
 
+    /// A step with its text already rendered (and masked where it carries a secret).
     public init(proto: String, direction: TranscriptDirection, text: String, time: Date = Date()) {
         self.proto = proto
         self.direction = direction
@@ -75,6 +78,9 @@ public final class Transcript: @unchecked Sendable {
     /// to abandon the command. Not called with the lock held.
     private var gate: ((TranscriptEvent) -> Bool)?
 
+    /// An empty transcript that keeps the most recent `capacity` steps (older ones are dropped
+    /// first; 0 keeps none) and passes each step to `sink` while `isLive` is true. Tracing is off
+    /// until `isLive` is set.
     public init(capacity: Int = 10_000, sink: ((TranscriptEvent) -> Void)? = nil) {
         self.capacity = capacity
         self.sink = sink
@@ -86,6 +92,8 @@ public final class Transcript: @unchecked Sendable {
         set { lock.lock(); live = newValue; lock.unlock() }
     }
 
+    /// Replaces the function live steps are passed to (nil: none). The sink is called on the
+    /// recording thread, after the transcript's lock is released.
     public func setSink(_ sink: ((TranscriptEvent) -> Void)?) {
         lock.lock(); self.sink = sink; lock.unlock()
     }
@@ -151,6 +159,7 @@ public final class Transcript: @unchecked Sendable {
         deliver?(event)
     }
 
+    /// Records a step from its parts (see `record(_:)`: the text must already be masked).
     public func record(_ proto: String, _ direction: TranscriptDirection, _ text: String) {
         record(TranscriptEvent(proto: proto, direction: direction, text: text))
     }
@@ -187,6 +196,7 @@ public final class Transcript: @unchecked Sendable {
         return head == 0 ? events : Array(events[head...] + events[..<head])
     }
 
+    /// Drops every kept step; the sink, `isLive` and the command number are unchanged.
     public func clear() {
         lock.lock(); events.removeAll(); head = 0; lock.unlock()
     }

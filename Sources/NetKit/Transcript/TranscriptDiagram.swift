@@ -135,6 +135,9 @@ public enum TranscriptDiagram {
         }
     }
 
+    /// The steps as a text sequence chart, one line per arrow (notes may wrap onto several lines),
+    /// joined with newlines. `width` is the chart's width in characters (at least 40 is used); labels
+    /// are elided to fit. Steps recorded by both ends of one connection are drawn once.
     public static func render(_ events: [TranscriptEvent], width: Int = 100) -> String {
         let events = mergeBothEnds(events)
         let servers = lanes(events)

@@ -32,12 +32,17 @@ public enum TranscriptFile {
 
     /// A line that is not a saved step.
     public struct BadLine: Error, CustomStringConvertible {
+        /// 1-based line number in the saved file.
         public let line: Int
+        /// What is wrong with the line (not JSON, a missing field, an unknown direction…).
         public let reason: String
+        /// `line N: reason`.
         public var description: String { "line \(line): \(reason)" }
     }
 
-    /// The steps of a saved transcript; at most `limit` (the transcript's capacity) are read.
+    /// The steps of a saved transcript (the format `encode` writes); blank lines are skipped and a
+    /// missing or unreadable `time` becomes 1970-01-01. Throws `BadLine` for a line that is not a
+    /// step, and for the first step past `limit` (the transcript's capacity) rather than reading on.
     public static func decode(_ text: String, limit: Int = 100_000) throws -> [TranscriptEvent] {
         let f = formatter()
         var steps: [TranscriptEvent] = []
