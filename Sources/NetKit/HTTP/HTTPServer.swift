@@ -25,9 +25,11 @@ public struct HTTPServerConfig: Sendable {
     public var maxConnections = 10_000
     /// Writes the access log (Python's format) into the event queue.
     public var accessLog = true
+    /// The kernel's queue of connections not yet accepted (the `listen(2)` backlog).
     public var backlog = 1024
     /// PEM files of the certificate chain and private key: serve HTTPS.
     public var tlsCertificate: String?
+    /// PEM file of the private key for `tlsCertificate`; both are needed for HTTPS.
     public var tlsKey: String?
     /// The TLS set-up (TLSServerSetup, the one server builder); made from the two files above
     /// when not given.
@@ -37,16 +39,22 @@ public struct HTTPServerConfig: Sendable {
     /// Over TLS, HTTP/2 when the client offers it by ALPN (swift-nio-http2, each stream turned
     /// into HTTP/1 parts for the same connection handler).
     public var http2 = true
+    /// The defaults above, serving the files under `root` (nil: routes only, other paths 404).
     public init(root: String? = nil) { self.root = root }
 }
 
 /// A route: a method (`*` for any; `GET` also answers HEAD) and a path pattern whose
 /// `:name` segments capture parameters and whose final `*` captures the rest.
 public struct HTTPRoute: Sendable {
+    /// The method it answers, upper-cased (`GET`, `POST`, or `*` for any).
     public let method: String
+    /// The path pattern as given (`/users/:id`, `/files/*`).
     public let pattern: String
     let parts: [Substring]
 
+    /// A route for `method` (any case; upper-cased) and `pattern`: `/`-separated segments, each
+    /// literal, `:name` (captures that segment), or a final `*`/`*name` (captures the rest, `rest`
+    /// when unnamed). Empty segments are ignored.
     public init(method: String, pattern: String) {
         self.method = method.uppercased()
         self.pattern = pattern
@@ -73,9 +81,15 @@ public struct HTTPRoute: Sendable {
 
 /// A response the route's owner gives back: status, headers and the whole body.
 public struct HTTPServerResponse: Sendable {
+    /// The status code sent (200 unless given).
     public var status: Int
+    /// Header fields sent, in order. Content-Length and Transfer-Encoding are set by the server
+    /// (given ones are dropped); Content-Type defaults to `text/plain; charset=utf-8` for a
+    /// non-empty body; `Connection: close` closes the connection after the response.
     public var headers: [(String, String)]
+    /// The whole body (not sent for HEAD, 1xx, 204 or 304).
     public var body: [UInt8]
+    /// A response; by default an empty 200.
     public init(status: Int = 200, headers: [(String, String)] = [], body: [UInt8] = []) {
         self.status = status; self.headers = headers; self.body = body
     }
@@ -83,18 +97,29 @@ public struct HTTPServerResponse: Sendable {
 
 /// A request that matched a route, with its whole body, waiting for `respond`.
 public final class HTTPRoutedRequest: @unchecked Sendable {
+    /// The position in `HTTPServerConfig.routes` of the route that matched (0-based).
     public let routeIndex: Int
+    /// The request method as sent (`GET`, `POST`, …).
     public let method: String
     /// The request target as sent (`/users/7?x=1`).
     public let target: String
     /// The decoded path and the raw query (without `?`).
     public let path: String
+    /// The raw query string after `?` (not decoded); empty when there is none.
     public let query: String
+    /// The request's protocol version (`HTTP/1.1`, `HTTP/1.0`; an HTTP/2 stream shows as HTTP/2.0).
     public let version: String
+    /// The request's header fields in the order and spelling received.
     public let headers: [(String, String)]
+    /// The whole request body (at most `maxBody` bytes; a larger body was answered 413 and never
+    /// routed); empty when there was none.
     public let body: [UInt8]
+    /// The client's IP address as text, `-` when unknown.
     public let clientHost: String
+    /// The client's port, 0 when unknown.
     public let clientPort: Int
+    /// The pattern's captures by name, in pattern order: `:id` → (`id`, segment), the final `*` →
+    /// (`rest`, the remaining path).
     public let params: [(String, String)]
     let reply: @Sendable (HTTPServerResponse, String?) -> Void
     private let answered = Atomic<Bool>(false)
@@ -123,10 +148,14 @@ public enum HTTPServerEvent: Sendable {
 /// An HTTP/1.1 server on the shared event loops: static files straight from NIO (streamed with
 /// sendfile), routed requests handed to the owner's thread through `next(timeout:)`.
 public final class HTTPServer: @unchecked Sendable {
+    /// The NIO server channel bound to the listening socket.
     public let channel: Channel
+    /// The configuration the server was started with.
     public let config: HTTPServerConfig
     /// The root's real path (symlinks resolved), against which every file is checked.
     let rootReal: String?
+    /// The bound local address as text (`127.0.0.1:8080`, with the real port when 0 was asked
+    /// for), `?` when unknown.
     public let localText: String
 
     let connections = Atomic<Int>(0)
@@ -148,9 +177,13 @@ public final class HTTPServer: @unchecked Sendable {
     private let childLock = NSLock()
     private var children: [ObjectIdentifier: Channel] = [:]
 
+    /// The bound port (the real one when port 0 was asked for); nil when the channel has none.
     public var port: Int? { channel.localAddress?.port }
+    /// Requests answered so far (files, errors and routed answers), over all connections.
     public var requestsCompleted: Int { completed.load(ordering: .relaxed) }
+    /// Connections accepted since the server started (including ones already closed).
     public var connectionsAccepted: Int { totalConnections.load(ordering: .relaxed) }
+    /// Requests that matched a route and were handed to the owner through `next(timeout:)`.
     public var requestsRouted: Int { routedCount.load(ordering: .relaxed) }
 
     init(channel: Channel, config: HTTPServerConfig, rootReal: String?) {

@@ -11,6 +11,9 @@ import Glibc
 
 /// TLS settings for a client connection: verification is on unless `verify` is false.
 public struct TLSOptions: Sendable {
+    /// Whether the server's chain is verified (against `caFile` or the system's CAs) and its
+    /// certificate checked for the name asked (RFC 9525). false accepts any certificate: for a lab
+    /// server with a self-signed one, never for a server you need to trust.
     public var verify: Bool
     /// A PEM file of CA certificates to trust instead of the system's.
     public var caFile: String?
@@ -22,7 +25,10 @@ public struct TLSOptions: Sendable {
     public var alpn: [String] = []
     /// A client certificate and its key (PEM files), for servers that ask for one (mutual TLS).
     public var certFile: String? = nil
+    /// The PEM private key of `certFile`; both or neither must be given.
     public var keyFile: String? = nil
+    /// Options with verification on and the system's CAs unless told otherwise; see each property.
+    /// Nothing is read here: the files are read, and their errors thrown, when a connection is set up.
     public init(verify: Bool = true, caFile: String? = nil, serverName: String? = nil, alpn: [String] = [],
                 certFile: String? = nil, keyFile: String? = nil) {
         self.verify = verify; self.caFile = caFile; self.serverName = serverName; self.alpn = alpn
@@ -69,6 +75,7 @@ public enum TLSIdentity: Hashable, Sendable, CustomStringConvertible {
         return String(cString: buf)
     }
 
+    /// The name as asked (lower-case, no trailing dot), or the address as text (`127.0.0.1`, `::1`).
     public var description: String {
         switch self {
         case .name(let n): return n
@@ -113,10 +120,14 @@ public enum TLSIdentity: Hashable, Sendable, CustomStringConvertible {
 /// The identities a certificate presents: its subjectAltName DNS names and IP addresses (and
 /// the subject's CN, kept only to say in a message that it is not used).
 public struct TLSPresentedIdentities: Sendable, CustomStringConvertible {
+    /// subjectAltName DNS names as written in the certificate (possibly wildcards, `*.example.test`).
     public var dnsNames: [String] = []
+    /// subjectAltName IP addresses as bytes: 4 for IPv4, 16 for IPv6.
     public var ipAddresses: [[UInt8]] = []
+    /// The subject's common name; shown in messages only, never matched (RFC 9525 §6.2.1).
     public var commonName: String? = nil
 
+    /// Identities given directly (for tests and for messages); nothing is checked.
     public init(dnsNames: [String] = [], ipAddresses: [[UInt8]] = [], commonName: String? = nil) {
         self.dnsNames = dnsNames; self.ipAddresses = ipAddresses; self.commonName = commonName
     }
@@ -158,13 +169,17 @@ public struct TLSPresentedIdentities: Sendable, CustomStringConvertible {
         }
     }
 
+    /// The DNS names, then the addresses as `IP 127.0.0.1`, comma-separated; empty when there are none.
     public var description: String { (dnsNames + ipAddresses.map { "IP " + TLSIdentity.addressText($0) }).joined(separator: ", ") }
 }
 
 /// A TLS failure already in plain words (the certificate is for another name, expired, …).
 public struct TLSFailure: Error, CustomStringConvertible, Sendable {
+    /// The failure as a sentence for a person (`the certificate is for other.test, not example.test`).
     public let reason: String
+    /// A failure with its message already in plain words.
     public init(_ reason: String) { self.reason = reason }
+    /// `reason`, as it is.
     public var description: String { reason }
 }
 
@@ -195,6 +210,7 @@ final class TLSVerifyObserver: @unchecked Sendable {
 /// also takes an IP subjectAltName equal to the connected address for any name asked.
 /// `verify: false` skips both.
 public struct TLSClientSetup: @unchecked Sendable {
+    /// The options this set-up was made from.
     public let options: TLSOptions
     /// The name or address asked: `options.serverName` when given, else the host connected to.
     public let asked: TLSIdentity
@@ -228,6 +244,10 @@ public struct TLSClientSetup: @unchecked Sendable {
     /// The SNI to send: the name asked, never an address.
     public var sniName: String? { asked.sniName }
 
+    /// A new NIOSSL context for `configuration`, made on every call (connections share contexts
+    /// through `TLSClientSetup.context(for:)`, which caches them by trust, ALPN and certificate).
+    /// Throws `TLSFailure`: the client certificate and key do not belong together or the key cannot
+    /// be read, the CA file is unusable, or another set-up error, in plain words.
     public func makeContext() throws -> NIOSSLContext {
         do { return try NIOSSLContext(configuration: configuration) }
         catch {
@@ -482,7 +502,9 @@ enum TLSContextCache {
 /// TLS settings for a server: its certificate chain and key (PEM files), the CAs that sign the
 /// client certificates it asks for (mutual TLS), and the protocols it accepts by ALPN.
 public struct TLSServerOptions: Sendable {
+    /// The PEM file of the server's certificate, optionally followed by its intermediates.
     public var certFile: String
+    /// The PEM private key of `certFile` (they must belong together).
     public var keyFile: String
     /// Asks every client for a certificate and verifies it against these CAs (a PEM file); a
     /// client without one, or with one they did not sign, fails the handshake.
@@ -493,6 +515,8 @@ public struct TLSServerOptions: Sendable {
     public var alpn: [String]
     /// How long a client may take over the handshake before it is dropped.
     public var handshakeTimeout: TimeInterval
+    /// Options for a server; nothing is read until `TLSServerSetup(_:)`. `handshakeTimeout` is in
+    /// seconds.
     public init(certFile: String, keyFile: String, clientCAFile: String? = nil, alpn: [String] = [], handshakeTimeout: TimeInterval = 10) {
         self.certFile = certFile; self.keyFile = keyFile; self.clientCAFile = clientCAFile; self.alpn = alpn
         self.handshakeTimeout = handshakeTimeout
@@ -503,9 +527,14 @@ public struct TLSServerOptions: Sendable {
 /// `serve tcp`/`serve echo`/`serve http` with TLS, a STARTTLS step on an accepted connection)
 /// gets its context here, and its failures in the same plain words.
 public struct TLSServerSetup: @unchecked Sendable {
+    /// The options this set-up was made from.
     public let options: TLSServerOptions
+    /// The server context every accepted connection's TLS handler is made from.
     public let context: NIOSSLContext
 
+    /// Reads the certificate, key and client CA files and builds the context. Throws `TLSFailure`
+    /// when a file cannot be read or holds no PEM certificate or key, the key does not belong to the
+    /// certificate, or the client CA file has no usable certificate.
     public init(_ options: TLSServerOptions) throws {
         self.options = options
         let own = try TLSServerSetup.loadIdentity(cert: options.certFile, key: options.keyFile, role: "server")
