@@ -292,18 +292,18 @@ public final class HTTPServer: @unchecked Sendable {
         let ops = ch.pipeline.syncOperations
         try ops.addHandler(IdleStateHandler(allTimeout: .milliseconds(Int64(config.idleTimeout * 1000))))
         try ops.addHandler(HTTP2IdleCloser())
+        // One set of caches for all the connection's streams (they run on its event loop).
+        let caches = HTTPConnectionCaches()
         _ = try ops.configureHTTP2Pipeline(mode: .server, connectionConfiguration: .init(), streamConfiguration: .init()) { [self] stream in
             stream.eventLoop.makeCompletedFuture {
                 let sops = stream.pipeline.syncOperations
                 let id = (try? stream.syncOptions?.getOption(HTTP2StreamChannelOptions.streamID)).map { Int($0) } ?? 0
                 try sops.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
                 let continueWriter = HTTPContinueWriter()
-                if self.config.compress {
-                    try sops.addHandler(continueWriter)
-                    try sops.addHandler(HTTPGzipPreference())
-                    try sops.addHandler(HTTPServerCompression.makeCompressor())
-                }
-                try sops.addHandler(HTTPServerConnectionHandler(server: self, continueWriter: self.config.compress ? continueWriter : nil, http2Stream: id))
+                // As on HTTP/1: the compressor joins only a stream whose request names an Accept-Encoding.
+                if self.config.compress { try sops.addHandler(HTTPCompressionInstaller(continueWriter: continueWriter)) }
+                try sops.addHandler(HTTPServerConnectionHandler(server: self, continueWriter: self.config.compress ? continueWriter : nil,
+                                                                http2Stream: id, caches: caches))
             }
         }
     }

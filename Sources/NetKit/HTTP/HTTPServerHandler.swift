@@ -29,19 +29,9 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
     private var inputClosed = false
     private var client = "-"
     private var clientPort = 0
-    private var dateCache = (second: -1, text: "")
-    /// The last file served on this connection, resolved (real path inside the root) within the
-    /// current second: a keep-alive client asking again skips the path checks' system calls.
-    private var fileCache: (uri: String, second: Int, real: String, type: String)?
-    /// The last small file this connection sent whole, with what identifies its version: sent
-    /// again without opening it while `lstat` shows the same inode, size and modification time
-    /// to the nanosecond (one system call instead of open, fstat, pread and close).
-    private var bodyCache: (real: String, body: ByteBuffer, stamp: HTTPStaticFiles.Stamp, mtime: Int, type: String)?
-    private var lastModifiedCache = (mtime: -1, text: "")
-    /// The whole 200 response (head and body) last sent from `bodyCache` to a keep-alive HTTP/1.1
-    /// GET, and the second of its Date: sent again as it is within that second while the file's
-    /// stamp is the same (no encoding and no copy of the body).
-    private var encodedCache: (second: Int, stamp: HTTPStaticFiles.Stamp, real: String, bytes: ByteBuffer)?
+    /// The connection's caches (Date, the resolved file, its body and encoded response): an HTTP/2
+    /// connection's streams share one, so the second request on a connection finds them warm.
+    let caches: HTTPConnectionCaches
 
     /// Writes 100 Continue below the compressor, when there is one.
     let continueWriter: HTTPContinueWriter?
@@ -52,8 +42,9 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
     /// "[stream 3] " before an HTTP/2 stream's trace steps.
     private let traceLabel: String
 
-    init(server: HTTPServer, continueWriter: HTTPContinueWriter? = nil, http2Stream: Int? = nil) {
-        self.server = server; self.continueWriter = continueWriter; self.http2Stream = http2Stream
+    init(server: HTTPServer, continueWriter: HTTPContinueWriter? = nil, http2Stream: Int? = nil,
+         caches: HTTPConnectionCaches = HTTPConnectionCaches()) {
+        self.server = server; self.continueWriter = continueWriter; self.http2Stream = http2Stream; self.caches = caches
         self.traceLabel = http2Stream.map { "[stream \($0)] " } ?? ""
     }
 
@@ -65,11 +56,10 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
 
     /// The last type asked about and the answer: a keep-alive connection asks about the same
     /// few types again and again, and the answer costs string work the fast path cannot afford.
-    private var compressibleMemo: (type: String, yes: Bool) = ("", false)
     private func isCompressible(_ type: String) -> Bool {
-        if compressibleMemo.type == type { return compressibleMemo.yes }
+        if caches.compressibleMemo.type == type { return caches.compressibleMemo.yes }
         let yes = HTTPServerCompression.isCompressible(type)
-        compressibleMemo = (type, yes)
+        caches.compressibleMemo = (type, yes)
         return yes
     }
 
@@ -240,8 +230,8 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
             return respondError(h, 501, "Unsupported method ('\(h.method.rawValue)')", extra: [("Allow", "GET, HEAD")])
         }
         let now = Int(time(nil))
-        if let c = fileCache, c.second == now, c.uri == h.uri {
-            if let b = bodyCache, b.real == c.real, h.headers.first(name: "range") == nil,
+        if let c = caches.fileCache, c.second == now, c.uri == h.uri {
+            if let b = caches.bodyCache, b.real == c.real, h.headers.first(name: "range") == nil,
                HTTPStaticFiles.stamp(b.real) == b.stamp {
                 return serveCachedFile(h, b.body, type: b.type, mtime: b.mtime, stamp: b.stamp, real: b.real, now: now)
             }
@@ -264,7 +254,7 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
                     length: html.count, body: .bytes(buf), compress: compresses(h, type: type, length: html.count))
         case .file(let fd, let path, let size, let mtime):
             let type = HTTPStaticFiles.mimeType(path)
-            fileCache = (h.uri, now, path, type)
+            caches.fileCache = (h.uri, now, path, type)
             serveOpenFile(h, fd: fd, type: type, size: size, mtime: mtime, real: path)
         }
     }
@@ -284,7 +274,7 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
             }
         }
         if h.method == .GET, h.version == .http1_1, h.isKeepAlive, !server.tracing.load(ordering: .relaxed), let context {
-            if let e = encodedCache, e.second == now, e.stamp == stamp, e.real == real {
+            if let e = caches.encodedCache, e.second == now, e.stamp == stamp, e.real == real {
                 context.write(wrapOutboundOut(.head(HTTPServerResponseWriter.preEncoded)), promise: nil)
                 context.write(wrapOutboundOut(.body(.byteBuffer(e.bytes))), promise: nil)
                 return finish(h, status: 200, keepAlive: true, linger: false, handle: nil, bodyDone: nil, onDone: nil, context: context)
@@ -293,7 +283,7 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
                                            + (vary ? [("Vary", "Accept-Encoding")] : []),
                                        length: body.readableBytes, body: .bytes(body), keepAlive: true, linger: false, onDone: nil, context: context)
             // Kept for small files only: it is a second copy of the body, per connection.
-            if body.readableBytes <= 16 * 1024 { encodedCache = (dateCache.second, stamp, real, bytes) }
+            if body.readableBytes <= 16 * 1024 { caches.encodedCache = (caches.dateCache.second, stamp, real, bytes) }
             return
         }
         respond(h, status: 200, headers: [("Content-Type", type), ("Last-Modified", lastModified), ("Accept-Ranges", "bytes")]
@@ -302,8 +292,8 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
     }
 
     private func lastModifiedText(_ mtime: Int) -> String {
-        if lastModifiedCache.mtime != mtime { lastModifiedCache = (mtime, HTTPStaticFiles.httpDate(mtime)) }
-        return lastModifiedCache.text
+        if caches.lastModifiedCache.mtime != mtime { caches.lastModifiedCache = (mtime, HTTPStaticFiles.httpDate(mtime)) }
+        return caches.lastModifiedCache.text
     }
 
     /// If-Modified-Since at or after the file's time (and no If-None-Match): 304.
@@ -333,7 +323,7 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
             // The version is read before the bytes, so a change while reading is seen next time.
             let stamp = size <= 64 * 1024 ? HTTPStaticFiles.stamp(fd: fd) : nil
             let body = fileBody(fd, 0, size, whole: compress)
-            if let stamp, case .bytes(let b) = body { bodyCache = (real, b, stamp, mtime, type) }
+            if let stamp, case .bytes(let b) = body { caches.bodyCache = (real, b, stamp, mtime, type) }
             var compressible = false
             if case .bytes = body { compressible = compress }
             respond(h, status: 200, headers: headers, length: size, body: body, compress: compressible)
@@ -403,8 +393,8 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
 
     private func httpDate() -> String {
         let now = Int(time(nil))
-        if now != dateCache.second { dateCache = (now, HTTPStaticFiles.httpDate(now)) }
-        return dateCache.text
+        if now != caches.dateCache.second { caches.dateCache = (now, HTTPStaticFiles.httpDate(now)) }
+        return caches.dateCache.text
     }
 
     /// `trusted`: the headers are the server's own (not a route's, not echoing the request), so
@@ -627,4 +617,27 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
 
         """.utf8)
     }
+}
+
+/// What a connection remembers between its requests. Owned by the connection: an HTTP/1
+/// connection's one handler, or an HTTP/2 connection's set-up, which hands the same object to
+/// every stream's handler (the streams run on the parent channel's event loop, one at a time).
+final class HTTPConnectionCaches: @unchecked Sendable {
+    var dateCache = (second: -1, text: "")
+    /// The last file served on this connection, resolved (real path inside the root) within the
+    /// current second: a keep-alive client asking again skips the path checks' system calls.
+    var fileCache: (uri: String, second: Int, real: String, type: String)?
+    /// The last small file this connection sent whole, with what identifies its version: sent
+    /// again without opening it while `lstat` shows the same inode, size and modification time
+    /// to the nanosecond (one system call instead of open, fstat, pread and close).
+    var bodyCache: (real: String, body: ByteBuffer, stamp: HTTPStaticFiles.Stamp, mtime: Int, type: String)?
+    var lastModifiedCache = (mtime: -1, text: "")
+    /// The whole 200 response (head and body) last sent from `bodyCache` to a keep-alive HTTP/1.1
+    /// GET, and the second of its Date: sent again as it is within that second while the file's
+    /// stamp is the same (no encoding and no copy of the body).
+    var encodedCache: (second: Int, stamp: HTTPStaticFiles.Stamp, real: String, bytes: ByteBuffer)?
+
+    /// The last type asked about and whether it is compressible: a connection asks about the same
+    /// few types again and again, and the answer costs string work the fast path cannot afford.
+    var compressibleMemo: (type: String, yes: Bool) = ("", false)
 }
