@@ -32,7 +32,7 @@ struct CommandLineOptions {
     /// `--version`, `--help` or `--completions` that prints its text and exits 0.
     enum Stop: Error { case usage(String), done(String) }
 
-    nonisolated(unsafe) static var table: [Option] = [
+    nonisolated(unsafe) static let table: [Option] = [
         Option(names: ["-e"], argument: "CODE",
                help: "run CODE (may be given more than once; the pieces run as one program)") { o, v in
             o.code.append(v!)

@@ -252,7 +252,7 @@ public final class WireReplay: @unchecked Sendable {
     }
 
     /// Opens the next recorded DNS-over-TCP connection: the program's end of a stream socket
-    /// pair (non-blocking, as the DNS transport wants it).
+    /// pair (blocking; the DNS transport reads it as a `DirectSocket`, in 100 ms slices).
     func openDNSStream(address: String) throws -> Int32 {
         let rec: Recorded, k: Int
         do { (rec, k) = try take(address: address, kind: "dns-tcp") }

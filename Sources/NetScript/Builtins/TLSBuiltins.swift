@@ -168,16 +168,10 @@ enum TLSBuiltins {
             return .native(RecordObject("certificate", [
                 "cert": .string(made.certFile), "key": .string(made.keyFile),
                 "names": .list(made.names.map { .string($0) }), "ca": .bool(made.isCA),
-                "not_after": .string(isoDate(made.notValidAfter)), "issuer": .string(made.issuer),
+                "not_after": .string(CertificateValue.iso(made.notValidAfter)), "issuer": .string(made.issuer),
                 "fingerprint": .string(made.fingerprint),
             ]))
         }
-    }
-
-    static func isoDate(_ d: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: d)
     }
 
     // MARK: starttls
