@@ -20,6 +20,9 @@ public struct Parser {
     /// Set while parsing a `condition` (the head of `if`/`while`/`for`), where `{` opens the
     /// block, not a map argument.
     var noBraceArgs = false
+    /// Labels that end a command's arguments instead of joining them, at this bracket level
+    /// only: in `parallel for h in ITEMS concurrency: 200 { … }` they are the loop's own.
+    var reservedLabels: Set<String> = []
     var depth = 0
 
     public init(source: Source, range: SourceRange? = nil) throws {
@@ -132,9 +135,10 @@ public struct Parser {
     /// inside a block), and `{` after an expression an argument again.
     mutating func nested<T>(newlines ignored: Bool, _ body: (inout Parser) throws -> T) rethrows -> T {
         newlineIgnored.append(ignored)
-        let saved = noBraceArgs
+        let saved = (noBraceArgs, reservedLabels)
         noBraceArgs = false
-        defer { newlineIgnored.removeLast(); noBraceArgs = saved }
+        reservedLabels = []
+        defer { newlineIgnored.removeLast(); (noBraceArgs, reservedLabels) = saved }
         return try body(&self)
     }
 }

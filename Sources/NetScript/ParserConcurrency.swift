@@ -15,8 +15,8 @@ extension Parser {
         return Expr(.call(Expr(.name("spawn"), head.range), [.positional(Expr(.function(decl), range))], bare: false), range)
     }
 
-    /// parallel_for = "parallel" "for" NAME [ "," NAME ] "in" condition block ;
-    ///     (* the condition's trailing concurrency: errors: rate: options belong to parallel for *)
+    /// parallel_for = "parallel" "for" NAME [ "," NAME ] "in" condition { LABEL arg_value } block ;
+    ///     (* LABEL is concurrency:, errors: or rate:; at the condition's own level they end it *)
     mutating func parseParallelFor() throws -> Expr {
         let head = advance()
         advance()   // for
@@ -30,24 +30,15 @@ extension Parser {
         }
         guard check(.in) else { throw expected("'in' after the loop variable") }
         advance()
-        var items = try parseCondition()
+        // The options parallel for knows end the items at this level (`lines "h.txt" rate: 5`
+        // gives rate: to the loop, not to lines); inside brackets they are the command's again.
+        let saved = reservedLabels
+        reservedLabels = Parser.parallelOptions
+        let items: Expr
+        do { defer { reservedLabels = saved }; items = try parseCondition() }
         var options: [Argument] = []
-        // `hosts concurrency: 200` parses as a command with options: the trailing options
-        // parallel for knows are its own; what is left is the items expression.
-        if case .call(let callee, var args, _) = items.kind {
-            while case .option(let name, _, _)? = args.last, Parser.parallelOptions.contains(name) {
-                options.insert(args.removeLast(), at: 0)
-            }
-            if !options.isEmpty {
-                if args.isEmpty {
-                    switch callee.kind {
-                    case .name, .field: items = Expr(.call(callee, [], bare: true), callee.range)
-                    default: items = callee
-                    }
-                } else {
-                    items = Expr(.call(callee, args, bare: false), items.range)
-                }
-            }
+        while case .label(let name) = peek.kind, Parser.parallelOptions.contains(name) {
+            options.append(try parseArgument())
         }
         let body = try parseBlock()
         let range = head.range.to(previousRange)

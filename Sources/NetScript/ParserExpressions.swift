@@ -176,7 +176,8 @@ extension Parser {
         if t.kind == .newline && !ignoringNewlines { return false }
         let p = peek
         switch p.kind {
-        case .int, .float, .string, .rawString, .bytes, .address, .ident, .label: return true
+        case .int, .float, .string, .rawString, .bytes, .address, .ident: return true
+        case .label(let name): return !reservedLabels.contains(name)
         case .symbol(.true), .symbol(.false), .symbol(.nil): return true
         case .symbol(.fn): return peekAhead(1).kind == .symbol(.leftParen)
         case .symbol(.leftParen), .symbol(.leftBracket): return p.spaceBefore

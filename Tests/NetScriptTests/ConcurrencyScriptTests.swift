@@ -122,6 +122,21 @@ final class ConcurrencyScriptTests: XCTestCase {
         XCTAssertEqual(Set(lines.dropFirst(3)), ["a 1", "b 2"])
     }
 
+    /// The loop's options end its items at their own level, whatever the items are: a list
+    /// or map literal, a command with options of its own inside brackets.
+    func testParallelForOptionsAfterAnyItemsExpression() throws {
+        let r = try ns("""
+        seen = {}
+        parallel for h in [1, 2, 3] concurrency: 2 { seen[h] = h * 10 }
+        print (sum (values seen))
+        parallel for k, v in {a: 1} rate: 100 { print k v }
+        errs = parallel for x in (pmap fn(i) { i + 1 } [1, 2] concurrency: 1) errors: "collect" { if x > 2 { fail "big {x}" } }
+        print (len errs)
+        """)
+        XCTAssertEqual(r.stderr, "")
+        XCTAssertEqual(r.stdout, "60\na 1\n1\n")
+    }
+
     func testFirstErrorStopsTheRestAndIsRaised() throws {
         let r = try ns("""
         ran = []
