@@ -54,4 +54,25 @@ final class HTTPClientPoolScriptTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stdout, "true 2\ntrue\n1 true\n")
     }
+
+    /// Connection tokens are compared as RFC 9110 §5.6.1 lists them: case-insensitive, with
+    /// optional white space around each; so is the request's own `Connection` header.
+    func testConnectionTokensInAnyCaseAndSpacing() throws {
+        let r = try runProcess(try NetScriptBinary.path(), ["-e", """
+            B = "http://127.0.0.1:\(port)"
+            s = http.session
+            a = (s.get "{B}/conn").json
+            print (s.get "{B}/close-token").text
+            b = (s.get "{B}/conn").json
+            print (b.conn != a.conn) b.n
+            print (s.get "{B}/http10-keep").text
+            c = (s.get "{B}/conn").json
+            print (c.conn == b.conn) c.n
+            s.get "{B}/conn" headers: {Connection: " Keep-Alive ,Close"}
+            d = (s.get "{B}/conn").json
+            print (d.conn != c.conn) d.n
+            """])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "closing\ntrue 1\nkept\ntrue 3\ntrue 1\n")
+    }
 }

@@ -14,6 +14,9 @@ HTTP/1.0 reply. Loopback only: http_conns.py PORT
   GET /trailers     a chunked body with chunk extensions and trailer fields
   GET /continue     100 Continue and 102 Processing before the final response
   GET /http10       an HTTP/1.0 response without Content-Length, delimited by the close
+  GET /close-token  "Connection: Keep-Alive ,  CLOSE " (tokens in other case and spacing), yet the
+                    connection is left open: a client must not send on it again
+  GET /http10-keep  an HTTP/1.0 response with Content-Length and "Connection:  Keep-Alive"
 """
 import json, socket, sys, threading
 
@@ -87,6 +90,10 @@ def serve(conn, cid):
             elif path == "/continue":
                 conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n")
                 respond(conn, "200 OK", b"final")
+            elif path == "/close-token":
+                respond(conn, "200 OK", b"closing", [("Connection", "Keep-Alive ,  CLOSE ")])
+            elif path == "/http10-keep":
+                conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 4\r\nConnection:  Keep-Alive\r\n\r\nkept")
             elif path == "/http10":
                 conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the close")
                 break

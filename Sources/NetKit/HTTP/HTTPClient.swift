@@ -195,10 +195,10 @@ public final class HTTPAgent: @unchecked Sendable {
     /// every 100 ms) with the bytes so far and the expected total.
     public func perform(_ spec: HTTPRequestSpec, sink: Int32? = nil,
                         progress: ((Int, Int?) -> Void)? = nil) throws -> HTTPResponseData {
-        for (k, v) in spec.headers where HTTPClientSupport.hasLineBreak(k) || HTTPClientSupport.hasLineBreak(v) || k.isEmpty || k.contains(":") {
+        for (k, v) in spec.headers where HTTPClientSupport.hasLineBreak(k) || HTTPClientSupport.hasLineBreak(v) || k.isEmpty || k.utf8.contains(UInt8(ascii: ":")) {
             throw HTTPClientFailure(.value, "\(spec.method) \(spec.url): the header \(k.debugDescription) has a line break, a colon in its name or an empty name; nothing was sent", url: spec.url)
         }
-        if HTTPClientSupport.hasLineBreak(spec.method) || spec.method.contains(" ") || spec.method.isEmpty {
+        if HTTPClientSupport.hasLineBreak(spec.method) || spec.method.utf8.contains(UInt8(ascii: " ")) || spec.method.isEmpty {
             throw HTTPClientFailure(.value, "\(spec.method.debugDescription) \(spec.url): not a valid method; nothing was sent", url: spec.url)
         }
         var current = spec
@@ -206,7 +206,6 @@ public final class HTTPAgent: @unchecked Sendable {
         if HTTPClientSupport.hasLineBreak(spec.url) { _ = try HTTPClientSupport.validate(spec.url, method: spec.method) }
         // Raw characters are %-encoded; escapes already there are kept (as requests does).
         current.url = HTTPClientSupport.requoteURL(spec.url)
-        _ = try HTTPClientSupport.validate(current.url, method: spec.method)
         if let d = spec.deadline {
             current.deadlineAt = DispatchTime.now().uptimeNanoseconds + UInt64(max(0.001, min(d, 1e9)) * 1e9)
         }
@@ -216,7 +215,7 @@ public final class HTTPAgent: @unchecked Sendable {
         while true {
             let url = try HTTPClientSupport.validate(current.url, method: current.method)
             var r = try performWithRetries(current, url: url, jar: jar, sink: sink, progress: progress)
-            r.setCookies = jar.store(setCookie: r.headers.filter { $0.0.lowercased() == "set-cookie" }.map { $0.1 }, from: url)
+            r.setCookies = jar.store(setCookie: r.headers.filter { HTTPClientSupport.nameIs($0.0, "set-cookie") }.map { $0.1 }, from: url)
             let isRedirect = [301, 302, 303, 307, 308].contains(r.status)
             guard current.followRedirects, isRedirect, let loc = r.header("location"),
                   let next = HTTPClientSupport.resolve(HTTPClientSupport.requoteURL(loc), against: current.url) else {
@@ -388,7 +387,8 @@ final class HTTPExchange: HTTPClientResponseDelegate, @unchecked Sendable {
         if reused, let url = URL(string: spec.url), var host = url.host {
             if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
             let port = url.port ?? (url.scheme?.lowercased() == "https" ? 443 : 80)
-            t.record("http", .note, HTTPAgent.reuseNote("\(host.contains(":") ? "[\(host)]" : host):\(port)"))
+            let address = "\(host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host):\(port)"
+            t.record("http", .note) { HTTPAgent.reuseNote(address) }
         }
         // Rendered only when shown: a request costs tens of microseconds on loopback.
         t.record("http", .client) {

@@ -21,7 +21,11 @@ public enum HTTPClientSupport {
 
     /// Bytes a URL may carry as they are: unreserved and reserved characters (RFC 3986), as
     /// requests' `requote_uri` leaves them.
-    static let urlAllowed: Set<UInt8> = Set(Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!#$&'()*+,/:;=?@[]".utf8))
+    static let urlAllowed: [Bool] = {
+        var t = [Bool](repeating: false, count: 256)
+        for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!#$&'()*+,/:;=?@[]".utf8 { t[Int(c)] = true }
+        return t
+    }()
 
     /// The URL with what needs it %-encoded after the host: raw characters (spaces, non-ASCII
     /// as UTF-8, quotes, …) are encoded, escapes already there (`%` and two hex digits) are kept
@@ -31,13 +35,15 @@ public enum HTTPClientSupport {
         let bytes = Array(url.utf8)
         // Past "scheme://authority": the host is not %-encoded.
         var from = 0
-        if let r = url.range(of: "://") {
-            from = url.utf8.distance(from: url.startIndex, to: r.upperBound)
-            while from < bytes.count && ![UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: "#")].contains(bytes[from]) { from += 1 }
+        if bytes.count >= 3, let k = (0...(bytes.count - 3)).first(where: { bytes[$0] == 0x3A && bytes[$0 + 1] == 0x2F && bytes[$0 + 2] == 0x2F }) {
+            from = k + 3
+            while from < bytes.count && bytes[from] != UInt8(ascii: "/") && bytes[from] != UInt8(ascii: "?") && bytes[from] != UInt8(ascii: "#") { from += 1 }
         }
         func hex(_ c: UInt8) -> Bool {
             (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)
         }
+        // The usual case, a URL that needs nothing: returned as it is, with no copy made.
+        if !bytes[from...].contains(where: { $0 == UInt8(ascii: "%") || !urlAllowed[Int($0)] }) { return url }
         var out = Array(bytes[0..<from])
         var changed = false
         var i = from
@@ -49,7 +55,7 @@ public enum HTTPClientSupport {
                 } else {
                     out += Array("%25".utf8); changed = true
                 }
-            } else if urlAllowed.contains(b) {
+            } else if urlAllowed[Int(b)] {
                 out.append(b)
             } else {
                 out += Array(String(format: "%%%02X", b).utf8); changed = true
@@ -82,11 +88,39 @@ public enum HTTPClientSupport {
     /// The URL with `params` added to its query (after any it already has), fragment dropped.
     public static func addQuery(_ url: String, _ params: [(String, String)]) -> String {
         var base = url
-        if let hash = base.firstIndex(of: "#") { base = String(base[..<hash]) }
+        if let hash = base.utf8.firstIndex(of: UInt8(ascii: "#")) { base = String(base[..<hash]) }
         guard !params.isEmpty else { return base }
         let q = formEncode(params)
-        if base.contains("?") { return base.hasSuffix("?") || base.hasSuffix("&") ? base + q : base + "&" + q }
+        if base.utf8.contains(UInt8(ascii: "?")) { return base.hasSuffix("?") || base.hasSuffix("&") ? base + q : base + "&" + q }
         return base + "?" + q
+    }
+
+    /// Whether `name` equals `lower` (already lower-case ASCII) ignoring ASCII case, without
+    /// making a lower-cased copy: header names are compared so on every response.
+    public static func nameIs(_ name: String, _ lower: StaticString) -> Bool {
+        let n = name.utf8
+        guard n.count == lower.utf8CodeUnitCount else { return false }
+        return lower.withUTF8Buffer { l in
+            var i = 0
+            for c in n {
+                let folded = c >= 0x41 && c <= 0x5A ? c | 0x20 : c
+                if folded != l[i] { return false }
+                i += 1
+            }
+            return true
+        }
+    }
+
+    /// The comma-separated tokens of a header value (`Connection: keep-alive, Upgrade`),
+    /// each without the optional white space around it (RFC 9110 §5.6.1) and lower-cased.
+    /// Pure Swift: Foundation's `trimmingCharacters` goes through NSString on Linux.
+    public static func headerTokens(_ value: some StringProtocol) -> [String] {
+        value.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).compactMap { part in
+            var lo = part.startIndex, hi = part.endIndex
+            while lo < hi, part[lo] == 0x20 || part[lo] == 0x09 { lo = part.index(after: lo) }
+            while hi > lo, part[part.index(before: hi)] == 0x20 || part[part.index(before: hi)] == 0x09 { hi = part.index(before: hi) }
+            return String(decoding: part[lo..<hi].map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+        }
     }
 
     /// Whether text carries a CR, LF or NUL (header splitting): such a request is never sent.
@@ -215,6 +249,12 @@ public enum HTTPClientSupport {
     /// The process environment, read once (building it costs more than a loopback request).
     public static let processEnvironment = ProcessInfo.processInfo.environment
 
+    /// Whether the process environment names any HTTP proxy at all (read once): when not,
+    /// no request needs `proxy(for:)`.
+    public static let proxyConfigured: Bool = ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"].contains {
+        !(processEnvironment[$0] ?? "").isEmpty
+    }
+
     /// The proxy to use for a URL from HTTP_PROXY / HTTPS_PROXY / NO_PROXY (either case), or nil.
     public static func proxy(for url: URL, environment: [String: String] = processEnvironment) -> (host: String, port: Int, user: String?, password: String?)? {
         func env(_ name: String) -> String? {
@@ -291,6 +331,7 @@ public final class HTTPCookieJar: @unchecked Sendable {
     /// Takes the Set-Cookie headers of a response to `url`. Returns the cookies it set, as name/value pairs.
     @discardableResult
     public func store(setCookie headers: [String], from url: URL) -> [(String, String)] {
+        if headers.isEmpty { return [] }
         let host = (url.host ?? "").lowercased()
         var set: [(String, String)] = []
         lock.lock(); defer { lock.unlock() }
@@ -334,6 +375,8 @@ public final class HTTPCookieJar: @unchecked Sendable {
     /// `extra` are cookies for this one request (requests' `cookies=`): sent after the jar's,
     /// and in place of a jar cookie of the same name.
     public func header(for url: URL, adding extra: [(String, String)] = []) -> String? {
+        lock.lock(); let none = cookies.isEmpty; lock.unlock()
+        if none && extra.isEmpty { return nil }
         let own = pairs(for: url)
         let names = Set(extra.map(\.0))
         let all = own.filter { !names.contains($0.0) } + extra

@@ -187,12 +187,12 @@ struct HTTPFastPlan {
     /// treats specially: invalid header names or values, TRACE with a body, an Upgrade).
     static func make(_ spec: HTTPRequestSpec, url: URL, headers given: [(String, String)]) -> HTTPFastPlan? {
         guard url.scheme?.lowercased() == "http", var host = url.host, !host.isEmpty,
-              HTTPClientSupport.proxy(for: url) == nil else { return nil }
+              !HTTPClientSupport.proxyConfigured || HTTPClientSupport.proxy(for: url) == nil else { return nil }
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         let port = url.port ?? 80
         guard port > 0 && port < 65536 else { return nil }
         // AsyncHTTPClient's connection target: an IPv6 literal is written in brackets.
-        let serialized = host.contains(":") ? "[\(host)]" : host
+        let serialized = host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host
         let bodyLength = spec.body?.count ?? 0
         if spec.method == "TRACE" && bodyLength > 0 { return nil }
         var headers: [(String, String)] = []
@@ -200,14 +200,11 @@ struct HTTPFastPlan {
         var hasHost = false, closeAfter = false
         for (k, v) in given {
             guard validName(k), validValue(v) else { return nil }
-            let lower = k.lowercased()
-            switch lower {
-            case "upgrade": return nil
-            case "content-length", "transfer-encoding": continue
-            case "host": hasHost = true
-            case "connection":
-                if v.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces).lowercased() == "close" }) { closeAfter = true }
-            default: break
+            if HTTPClientSupport.nameIs(k, "upgrade") { return nil }
+            if HTTPClientSupport.nameIs(k, "content-length") || HTTPClientSupport.nameIs(k, "transfer-encoding") { continue }
+            if HTTPClientSupport.nameIs(k, "host") { hasHost = true }
+            if HTTPClientSupport.nameIs(k, "connection") {
+                if HTTPClientSupport.headerTokens(v).contains("close") { closeAfter = true }
             }
             headers.append((k, v))
         }
@@ -217,8 +214,10 @@ struct HTTPFastPlan {
         } else if !["GET", "HEAD", "DELETE", "CONNECT", "TRACE"].contains(spec.method) {
             headers.append(("Content-Length", "0"))
         }
-        var target = url.path.isEmpty ? "/" : (URLComponents(url: url, resolvingAgainstBaseURL: true)?.percentEncodedPath ?? url.path)
-        if let q = url.query { target += "?" + q }
+        // The path and query as written (the URL was %-encoded by `requoteURL` already).
+        let path = url.path(percentEncoded: true)
+        var target = path.isEmpty ? "/" : path
+        if let q = url.query(percentEncoded: true) { target += "?" + q }
         return HTTPFastPlan(address: "\(serialized):\(port)", target: target, headers: headers, closeAfter: closeAfter)
     }
 
@@ -293,7 +292,7 @@ extension HTTPAgent {
                     throw fastFailure(error, spec, phase: "no response", received: nil)
                 }
             }
-            if reused { transcript?.record("http", .note, HTTPAgent.reuseNote(plan.address)) }
+            if reused, let t = transcript { let address = plan.address; t.record("http", .note) { HTTPAgent.reuseNote(address) } }
             do {
                 var r = try exchange(spec, plan: plan, wire: wire!, reused: reused, sink: sink, progress: progress)
                 r.elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
@@ -402,14 +401,14 @@ extension HTTPAgent {
                     contentLength = n
                 case "transfer-encoding": transferEncoding = transferEncoding.map { $0 + ", " + v } ?? v
                 case "content-encoding": hasEncoding = true; contentEncoding = v
-                case "connection": connectionTokens += v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                case "connection": connectionTokens += HTTPClientSupport.headerTokens(v)
                 case "location": hasLocation = true
                 default: break
                 }
             }
             if let te = transferEncoding {
                 if contentLength != nil { throw HTTPParserError.unexpectedContentLength }
-                chunked = te.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } == "chunked"
+                chunked = HTTPClientSupport.headerTokens(te).last == "chunked"
             }
         } catch {
             throw failed(error)
@@ -482,7 +481,8 @@ extension HTTPAgent {
         decoder = nil
         progress?(received, expected)
         if let t = transcript, spec.method != "HEAD", received > 0 {
-            t.record("http", .server, "… \(HTTPClientSupport.grouped(received)) bytes")
+            let n = received
+            t.record("http", .server) { "… \(HTTPClientSupport.grouped(n)) bytes" }
         }
         let keepAlive = h.major == 1 && (h.minor >= 1 ? !connectionTokens.contains("close") : connectionTokens.contains("keep-alive"))
         keep = delimited && keepAlive && !plan.closeAfter && h.status != 101 && wire.count == 0

@@ -268,29 +268,40 @@ enum HTTPBuiltins {
     }
 
     /// A session's method as a function value (`s.get URL …`).
+    /// What a session method is, apart from its session: built once (a loop of `s.get` looks
+    /// the method up on every call, and these strings cost more than a loopback request's parsing).
+    private struct SessionMethodInfo {
+        let name: String, min: Int, options: [String], usage: String, summary: String, example: String
+    }
+    private static let sessionMethodInfo: [String: SessionMethodInfo] = {
+        let options = requestOptions.filter { $0 != "session" }
+        var t: [String: SessionMethodInfo] = [:]
+        for m in HTTPSessionValue.methods {
+            t[m] = SessionMethodInfo(name: "session.\(m)", min: 1, options: options, usage: "s.\(m) URL [options as http.\(m)]",
+                                     summary: "http.\(m) with the session's cookies, headers and settings.",
+                                     example: "s.\(m) \"http://127.0.0.1:8080/\"")
+        }
+        t["request"] = SessionMethodInfo(name: "session.request", min: 2, options: options, usage: "s.request METHOD URL [options]",
+                                         summary: "http.request with the session's settings.",
+                                         example: "s.request \"PROPFIND\" \"http://127.0.0.1:8080/\"")
+        t["download"] = SessionMethodInfo(name: "session.download", min: 2, options: options + ["progress"], usage: "s.download URL FILE [options]",
+                                          summary: "http.download with the session's settings.",
+                                          example: "s.download \"http://127.0.0.1:8080/big.bin\" \"big.bin\"")
+        return t
+    }()
+
     static func sessionMethod(_ name: String, _ s: HTTPSessionValue) -> BuiltinFunction? {
-        if HTTPSessionValue.methods.contains(name) {
-            return BuiltinFunction(name: "session.\(name)", min: 1, max: 1, options: requestOptions.filter { $0 != "session" },
-                                   usage: "s.\(name) URL [options as http.\(name)]", summary: "http.\(name) with the session's cookies, headers and settings.",
-                                   example: "s.\(name) \"http://127.0.0.1:8080/\"") { [s] a in
-                try request(a, method: name.uppercased(), urlIndex: 0, session: s, headCommand: name == "head")
-            }
+        guard let info = sessionMethodInfo[name] else { return nil }
+        let body: (Args) throws -> Value
+        switch name {
+        case "request": body = { [s] a in try request(a, method: try a.string(0).uppercased(), urlIndex: 1, session: s) }
+        case "download": body = { [s] a in try download(a, session: s) }
+        default:
+            let method = name.uppercased(), head = name == "head"
+            body = { [s] a in try request(a, method: method, urlIndex: 0, session: s, headCommand: head) }
         }
-        if name == "request" {
-            return BuiltinFunction(name: "session.request", min: 2, max: 2, options: requestOptions.filter { $0 != "session" },
-                                   usage: "s.request METHOD URL [options]", summary: "http.request with the session's settings.",
-                                   example: "s.request \"PROPFIND\" \"http://127.0.0.1:8080/\"") { [s] a in
-                try request(a, method: try a.string(0).uppercased(), urlIndex: 1, session: s)
-            }
-        }
-        if name == "download" {
-            return BuiltinFunction(name: "session.download", min: 2, max: 2, options: requestOptions.filter { $0 != "session" } + ["progress"],
-                                   usage: "s.download URL FILE [options]", summary: "http.download with the session's settings.",
-                                   example: "s.download \"http://127.0.0.1:8080/big.bin\" \"big.bin\"") { [s] a in
-                try download(a, session: s)
-            }
-        }
-        return nil
+        return BuiltinFunction(name: info.name, min: info.min, max: info.min, options: info.options,
+                               usage: info.usage, summary: info.summary, example: info.example, impl: body)
     }
 
     static let commonUsage = "[params: {k: v}] [headers: {k: v}] [data: {k: v}|TEXT|BYTES] [json: VALUE] [files: {field: PATH}] [auth: [\"user\", \"pass\"]|TOKEN] [timeout: 30] [deadline: 300|nil] [redirects: true|false|N] [verify: true] [ca: \"ca.pem\"] [retries: 0] [max: 1073741824] [cookies: {k: v}] [session: S]"
