@@ -30,6 +30,9 @@ public struct TranscriptEvent: Sendable {
         /// Rendered only when someone looks: sockets record every send and receive, and
         /// escaping bytes nobody reads would cost more than the send itself.
         case deferred(@Sendable () -> String)
+        /// Socket bytes (`→ 18 bytes "…"`), kept as bytes and escaped when shown: a send or
+        /// receive records one, and neither a closure nor the text is made for it until then.
+        case bytes(label: String, count: Int, head: [UInt8], tail: [UInt8]?)
     }
 
     /// The text to show; already masked where it carried a secret.
@@ -38,6 +41,10 @@ public struct TranscriptEvent: Sendable {
             switch storage {
             case .text(let t): return t
             case .deferred(let render): return render()
+            case .bytes(let label, let count, let head, let tail):
+                let shown = tail.map { Transcript.escape(head: head, tail: $0, limit: Transcript.bytesShown) }
+                    ?? Transcript.escape(head, limit: Transcript.bytesShown)
+                return "\(label)\(count) \(count == 1 ? "byte" : "bytes") \"\(shown)\""
             }
         }
         set { storage = .text(newValue) }
@@ -49,6 +56,20 @@ public struct TranscriptEvent: Sendable {
         self.direction = direction
         self.storage = .text(text)
         self.time = time
+    }
+
+    /// A step of socket bytes, rendered when shown as `label`, the count and the escaped bytes;
+    /// of long data only the two ends that can be shown are kept.
+    init(proto: String, direction: TranscriptDirection, label: String, bytes data: [UInt8]) {
+        self.proto = proto
+        self.direction = direction
+        self.time = Date()
+        let limit = Transcript.bytesShown
+        if data.count <= 2 * limit + 8 {
+            storage = .bytes(label: label, count: data.count, head: data, tail: nil)
+        } else {
+            storage = .bytes(label: label, count: data.count, head: Array(data.prefix(limit)), tail: Array(data.suffix(limit)))
+        }
     }
 
     /// A step whose text is made by `render` when first shown.
@@ -144,6 +165,14 @@ public final class Transcript: @unchecked Sendable {
         lock.lock()
         let g = gate
         event.command = currentCommand
+        if g == nil {
+            // No step gate (the usual case): kept under the same lock.
+            keep(event)
+            let deliver = live ? sink : nil
+            lock.unlock()
+            deliver?(event)
+            return
+        }
         lock.unlock()
         if let g, Transcript.isOutgoing(event), !g(event) {
             // Abandoned: the gate has asked the caller's cancellation check to fire, so the
@@ -151,12 +180,17 @@ public final class Transcript: @unchecked Sendable {
             event.text += "   (abandoned before sending)"
         }
         lock.lock()
-        // A ring: once full, the oldest step is overwritten (no shifting of the whole array).
-        if events.count < capacity { events.append(event) }
-        else if capacity > 0 { events[head] = event; head = (head + 1) % capacity }
+        keep(event)
         let deliver = live ? sink : nil
         lock.unlock()
         deliver?(event)
+    }
+
+    /// Adds a step to the ring; the caller holds the lock. Once full, the oldest step is
+    /// overwritten (no shifting of the whole array).
+    private func keep(_ event: TranscriptEvent) {
+        if events.count < capacity { events.append(event) }
+        else if capacity > 0 { events[head] = event; head = (head + 1) % capacity }
     }
 
     /// Records a step from its parts (see `record(_:)`: the text must already be masked).
@@ -217,19 +251,13 @@ public final class Transcript: @unchecked Sendable {
     /// `label` — keeping no more of them than the line can show: the transcript keeps thousands
     /// of steps, and a step must not hold a megabyte of received data alive.
     public func recordBytes(_ proto: String, _ direction: TranscriptDirection, _ label: String, _ data: [UInt8], peer: String? = nil) {
-        let count = data.count
-        let unit = count == 1 ? "byte" : "bytes"
-        let limit = 200
-        var e: TranscriptEvent
-        if count <= 2 * limit + 8 {
-            e = TranscriptEvent(proto: proto, direction: direction) { "\(label)\(count) \(unit) \"\(Transcript.escape(data, limit: limit))\"" }
-        } else {
-            let head = Array(data.prefix(limit)), tail = Array(data.suffix(limit))
-            e = TranscriptEvent(proto: proto, direction: direction) { "\(label)\(count) \(unit) \"\(Transcript.escape(head: head, tail: tail, limit: limit))\"" }
-        }
+        var e = TranscriptEvent(proto: proto, direction: direction, label: label, bytes: data)
         e.peer = peer
         record(e)
     }
+
+    /// How many bytes of each end of socket data a step shows.
+    static let bytesShown = 200
 
     /// The two ends of long data, escaped, with the middle elided.
     static func escape(head: some Collection<UInt8>, tail: some Collection<UInt8>, limit: Int) -> String {
