@@ -98,6 +98,13 @@ final class SocketStreamTests: XCTestCase {
         let took = Date().timeIntervalSince(start)
         XCTAssertGreaterThanOrEqual(took, 0.45)
         XCTAssertLessThan(took, 2)
+        // A small recv reads straight into its result (StreamConnection.recvDirect): the same wait.
+        let again = Date()
+        XCTAssertThrowsError(try c.recv(max: 16, timeout: 0.3)) { e in
+            XCTAssertEqual((e as! SocketError).kind, .timeout)
+            XCTAssertEqual((e as! SocketError).message, "recv from 127.0.0.1:\(l.port!): timed out")
+        }
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(again), 0.25)
         c.close()
     }
 
@@ -162,6 +169,10 @@ final class SocketStreamTests: XCTestCase {
             let s = e as! SocketError
             XCTAssertEqual(s.kind, .reset, s.message)
             XCTAssertTrue(s.message.contains("127.0.0.1:\(port)"))
+        }
+        // The failure stays with the connection, for a small read and a large one alike.
+        for max in [100, 65536] {
+            XCTAssertThrowsError(try c.recv(max: max, timeout: 5)) { e in XCTAssertEqual((e as! SocketError).kind, .reset) }
         }
     }
 

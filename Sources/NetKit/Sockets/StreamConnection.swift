@@ -531,7 +531,42 @@ public final class StreamConnection: @unchecked Sendable {
             }
             if let e = failure("recv from") { throw e }
             if inbox.eof { return nil }
+            // A small read with nothing buffered (a request/response loop): straight into the
+            // array returned, without the copy into the buffer and out again.
+            if max <= StreamConnection.directReadMax { return try recvDirect(max: max, deadline: deadline) }
             try checkWait(deadline: deadline, op: "recv from")
+        }
+    }
+
+    /// Reads of at most this many bytes go straight into the array returned when nothing is buffered.
+    static let directReadMax = 4096
+
+    /// `recv` with nothing buffered: one read into an array of `max` bytes, as `checkWait`
+    /// waits (cancel, deadline, the stream's slices). Called with the inbox lock held.
+    private func recvDirect(max: Int, deadline: Date) throws -> [UInt8]? {
+        while true {
+            if cancel?() == true { throw SocketError(.interrupted, "recv from \(peerText): interrupted", address: peerText) }
+            if Date() >= deadline { throw SocketError(.timeout, "recv from \(peerText): timed out", address: peerText) }
+            var got = ByteStreamRead.nothing
+            var failed: Error? = nil
+            let data = [UInt8](unsafeUninitializedCapacity: max) { buf, initialized in
+                do { got = try stream.readSome(into: UnsafeMutableRawBufferPointer(buf), deadline: deadline) } catch { failed = error }
+                if case .data(let n) = got { initialized = n } else { initialized = 0 }
+            }
+            if let failed {
+                inbox.error = failed
+                throw failure("recv from") ?? SocketError.from(failed, op: "recv from", address: peerText)
+            }
+            switch got {
+            case .data:
+                traceReceived(data)
+                return data
+            case .end:
+                inbox.eof = true
+                return nil
+            case .nothing:
+                continue
+            }
         }
     }
 
