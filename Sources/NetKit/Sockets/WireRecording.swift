@@ -279,8 +279,9 @@ public final class WireReplay: @unchecked Sendable {
             var got: [UInt8] = []
             var buf = [UInt8](repeating: 0, count: 65536)
             while got.count < n {
-                let m = Glibc.recv(fd, &buf, min(buf.count, n - got.count), 0)
-                if m < 0 { if errno == EINTR { continue }; return nil }
+                let want = min(buf.count, n - got.count)
+                let m = SysCall.retryingSignals { Glibc.recv(fd, &buf, want, 0) }
+                if m < 0 { return nil }
                 if m == 0 { return nil }
                 got += buf[0..<m]
             }
@@ -312,8 +313,8 @@ public final class WireReplay: @unchecked Sendable {
                 if answer.count >= 4 { answer[2] = id[0]; answer[3] = id[1] }
                 var off = 0
                 while off < answer.count {
-                    let w = answer[off...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                    if w < 0 { if errno == EINTR { continue }; return }
+                    let w = answer[off...].withUnsafeBytes { b in SysCall.retryingSignals { Glibc.send(fd, b.baseAddress, b.count, Int32(MSG_NOSIGNAL)) } }
+                    if w < 0 { return }
                     off += w
                 }
             default:
@@ -348,11 +349,12 @@ public final class WireReplay: @unchecked Sendable {
             var buf = [UInt8](repeating: 0, count: 65536)
             while got.count < n {
                 var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                let r = poll(&p, 1, Int32(min(wait, 1_000_000) * 1000))
-                if r < 0 { if errno == EINTR { continue }; return (got, true) }
+                let r = SysCall.retryingSignals { poll(&p, 1, Int32(min(wait, 1_000_000) * 1000)) }
+                if r < 0 { return (got, true) }
                 if r == 0 { return (got, false) }
-                let m = Glibc.recv(fd, &buf, min(buf.count, n - got.count), 0)
-                if m < 0 { if errno == EINTR { continue }; return (got, true) }
+                let want = min(buf.count, n - got.count)
+                let m = SysCall.retryingSignals { Glibc.recv(fd, &buf, want, 0) }
+                if m < 0 { return (got, true) }
                 if m == 0 { return (got, true) }
                 got += buf[0..<m]
                 progress(got)
@@ -381,8 +383,8 @@ public final class WireReplay: @unchecked Sendable {
                 step += 1
                 var off = 0
                 while off < data.count {
-                    let w = data[off...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                    if w < 0 { if errno == EINTR { continue }; return }   // the program closed: it did not need the rest
+                    let w = data[off...].withUnsafeBytes { b in SysCall.retryingSignals { Glibc.send(fd, b.baseAddress, b.count, Int32(MSG_NOSIGNAL)) } }
+                    if w < 0 { return }   // the program closed: it did not need the rest
                     off += w
                 }
             case .send(let expected):

@@ -28,13 +28,7 @@ public final class StepMode: @unchecked Sendable {
     }
 
     private func write(_ s: String) {
-        let bytes = Array(s.utf8)
-        var off = 0
-        while off < bytes.count {
-            let n = bytes[off...].withUnsafeBytes { Glibc.write(output, $0.baseAddress, $0.count) }
-            if n <= 0 { if errno == EINTR { continue }; return }
-            off += n
-        }
+        _ = Array(s.utf8).withUnsafeBytes { SysCall.writeAll(output, $0) }
     }
 
     /// Shows the step and waits for the learner's key; false abandons the command.
@@ -76,13 +70,18 @@ public final class StepMode: @unchecked Sendable {
         while true {
             if interruptFlag.load(ordering: .relaxed) { return .abandon }
             var p = pollfd(fd: input, events: Int16(POLLIN), revents: 0)
-            let r = poll(&p, 1, 100)
-            if r < 0 { if errno == EINTR { continue }; return .abandon }
-            if r == 0 { continue }
+            // A signal (Ctrl-C sets the flag checked above) or a key not ready yet: look again.
+            switch SysCall.attempt({ Int(poll(&p, 1, 100)) }) {
+            case .again, .done(0): continue
+            case .failed: return .abandon
+            case .done: break
+            }
             var b: UInt8 = 0
-            let n = Glibc.read(input, &b, 1)
-            if n < 0 { if errno == EINTR || errno == EAGAIN { continue }; return .abandon }
-            if n == 0 { return .abandon }
+            switch SysCall.attempt({ Glibc.read(input, &b, 1) }) {
+            case .again: continue
+            case .failed, .done(0): return .abandon
+            case .done: break
+            }
             switch b {
             case 0x0A, 0x0D, 0x20: return .send
             case UInt8(ascii: "c"), UInt8(ascii: "C"): return .continueCommand
