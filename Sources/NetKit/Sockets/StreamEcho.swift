@@ -46,7 +46,7 @@ final class StreamEcho: @unchecked Sendable {
         }
         let names = DirectSocket(fd: fd).names()
         var port: Int? = nil
-        if family != AF_UNIX, let colon = names.local.lastIndex(of: ":") { port = Int(names.local[names.local.index(after: colon)...]) }
+        if family != AF_UNIX { port = try? Endpoint(parsing: names.local).port }
         let server = StreamEcho(fd: fd, stats: stats, localText: unixPath ?? names.local, port: port)
         let t = Thread { server.acceptLoop() }
         t.stackSize = 1 << 18

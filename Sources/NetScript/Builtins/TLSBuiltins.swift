@@ -200,8 +200,6 @@ enum TLSBuiltins {
 
     /// "127.0.0.1:25" → "127.0.0.1", "[::1]:25" → "::1".
     static func hostPart(_ s: String) -> String {
-        if s.hasPrefix("["), let end = s.firstIndex(of: "]") { return String(s[s.index(after: s.startIndex)..<end]) }
-        if let colon = s.lastIndex(of: ":") { return String(s[..<colon]) }
-        return s
+        (try? Endpoint.split(s).host) ?? s
     }
 }
