@@ -170,14 +170,20 @@ public final class WireReplay: @unchecked Sendable {
         let rec: Recorded, k: Int
         do { (rec, k) = try take(address: address, kind: "dns-udp") }
         catch let e as SocketError { throw DNSError(.io, e.message) }
-        var fds: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+        guard let fd = pair(SOCK_DGRAM, serve: { [self] peer in self.serveDatagrams(rec, number: k + 1, fd: peer) }) else {
             throw DNSError(.io, "replay: socketpair: \(String(cString: strerror(errno)))")
         }
-        _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL, 0) | O_NONBLOCK)
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL, 0) | O_NONBLOCK)
+        return fd
+    }
+
+    /// A socket pair of `type` whose far end `serve` plays on a thread of its own (and closes);
+    /// the near end, the program's, is returned; nil (errno set) when no pair could be made.
+    private func pair(_ type: __socket_type, serve: @escaping @Sendable (Int32) -> Void) -> Int32? {
+        var fds: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(type.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else { return nil }
         let peer = fds[1]
-        let t = Thread { [self] in self.serveDatagrams(rec, number: k + 1, fd: peer) }
-        t.start()
+        Thread { serve(peer) }.start()
         return fds[0]
     }
 
@@ -231,14 +237,10 @@ public final class WireReplay: @unchecked Sendable {
     /// program's end of the socket pair.
     func open(address: String, tls: Bool) throws -> DirectSocket {
         let (rec, k) = try take(address: address, kind: "stream")
-        var fds: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+        guard let fd = pair(SOCK_STREAM, serve: { [self] peer in self.serve(rec, number: k + 1, fd: peer) }) else {
             throw SocketError.fromErrno(errno, op: "connect (replay)", address: address)
         }
-        let peer = fds[1]
-        let t = Thread { [self] in self.serve(rec, number: k + 1, fd: peer) }
-        t.start()
-        return DirectSocket(fd: fds[0])
+        return DirectSocket(fd: fd)
     }
 
     /// A recorded connection's kind in words, for a difference.
@@ -257,14 +259,10 @@ public final class WireReplay: @unchecked Sendable {
         let rec: Recorded, k: Int
         do { (rec, k) = try take(address: address, kind: "dns-tcp") }
         catch let e as SocketError { throw DNSError(.io, e.message) }
-        var fds: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+        guard let fd = pair(SOCK_STREAM, serve: { [self] peer in self.serveDNSStream(rec, number: k + 1, fd: peer) }) else {
             throw DNSError(.io, "replay: socketpair: \(String(cString: strerror(errno)))")
         }
-        let peer = fds[1]
-        let t = Thread { [self] in self.serveDNSStream(rec, number: k + 1, fd: peer) }
-        t.start()
-        return fds[0]
+        return fd
     }
 
     /// Plays a recorded DNS-over-TCP connection: each length-prefixed query must be the
