@@ -30,11 +30,15 @@ final class HTTP2StaticFastPath: ChannelInboundHandler, @unchecked Sendable {
     /// The highest stream id the client opened: a HEADERS frame above it opens a stream; one at
     /// or below it is a trailer or an error, and goes on to the multiplexer.
     private var lastStreamID = HTTP2StreamID.rootStream
-    /// Streams answered here and not yet closed: their later frames (RST_STREAM, WINDOW_UPDATE)
-    /// are not passed to the multiplexer, which knows nothing of them.
-    private var answered: Set<HTTP2StreamID> = []
+    /// Streams answered here and not yet closed (a few: at most the concurrent streams allowed):
+    /// their later frames (RST_STREAM, WINDOW_UPDATE) and events are not passed to the
+    /// multiplexer, which knows nothing of them.
+    private var answered: [HTTP2StreamID] = []
     /// Frames written during this read, flushed when it completes (as the multiplexer does).
     private var pendingFlush = false
+    /// The cached body's stamp, checked by `lstat` once in this read: the requests that came in
+    /// the same read were all received at once, before the check, so one check serves them all.
+    private var checkedThisRead: HTTPStaticFiles.Stamp?
     private var client = "-"
 
     init(server: HTTPServer, caches: HTTPConnectionCaches) {
@@ -58,12 +62,19 @@ final class HTTP2StaticFastPath: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        checkedThisRead = nil
         context.fireChannelReadComplete()
         if pendingFlush { pendingFlush = false; context.flush() }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if !answered.isEmpty, let e = event as? StreamClosedEvent { answered.remove(e.streamID) }
+        if !answered.isEmpty {
+            if let e = event as? StreamClosedEvent, let i = answered.firstIndex(of: e.streamID) {
+                answered.remove(at: i)
+                return
+            }
+            if let e = event as? NIOHTTP2StreamCreatedEvent, answered.contains(e.streamID) { return }
+        }
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -93,7 +104,10 @@ final class HTTP2StaticFastPath: ChannelInboundHandler, @unchecked Sendable {
         let vary = server.config.compress && length >= HTTPServerCompression.minimumLength && isCompressible(b.type)
         // A body that may be compressed for this request goes through the compressor.
         if vary && acceptEncoding { return false }
-        guard HTTPStaticFiles.stamp(b.real) == b.stamp else { return false }
+        if checkedThisRead != b.stamp {
+            guard HTTPStaticFiles.stamp(b.real) == b.stamp else { return false }
+            checkedThisRead = b.stamp
+        }
         let head: HPACKHeaders
         if let k = caches.http2Head, k.second == now, k.stamp == b.stamp, k.real == b.real, k.vary == vary {
             head = k.headers
@@ -114,7 +128,7 @@ final class HTTP2StaticFastPath: ChannelInboundHandler, @unchecked Sendable {
         if !isHead {
             context.write(wrapOutboundOut(HTTP2Frame(streamID: id, payload: .data(.init(data: .byteBuffer(b.body), endStream: true)))), promise: nil)
         }
-        answered.insert(id)
+        answered.append(id)
         pendingFlush = true
         server.completed.add(1, ordering: .relaxed)
         if server.config.accessLog {
