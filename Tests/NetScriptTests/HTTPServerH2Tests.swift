@@ -193,4 +193,91 @@ final class HTTPServerH2Tests: XCTestCase {
         XCTAssertTrue(trace.contains("S: [stream 1] HTTP/2 200"), trace)
         XCTAssertTrue(trace.contains("C: GET /hello/h1 HTTP/1.1"), trace)
     }
+    /// HTTP2StaticFastPath answers a GET or HEAD of the connection's cached small file in frames
+    /// (HEADERS, then one DATA frame carrying END_STREAM); the per-stream pipeline ends a stream
+    /// with an empty DATA frame, so the framing shows which path answered. Both must give what
+    /// HTTP/1.1 gives: the same body, the same header fields (Date aside); a HEAD no body; a file
+    /// rewritten between two requests on one connection (same size, so only its time differs)
+    /// served fresh; a missing file 404.
+    func testHTTP2FramePathAnswersAsTheStreamPipelineDoes() throws {
+        try makeCerts()
+        let py = try python()
+        var rng = SystemRandomNumberGenerator()
+        let blob = Data((0..<3000).map { _ in UInt8.random(in: 0...255, using: &rng) })
+        try blob.write(to: base.appendingPathComponent("site/small.bin"))
+        let port = try freePort()
+        _ = try serve("serve http dir: \"site\" port: \(port) quiet: true tls: {cert: \"localhost.pem\", key: \"localhost.key\"}", port: port)
+        let url = "https://localhost:\(port)"
+        let ca = base.appendingPathComponent("ca.pem").path
+
+        // One connection, one stream at a time (Tests/peers/h2_raw_client.py).
+        let client = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("peers/h2_raw_client.py").path
+        let f = base.appendingPathComponent("site/f.txt").path
+        try "version one\n".write(toFile: f, atomically: false, encoding: .utf8)
+        let r = try runProcess(py, [client, "\(port)", ca, "GET:/f.txt", "GET:/f.txt", "GET:/f.txt", "HEAD:/f.txt",
+                                    "WRITE:\(f):version two\n", "GET:/f.txt", "GET:/f.txt", "GET:/nope.txt", "GET:/f.txt"], cwd: base, timeout: 30)
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        let answers = r.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        XCTAssertEqual(answers.count, 8, r.stdout)
+        guard answers.count == 8 else { return }
+        func frames(_ i: Int) -> [String] { answers[i]["frames"] as? [String] ?? [] }
+        func body(_ i: Int) -> String { answers[i]["body"] as? String ?? "?" }
+        for i in [0, 1, 2, 4, 5, 7] { XCTAssertEqual(answers[i]["status"] as? Int, 200, "\(i): \(answers[i])") }
+        XCTAssertEqual((0...2).map(body), ["version one\n", "version one\n", "version one\n"])
+        // The first request fills the connection's caches; one of the next two (a second may
+        // tick between them) is answered in frames.
+        XCTAssertEqual(frames(0), ["H", "D12", "D0!"], "the first request goes through the stream pipeline")
+        XCTAssertTrue(frames(1) == ["H", "D12!"] || frames(2) == ["H", "D12!"], "\(frames(1)) \(frames(2))")
+        XCTAssertEqual(answers[3]["status"] as? Int, 200)
+        XCTAssertEqual(body(3), "", "HEAD has no body")
+        XCTAssertTrue(frames(3) == ["H!"] || frames(3) == ["H", "D0!"], "\(frames(3))")
+        XCTAssertEqual(body(4), "version two\n", "the rewritten file is served fresh")
+        XCTAssertEqual(body(5), "version two\n")
+        XCTAssertEqual(answers[6]["status"] as? Int, 404)
+        XCTAssertTrue(body(6).contains("Error code: 404"), body(6))
+        XCTAssertEqual(body(7), "version two\n")
+
+        // Many concurrent streams on one connection (curl multiplexes with --parallel): every body
+        // and header set the same as HTTP/1.1's, Date aside. page.html is compressible (Vary).
+        for name in ["small.bin", "page.html"] {
+            let h1 = try curl(["--cacert", ca, "--http1.1", "\(url)/\(name)"])
+            var want = h1.headers
+            want["date"] = nil
+            XCTAssertEqual(h1.body, file(name))
+            var args = ["-sS", "--max-time", "20", "--cacert", ca, "--http2", "--parallel", "--parallel-max", "16",
+                        "-w", "##%{http_code}|%{http_version}|%{header_json}\n"]
+            let n = 24
+            for i in 0..<n { args += ["-o", base.appendingPathComponent("par-\(i)").path, "\(url)/\(name)"] }
+            let c = try runProcess("/usr/bin/curl", args, cwd: base, timeout: 40)
+            XCTAssertEqual(c.status, 0, c.stderr)
+            let results = c.stdout.components(separatedBy: "##").dropFirst()
+            XCTAssertEqual(results.count, n, c.stdout)
+            for res in results {
+                let parts = res.split(separator: "|", maxSplits: 2).map(String.init)
+                guard parts.count == 3 else { XCTFail(res); continue }
+                XCTAssertEqual(parts[0], "200", name)
+                XCTAssertEqual(parts[1], "2", name)
+                let json = (try? JSONSerialization.jsonObject(with: Data(parts[2].utf8))) as? [String: [String]] ?? [:]
+                var got: [String: String] = [:]
+                for (k, v) in json where k != "date" { got[k] = v.joined(separator: ", ") }
+                XCTAssertEqual(got, want, name)
+            }
+            for i in 0..<n {
+                XCTAssertEqual(try? Data(contentsOf: base.appendingPathComponent("par-\(i)")), file(name), "\(name) #\(i)")
+            }
+        }
+
+        // nghttp asks for the same file 24 times on one connection, all streams at once; at least
+        // one answer comes in frames (one DATA frame of the whole body with END_STREAM).
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/nghttp") {
+            let n = try runProcess("/usr/bin/nghttp", ["-nv", "-m", "24", "\(url)/small.bin"], cwd: base, timeout: 30)
+            XCTAssertEqual(n.status, 0, n.stderr)
+            let out = n.stdout
+            XCTAssertEqual(out.components(separatedBy: ":status: 200").count - 1, 24, out)
+            XCTAssertGreaterThan(out.components(separatedBy: "recv DATA frame <length=3000, flags=0x01").count - 1, 0, out)
+        }
+    }
 }

@@ -285,16 +285,22 @@ public final class HTTPServer: @unchecked Sendable {
         try ops.addHandler(HTTPServerConnectionHandler(server: self, continueWriter: config.compress ? continueWriter : nil))
     }
 
-    /// HTTP/2 (negotiated by ALPN): the connection's frames go to NIOHTTP2Handler; each stream
-    /// is a child channel whose frames HTTP2FramePayloadToHTTP1ServerCodec turns into the HTTP/1
-    /// request parts the connection handler serves (files, ranges, 304s, routes alike).
+    /// HTTP/2 (negotiated by ALPN): the connection's frames go to NIOHTTP2Handler; a GET or HEAD
+    /// of the small file the connection served last is answered there in frames
+    /// (HTTP2StaticFastPath); every other stream is a child channel of the multiplexer whose
+    /// frames HTTP2FramePayloadToHTTP1ServerCodec turns into the HTTP/1 request parts the
+    /// connection handler serves (files, ranges, 304s, routes alike). The multiplexer is
+    /// swift-nio-http2's pipeline handler (not NIOHTTP2Handler's inline one) so that the fast
+    /// path can sit between them and see each stream's first frame.
     func setUpHTTP2(_ ch: Channel) throws {
         let ops = ch.pipeline.syncOperations
         try ops.addHandler(IdleStateHandler(allTimeout: .milliseconds(Int64(config.idleTimeout * 1000))))
         try ops.addHandler(HTTP2IdleCloser())
         // One set of caches for all the connection's streams (they run on its event loop).
         let caches = HTTPConnectionCaches()
-        _ = try ops.configureHTTP2Pipeline(mode: .server, connectionConfiguration: .init(), streamConfiguration: .init()) { [self] stream in
+        try ops.addHandler(NIOHTTP2Handler(mode: .server))
+        try ops.addHandler(HTTP2StaticFastPath(server: self, caches: caches))
+        try ops.addHandler(HTTP2StreamMultiplexer(mode: .server, channel: ch, inboundStreamInitializer: { [self] stream in
             stream.eventLoop.makeCompletedFuture {
                 let sops = stream.pipeline.syncOperations
                 let id = (try? stream.syncOptions?.getOption(HTTP2StreamChannelOptions.streamID)).map { Int($0) } ?? 0
@@ -305,7 +311,7 @@ public final class HTTPServer: @unchecked Sendable {
                 try sops.addHandler(HTTPServerConnectionHandler(server: self, continueWriter: self.config.compress ? continueWriter : nil,
                                                                 http2Stream: id, caches: caches))
             }
-        }
+        }))
     }
 
     private func track(_ ch: Channel) {

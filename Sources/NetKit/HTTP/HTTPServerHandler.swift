@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOHTTP1
+import NIOHPACK
 
 /// One connection's requests, in order (NIO's pipelining handler holds later requests back until
 /// the current response is done): routed requests go to the server's owner, everything else is
@@ -636,6 +637,9 @@ final class HTTPConnectionCaches: @unchecked Sendable {
     /// GET, and the second of its Date: sent again as it is within that second while the file's
     /// stamp is the same (no encoding and no copy of the body).
     var encodedCache: (second: Int, stamp: HTTPStaticFiles.Stamp, real: String, bytes: ByteBuffer)?
+    /// The HPACK header list of the 200 answer HTTP2StaticFastPath last sent from `bodyCache`,
+    /// and the second of its Date: the same list for every stream within that second.
+    var http2Head: (second: Int, stamp: HTTPStaticFiles.Stamp, real: String, vary: Bool, headers: HPACKHeaders)?
 
     /// The last type asked about and whether it is compressible: a connection asks about the same
     /// few types again and again, and the answer costs string work the fast path cannot afford.
