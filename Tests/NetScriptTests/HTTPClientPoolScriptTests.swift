@@ -71,8 +71,11 @@ final class HTTPClientPoolScriptTests: XCTestCase {
             s.get "{B}/conn" headers: {Connection: " Keep-Alive ,Close"}
             d = (s.get "{B}/conn").json
             print (d.conn != c.conn) d.n
+            print (s.get "{B}/chunked-list").text
+            e = (s.get "{B}/conn").json
+            print (e.conn == d.conn) e.n
             """])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertEqual(r.stdout, "closing\ntrue 1\nkept\ntrue 3\ntrue 1\n")
+        XCTAssertEqual(r.stdout, "closing\ntrue 1\nkept\ntrue 3\ntrue 1\nhello\ntrue 3\n")
     }
 }

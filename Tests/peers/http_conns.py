@@ -17,6 +17,7 @@ HTTP/1.0 reply. Loopback only: http_conns.py PORT
   GET /close-token  "Connection: Keep-Alive ,  CLOSE " (tokens in other case and spacing), yet the
                     connection is left open: a client must not send on it again
   GET /http10-keep  an HTTP/1.0 response with Content-Length and "Connection:  Keep-Alive"
+  GET /chunked-list "Transfer-Encoding:  Chunked , " (a list with an empty element) and a chunked body
 """
 import json, socket, sys, threading
 
@@ -94,6 +95,8 @@ def serve(conn, cid):
                 respond(conn, "200 OK", b"closing", [("Connection", "Keep-Alive ,  CLOSE ")])
             elif path == "/http10-keep":
                 conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 4\r\nConnection:  Keep-Alive\r\n\r\nkept")
+            elif path == "/chunked-list":
+                conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding:  Chunked , \r\n\r\n5\r\nhello\r\n0\r\n\r\n")
             elif path == "/http10":
                 conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the close")
                 break

@@ -112,13 +112,15 @@ public enum HTTPClientSupport {
     }
 
     /// The comma-separated tokens of a header value (`Connection: keep-alive, Upgrade`),
-    /// each without the optional white space around it (RFC 9110 §5.6.1) and lower-cased.
+    /// each without the optional white space around it and lower-cased; empty elements are
+    /// dropped, as RFC 9110 §5.6.1 tells a recipient to (`chunked, ` ends in `chunked`).
     /// Pure Swift: Foundation's `trimmingCharacters` goes through NSString on Linux.
     public static func headerTokens(_ value: some StringProtocol) -> [String] {
-        value.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).compactMap { part in
+        value.utf8.split(separator: UInt8(ascii: ",")).compactMap { part in
             var lo = part.startIndex, hi = part.endIndex
             while lo < hi, part[lo] == 0x20 || part[lo] == 0x09 { lo = part.index(after: lo) }
             while hi > lo, part[part.index(before: hi)] == 0x20 || part[part.index(before: hi)] == 0x09 { hi = part.index(before: hi) }
+            if lo == hi { return nil }
             return String(decoding: part[lo..<hi].map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
         }
     }
