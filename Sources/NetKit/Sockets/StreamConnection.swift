@@ -549,10 +549,11 @@ public final class StreamConnection: @unchecked Sendable {
             if Date() >= deadline { throw SocketError(.timeout, "recv from \(peerText): timed out", address: peerText) }
             var got = ByteStreamRead.nothing
             var failed: Error? = nil
-            let data = [UInt8](unsafeUninitializedCapacity: max) { buf, initialized in
-                do { got = try stream.readSome(into: UnsafeMutableRawBufferPointer(buf), deadline: deadline) } catch { failed = error }
-                if case .data(let n) = got { initialized = n } else { initialized = 0 }
+            var data = [UInt8](repeating: 0, count: max)
+            data.withUnsafeMutableBytes { buf in
+                do { got = try stream.readSome(into: buf, deadline: deadline) } catch { failed = error }
             }
+            if case .data(let n) = got, n < max { data.removeLast(max - n) }
             if let failed {
                 inbox.error = failed
                 throw failure("recv from") ?? SocketError.from(failed, op: "recv from", address: peerText)
