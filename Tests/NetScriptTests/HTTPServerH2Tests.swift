@@ -199,6 +199,55 @@ final class HTTPServerH2Tests: XCTestCase {
     /// HTTP/1.1 gives: the same body, the same header fields (Date aside); a HEAD no body; a file
     /// rewritten between two requests on one connection (same size, so only its time differs)
     /// served fresh; a missing file 404.
+    /// `serve http … client_ca:`: mutual TLS over HTTP/1.1 and HTTP/2 (the handler sees the
+    /// client's certificate as req.certificate), a client without a certificate refused in the
+    /// handshake, a client that stalls in the handshake dropped after handshake_timeout:, each
+    /// failure logged with its reason, and the server serving throughout.
+    func testMutualTLSAndAStalledHandshakeOnServeHTTP() throws {
+        try makeCerts()
+        let r = try runProcess(exe, ["-e", """
+            tls.mkcert ["ann"] ca: {cert: "ca.pem", key: "ca.key"} days: 1 name: "ann"
+            """], cwd: base)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let port = try freePort()
+        let (_, err) = try serve("""
+            serve http dir: "site" port: \(port) tls: {cert: "localhost.pem", key: "localhost.key"} client_ca: "ca.pem" handshake_timeout: 1 routes: {
+                "GET /who": fn(req) { "{req.certificate.common_name} over {req.version}, issued by {req.certificate.issuer}\\n" }
+            }
+            """, port: port)
+        let url = "https://localhost:\(port)/who"
+        let withCert = ["--cacert", "ca.pem", "--cert", "ann.pem", "--key", "ann.key", "--resolve", "localhost:\(port):127.0.0.1"]
+        for (flag, version) in [("--http1.1", "HTTP/1.1"), ("--http2", "HTTP/2.0")] {
+            let a = try curl(withCert + [flag, url])
+            XCTAssertTrue(a.status.contains("200"), a.status)
+            XCTAssertEqual(String(decoding: a.body, as: UTF8.self), "ann over \(version), issued by CN=H2 Test CA,O=NetScript lab\n")
+        }
+        // Without a certificate: refused in the handshake; no handler runs.
+        let refused = try runProcess("/usr/bin/curl", ["-sS", "--max-time", "10", "--cacert", "ca.pem", "--resolve", "localhost:\(port):127.0.0.1", url], cwd: base, timeout: 20)
+        XCTAssertNotEqual(refused.status, 0, refused.stdout)
+        XCTAssertFalse(refused.stdout.contains("over"), refused.stdout)
+        // A client that stops in the middle of its ClientHello is dropped after about a second.
+        let stall = try runProcess("/usr/bin/env", ["python3", "-c", """
+            import socket, sys, time
+            s = socket.create_connection(("127.0.0.1", \(port)))
+            s.sendall(b"\\x16\\x03\\x01\\x00\\x50")
+            s.settimeout(15)
+            t = time.time()
+            try:
+                s.recv(100)
+                print("closed", round(time.time() - t))
+            except socket.timeout:
+                print("still open")
+            """], timeout: 30)
+        XCTAssertEqual(stall.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "closed 1", stall.stderr)
+        // Still serving.
+        let again = try curl(withCert + ["--http2", url])
+        XCTAssertEqual(String(decoding: again.body, as: UTF8.self), "ann over HTTP/2.0, issued by CN=H2 Test CA,O=NetScript lab\n")
+        let log = try String(contentsOf: err, encoding: .utf8)
+        XCTAssertTrue(log.contains("TLS handshake failed: no TLS handshake within 1 s (the client stalled)"), log)
+        XCTAssertEqual(log.components(separatedBy: "TLS handshake failed").count - 1, 2, log)
+    }
+
     func testHTTP2FramePathAnswersAsTheStreamPipelineDoes() throws {
         try makeCerts()
         let py = try python()

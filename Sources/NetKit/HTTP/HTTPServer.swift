@@ -31,7 +31,12 @@ public struct HTTPServerConfig: Sendable {
     public var tlsCertificate: String?
     /// PEM file of the private key for `tlsCertificate`; both are needed for HTTPS.
     public var tlsKey: String?
-    /// The TLS set-up (TLSServerSetup, the one server builder); made from the two files above
+    /// A PEM file of CAs: with TLS, every client must present a certificate one of them signed
+    /// (mutual TLS); a client without one fails the handshake and never reaches a handler.
+    public var tlsClientCA: String?
+    /// Seconds a client may take over the TLS handshake; one that stalls is dropped (and logged).
+    public var tlsHandshakeTimeout: TimeInterval = 10
+    /// The TLS set-up (TLSServerSetup, the one server builder); made from the files above
     /// when not given.
     public var tls: TLSServerSetup?
     /// gzip/deflate for compressible responses the client accepts compressed (HTTPServerCompression).
@@ -121,15 +126,18 @@ public final class HTTPRoutedRequest: @unchecked Sendable {
     /// The pattern's captures by name, in pattern order: `:id` → (`id`, segment), the final `*` →
     /// (`rest`, the remaining path).
     public let params: [(String, String)]
+    /// Over TLS, the certificate the client presented in the handshake (with `tlsClientCA`, one
+    /// those CAs signed); nil over plain HTTP or when the client sent none.
+    public let clientCertificate: TLSCertificateInfo?
     let reply: @Sendable (HTTPServerResponse, String?) -> Void
     private let answered = Atomic<Bool>(false)
 
     init(routeIndex: Int, method: String, target: String, path: String, query: String, version: String,
          headers: [(String, String)], body: [UInt8], clientHost: String, clientPort: Int, params: [(String, String)],
-         reply: @escaping @Sendable (HTTPServerResponse, String?) -> Void) {
+         clientCertificate: TLSCertificateInfo? = nil, reply: @escaping @Sendable (HTTPServerResponse, String?) -> Void) {
         self.routeIndex = routeIndex; self.method = method; self.target = target; self.path = path; self.query = query
         self.version = version; self.headers = headers; self.body = body; self.clientHost = clientHost
-        self.clientPort = clientPort; self.params = params; self.reply = reply
+        self.clientPort = clientPort; self.params = params; self.clientCertificate = clientCertificate; self.reply = reply
     }
 
     /// Sends the response (once; later calls are ignored). `logNote` adds a line to the log before the access line.
@@ -207,10 +215,12 @@ public final class HTTPServer: @unchecked Sendable {
         var tlsSetup = config.tls
         if tlsSetup == nil, let certFile = config.tlsCertificate {
             guard let keyFile = config.tlsKey else { throw SocketError(.tls, "serve http: a certificate needs its key: too", address: address) }
-            do { tlsSetup = try TLSServerSetup(TLSServerOptions(certFile: certFile, keyFile: keyFile, alpn: config.http2 ? ["h2", "http/1.1"] : ["http/1.1"])) }
+            let options = TLSServerOptions(certFile: certFile, keyFile: keyFile, clientCAFile: config.tlsClientCA,
+                                           alpn: config.http2 ? ["h2", "http/1.1"] : ["http/1.1"], handshakeTimeout: config.tlsHandshakeTimeout)
+            do { tlsSetup = try TLSServerSetup(options) }
             catch { throw SocketError(.tls, "serve http: \(TLSServerSetup.reason(error))", address: address) }
         }
-        let sslContext = tlsSetup?.context
+        let tlsReady = tlsSetup
         let deadline = Date().addingTimeInterval(10)
         let box = ServerBox()
         let limits: NIOHTTPDecoderLimitConfiguration = {
@@ -227,13 +237,13 @@ public final class HTTPServer: @unchecked Sendable {
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { ch in
                 guard let server = box.server else { return ch.close() }
-                return ch.eventLoop.makeCompletedFuture { try server.setUp(ch, limits: limits, tls: sslContext) }
+                return ch.eventLoop.makeCompletedFuture { try server.setUp(ch, limits: limits, tls: tlsReady) }
             }
         let addr = try HostLookup.resolve(try Endpoint(parsing: address), deadline: deadline, cancel: cancel)[0]
         let ch = try SocketRuntime.wait(bootstrap.bind(to: addr), deadline: deadline, cancel: cancel, op: "serve http on",
                                         address: address, onAbandon: { $0.close(promise: nil) })
         let server = HTTPServer(channel: ch, config: config, rootReal: rootReal)
-        server.isTLS = sslContext != nil
+        server.isTLS = tlsReady != nil
         box.server = server
         return server
     }
@@ -241,7 +251,7 @@ public final class HTTPServer: @unchecked Sendable {
     /// Whether connections are TLS (file bodies are then read and written in chunks, not sendfile).
     public private(set) var isTLS = false
 
-    func setUp(_ ch: Channel, limits: NIOHTTPDecoderLimitConfiguration, tls: NIOSSLContext?) throws {
+    func setUp(_ ch: Channel, limits: NIOHTTPDecoderLimitConfiguration, tls: TLSServerSetup?) throws {
         totalConnections.add(1, ordering: .relaxed)
         let n = connections.add(1, ordering: .relaxed).newValue
         ch.closeFuture.whenComplete { _ in self.connections.subtract(1, ordering: .relaxed) }
@@ -252,7 +262,13 @@ public final class HTTPServer: @unchecked Sendable {
         }
         track(ch)
         if let tls {
-            try ops.addHandler(NIOSSLServerHandler(context: tls))
+            try ops.addHandler(tls.makeHandler())
+            // The handshake is bounded (a client that stalls in it is dropped) and a failed one is
+            // logged with its reason; the HTTP pipeline's own idle timer starts after it.
+            let client = ch.remoteAddress?.ipAddress ?? "-"
+            try ops.addHandler(TLSServerGate(timeout: tls.options.handshakeTimeout, onReady: { _ in }) { [weak self] _, why in
+                self?.logNote(client: client, "TLS handshake failed: \(why)")
+            })
             if config.http2 {
                 // ALPN decides, once the handshake is done: h2, or HTTP/1.1 (also when the client offers nothing).
                 try ops.addHandler(ApplicationProtocolNegotiationHandler { [self] result, channel in

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOSSL
 import NIOPosix
 import NIOHTTP1
 import NIOHPACK
@@ -175,6 +176,19 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
         return nil
     }
 
+    /// The certificate the TLS client presented: from the connection's TLS handler — in this
+    /// channel's pipeline for HTTP/1.1, in its parent's (the connection) for an HTTP/2 stream.
+    /// On the event loop. (An HTTP/1.1 connection's parent is the listening socket, on another
+    /// loop: it is never looked at.)
+    static func clientCertificate(_ channel: Channel) -> TLSCertificateInfo? {
+        var ssl = try? channel.pipeline.syncOperations.handler(type: NIOSSLHandler.self)
+        if ssl == nil, let connection = channel.parent, connection.eventLoop.inEventLoop {
+            ssl = try? connection.pipeline.syncOperations.handler(type: NIOSSLHandler.self)
+        }
+        guard let der = try? ssl?.peerCertificate?.toDERBytes() else { return nil }
+        return try? TLSCertificateInfo(der: der)
+    }
+
     private func dispatch(_ h: HTTPRequestHead, _ r: (index: Int, params: [(String, String)], path: String)) {
         guard let context else { return }
         let (_, query) = splitTarget(h.uri)
@@ -190,6 +204,7 @@ final class HTTPServerConnectionHandler: ChannelInboundHandler, @unchecked Senda
             routeIndex: r.index, method: h.method.rawValue, target: h.uri, path: r.path, query: query.map(String.init) ?? "",
             version: "\(h.version)", headers: h.headers.map { ($0.name, $0.value) }, body: bytes,
             clientHost: client, clientPort: clientPort, params: r.params,
+            clientCertificate: server.isTLS ? Self.clientCertificate(context.channel) : nil,
             reply: { [self] resp, note in
                 self.server.outstanding.add(1, ordering: .relaxed)
                 if held > 0 { self.server.bufferedBodies.subtract(held, ordering: .relaxed) }

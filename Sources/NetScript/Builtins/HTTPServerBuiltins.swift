@@ -11,14 +11,14 @@ enum HTTPServerBuiltins {
     static func register(in r: Interpreter) {
         r.register("serve.http", min: 0, max: 0,
                    options: ["dir", "port", "host", "bind", "routes", "quiet", "requests", "timeout", "max_body",
-                             "max_connections", "idle", "tls", "cert", "key", "compress"],
-                   usage: "serve http [dir: \".\"] [port: 8000] [host: \"127.0.0.1\"] [routes: {\"GET /users/:id\": fn(req) {…}}] [quiet: true] [requests: N] [timeout: SECONDS] [max_body: 16777216] [max_connections: 10000] [idle: 60] [tls: {cert: \"cert.pem\", key: \"key.pem\"}] [compress: false]",
-                   summary: "An HTTP/1.1 server like python3 -m http.server and more: static files from dir: (GET/HEAD, index.html, listings, MIME types, Last-Modified/304, Range 206/416, keep-alive, pipelining, many clients at once), and routes written in the language (tried before the files; see `help route`). Listens on 127.0.0.1 unless host: says otherwise (\"0.0.0.0\" for every interface). An access line per request goes to stderr (quiet: true stops it and the \"Serving HTTP\" line). Runs until Ctrl-C, `stop` in a handler, requests: responses or timeout: seconds; returns a record of requests, routed and connections. tls: {cert:, key:} (PEM files, or what tls.mkcert returns; cert: and key: as options also work) serves HTTPS. Responses of compressible types (text, JSON, JS, XML, SVG, …) of 256 bytes or more are gzip-compressed (NIOHTTPCompression) when the request's Accept-Encoding allows it — never ranges, 304s or already-compressed types, files up to 8 MiB — and say Vary: Accept-Encoding; compress: false turns it off.",
+                             "max_connections", "idle", "tls", "cert", "key", "client_ca", "handshake_timeout", "compress"],
+                   usage: "serve http [dir: \".\"] [port: 8000] [host: \"127.0.0.1\"] [routes: {\"GET /users/:id\": fn(req) {…}}] [quiet: true] [requests: N] [timeout: SECONDS] [max_body: 16777216] [max_connections: 10000] [idle: 60] [tls: {cert: \"cert.pem\", key: \"key.pem\"}] [client_ca: \"ca.pem\"] [handshake_timeout: 10] [compress: false]",
+                   summary: "An HTTP/1.1 server like python3 -m http.server and more: static files from dir: (GET/HEAD, index.html, listings, MIME types, Last-Modified/304, Range 206/416, keep-alive, pipelining, many clients at once), and routes written in the language (tried before the files; see `help route`). Listens on 127.0.0.1 unless host: says otherwise (\"0.0.0.0\" for every interface). An access line per request goes to stderr (quiet: true stops it and the \"Serving HTTP\" line). Runs until Ctrl-C, `stop` in a handler, requests: responses or timeout: seconds; returns a record of requests, routed and connections. tls: {cert:, key:} (PEM files, or what tls.mkcert returns; cert: and key: as options also work) serves HTTPS (HTTP/2 to clients that offer h2); client_ca: \"ca.pem\" asks every client for a certificate signed by those CAs (mutual TLS: a client without one is refused in the handshake, and a handler sees the client's as req.certificate); a client that stalls in the handshake is dropped after handshake_timeout: seconds (10), and a failed handshake is logged with its reason. Responses of compressible types (text, JSON, JS, XML, SVG, …) of 256 bytes or more are gzip-compressed (NIOHTTPCompression) when the request's Accept-Encoding allows it — never ranges, 304s or already-compressed types, files up to 8 MiB — and say Vary: Accept-Encoding; compress: false turns it off.",
                    example: "serve http dir: \"site\" port: 8080 routes: {\"POST /echo\": fn(req) { req.json }}") { a in
             try serveHTTP(a)
         }
         r.register("route", min: 2, max: 3, usage: "route [METHOD] PATH HANDLER",
-                   summary: "Declares a route for every later `serve http` (after its routes: option): METHOD (GET also answers HEAD; \"*\" or none: any method), PATH with :name parameters (req.params.name) and a final * for the rest. HANDLER is fn(req) returning a string (text/plain, or text/html when it starts with <), a map or list (JSON), bytes, nil (204) or http.response; or a fixed value. req has method path query headers body json params client_address client_port target version.",
+                   summary: "Declares a route for every later `serve http` (after its routes: option): METHOD (GET also answers HEAD; \"*\" or none: any method), PATH with :name parameters (req.params.name) and a final * for the rest. HANDLER is fn(req) returning a string (text/plain, or text/html when it starts with <), a map or list (JSON), bytes, nil (204) or http.response; or a fixed value. req has method path query headers body json params client_address client_port target version certificate (over TLS: the client's certificate, or nil).",
                    example: "route \"GET\" \"/users/:id\" fn(req) { {id: int req.params.id} }") { a in
             let method = a.count == 3 ? try a.string(0) : "*"
             let pattern = try a.string(a.count - 2)
@@ -89,12 +89,22 @@ enum HTTPServerBuiltins {
         }
         if let c = a.option("compress") { config.compress = c.isTruthy }
         if let t = a.option("tls"), t != .bool(true), t != .bool(false), t != .nil {
-            guard let cert = try TLSBuiltins.fileField(t, "cert", "serve http"), let key = try TLSBuiltins.fileField(t, "key", "serve http") else {
-                throw Diagnostic.value("serve http: tls: needs both cert: and key: (PEM files; tls.mkcert makes them)")
+            switch t {
+            case .map, .native: break
+            default: throw Diagnostic.type("serve http: tls: must be a map {cert: FILE, key: FILE} (or what tls.mkcert returns), not \(t.typeName.withArticle)")
             }
-            config.tlsCertificate = cert
-            config.tlsKey = key
+            let o = try TLSBuiltins.serverOptions(a, t)
+            if !o.alpn.isEmpty {
+                throw Diagnostic.value("serve http: alpn: is chosen by the server itself (h2, then http/1.1)")
+            }
+            config.tlsCertificate = o.certFile
+            config.tlsKey = o.keyFile
+            config.tlsClientCA = o.clientCAFile
+            config.tlsHandshakeTimeout = o.handshakeTimeout
         } else {
+            for o in ["client_ca", "handshake_timeout"] where a.option(o) != nil {
+                throw Diagnostic.value("serve http: \(o): needs tls: {cert: \"server.pem\", key: \"server.key\"}")
+            }
             config.tlsCertificate = try a.optionString("cert")
             config.tlsKey = try a.optionString("key")
         }
@@ -245,7 +255,7 @@ final class HTTPServerRequestValue: NativeObject {
     override var typeName: String { "request" }
     override var description: String { "<request \(req.method) \(req.target) from \(req.clientHost)>" }
     override var fieldNames: [String] {
-        ["method", "path", "query", "raw_query", "headers", "body", "json", "params", "client_address", "client_port", "target", "version"]
+        ["method", "path", "query", "raw_query", "headers", "body", "json", "params", "client_address", "client_port", "target", "version", "certificate"]
     }
     override func field(_ name: String) throws -> Value? {
         switch name {
@@ -287,6 +297,7 @@ final class HTTPServerRequestValue: NativeObject {
             return .map(m)
         case "client_address": return .string(req.clientHost)
         case "client_port": return .int(req.clientPort)
+        case "certificate": return req.clientCertificate.map { .native(CertificateValue($0)) } ?? .nil
         default: return nil
         }
     }

@@ -88,6 +88,14 @@ enum TLSBuiltins {
     }
 
     private static func serverSetup(_ a: Args, _ t: Value) throws -> TLSServerSetup {
+        let opts = try serverOptions(a, t)
+        do { return try TLSServerSetup(opts) }
+        catch let f as TLSFailure { throw Diagnostic("tls", "\(a.callee): \(f.reason)") }
+    }
+
+    /// The server TLS options of `tls: {cert:, key:}` (a map or the record tls.mkcert returns)
+    /// with `client_ca:`, `alpn:` and `handshake_timeout:` inside it or as options; nothing read yet.
+    static func serverOptions(_ a: Args, _ t: Value) throws -> TLSServerOptions {
         guard let cert = try fileField(t, "cert", a.callee), let key = try fileField(t, "key", a.callee) else {
             throw Diagnostic.value("\(a.callee): tls: needs both cert: and key: (PEM files; tls.mkcert makes them)")
         }
@@ -106,9 +114,7 @@ enum TLSBuiltins {
             default: throw Diagnostic.value("\(a.callee): handshake_timeout: must be a positive number of seconds")
             }
         }
-        let opts = TLSServerOptions(certFile: cert, keyFile: key, clientCAFile: clientCA, alpn: alpn, handshakeTimeout: hs)
-        do { return try TLSServerSetup(opts) }
-        catch let f as TLSFailure { throw Diagnostic("tls", "\(a.callee): \(f.reason)") }
+        return TLSServerOptions(certFile: cert, keyFile: key, clientCAFile: clientCA, alpn: alpn, handshakeTimeout: hs)
     }
 
     /// A client's TLS options from `tls: true`, `verify:`, `ca:`, `sni:`, `alpn:`, `cert:`/`key:`;
