@@ -102,11 +102,19 @@ enum HTTPServerBuiltins {
             config.tlsClientCA = o.clientCAFile
             config.tlsHandshakeTimeout = o.handshakeTimeout
         } else {
-            for o in ["client_ca", "handshake_timeout"] where a.option(o) != nil {
-                throw Diagnostic.value("serve http: \(o): needs tls: {cert: \"server.pem\", key: \"server.key\"}")
-            }
             config.tlsCertificate = try a.optionString("cert")
             config.tlsKey = try a.optionString("key")
+            if config.tlsCertificate == nil {
+                for o in ["client_ca", "handshake_timeout"] where a.option(o) != nil {
+                    throw Diagnostic.value("serve http: \(o): needs tls: {cert: \"server.pem\", key: \"server.key\"}")
+                }
+            } else if a.option("client_ca") != nil || a.option("handshake_timeout") != nil {
+                // cert: and key: as options: the TLS options read as inside tls: {…}.
+                let o = try TLSBuiltins.serverOptions(a, .map(MapRef([.string("cert"): .string(config.tlsCertificate!),
+                                                                      .string("key"): .string(config.tlsKey ?? "")])))
+                config.tlsClientCA = o.clientCAFile
+                config.tlsHandshakeTimeout = o.handshakeTimeout
+            }
         }
         if a.optionBool("tls") == true, config.tlsCertificate == nil || config.tlsKey == nil {
             throw Diagnostic.value("serve http: tls: true needs cert: and key: (PEM files)")
