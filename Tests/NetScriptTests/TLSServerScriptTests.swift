@@ -372,4 +372,32 @@ final class TLSServerScriptTests: XCTestCase {
             """)
         XCTAssertEqual(r.stdout, "HELLO OVER TLS echo/1 echo/1 tls tls true localhost\nnil 0\n", r.stderr)
     }
+
+    /// The certificate stays readable after the peer has gone: a TLS server that closes without
+    /// close_notify (Python's `close()`) takes the channel down, and with it the TLS handler that
+    /// `c.certificate` used to read — it failed with "notFound". The leaf is kept at the handshake.
+    func testCertificateIsStillThereAfterThePeerClosed() throws {
+        try makePKI()
+        let port = try freePort()
+        let py = SocketScriptTests.Background(try python(), ["-c", """
+            import socket, ssl
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain("localhost.pem", "localhost.key")
+            l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            l.bind(("127.0.0.1", \(port))); l.listen(1); l.settimeout(20)
+            c, _ = l.accept()
+            s = ctx.wrap_socket(c, server_side=True)
+            s.sendall(b"bye\\n")
+            s.close()
+            """], cwd: dir, timeout: 30)
+        waitForListening(port)
+        let r = try run("""
+            c = connect "127.0.0.1:\(port)" tls: true ca: "ca.pem"
+            print (recv.line c)
+            sleep 0.3
+            print c.certificate.common_name c.certificate.issuer (len c.certificate.chain)
+            """)
+        XCTAssertEqual(r.stdout, "bye\nlocalhost CN=NetScript Test CA,O=NetScript lab 1\n", r.stderr)
+        _ = py.wait(10)
+    }
 }

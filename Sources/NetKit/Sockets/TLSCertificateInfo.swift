@@ -70,12 +70,21 @@ extension StreamConnection {
     /// The peer's certificates, leaf first: with verification on, the chain it was verified
     /// by (up to the trusted root); with `verify: false`, the leaf alone. Empty for a
     /// connection without TLS or a peer that presented none.
+    /// The leaf is the one the handshake saw, kept then: so it is there after the peer has
+    /// closed (the TLS handler leaves the pipeline with the channel).
     public func peerCertificates() throws -> [TLSCertificateInfo] {
-        guard proto == "tls", let channel else { return [] }
-        let leaf = try channel.pipeline.handler(type: NIOSSLHandler.self).map { $0.peerCertificate }.wait()
+        guard proto == "tls" else { return [] }
+        box.cond.lock(); var leaf = box.peerCertificate; box.cond.unlock()
+        if leaf == nil, let channel,
+           let cert = try? channel.pipeline.handler(type: NIOSSLHandler.self).map({ $0.peerCertificate }).wait() {
+            leaf = try cert.toDERBytes()
+        }
         guard let leaf else { return [] }
         var chain = [leaf]
-        for cert in (tlsObserver?.verifiedChain ?? []).reversed() where cert != leaf { chain.append(cert) }
-        return try chain.map { try TLSCertificateInfo(der: $0.toDERBytes()) }
+        for cert in (tlsObserver?.verifiedChain ?? []).reversed() {
+            let der = try cert.toDERBytes()
+            if der != leaf { chain.append(der) }
+        }
+        return try chain.map { try TLSCertificateInfo(der: $0) }
     }
 }
