@@ -27,12 +27,7 @@ final class ConcurrencyScriptTests: XCTestCase {
             allow_reuse_address = True; daemon_threads = True; request_queue_size = 512
         S(("127.0.0.1", \(port)), H).serve_forever()
         """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try python())
-        p.arguments = ["-c", code]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try startQuiet(try python(), ["-c", code])
         peers.append(p)
         waitForListening(port)
         return port

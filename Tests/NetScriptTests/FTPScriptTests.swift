@@ -30,12 +30,7 @@ final class FTPScriptTests: XCTestCase {
         port = l.port!
         l.close()
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("ns-ftpd-\(UUID().uuidString.prefix(8))")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = [FTPScriptTests.repo.appendingPathComponent("scripts/ftp-server").path, "vsftpd", dir.path, String(port)]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try startQuiet("/bin/bash", [FTPScriptTests.repo.appendingPathComponent("scripts/ftp-server").path, "vsftpd", dir.path, String(port)])
         server = p
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {

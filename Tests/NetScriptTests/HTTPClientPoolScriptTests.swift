@@ -16,12 +16,7 @@ final class HTTPClientPoolScriptTests: XCTestCase {
         l.close()
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("peers/http_conns.py").path
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: py)
-        p.arguments = [script, "\(port)"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try startQuiet(py, [script, "\(port)"])
         peer = p
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {

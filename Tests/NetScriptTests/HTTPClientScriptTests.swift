@@ -14,12 +14,7 @@ final class HTTPClientScriptTests: XCTestCase {
     var port = 0, tlsPort = 0, echoPort = 0
 
     func start(_ path: String, _ args: [String]) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try startQuiet(path, args)
         peers.append(p)
     }
 

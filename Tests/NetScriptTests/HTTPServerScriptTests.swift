@@ -133,12 +133,7 @@ final class HTTPServerScriptTests: XCTestCase {
     func testContractStaticServerListsLikePythonHTTPServer() throws {
         let port = try freePort(), pyPort = try freePort()
         let (_, out, err) = try serve("serve http dir: \"site\" port: \(port)", port: port)
-        let pyServer = Process()
-        pyServer.executableURL = URL(fileURLWithPath: try python())
-        pyServer.arguments = ["-m", "http.server", "\(pyPort)", "--bind", "127.0.0.1", "--directory", site.path]
-        pyServer.standardOutput = FileHandle.nullDevice
-        pyServer.standardError = FileHandle.nullDevice
-        try pyServer.run()
+        let pyServer = try startQuiet(try python(), ["-m", "http.server", "\(pyPort)", "--bind", "127.0.0.1", "--directory", site.path])
         servers.append(pyServer)
         waitForPort(pyPort)
 

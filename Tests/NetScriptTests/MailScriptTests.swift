@@ -46,12 +46,7 @@ final class MailScriptTests: XCTestCase {
     func startPeer(_ extra: [String] = [], host: String = "127.0.0.1") throws -> (port: Int, dir: URL) {
         let py = try requirePython()
         let port = try freePort(), dir = try tempDir()
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: py)
-        p.arguments = [Self.peersDir.appendingPathComponent("smtp_peer.py").path, "--port", "\(port)", "--host", host, "--dir", dir.path] + extra
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try startQuiet(py, [Self.peersDir.appendingPathComponent("smtp_peer.py").path, "--port", "\(port)", "--host", host, "--dir", dir.path] + extra)
         peers.append(p)
         waitForPort(port, host: host)
         return (port, dir)
@@ -60,12 +55,7 @@ final class MailScriptTests: XCTestCase {
     func startFault(_ mode: String) throws -> Int {
         let py = try requirePython()
         let port = try freePort()
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: py)
-        p.arguments = [Self.peersDir.appendingPathComponent("smtp_faults.py").path, mode, "\(port)"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try startQuiet(py, [Self.peersDir.appendingPathComponent("smtp_faults.py").path, mode, "\(port)"])
         peers.append(p)
         waitForPort(port)
         return port
@@ -621,12 +611,7 @@ final class MailScriptTests: XCTestCase {
         let conf = d.appendingPathComponent("conf").path
         let perms = try runProcess("/usr/sbin/postfix", ["-c", conf, "set-permissions", "create-missing"], timeout: 30)
         guard perms.status == 0 else { throw XCTSkip("postfix set-permissions failed: \(perms.stderr)") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/sbin/postfix")
-        p.arguments = ["-c", conf, "start-fg"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try startQuiet("/usr/sbin/postfix", ["-c", conf, "start-fg"])
         peers.append(p)
         postfixConf = conf
         waitForPort(port)

@@ -473,12 +473,7 @@ final class REPLTests: XCTestCase {
         let py = try python()
         guard (try? runProcess(py, ["-c", "import aiosmtpd"]))?.status == 0 else { throw XCTSkip("aiosmtpd is not installed") }
         let port = try freePort()
-        let smtp = Process()
-        smtp.executableURL = URL(fileURLWithPath: py)
-        smtp.arguments = ["-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(port)", "-c", "aiosmtpd.handlers.Sink"]
-        smtp.standardOutput = FileHandle.nullDevice
-        smtp.standardError = FileHandle.nullDevice
-        try smtp.run()
+        let smtp = try startQuiet(py, ["-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(port)", "-c", "aiosmtpd.handlers.Sink"])
         defer { stopProcesses([smtp]) }
         waitForListening(port)
 

@@ -42,13 +42,8 @@ final class ReplayScriptTests: XCTestCase {
         let py = try python()
         guard (try? runProcess(py, ["-c", "import aiosmtpd"]))?.status == 0 else { throw XCTSkip("aiosmtpd is not installed") }
         let port = try freePort()
-        let peer = Process()
-        peer.executableURL = URL(fileURLWithPath: py)
-        peer.arguments = [Self.peersDir.appendingPathComponent("smtp_peer.py").path, "--port", "\(port)", "--dir", dir.path,
-                          "--user", "lab", "--password", "lab-password", "--auth-plaintext"]
-        peer.standardOutput = FileHandle.nullDevice
-        peer.standardError = FileHandle.nullDevice
-        try peer.run()
+        let peer = try startQuiet(py, [Self.peersDir.appendingPathComponent("smtp_peer.py").path, "--port", "\(port)", "--dir", dir.path,
+                          "--user", "lab", "--password", "lab-password", "--auth-plaintext"])
         waitForListening(port)
         let recording = dir.appendingPathComponent("smtp.nrec").path
         let good = try script("good.net", session(port))

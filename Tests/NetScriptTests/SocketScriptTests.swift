@@ -14,13 +14,7 @@ final class SocketScriptTests: XCTestCase {
     }
 
     func start(_ path: String, _ args: [String], cwd: URL? = nil) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        if let cwd { p.currentDirectoryURL = cwd }
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try startQuiet(path, args, cwd: cwd)
         peers.append(p)
         return p
     }
@@ -429,12 +423,7 @@ final class SocketScriptTests: XCTestCase {
     func testInterruptStopsABlockedReceive() throws {
         let port = try freePort()
         let code = "l = listen \"127.0.0.1:\(port)\"\nc = connect \"127.0.0.1:\(port)\"\nprint \"waiting\"\nrecv c timeout: 60"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = ["-e", code]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try startQuiet(exe, ["-e", code])
         peers.append(p)
         usleep(700_000)
         let sent = Date()

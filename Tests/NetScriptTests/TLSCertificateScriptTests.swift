@@ -33,14 +33,7 @@ final class TLSCertificateScriptTests: XCTestCase {
         try "subjectAltName=DNS:leaf.test,IP:127.0.0.1\n".write(to: dir.appendingPathComponent("ext.cnf"), atomically: true, encoding: .utf8)
         try openssl(["x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "leaf.pem", "-days", "30", "-extfile", "ext.cnf"])
         let port = try freePort()
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        p.arguments = ["s_server", "-quiet", "-accept", "127.0.0.1:\(port)", "-cert", "leaf.pem", "-key", "leaf.key", "-cert_chain", "ca.pem"]
-        p.currentDirectoryURL = dir
-        p.standardInput = Pipe()
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try startQuiet("/usr/bin/openssl", ["s_server", "-quiet", "-accept", "127.0.0.1:\(port)", "-cert", "leaf.pem", "-key", "leaf.key", "-cert_chain", "ca.pem"], cwd: dir, openStdin: true)
         peers.append(p)
         waitForListening(port)
         return port

@@ -69,13 +69,8 @@ final class TLSIdentityScriptTests: XCTestCase {
     /// that answers any request with an HTTP 200 page.
     func tlsServer(_ cert: String, host: String = "127.0.0.1") throws -> Int {
         let port = try freePort()
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
         let accept = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-        p.arguments = ["s_server"] + (host.contains(":") ? ["-6"] : []) + ["-accept", accept, "-cert", file("\(cert).pem"), "-key", file("\(cert).key"), "-www", "-quiet"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try startQuiet("/usr/bin/openssl", ["s_server"] + (host.contains(":") ? ["-6"] : []) + ["-accept", accept, "-cert", file("\(cert).pem"), "-key", file("\(cert).key"), "-www", "-quiet"])
         peers.append(p)
         waitForPort(port, host: host)
         return port
@@ -219,13 +214,8 @@ final class TLSIdentityScriptTests: XCTestCase {
         let port = try freePort()
         let dir = Self.certs!.appendingPathComponent("mail-\(port)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: py)
-        p.arguments = [Self.peersDir.appendingPathComponent("smtp_peer.py").path, "--port", "\(port)", "--host", "127.0.0.1", "--dir", dir.path,
-                       "--cert", file("\(cert).pem"), "--key", file("\(cert).key")] + (implicit ? ["--implicit"] : [])
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try startQuiet(py, [Self.peersDir.appendingPathComponent("smtp_peer.py").path, "--port", "\(port)", "--host", "127.0.0.1", "--dir", dir.path,
+                       "--cert", file("\(cert).pem"), "--key", file("\(cert).key")] + (implicit ? ["--implicit"] : []))
         peers.append(p)
         waitForPort(port)
         return port

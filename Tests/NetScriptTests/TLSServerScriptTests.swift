@@ -77,12 +77,7 @@ final class TLSServerScriptTests: XCTestCase {
 
         // NetScript's own client against openssl s_server with the made certificate.
         let port = try freePort()
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        p.arguments = ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", path("localhost.pem"), "-key", path("localhost.key"), "-www", "-quiet"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try startQuiet("/usr/bin/openssl", ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", path("localhost.pem"), "-key", path("localhost.key"), "-www", "-quiet"])
         defer { stopProcesses([p]) }
         waitForListening(port)
         let ok = try run("""

@@ -84,6 +84,21 @@ func lineDiff(expected: String, actual: String) -> String {
     return "(- expected, + actual)\n" + out.joined(separator: "\n")
 }
 
+/// Starts a peer (a server, a client, a tool) in the background with its output discarded:
+/// the one place the tests build such a Process. `openStdin` gives it a pipe that stays open
+/// (openssl s_server ends at end of input). The caller stops it (`stopProcesses`).
+func startQuiet(_ exe: String, _ args: [String], cwd: URL? = nil, openStdin: Bool = false) throws -> Process {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: exe)
+    p.arguments = args
+    if let cwd { p.currentDirectoryURL = cwd }
+    if openStdin { p.standardInput = Pipe() }
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    return p
+}
+
 /// Loopback helpers every script-level peer test uses.
 extension XCTestCase {
     /// A port that was free a moment ago on 127.0.0.1.
