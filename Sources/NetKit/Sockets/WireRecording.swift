@@ -167,12 +167,7 @@ public final class WireReplay: @unchecked Sendable {
     /// Opens the next recorded DNS-over-UDP exchange: the program's end of a datagram socket
     /// pair (non-blocking, as the DNS transport wants it).
     func openDatagrams(address: String) throws -> Int32 {
-        let rec: Recorded, k: Int
-        do { (rec, k) = try take(address: address, kind: "dns-udp") }
-        catch let e as SocketError { throw DNSError(.io, e.message) }
-        guard let fd = pair(SOCK_DGRAM, serve: { [self] peer in self.serveDatagrams(rec, number: k + 1, fd: peer) }) else {
-            throw DNSError(.io, "replay: socketpair: \(String(cString: strerror(errno)))")
-        }
+        let fd = try dnsPair(address: address, kind: "dns-udp", SOCK_DGRAM) { [self] rec, n, peer in self.serveDatagrams(rec, number: n, fd: peer) }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL, 0) | O_NONBLOCK)
         return fd
     }
@@ -256,10 +251,18 @@ public final class WireReplay: @unchecked Sendable {
     /// Opens the next recorded DNS-over-TCP connection: the program's end of a stream socket
     /// pair (blocking; the DNS transport reads it as a `DirectSocket`, in 100 ms slices).
     func openDNSStream(address: String) throws -> Int32 {
+        try dnsPair(address: address, kind: "dns-tcp", SOCK_STREAM) { [self] rec, n, peer in self.serveDNSStream(rec, number: n, fd: peer) }
+    }
+
+    /// The next recorded DNS exchange of `kind` on a socket pair of `type`, its far end played
+    /// by `serve` (the recording, its connection number, the fd); failures are `DNSError`s of
+    /// kind io, as the DNS transport reports its own.
+    private func dnsPair(address: String, kind: String, _ type: __socket_type,
+                         serve: @escaping @Sendable (Recorded, Int, Int32) -> Void) throws -> Int32 {
         let rec: Recorded, k: Int
-        do { (rec, k) = try take(address: address, kind: "dns-tcp") }
+        do { (rec, k) = try take(address: address, kind: kind) }
         catch let e as SocketError { throw DNSError(.io, e.message) }
-        guard let fd = pair(SOCK_STREAM, serve: { [self] peer in self.serveDNSStream(rec, number: k + 1, fd: peer) }) else {
+        guard let fd = pair(type, serve: { peer in serve(rec, k + 1, peer) }) else {
             throw DNSError(.io, "replay: socketpair: \(String(cString: strerror(errno)))")
         }
         return fd
