@@ -2,32 +2,10 @@ import XCTest
 @testable import NetScript
 
 /// The interpreter in-process: values, output, errors and their locations.
-final class EvaluatorTests: XCTestCase {
-    var interp: Interpreter!
-    var printed = ""
-
-    override func setUp() {
-        interp = Interpreter(output: Output(fd: 1))
-        printed = ""
-        interp.output.capture = { [unowned self] in self.printed += $0 }
-    }
-
-    @discardableResult
-    func run(_ code: String, file: StaticString = #filePath, line: UInt = #line) -> Value? {
-        do { return try interp.run(Source(name: "test", text: code)) }
-        catch { XCTFail("\(code): \(error)", file: file, line: line); return nil }
-    }
-
+final class EvaluatorTests: InterpreterTestCase {
     func eval(_ code: String, file: StaticString = #filePath, line: UInt = #line) -> String {
         guard let v = run("__r = (\(code))\n__r", file: file, line: line) else { return "<error>" }
         return Value.repr(v)
-    }
-
-    func failure(_ code: String, file: StaticString = #filePath, line: UInt = #line) -> Diagnostic? {
-        do { _ = try interp.run(Source(name: "test", text: code)); XCTFail("no error from: \(code)", file: file, line: line) }
-        catch let d as Diagnostic { return d }
-        catch { XCTFail("\(error)", file: file, line: line) }
-        return nil
     }
 
     func testArithmetic() {

@@ -4,29 +4,7 @@ import XCTest
 /// The evaluator's fast paths (ints read in place, calls of top-level functions through the
 /// globals' function table, lent frames, function bodies run as value chains) give exactly the
 /// results and errors of the general paths, including every edge where they fall back.
-final class FastPathTests: XCTestCase {
-    var interp: Interpreter!
-    var printed = ""
-
-    override func setUp() {
-        interp = Interpreter(output: Output(fd: 1))
-        printed = ""
-        interp.output.capture = { [unowned self] in self.printed += $0 }
-    }
-
-    func out(_ code: String, file: StaticString = #filePath, line: UInt = #line) -> String {
-        printed = ""
-        do { _ = try interp.run(Source(name: "t.net", text: code)) } catch { XCTFail("\(code): \(error)", file: file, line: line) }
-        return printed
-    }
-
-    func failure(_ code: String, file: StaticString = #filePath, line: UInt = #line) -> Diagnostic? {
-        do { _ = try interp.run(Source(name: "t.net", text: code)); XCTFail("no error from: \(code)", file: file, line: line) }
-        catch let d as Diagnostic { return d }
-        catch { XCTFail("\(error)", file: file, line: line) }
-        return nil
-    }
-
+final class FastPathTests: InterpreterTestCase {
     func testCompoundAssignOverflowIsExactAndLocated() {
         // A global, then a local, with a constant and with a variable on the right.
         for (code, line) in [("x = 9223372036854775807\nx += 1", 2), ("fn f() { x = 9223372036854775807\n x += 1 }\nf()", 2),
