@@ -367,18 +367,24 @@ public struct TLSClientSetup: @unchecked Sendable {
             || text.contains("UNEXPECTED_RECORD") {
             return "the server did not answer in TLS"
         }
-        // "error:10000410:SSL routines:OPENSSL_internal:SSLV3_ALERT_HANDSHAKE_FAILURE at …" → its reason, in words.
+        if let why = boringSSLReason(text, peer: "server") { return why }
+        return "the TLS handshake failed"
+    }
+
+    /// BoringSSL's first reason code in an error's text, in words:
+    /// "error:10000410:SSL routines:OPENSSL_internal:SSLV3_ALERT_HANDSHAKE_FAILURE at …" → "the
+    /// `peer` refused the handshake (TLS alert: handshake failure)"; another code → "handshake
+    /// failed (…)"; nil when the text carries none. Both ends' reasons read so.
+    static func boringSSLReason(_ text: String, peer: String) -> String? {
         let codes = text.components(separatedBy: "OPENSSL_internal:").dropFirst().compactMap {
             $0.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "]" }).first.map(String.init)
         }
-        if let code = codes.first {
-            let w = code.lowercased().replacingOccurrences(of: "_", with: " ")
-            for prefix in ["sslv3 alert ", "tlsv1 alert "] where w.hasPrefix(prefix) {
-                return "the server refused the handshake (TLS alert: \(w.dropFirst(prefix.count)))"
-            }
-            return "handshake failed (\(w))"
+        guard let code = codes.first else { return nil }
+        let w = code.lowercased().replacingOccurrences(of: "_", with: " ")
+        for prefix in ["sslv3 alert ", "tlsv1 alert "] where w.hasPrefix(prefix) {
+            return "the \(peer) refused the handshake (TLS alert: \(w.dropFirst(prefix.count)))"
         }
-        return "the TLS handshake failed"
+        return "handshake failed (\(w))"
     }
 
     /// Why the chain was refused, from the certificate BoringSSL refused.
@@ -596,16 +602,7 @@ public struct TLSServerSetup: @unchecked Sendable {
         if text.contains("NO_SHARED_CIPHER") || text.contains("NO_SUPPORTED_VERSIONS") || text.contains("UNSUPPORTED_PROTOCOL") {
             return "the client and this server share no TLS version or cipher"
         }
-        let codes = text.components(separatedBy: "OPENSSL_internal:").dropFirst().compactMap {
-            $0.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "]" }).first.map(String.init)
-        }
-        if let code = codes.first {
-            let w = code.lowercased().replacingOccurrences(of: "_", with: " ")
-            for prefix in ["sslv3 alert ", "tlsv1 alert "] where w.hasPrefix(prefix) {
-                return "the client refused the handshake (TLS alert: \(w.dropFirst(prefix.count)))"
-            }
-            return "handshake failed (\(w))"
-        }
+        if let why = TLSClientSetup.boringSSLReason(text, peer: "client") { return why }
         if let c = error as? ChannelError, c == .eof || c == .inputClosed || c == .ioOnClosedChannel || c == .alreadyClosed {
             return "the client closed the connection during the TLS handshake"
         }
